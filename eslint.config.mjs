@@ -1,0 +1,34 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads', 'net', 'http', 'v8', 'vm'];
+const nodeImports = nodeBuiltins.flatMap((m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`]);
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules', 'dist', 'cellflow_lab/labextension', 'coverage', 'examples/**/*.flow.ts', 'test/golden', 'test/fixtures', 'bench/out', 'bench/peers', '**/*.js', '!bin/*.js'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    // src/core runs in the browser too: no Node built-ins and no upper layers.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...nodeImports, '../runtime/*', '../cli/*', '../lab/*', '../client/*'] }],
+    },
+  },
+  {
+    // The JupyterLab extension may use core, never Node or the runtime.
+    files: ['src/lab/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [...nodeImports, '../runtime/*', '../cli/*', '../client/*'] }],
+    },
+  },
+);

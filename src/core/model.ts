@@ -1,0 +1,225 @@
+// The shared vocabulary of cellflow: notebook, tags, flow graph, diagnostics, compiled manifest.
+// Pure types only; every other layer (runtime, kernel, lab) speaks in these terms.
+
+/** JSON values as they appear in manifests, parameters and artifacts stored as JSON. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Where a cell sits in its notebook: position (0-based) and nbformat cell id. */
+export interface CellRef {
+  index: number;
+  id: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+/** A problem found in a notebook. Every message names the cell (and step, line) at fault. */
+export interface Diagnostic {
+  severity: Severity;
+  /** Stable rule id, e.g. `unknown-next-target`; fixtures and docs key on it. */
+  rule: string;
+  message: string;
+  cell?: CellRef;
+  step?: string;
+  /** 1-based line within the cell's source. */
+  line?: number;
+  /** A "did you mean" or "use self.x instead" suggestion. */
+  hint?: string;
+}
+
+// ---------------------------------------------------------------- notebook
+
+export type CellType = 'code' | 'markdown' | 'raw';
+
+export interface NotebookCell {
+  index: number;
+  id: string;
+  cellType: CellType;
+  source: string;
+  tags: string[];
+}
+
+export interface Notebook {
+  nbformat: number;
+  nbformatMinor: number;
+  metadata: Record<string, JsonValue>;
+  cells: NotebookCell[];
+}
+
+// ---------------------------------------------------------------- tags
+
+export interface Resources {
+  cpu?: number;
+  memoryMb?: number;
+  gpu?: number;
+}
+
+export type Tag =
+  | { kind: 'step'; name: string }
+  | { kind: 'next'; targets: string[] }
+  | { kind: 'foreach'; artifact: string }
+  | { kind: 'parameters' }
+  | { kind: 'skip' }
+  | { kind: 'retry'; count: number }
+  | { kind: 'timeout'; seconds: number }
+  | { kind: 'resources'; resources: Resources }
+  | { kind: 'catch'; artifact: string }
+  | { kind: 'env'; key: string; value: string }
+  /** Any tag cellflow does not own (e.g. `hide-input`); kept, ignored. */
+  | { kind: 'other'; raw: string };
+
+export interface StepOptions {
+  /** Extra attempts after the first failure. */
+  retry: number;
+  timeoutSeconds?: number;
+  resources: Resources;
+  /** Artifact that receives the error when the step fails; the flow then goes on. */
+  catch?: string;
+  env: Record<string, string>;
+}
+
+// ---------------------------------------------------------------- notebook flow (cells grouped)
+
+/** A slice of code from one cell, as it goes into the flow. */
+export interface CodeChunk {
+  cell: CellRef;
+  source: string;
+}
+
+export interface StepSource {
+  name: string;
+  /** The `step:` cell. */
+  cell: CellRef;
+  /** Code of the step cell and the untagged code cells that follow it, in order. */
+  code: CodeChunk[];
+  /** Markdown cells that sit inside the step: its documentation. */
+  docs: string[];
+  /** Explicit `next:` targets; undefined means "the next step in notebook order". */
+  next?: string[];
+  foreach?: string;
+  options: StepOptions;
+}
+
+export type ParameterType = 'number' | 'string' | 'boolean' | 'json';
+
+export interface Parameter {
+  name: string;
+  type: ParameterType;
+  default: JsonValue;
+  cell: CellRef;
+  line: number;
+}
+
+export interface NotebookFlow {
+  /** Flow name: `metadata.cellflow.flow` or the file name, sanitised. */
+  name: string;
+  notebook: Notebook;
+  prelude: CodeChunk[];
+  parameters: Parameter[];
+  steps: StepSource[];
+  skipped: CellRef[];
+  diagnostics: Diagnostic[];
+}
+
+// ---------------------------------------------------------------- graph
+
+export type NodeKind = 'entry' | 'linear' | 'split' | 'foreach' | 'join' | 'end';
+
+export interface GraphNode {
+  name: string;
+  /** Role, by priority end > entry > join > foreach > split > linear (as Metaflow types nodes). */
+  kind: NodeKind;
+  next: string[];
+  parents: string[];
+  /** Artifact fanned out over, when this step starts a foreach. */
+  foreach?: string;
+  /** True when the step has two or more parents or closes a foreach: it receives `inputs`. */
+  isJoin: boolean;
+  /** For a join: the split or foreach step it closes. */
+  closes?: string;
+  /** How many foreach splits enclose this step (0 outside any). */
+  foreachDepth: number;
+  cell: CellRef;
+  options: StepOptions;
+}
+
+export interface FlowGraph {
+  entry: string;
+  end: string;
+  /** Steps in notebook order. */
+  order: string[];
+  nodes: Record<string, GraphNode>;
+}
+
+// ---------------------------------------------------------------- compiled flow
+
+/** One run of consecutive generated lines that came from one cell. */
+export interface LineMapSegment {
+  /** 1-based, inclusive, in the generated module. */
+  generatedStart: number;
+  generatedEnd: number;
+  cell: CellRef;
+  /** 1-based line in the cell that `generatedStart` came from. */
+  cellLine: number;
+}
+
+/** The manifest embedded in every compiled flow module; validated by schema/flow.schema.json. */
+export interface FlowManifest {
+  cellflow: 1;
+  flow: string;
+  notebook: { path: string; sha256: string };
+  graph: FlowGraph;
+  parameters: Parameter[];
+  lineMap: LineMapSegment[];
+}
+
+export interface CompiledFlow {
+  manifest: FlowManifest;
+  /** TypeScript source of the flow module. */
+  source: string;
+}
+
+// ---------------------------------------------------------------- what a step sees (runtime and kernel)
+
+/** Identity of the executing task, as Metaflow's `current`. */
+export interface Current {
+  flowName: string;
+  runId: string;
+  stepName: string;
+  taskId: string;
+  attempt: number;
+  isInteractive: boolean;
+  /** `Flow/runId/step/taskId`. */
+  pathspec: string;
+  /** The run's seed (`--seed`), if one was fixed. */
+  seed?: number;
+  /** Uniform [0, 1) numbers; deterministic per task when the run has a seed. */
+  random(): number;
+}
+
+/** `self`: artifacts by name; in a foreach body also `input` and `index`. */
+export type FlowSelf = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** One parent task's artifacts, read-only, plus the step it came from. */
+export type JoinInput = Readonly<Record<string, any>> & { readonly step: string }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface MergeOptions {
+  include?: string[];
+  exclude?: string[];
+}
+
+export interface StepScope {
+  self: FlowSelf;
+  /** Parent tasks' artifacts in a join; empty elsewhere. */
+  inputs: JoinInput[];
+  current: Current;
+  /** Copy into `self` the artifacts on which all inputs agree (by content hash); conflicts throw. */
+  mergeArtifacts(inputs: JoinInput[], options?: MergeOptions): void;
+}
+
+export type StepFunction = (scope: StepScope) => Promise<void> | void;
+
+/** What a compiled flow module exports. */
+export interface FlowModule {
+  manifest: FlowManifest;
+  steps: Record<string, StepFunction>;
+}

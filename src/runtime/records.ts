@@ -1,0 +1,72 @@
+// Shapes of what the datastore holds for runs and tasks (schema/run.schema.json is the normative form).
+import type { FlowGraph, JsonValue, Parameter } from '../core/model';
+
+export type Codec = 'arrow' | 'bytes' | 'json' | 'v8';
+
+/** Where one artifact's bytes live: a content-addressed object plus how to decode it. */
+export interface ArtifactRef {
+  sha256: string;
+  codec: Codec;
+  bytes: number;
+}
+
+export type ArtifactIndex = Record<string, ArtifactRef>;
+
+export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
+
+export interface AttemptRecord {
+  attempt: number;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  finishedAt?: string;
+  pid?: number;
+  /** For a failed attempt: message, and the notebook location when it could be mapped. */
+  error?: { message: string; stack?: string; cell?: { index: number; id: string }; line?: number };
+}
+
+/** One foreach level that encloses a task: which split, which element. */
+export interface ForeachFrame {
+  step: string;
+  index: number;
+  count: number;
+}
+
+export interface TaskRecord {
+  flow: string;
+  runId: string;
+  step: string;
+  taskId: string;
+  status: TaskStatus;
+  attempts: AttemptRecord[];
+  artifacts: ArtifactIndex;
+  /** Pathspecs of the parent tasks. */
+  parents: string[];
+  foreachStack: ForeachFrame[];
+  /** Set when this task was reused by `resume`: the pathspec of the original task. */
+  reusedFrom?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface RunRecord {
+  flow: string;
+  runId: string;
+  user: string;
+  tags: string[];
+  params: Record<string, JsonValue>;
+  status: RunStatus;
+  createdAt: string;
+  finishedAt?: string;
+  graph: FlowGraph;
+  parameters: Parameter[];
+  /** The run this one resumed or reproduces. */
+  origin?: { kind: 'resume' | 'reproduce'; pathspec: string; fromStep?: string };
+  seed?: number;
+  /** Filled in by the reproducibility layer (issue 4); optional so a bare runtime still records runs. */
+  source?: JsonValue;
+  lockfile?: JsonValue;
+  environment?: JsonValue;
+  /** Scheduler liveness: pid and last heartbeat, so a killed scheduler's run is seen as abandoned. */
+  scheduler?: { pid: number; host: string; heartbeatAt: string };
+}
