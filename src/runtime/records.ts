@@ -30,6 +30,8 @@ export interface ForeachFrame {
   step: string;
   index: number;
   count: number;
+  /** Pathspec of the task that fanned out; its artifact holds the elements. */
+  splitTask?: string;
 }
 
 export interface TaskRecord {
@@ -43,6 +45,8 @@ export interface TaskRecord {
   /** Pathspecs of the parent tasks. */
   parents: string[];
   foreachStack: ForeachFrame[];
+  /** For a foreach step: how many elements its artifact had, i.e. how many tasks fan out. */
+  foreachCount?: number;
   /** Set when this task was reused by `resume`: the pathspec of the original task. */
   reusedFrom?: string;
   startedAt?: string;
@@ -63,6 +67,12 @@ export interface RunRecord {
   /** The run this one resumed or reproduces. */
   origin?: { kind: 'resume' | 'reproduce'; pathspec: string; fromStep?: string };
   seed?: number;
+  /** The notebook or .flow.ts the run came from (absolute, on the machine that ran it). */
+  input?: string;
+  /** The exact compiled module: TypeScript and transpiled JavaScript as datastore objects. */
+  module?: { typescriptSha256: string; javascriptSha256: string; filename: string };
+  /** Parameter values stored as artifacts, given to every task. */
+  parameterArtifacts?: ArtifactIndex;
   /** Filled in by the reproducibility layer (issue 4); optional so a bare runtime still records runs. */
   source?: JsonValue;
   lockfile?: JsonValue;
