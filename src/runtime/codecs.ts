@@ -1,7 +1,7 @@
 // Artifact codecs, chosen per value: Arrow IPC for apache-arrow Tables, raw bytes for Uint8Array/Buffer,
 // JSON when the value survives a JSON round trip exactly, V8 structured clone for the rest.
 // Decoding only ever parses data: no codec can construct a function or run code.
-import { RecordBatch, RecordBatchFileWriter, Table, tableFromIPC } from 'apache-arrow';
+import { DataType, RecordBatchFileWriter, RecordBatchStreamWriter, Table, tableFromIPC } from 'apache-arrow';
 import { types } from 'util';
 import * as v8 from 'v8';
 import type { Codec } from './records';
@@ -24,8 +24,8 @@ export interface EncodedArtifact {
 }
 
 export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
-  const table = asArrowTable(value);
-  if (table) return { codec: 'arrow', chunks: encodeArrowTable(name, table) };
+  // apache-arrow's instanceof also recognises Tables made by another copy of the library.
+  if (value instanceof Table) return { codec: 'arrow', chunks: encodeArrowTable(name, value) };
   if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
     return { codec: 'bytes', chunks: [value] };
   }
@@ -62,54 +62,82 @@ export function decodeArtifact(codec: Codec, bytes: Uint8Array): unknown {
 
 // ---------------------------------------------------------------- Arrow
 
+/** What the Arrow codec needs from an apache-arrow library: this process's copy or a notebook project's. */
+interface ArrowWriters {
+  RecordBatchFileWriter: typeof RecordBatchFileWriter;
+  RecordBatchStreamWriter: typeof RecordBatchStreamWriter;
+}
+
+const ownWriters: ArrowWriters = { RecordBatchFileWriter, RecordBatchStreamWriter };
+
 /**
- * A Table from this process's apache-arrow, or one from another copy of the library (a notebook
- * project may install its own): then its batches are re-wrapped, sharing their buffers.
+ * The library that built `table`. apache-arrow's writers only understand their own DataType instances,
+ * so a Table from another copy (a notebook project that installs its own apache-arrow) must be written
+ * by that copy; it is found among the loaded CommonJS modules.
  */
-function asArrowTable(value: unknown): Table | undefined {
-  if (value instanceof Table) return value;
-  if (!looksLikeArrowTable(value)) return undefined;
-  return new Table(value.batches.map((batch) => new RecordBatch(value.schema, batch.data)));
-}
-
-interface TableLike {
-  schema: Table['schema'];
-  batches: { data: RecordBatch['data'] }[];
-  numRows: number;
-}
-
-function looksLikeArrowTable(value: unknown): value is TableLike {
-  if (typeof value !== 'object' || value === null || value.constructor?.name !== 'Table') return false;
-  const candidate = value as Partial<TableLike>;
-  return (
-    Array.isArray(candidate.batches) && typeof candidate.numRows === 'number' && !!candidate.schema?.fields
-  );
-}
-
-/** Collects the writer's output as it goes: the body buffers are views on the table's own memory. */
-class ChunkCollectingFileWriter extends RecordBatchFileWriter {
-  readonly chunks: Uint8Array[] = [];
-
-  protected override _write(chunk: Uint8Array | ArrayBufferView): this {
-    if (!this._started || chunk.byteLength === 0) return this;
-    this.chunks.push(
-      chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-    );
-    this._position += chunk.byteLength;
-    return this;
+function writersFor(table: Table): ArrowWriters | undefined {
+  if (table.schema.fields.every((field) => field.type instanceof DataType)) return ownWriters;
+  for (const loaded of Object.values(require.cache)) {
+    const exports = loaded?.exports as Partial<ArrowWriters & { Table: unknown }> | undefined;
+    if (
+      exports?.Table === table.constructor &&
+      exports.RecordBatchFileWriter &&
+      exports.RecordBatchStreamWriter
+    ) {
+      return exports as ArrowWriters;
+    }
   }
+  return undefined;
 }
 
-/** The IPC *file* format: what pyarrow.ipc.open_file, pandas and polars read directly. */
+/**
+ * A writer class that keeps its output as it goes instead of joining it into one buffer: the body
+ * buffers it emits are views on the table's own memory, so encoding a large table copies no column.
+ */
+function collecting(Writer: typeof RecordBatchFileWriter) {
+  return class CollectingWriter extends Writer {
+    readonly chunks: Uint8Array[] = [];
+
+    protected override _write(chunk: ArrayBufferView): this {
+      if (this._started && chunk.byteLength > 0) {
+        this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        this._position += chunk.byteLength;
+      }
+      return this;
+    }
+  };
+}
+
+/**
+ * The IPC *file* format, which pyarrow.ipc.open_file, pandas and polars read directly. A table whose
+ * batches carry different dictionaries cannot be a file (the format allows one dictionary per column),
+ * so it is written in the IPC *stream* format instead (pyarrow.ipc.open_stream); both decode here.
+ */
 function encodeArrowTable(name: string, table: Table): Uint8Array[] {
-  try {
-    const writer = new ChunkCollectingFileWriter();
-    writer.writeAll(table);
-    writer.finish();
-    return writer.chunks;
-  } catch (error) {
-    throw new UnstorableArtifactError(name, `Arrow IPC encoding failed: ${(error as Error).message}`);
+  const writers = writersFor(table);
+  if (!writers) {
+    throw new UnstorableArtifactError(
+      name,
+      'the Arrow Table comes from a copy of apache-arrow that cellflow cannot find',
+    );
   }
+  const formats = [
+    writers.RecordBatchFileWriter,
+    writers.RecordBatchStreamWriter as typeof RecordBatchFileWriter,
+  ];
+  for (const [i, Writer] of formats.entries()) {
+    try {
+      const writer = new (collecting(Writer))();
+      writer.writeAll(table);
+      writer.finish();
+      return writer.chunks;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (i === 0 && /replacement dictionaries/i.test(message)) continue;
+      throw new UnstorableArtifactError(name, `Arrow IPC encoding failed: ${message}`);
+    }
+  }
+  throw new Error('unreachable');
 }
 
 // ---------------------------------------------------------------- JSON and structured clone
@@ -141,9 +169,10 @@ function checkStorable(name: string, root: unknown): void {
       const kind = value.constructor?.name
         ? `an instance of ${value.constructor.name}`
         : 'an object with a custom prototype';
-      const hint = looksLikeArrowTable(value)
-        ? '; store the Arrow Table as an artifact of its own'
-        : '; store its data as a plain object instead';
+      const hint =
+        value instanceof Table
+          ? '; store the Arrow Table as an artifact of its own'
+          : '; store its data as a plain object instead';
       throw new UnstorableArtifactError(
         name,
         `${where} is ${kind}, which would come back as a plain object${hint}`,
@@ -165,9 +194,10 @@ function describeKey(key: unknown): string {
   return typeof key === 'string' ? JSON.stringify(key) : String(key);
 }
 
+/** `{}` or `Object.create(null)`, from any realm (the kernel may run cells in a vm context). */
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || (Object.getPrototypeOf(proto) === null && proto.constructor?.name === 'Object');
 }
 
 function isCloneableBuiltin(value: object): boolean {
@@ -196,7 +226,8 @@ function survivesJson(root: unknown): boolean {
   const exactArray = (array: unknown[]): boolean =>
     Object.keys(array).length === array.length && array.every((item) => exact(item));
   const exactObject = (object: object): boolean =>
-    Object.getPrototypeOf(object) === Object.prototype &&
+    Object.getPrototypeOf(object) !== null &&
+    isPlainObject(object) &&
     Object.keys(object).length === Reflect.ownKeys(object).length &&
     Object.values(object).every((item) => exact(item));
   return exact(root);

@@ -38,10 +38,10 @@ const NAME = /^[A-Za-z0-9_-]+$/;
 const MAX_NAME = 128;
 
 /** Throws unless `value` is a safe single path component: `[A-Za-z0-9_-]`, so never `..`, `/` or NUL. */
-export function checkName(kind: string, value: string): string {
+export function checkName(kind: string, value: string, where = ''): string {
   if (typeof value !== 'string' || !NAME.test(value) || value.length > MAX_NAME) {
     throw new PathspecError(
-      `invalid ${kind} ${JSON.stringify(value)}: use 1-${MAX_NAME} characters from A-Z, a-z, 0-9, '_' and '-'`,
+      `invalid ${kind} ${JSON.stringify(value)}${where}: use 1-${MAX_NAME} characters from A-Z, a-z, 0-9, '_' and '-'`,
     );
   }
   return value;
@@ -56,7 +56,7 @@ export function parsePathspec(spec: string): Pathspec {
     );
   }
   const kinds = ['flow name', 'run id', 'step name', 'task id'];
-  parts.forEach((part, i) => checkName(`${kinds[i]} in pathspec ${JSON.stringify(spec)}`, part));
+  parts.forEach((part, i) => checkName(kinds[i], part, ` in pathspec ${JSON.stringify(spec)}`));
   const [flow, runId, step, taskId] = parts;
   return { flow, runId, step, taskId };
 }
