@@ -1,0 +1,38 @@
+// Which datastore and which namespace the Client API reads. Like Metaflow, the default namespace is
+// the current user: `flow.runs()` lists your runs; `namespace(null)` lists everyone's.
+import { Datastore } from '../runtime/datastore/datastore';
+import { currentUser } from '../runtime/user';
+
+let pinned: Datastore | undefined;
+/** undefined: the default (the current user); null: all users. */
+let activeNamespace: string | null | undefined;
+
+/** Reads from `root` (or a Datastore) from now on; with no argument, back to $CELLFLOW_HOME / the project's .cellflow. */
+export function setDatastore(root?: string | Datastore): void {
+  pinned = root === undefined ? undefined : typeof root === 'string' ? Datastore.open({ root }) : root;
+}
+
+/** The datastore the client reads: the one set with setDatastore, else opened afresh (so CELLFLOW_HOME is honoured). */
+export function getDatastore(): Datastore {
+  return pinned ?? Datastore.open();
+}
+
+/**
+ * Sets the namespace when given an argument (a user name, or null for all users) and returns the
+ * active one. Runs addressed by pathspec (`Run.get('Flow/id')`) are readable in any namespace.
+ */
+export function namespace(...args: [user?: string | null]): string | null {
+  if (args.length > 0) activeNamespace = args[0];
+  return activeNamespace === undefined ? currentUser() : activeNamespace;
+}
+
+/** Back to the default namespace, the current user; returns it. */
+export function defaultNamespace(): string {
+  activeNamespace = undefined;
+  return currentUser();
+}
+
+export function inNamespace(user: string): boolean {
+  const active = namespace();
+  return active === null || active === user;
+}

@@ -1,0 +1,74 @@
+// A flow: every run of it in the datastore, filtered by namespace (user) and tags.
+import type { Datastore } from '../runtime/datastore/datastore';
+import { checkName, NotFoundError } from '../runtime/datastore/datastore';
+import type { RunRecord } from '../runtime/records';
+import { getDatastore, inNamespace } from './context';
+import { Run } from './run';
+
+export interface RunFilter {
+  /** Only runs that carry every one of these tags. */
+  tags?: string[];
+}
+
+export class Flow {
+  readonly name: string;
+
+  constructor(
+    name: string,
+    readonly datastore: Datastore = getDatastore(),
+  ) {
+    this.name = checkName('flow name', name);
+    if (!datastore.listFlows().includes(name)) {
+      throw new NotFoundError(`flow ${name} not found: it has no runs in ${datastore.root}`);
+    }
+  }
+
+  /** Every flow with runs in the datastore, by name. */
+  static list(datastore: Datastore = getDatastore()): Flow[] {
+    return datastore.listFlows().map((name) => new Flow(name, datastore));
+  }
+
+  get pathspec(): string {
+    return this.name;
+  }
+
+  /** Runs in the current namespace, newest first. */
+  runs(filter: RunFilter = {}): Run[] {
+    return [...this.matchingRuns(filter)];
+  }
+
+  /** The newest run in the current namespace, whatever its status. */
+  get latestRun(): Run | undefined {
+    return this.matchingRuns({}).next().value ?? undefined;
+  }
+
+  /** The newest run in the current namespace that succeeded. */
+  get latestSuccessfulRun(): Run | undefined {
+    for (const run of this.matchingRuns({})) if (run.successful) return run;
+    return undefined;
+  }
+
+  toString(): string {
+    return `Flow('${this.name}')`;
+  }
+
+  private *matchingRuns(filter: RunFilter): Generator<Run> {
+    const tags = filter.tags ?? [];
+    for (const runId of this.datastore.listRuns(this.name)) {
+      const record = readIfComplete(this.datastore, this.name, runId);
+      if (!record || !inNamespace(record.user)) continue;
+      if (!tags.every((tag) => record.tags.includes(tag))) continue;
+      yield new Run(`${this.name}/${runId}`, this.datastore, record);
+    }
+  }
+}
+
+/** A run folder may exist a moment before its run.json does: skip it then. */
+function readIfComplete(datastore: Datastore, flow: string, runId: string): RunRecord | undefined {
+  try {
+    return datastore.readRun(flow, runId);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
