@@ -1,9 +1,9 @@
 // Artifact codecs, chosen per value: Arrow IPC for apache-arrow Tables, raw bytes for Uint8Array/Buffer,
 // JSON when the value survives a JSON round trip exactly, V8 structured clone for the rest.
 // Decoding only ever parses data: no codec can construct a function or run code.
-import { DataType, RecordBatchFileWriter, RecordBatchStreamWriter, Table, tableFromIPC } from 'apache-arrow';
 import { types } from 'util';
 import * as v8 from 'v8';
+import type { Table } from 'apache-arrow';
 import type { Codec } from './records';
 
 /** The value of an artifact cannot be stored; the message names the artifact and the part at fault. */
@@ -24,8 +24,13 @@ export interface EncodedArtifact {
 }
 
 export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
-  // apache-arrow's instanceof also recognises Tables made by another copy of the library.
-  if (value instanceof Table) return { codec: 'arrow', chunks: encodeArrowTable(name, value) };
+  if (isArrowTable(value)) {
+    try {
+      return { codec: 'arrow', chunks: arrowCodec().encodeArrowTable(value) };
+    } catch (error) {
+      throw new UnstorableArtifactError(name, (error as Error).message);
+    }
+  }
   if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
     return { codec: 'bytes', chunks: [value] };
   }
@@ -48,7 +53,7 @@ export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
 export function decodeArtifact(codec: Codec, bytes: Uint8Array): unknown {
   switch (codec) {
     case 'arrow':
-      return tableFromIPC(bytes);
+      return arrowCodec().decodeArrowTable(bytes);
     case 'bytes':
       return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     case 'json':
@@ -60,84 +65,20 @@ export function decodeArtifact(codec: Codec, bytes: Uint8Array): unknown {
   }
 }
 
-// ---------------------------------------------------------------- Arrow
+// ---------------------------------------------------------------- Arrow, loaded on demand
 
-/** What the Arrow codec needs from an apache-arrow library: this process's copy or a notebook project's. */
-interface ArrowWriters {
-  RecordBatchFileWriter: typeof RecordBatchFileWriter;
-  RecordBatchStreamWriter: typeof RecordBatchStreamWriter;
+/** apache-arrow marks its Tables (from any copy of the library) with this symbol. */
+const ARROW_TABLE = Symbol.for('apache-arrow/Table');
+
+function isArrowTable(value: unknown): value is Table {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ARROW_TABLE] === true
+  );
 }
 
-const ownWriters: ArrowWriters = { RecordBatchFileWriter, RecordBatchStreamWriter };
-
-/**
- * The library that built `table`. apache-arrow's writers only understand their own DataType instances,
- * so a Table from another copy (a notebook project that installs its own apache-arrow) must be written
- * by that copy; it is found among the loaded CommonJS modules.
- */
-function writersFor(table: Table): ArrowWriters | undefined {
-  if (table.schema.fields.every((field) => field.type instanceof DataType)) return ownWriters;
-  for (const loaded of Object.values(require.cache)) {
-    const exports = loaded?.exports as Partial<ArrowWriters & { Table: unknown }> | undefined;
-    if (
-      exports?.Table === table.constructor &&
-      exports.RecordBatchFileWriter &&
-      exports.RecordBatchStreamWriter
-    ) {
-      return exports as ArrowWriters;
-    }
-  }
-  return undefined;
-}
-
-/**
- * A writer class that keeps its output as it goes instead of joining it into one buffer: the body
- * buffers it emits are views on the table's own memory, so encoding a large table copies no column.
- */
-function collecting(Writer: typeof RecordBatchFileWriter) {
-  return class CollectingWriter extends Writer {
-    readonly chunks: Uint8Array[] = [];
-
-    protected override _write(chunk: ArrayBufferView): this {
-      if (this._started && chunk.byteLength > 0) {
-        this.chunks.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        this._position += chunk.byteLength;
-      }
-      return this;
-    }
-  };
-}
-
-/**
- * The IPC *file* format, which pyarrow.ipc.open_file, pandas and polars read directly. A table whose
- * batches carry different dictionaries cannot be a file (the format allows one dictionary per column),
- * so it is written in the IPC *stream* format instead (pyarrow.ipc.open_stream); both decode here.
- */
-function encodeArrowTable(name: string, table: Table): Uint8Array[] {
-  const writers = writersFor(table);
-  if (!writers) {
-    throw new UnstorableArtifactError(
-      name,
-      'the Arrow Table comes from a copy of apache-arrow that cellflow cannot find',
-    );
-  }
-  const formats = [
-    writers.RecordBatchFileWriter,
-    writers.RecordBatchStreamWriter as typeof RecordBatchFileWriter,
-  ];
-  for (const [i, Writer] of formats.entries()) {
-    try {
-      const writer = new (collecting(Writer))();
-      writer.writeAll(table);
-      writer.finish();
-      return writer.chunks;
-    } catch (error) {
-      const message = (error as Error).message;
-      if (i === 0 && /replacement dictionaries/i.test(message)) continue;
-      throw new UnstorableArtifactError(name, `Arrow IPC encoding failed: ${message}`);
-    }
-  }
-  throw new Error('unreachable');
+/** apache-arrow takes ~0.1 s to load: only values that are Tables, and readers of them, pay for it. */
+function arrowCodec(): typeof import('./arrow-codec') {
+  return require('./arrow-codec');
 }
 
 // ---------------------------------------------------------------- JSON and structured clone
@@ -169,10 +110,9 @@ function checkStorable(name: string, root: unknown): void {
       const kind = value.constructor?.name
         ? `an instance of ${value.constructor.name}`
         : 'an object with a custom prototype';
-      const hint =
-        value instanceof Table
-          ? '; store the Arrow Table as an artifact of its own'
-          : '; store its data as a plain object instead';
+      const hint = isArrowTable(value)
+        ? '; store the Arrow Table as an artifact of its own'
+        : '; store its data as a plain object instead';
       throw new UnstorableArtifactError(
         name,
         `${where} is ${kind}, which would come back as a plain object${hint}`,
