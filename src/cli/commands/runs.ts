@@ -1,0 +1,97 @@
+// `cellflow runs [FLOW]`: the runs in the datastore, newest first. Reads only run.json files, so it
+// stays fast with thousands of runs.
+import { InvalidArgumentError, type Command } from 'commander';
+import { Datastore, effectiveRunStatus, NotFoundError, checkName } from '../../runtime/datastore/datastore';
+import type { RunRecord } from '../../runtime/records';
+import { collect, parseCount } from './options';
+import { elapsed, formatDuration, formatTime, renderTable } from './display';
+
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'abandoned'];
+
+function parseStatus(value: string): string {
+  if (!RUN_STATUSES.includes(value)) throw new InvalidArgumentError(`use one of ${RUN_STATUSES.join(', ')}.`);
+  return value;
+}
+
+interface RunsOptions {
+  user?: string;
+  tag: string[];
+  status?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+export function registerRuns(program: Command): void {
+  program
+    .command('runs')
+    .description('list runs, newest first (all flows, or one)')
+    .argument('[flow]', 'flow name')
+    .option('--user <name>', 'only runs by this user')
+    .option('--tag <tag>', 'only runs with this tag (repeatable: all must match)', collect, [])
+    .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`, parseStatus)
+    .option('-n, --limit <count>', 'show at most this many runs', parseCount)
+    .option('--json', 'print JSON instead of a table')
+    .action((flow: string | undefined, options: RunsOptions) => {
+      process.stdout.write(listRuns(Datastore.open(), flow, options));
+    });
+}
+
+export function listRuns(datastore: Datastore, flow: string | undefined, options: RunsOptions): string {
+  const flows = flow === undefined ? datastore.listFlows() : [checkName('flow name', flow)];
+  if (flow !== undefined && !datastore.listFlows().includes(flow)) {
+    throw new NotFoundError(`flow ${flow} has no runs in ${datastore.root}`);
+  }
+  const now = Date.now();
+  const rows: { record: RunRecord; status: string }[] = [];
+  for (const name of flows) {
+    for (const runId of datastore.listRuns(name)) {
+      const record = readIfPresent(datastore, name, runId);
+      if (!record) continue;
+      const status = effectiveRunStatus(record, now);
+      if (options.user !== undefined && record.user !== options.user) continue;
+      if (options.status !== undefined && status !== options.status) continue;
+      if (!options.tag.every((tag) => record.tags.includes(tag))) continue;
+      rows.push({ record, status });
+    }
+  }
+  // Run ids sort by time, so the newest run has the greatest id, whatever its flow.
+  rows.sort((a, b) => (a.record.runId < b.record.runId ? 1 : a.record.runId > b.record.runId ? -1 : 0));
+  const shown = options.limit === undefined ? rows : rows.slice(0, options.limit);
+
+  if (options.json) {
+    const list = shown.map(({ record, status }) => ({
+      pathspec: `${record.flow}/${record.runId}`,
+      flow: record.flow,
+      runId: record.runId,
+      status,
+      user: record.user,
+      createdAt: record.createdAt,
+      finishedAt: record.finishedAt ?? null,
+      durationMs: elapsed(record.createdAt, record.finishedAt, now) ?? null,
+      tags: record.tags,
+    }));
+    return JSON.stringify(list, null, 2) + '\n';
+  }
+  if (!shown.length) return flow ? `no runs of ${flow} match\n` : 'no runs yet\n';
+  return renderTable(
+    ['RUN', 'STATUS', 'USER', 'STARTED', 'DURATION', 'TAGS'],
+    shown.map(({ record, status }) => [
+      `${record.flow}/${record.runId}`,
+      status,
+      record.user,
+      formatTime(record.createdAt),
+      formatDuration(elapsed(record.createdAt, record.finishedAt, now)),
+      record.tags.join(', '),
+    ]),
+  );
+}
+
+/** A run folder may exist a moment before its run.json does. */
+function readIfPresent(datastore: Datastore, flow: string, runId: string): RunRecord | undefined {
+  try {
+    return datastore.readRun(flow, runId);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
