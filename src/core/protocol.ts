@@ -2,7 +2,7 @@
 // JupyterLab opens a comm on target `cellflow`; each request carries an id and each reply or event
 // echoes it. Chosen over a Python server extension so that runs, artifacts and logs are served by the
 // same Node code the CLI uses, with nothing to install on the Jupyter server.
-import type { JsonValue } from './model';
+import type { CellRef, FlowGraph, JsonValue } from './model';
 
 export const COMM_TARGET = 'cellflow';
 
@@ -11,17 +11,27 @@ export const CELLFLOW_MIMETYPE = 'application/vnd.cellflow.run+json';
 
 export type Request =
   /** Start `cellflow run` on a notebook (path relative to the kernel's working directory). */
-  | { id: string; op: 'run'; notebook: string; params?: Record<string, string>; maxWorkers?: number }
+  | {
+      id: string;
+      op: 'run';
+      notebook: string;
+      params?: Record<string, string>;
+      maxWorkers?: number;
+      datastore?: string;
+    }
   /** Past runs of a flow, newest first. */
-  | { id: string; op: 'runs'; flow: string; limit?: number }
+  | { id: string; op: 'runs'; flow: string; limit?: number; datastore?: string }
   /** One run: record, graph and every task's status. */
-  | { id: string; op: 'run-detail'; pathspec: string }
+  | { id: string; op: 'run-detail'; pathspec: string; datastore?: string }
   /** A preview of one artifact (bounded size), never executing anything. */
-  | { id: string; op: 'artifact'; pathspec: string; name: string; maxRows?: number }
+  | { id: string; op: 'artifact'; pathspec: string; name: string; maxRows?: number; datastore?: string }
   /** A task attempt's stdout and stderr. */
-  | { id: string; op: 'logs'; pathspec: string; attempt?: number }
+  | { id: string; op: 'logs'; pathspec: string; attempt?: number; datastore?: string }
   /** Which steps have interactive results in this kernel and which are stale. */
   | { id: string; op: 'interactive-state' };
+
+// `datastore` (optional on every op that touches runs): the datastore root from the extension's
+// settings; absent means the kernel's default (CELLFLOW_HOME, else `.cellflow/` at the project root).
 
 export type TaskStatusEvent = {
   step: string;
@@ -43,3 +53,78 @@ export type ArtifactPreview =
   | { kind: 'json'; value: JsonValue; truncated: boolean }
   | { kind: 'bytes'; length: number; hexHead: string }
   | { kind: 'text'; text: string };
+
+// ---------------------------------------------------------------- results (`ok: true` replies)
+// Structural subsets of the runtime's RunRecord and TaskRecord (src/runtime/records.ts), so the kernel
+// may send the records as they are; the extension reads only these fields.
+
+export type RunStatusName = 'running' | 'succeeded' | 'failed' | 'abandoned';
+
+/** A run as `runs` lists it and `run-detail` shows it. */
+export interface RunView {
+  flow: string;
+  runId: string;
+  user: string;
+  tags: string[];
+  params: Record<string, JsonValue>;
+  status: RunStatusName;
+  createdAt: string;
+  finishedAt?: string;
+  origin?: { kind: string; pathspec: string; fromStep?: string };
+  seed?: number;
+}
+
+/** Reproducibility parts of a run record, shown as they are (see DESIGN "Run record"). */
+export interface RunReproView {
+  source?: JsonValue;
+  lockfile?: JsonValue;
+  environment?: JsonValue;
+}
+
+export interface TaskView {
+  flow: string;
+  runId: string;
+  step: string;
+  taskId: string;
+  status: TaskStatusEvent['status'];
+  attempts: {
+    attempt: number;
+    status: string;
+    startedAt: string;
+    finishedAt?: string;
+    error?: { message: string; cell?: CellRef; line?: number };
+  }[];
+  artifacts: Record<string, { sha256: string; codec: string; bytes: number }>;
+  foreachStack?: { step: string; index: number; count: number }[];
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** Result of `run`, sent when the run has finished. */
+export interface RunResult {
+  pathspec: string;
+  status: RunStatusName;
+}
+
+/** Result of `runs`: newest first. */
+export interface RunsResult {
+  runs: RunView[];
+}
+
+/** Result of `run-detail`. */
+export interface RunDetailResult {
+  run: RunView & RunReproView & { graph: FlowGraph };
+  tasks: TaskView[];
+}
+
+/** Result of `logs`. */
+export interface LogsResult {
+  attempt: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Result of `interactive-state`: steps run in this kernel; `stale` once an upstream step re-ran. */
+export interface InteractiveStateResult {
+  steps: { step: string; stale: boolean; ranAt?: string }[];
+}
