@@ -42,48 +42,62 @@ export function listRuns(datastore: Datastore, flow: string | undefined, options
     throw new NotFoundError(`flow ${flow} has no runs in ${datastore.root}`);
   }
   const now = Date.now();
-  const rows: { record: RunRecord; status: string }[] = [];
+  const rows: RunSummary[] = [];
   for (const name of flows) {
     for (const runId of datastore.listRuns(name)) {
       const record = readIfPresent(datastore, name, runId);
       if (!record) continue;
-      const status = effectiveRunStatus(record, now);
-      if (options.user !== undefined && record.user !== options.user) continue;
-      if (options.status !== undefined && status !== options.status) continue;
-      if (!options.tag.every((tag) => record.tags.includes(tag))) continue;
-      rows.push({ record, status });
+      // Keep only what the table shows: with thousands of runs, holding every graph costs GC time.
+      const row = summarise(record, now);
+      if (options.user !== undefined && row.user !== options.user) continue;
+      if (options.status !== undefined && row.status !== options.status) continue;
+      if (!options.tag.every((tag) => row.tags.includes(tag))) continue;
+      rows.push(row);
     }
   }
   // Run ids sort by time, so the newest run has the greatest id, whatever its flow.
-  rows.sort((a, b) => (a.record.runId < b.record.runId ? 1 : a.record.runId > b.record.runId ? -1 : 0));
+  rows.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
   const shown = options.limit === undefined ? rows : rows.slice(0, options.limit);
 
-  if (options.json) {
-    const list = shown.map(({ record, status }) => ({
-      pathspec: `${record.flow}/${record.runId}`,
-      flow: record.flow,
-      runId: record.runId,
-      status,
-      user: record.user,
-      createdAt: record.createdAt,
-      finishedAt: record.finishedAt ?? null,
-      durationMs: elapsed(record.createdAt, record.finishedAt, now) ?? null,
-      tags: record.tags,
-    }));
-    return JSON.stringify(list, null, 2) + '\n';
-  }
+  if (options.json) return JSON.stringify(shown, null, 2) + '\n';
   if (!shown.length) return flow ? `no runs of ${flow} match\n` : 'no runs yet\n';
   return renderTable(
     ['RUN', 'STATUS', 'USER', 'STARTED', 'DURATION', 'TAGS'],
-    shown.map(({ record, status }) => [
-      `${record.flow}/${record.runId}`,
-      status,
-      record.user,
-      formatTime(record.createdAt),
-      formatDuration(elapsed(record.createdAt, record.finishedAt, now)),
-      record.tags.join(', '),
+    shown.map((row) => [
+      row.pathspec,
+      row.status,
+      row.user,
+      formatTime(row.createdAt),
+      formatDuration(row.durationMs ?? undefined),
+      row.tags.join(', '),
     ]),
   );
+}
+
+interface RunSummary {
+  pathspec: string;
+  flow: string;
+  runId: string;
+  status: string;
+  user: string;
+  createdAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+  tags: string[];
+}
+
+function summarise(record: RunRecord, now: number): RunSummary {
+  return {
+    pathspec: `${record.flow}/${record.runId}`,
+    flow: record.flow,
+    runId: record.runId,
+    status: effectiveRunStatus(record, now),
+    user: record.user,
+    createdAt: record.createdAt,
+    finishedAt: record.finishedAt ?? null,
+    durationMs: elapsed(record.createdAt, record.finishedAt, now) ?? null,
+    tags: record.tags,
+  };
 }
 
 /** A run folder may exist a moment before its run.json does. */

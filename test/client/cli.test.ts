@@ -1,0 +1,196 @@
+// The read-side commands through the real `cellflow` launcher (build first: npx tsc -p tsconfig.build.json).
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { cellflow } from '../helpers/cli';
+import { linearGraph, runRecord } from '../helpers/records';
+import { schemaErrors } from '../helpers/run-schema';
+import { populate, type SampleRuns } from '../helpers/sample-runs';
+import { Datastore } from '../../src/runtime/datastore/datastore';
+
+let root: string;
+let runs: SampleRuns;
+let abandoned: string;
+const read = (args: string[]) => cellflow(args, { env: { CELLFLOW_HOME: root } });
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-cli-read-'));
+  const datastore = Datastore.open({ root });
+  runs = await populate(datastore);
+  // A run whose scheduler was killed: still 'running' in run.json, but its pid is gone.
+  const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+    encoding: 'utf8',
+  });
+  abandoned = datastore.newRunId();
+  const heartbeatAt = new Date().toISOString();
+  datastore.writeRun(
+    runRecord('Hello', abandoned, {
+      status: 'running',
+      scheduler: { pid: Number(deadPid.stdout), host: os.hostname(), heartbeatAt },
+    }),
+  );
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('cellflow runs', () => {
+  it('lists runs newest first with status (a dead scheduler shows as abandoned), user and tags', async () => {
+    const { code, stdout, stderr } = await read(['runs']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0].split(/\s{2,}/)).toEqual(['RUN', 'STATUS', 'USER', 'STARTED', 'DURATION', 'TAGS']);
+    expect(lines.slice(1).map((line) => line.split(/\s{2,}/).slice(0, 3))).toEqual([
+      [`Hello/${abandoned}`, 'abandoned', 'alice'],
+      [`Hello/${runs.live}`, 'running', 'alice'],
+      [`Hello/${runs.newest}`, 'succeeded', 'alice'],
+      [`Hello/${runs.failed}`, 'failed', 'bob'],
+      [`Hello/${runs.older}`, 'succeeded', 'alice'],
+    ]);
+    expect(lines[5]).toMatch(/3\.5s\s+nightly$/);
+  });
+
+  it('filters by flow, tag, user and status, and prints JSON', async () => {
+    const { stdout } = await read(['runs', 'Hello', '--tag', 'nightly', '--json']);
+    const listed = JSON.parse(stdout);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        pathspec: `Hello/${runs.older}`,
+        status: 'succeeded',
+        tags: ['nightly'],
+        durationMs: 3500,
+      }),
+    ]);
+    const byBob = JSON.parse((await read(['runs', '--user', 'bob', '--json'])).stdout);
+    expect(byBob.map((r: { runId: string }) => r.runId)).toEqual([runs.failed]);
+    const failed = JSON.parse((await read(['runs', '--status', 'failed', '--json'])).stdout);
+    expect(failed.map((r: { runId: string }) => r.runId)).toEqual([runs.failed]);
+  });
+
+  it('rejects an unknown flow or status with exit code 2 and no stack trace', async () => {
+    const missing = await read(['runs', 'Nope']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/flow Nope has no runs/);
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
+    const status = await read(['runs', '--status', 'exploded']);
+    expect(status.code).toBe(2);
+  });
+
+  it('lists 5,000 runs in under a second', async () => {
+    const big = path.join(root, 'big');
+    const graph = linearGraph();
+    // Fixture files written directly (fsync per record would only slow the setup down).
+    for (let i = 0; i < 5000; i++) {
+      const runId = `${1700000000000 + i * 1000}-${i.toString(16).padStart(12, '0')}`;
+      const record = runRecord(`Flow${i % 5}`, runId, { graph, tags: i % 7 ? [] : ['weekly'] });
+      fs.mkdirSync(path.join(big, 'flows', record.flow, runId), { recursive: true });
+      fs.writeFileSync(
+        path.join(big, 'flows', record.flow, runId, 'run.json'),
+        JSON.stringify(record, null, 2),
+      );
+    }
+    expect(schemaErrors('run', runRecord('Flow0', '1700000000000-000000000000', { graph }))).toEqual([]);
+    const timings: number[] = [];
+    let stdout = '';
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const started = process.hrtime.bigint();
+      const result = await cellflow(['runs'], { env: { CELLFLOW_HOME: big } });
+      timings.push(Number(process.hrtime.bigint() - started) / 1e6);
+      expect(result.code).toBe(0);
+      stdout = result.stdout;
+    }
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(5001);
+    expect(lines[1]).toMatch(/^Flow4\/1700004999000-000000001387 /);
+    console.log(`cellflow runs over 5,000 runs: ${timings.map((t) => `${Math.round(t)} ms`).join(', ')}`);
+    expect(Math.min(...timings)).toBeLessThan(1000);
+  });
+});
+
+describe('cellflow inspect', () => {
+  it('summarises a run: status, params, tags, steps with task counts', async () => {
+    const { code, stdout } = await read(['inspect', `Hello/${runs.failed}`]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^Run Hello/${runs.failed}  failed\n`));
+    expect(stdout).toMatch(/user\s+bob/);
+    expect(stdout).toMatch(/params\s+alpha=0\.5/);
+    expect(stdout).toMatch(/start\s+1\s+1 succeeded\s+1\.0s/);
+    expect(stdout).toMatch(/end\s+1\s+1 failed\s+1\.0s/);
+  });
+
+  it("lists a step's tasks and a task's artifacts with codec, size and short hash", async () => {
+    const step = await read(['inspect', `Hello/${runs.newest}/start`]);
+    expect(step.stdout).toMatch(new RegExp(`Hello/${runs.newest}/start/1\\s+succeeded\\s+1\\s`));
+    const task = await read(['inspect', `Hello/${runs.newest}/end/2`]);
+    expect(task.code).toBe(0);
+    const refs = Datastore.open({ root }).readTask('Hello', runs.newest, 'end', '2').artifacts;
+    for (const [name, ref] of Object.entries(refs)) {
+      expect(task.stdout).toMatch(
+        new RegExp(`${name}\\s+${ref.codec}\\s+${ref.bytes}\\s+${ref.sha256.slice(0, 12)}`),
+      );
+    }
+    const failed = await read(['inspect', `Hello/${runs.failed}/end/2`]);
+    expect(failed.stdout).toMatch(/attempt 1 failed: boom again/);
+  });
+
+  it('prints artifact values: Arrow as a table preview, bytes as hex, V8 values inspected, JSON with --json', async () => {
+    const frame = await read(['inspect', `Hello/${runs.newest}`, '--artifact', 'frame']);
+    expect(frame.stdout).toMatch(/Arrow table: 3 rows x 1 columns\nn: Int32\n1\n2\n3\n/);
+    const blob = await read(['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'blob']);
+    expect(blob.stdout).toMatch(/4 bytes: de ad be ef/);
+    const result = await read(['inspect', `Hello/${runs.newest}`, '--artifact', 'result']);
+    expect(result.stdout).toMatch(/\{ total: 31, when: 1970-01-01T00:00:00\.000Z \}/);
+    const json = await read(['inspect', `Hello/${runs.newest}`, '--artifact', 'result', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ total: 31, when: '1970-01-01T00:00:00.000Z' });
+    const x = await read(['inspect', `Hello/${runs.older}/start/1`, '--artifact', 'x']);
+    expect(x.stdout.split('\n')[1]).toBe('10');
+  });
+
+  it('explains bad pathspecs and missing artifacts with exit code 2', async () => {
+    for (const args of [
+      ['inspect', 'Hello/../etc'],
+      ['inspect', 'Hello'],
+      ['inspect', 'Hello/123'],
+      ['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'nope'],
+      ['inspect', `Hello/${runs.failed}`, '--artifact', 'x'],
+    ]) {
+      const result = await read(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect((await read(['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'nope'])).stderr).toMatch(
+      /has no artifact 'nope' \(it has: blob, frame, result, x\)/,
+    );
+  });
+});
+
+describe('cellflow logs', () => {
+  it("prints the latest attempt's stdout, or another attempt's stderr", async () => {
+    expect((await read(['logs', `Hello/${runs.newest}/start/1`])).stdout).toBe('hello from run 3\n');
+    expect((await read(['logs', `Hello/${runs.failed}/end/2`, '--stderr'])).stdout).toBe('second failure\n');
+    expect((await read(['logs', `Hello/${runs.failed}/end/2`, '--stderr', '--attempt', '0'])).stdout).toBe(
+      'first failure\n',
+    );
+    const missing = await read(['logs', `Hello/${runs.failed}/end/2`, '--attempt', '7']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/has no attempt 7 \(it has attempts 0, 1\)/);
+    expect((await read(['logs', `Hello/${runs.failed}`])).code).toBe(2);
+  });
+});
+
+describe('cellflow tag', () => {
+  it('adds and removes tags in run.json', async () => {
+    const pathspec = `Hello/${runs.newest}`;
+    expect((await read(['tag', 'add', pathspec, 'prod', 'v2'])).code).toBe(0);
+    const ds = Datastore.open({ root });
+    expect(ds.readRun('Hello', runs.newest).tags).toEqual(['prod', 'v2']);
+    expect(JSON.parse((await read(['runs', '--tag', 'prod', '--json'])).stdout)[0].runId).toBe(runs.newest);
+    expect((await read(['tag', 'remove', pathspec, 'prod'])).code).toBe(0);
+    expect(ds.readRun('Hello', runs.newest).tags).toEqual(['v2']);
+    expect((await read(['tag', 'list', pathspec])).stdout).toBe('v2\n');
+    expect(schemaErrors('run', ds.readRun('Hello', runs.newest))).toEqual([]);
+    const bad = await read(['tag', 'add', pathspec, ' ']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/invalid tag/);
+  });
+});
