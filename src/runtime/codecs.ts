@@ -31,7 +31,8 @@ export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
       throw new UnstorableArtifactError(name, (error as Error).message);
     }
   }
-  if (value instanceof Uint8Array && (value.constructor === Uint8Array || Buffer.isBuffer(value))) {
+  // Plain Uint8Array or Buffer (from any realm); other typed arrays keep their type through v8.
+  if (types.isUint8Array(value) && (Buffer.isBuffer(value) || value.constructor?.name === 'Uint8Array')) {
     return { codec: 'bytes', chunks: [value] };
   }
   checkStorable(name, value);

@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { inspect } from 'util';
+import * as vm from 'vm';
 import { decodeArtifact, encodeArtifact, UnstorableArtifactError } from '../../src/runtime/codecs';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { REPO_ROOT, runTsChild } from '../helpers/ts-child';
@@ -73,6 +74,15 @@ describe('codec choice and round trips', () => {
     expect(Buffer.isBuffer(decoded)).toBe(true);
     expect([...(decoded as Buffer)]).toEqual([0, 1, 2, 255]);
     expect(roundTrip(Buffer.from('text')).decoded).toEqual(Buffer.from('text'));
+  });
+
+  it('treats values made in another realm (a kernel vm context) like local ones', () => {
+    expect(encodeArtifact('x', vm.runInNewContext('({ a: 1, list: [1, 2] })')).codec).toBe('json');
+    expect(encodeArtifact('x', vm.runInNewContext('new Uint8Array([1, 2])')).codec).toBe('bytes');
+    expect(encodeArtifact('x', vm.runInNewContext('new Map([[1, 2]])')).codec).toBe('v8');
+    expect(() => encodeArtifact('x', vm.runInNewContext('new (class Point { norm() {} })()'))).toThrow(
+      /instance of Point/,
+    );
   });
 
   it('does not let JSON "__proto__" keys change prototypes when decoding', () => {
