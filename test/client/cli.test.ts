@@ -78,18 +78,24 @@ describe('cellflow runs', () => {
 
   it('lists 5,000 runs in under a second', async () => {
     const big = path.join(root, 'big');
-    const graph = linearGraph();
-    // Fixture files written directly (fsync per record would only slow the setup down).
-    for (let i = 0; i < 5000; i++) {
-      const runId = `${1700000000000 + i * 1000}-${i.toString(16).padStart(12, '0')}`;
-      const record = runRecord(`Flow${i % 5}`, runId, { graph, tags: i % 7 ? [] : ['weekly'] });
-      fs.mkdirSync(path.join(big, 'flows', record.flow, runId), { recursive: true });
-      fs.writeFileSync(
-        path.join(big, 'flows', record.flow, runId, 'run.json'),
-        JSON.stringify(record, null, 2),
-      );
-    }
-    expect(schemaErrors('run', runRecord('Flow0', '1700000000000-000000000000', { graph }))).toEqual([]);
+    const template = runRecord('Flow0', '1700000000000-000000000000', { graph: linearGraph() });
+    expect(schemaErrors('run', template)).toEqual([]);
+    // Fixture files written directly by a plain node process (jest's sandbox makes 5,000 writes slow).
+    const writer = `
+      const fs = require('fs'), path = require('path');
+      const [big, json] = process.argv.slice(1);
+      const template = JSON.parse(json);
+      for (let i = 0; i < 5000; i++) {
+        const flow = 'Flow' + (i % 5);
+        const runId = (1700000000000 + i * 1000) + '-' + i.toString(16).padStart(12, '0');
+        const record = { ...template, flow, runId, tags: i % 7 ? [] : ['weekly'] };
+        fs.mkdirSync(path.join(big, 'flows', flow, runId), { recursive: i < 5 });
+        fs.writeFileSync(path.join(big, 'flows', flow, runId, 'run.json'), JSON.stringify(record, null, 2));
+      }`;
+    const generated = spawnSync(process.execPath, ['-e', writer, big, JSON.stringify(template)], {
+      encoding: 'utf8',
+    });
+    expect(generated.stderr).toBe('');
     const timings: number[] = [];
     let stdout = '';
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -119,9 +125,12 @@ describe('cellflow inspect', () => {
   });
 
   it("lists a step's tasks and a task's artifacts with codec, size and short hash", async () => {
-    const step = await read(['inspect', `Hello/${runs.newest}/start`]);
+    const [step, task, failed] = await Promise.all([
+      read(['inspect', `Hello/${runs.newest}/start`]),
+      read(['inspect', `Hello/${runs.newest}/end/2`]),
+      read(['inspect', `Hello/${runs.failed}/end/2`]),
+    ]);
     expect(step.stdout).toMatch(new RegExp(`Hello/${runs.newest}/start/1\\s+succeeded\\s+1\\s`));
-    const task = await read(['inspect', `Hello/${runs.newest}/end/2`]);
     expect(task.code).toBe(0);
     const refs = Datastore.open({ root }).readTask('Hello', runs.newest, 'end', '2').artifacts;
     for (const [name, ref] of Object.entries(refs)) {
@@ -129,52 +138,60 @@ describe('cellflow inspect', () => {
         new RegExp(`${name}\\s+${ref.codec}\\s+${ref.bytes}\\s+${ref.sha256.slice(0, 12)}`),
       );
     }
-    const failed = await read(['inspect', `Hello/${runs.failed}/end/2`]);
     expect(failed.stdout).toMatch(/attempt 1 failed: boom again/);
   });
 
   it('prints artifact values: Arrow as a table preview, bytes as hex, V8 values inspected, JSON with --json', async () => {
-    const frame = await read(['inspect', `Hello/${runs.newest}`, '--artifact', 'frame']);
+    const [frame, blob, result, json, x] = await Promise.all([
+      read(['inspect', `Hello/${runs.newest}`, '--artifact', 'frame']),
+      read(['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'blob']),
+      read(['inspect', `Hello/${runs.newest}`, '--artifact', 'result']),
+      read(['inspect', `Hello/${runs.newest}`, '--artifact', 'result', '--json']),
+      read(['inspect', `Hello/${runs.older}/start/1`, '--artifact', 'x']),
+    ]);
     expect(frame.stdout).toMatch(/Arrow table: 3 rows x 1 columns\nn: Int32\n1\n2\n3\n/);
-    const blob = await read(['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'blob']);
     expect(blob.stdout).toMatch(/4 bytes: de ad be ef/);
-    const result = await read(['inspect', `Hello/${runs.newest}`, '--artifact', 'result']);
     expect(result.stdout).toMatch(/\{ total: 31, when: 1970-01-01T00:00:00\.000Z \}/);
-    const json = await read(['inspect', `Hello/${runs.newest}`, '--artifact', 'result', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({ total: 31, when: '1970-01-01T00:00:00.000Z' });
-    const x = await read(['inspect', `Hello/${runs.older}/start/1`, '--artifact', 'x']);
     expect(x.stdout.split('\n')[1]).toBe('10');
   });
 
   it('explains bad pathspecs and missing artifacts with exit code 2', async () => {
-    for (const args of [
+    const cases = [
       ['inspect', 'Hello/../etc'],
       ['inspect', 'Hello'],
       ['inspect', 'Hello/123'],
       ['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'nope'],
       ['inspect', `Hello/${runs.failed}`, '--artifact', 'x'],
-    ]) {
-      const result = await read(args);
-      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+    ];
+    const results = await Promise.all(cases.map((args) => read(args)));
+    results.forEach((result, i) => {
+      expect({ args: cases[i], code: result.code }).toEqual({ args: cases[i], code: 2 });
       expect(result.stderr).not.toMatch(/\n\s+at /);
-    }
-    expect((await read(['inspect', `Hello/${runs.newest}/end/2`, '--artifact', 'nope'])).stderr).toMatch(
-      /has no artifact 'nope' \(it has: blob, frame, result, x\)/,
-    );
+    });
+    expect(results[0].stderr).toMatch(/invalid run id "\.\." in pathspec/);
+    expect(results[2].stderr).toMatch(/run Hello\/123 not found/);
+    expect(results[3].stderr).toMatch(/has no artifact 'nope' \(it has: blob, frame, result, x\)/);
+    expect(results[4].stderr).toMatch(/has no successful 'end' task/);
   });
 });
 
 describe('cellflow logs', () => {
   it("prints the latest attempt's stdout, or another attempt's stderr", async () => {
-    expect((await read(['logs', `Hello/${runs.newest}/start/1`])).stdout).toBe('hello from run 3\n');
-    expect((await read(['logs', `Hello/${runs.failed}/end/2`, '--stderr'])).stdout).toBe('second failure\n');
-    expect((await read(['logs', `Hello/${runs.failed}/end/2`, '--stderr', '--attempt', '0'])).stdout).toBe(
-      'first failure\n',
-    );
-    const missing = await read(['logs', `Hello/${runs.failed}/end/2`, '--attempt', '7']);
+    const [stdout, stderr, first, missing, notTask] = await Promise.all([
+      read(['logs', `Hello/${runs.newest}/start/1`]),
+      read(['logs', `Hello/${runs.failed}/end/2`, '--stderr']),
+      read(['logs', `Hello/${runs.failed}/end/2`, '--stderr', '--attempt', '0']),
+      read(['logs', `Hello/${runs.failed}/end/2`, '--attempt', '7']),
+      read(['logs', `Hello/${runs.failed}`]),
+    ]);
+    expect(stdout.stdout).toBe('hello from run 3\n');
+    expect(stderr.stdout).toBe('second failure\n');
+    expect(first.stdout).toBe('first failure\n');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/has no attempt 7 \(it has attempts 0, 1\)/);
-    expect((await read(['logs', `Hello/${runs.failed}`])).code).toBe(2);
+    expect(notTask.code).toBe(2);
+    expect(notTask.stderr).toMatch(/logs needs a task/);
   });
 });
 
