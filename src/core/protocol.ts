@@ -128,3 +128,6 @@ export interface LogsResult {
 export interface InteractiveStateResult {
   steps: { step: string; stale: boolean; ranAt?: string }[];
 }
+
+/** Data of a `CELLFLOW_MIMETYPE` display: a Run as `run-detail` returns it, or one Task. */
+export type CellflowDisplay = ({ kind: 'run' } & RunDetailResult) | { kind: 'task'; task: TaskView };
