@@ -30,7 +30,11 @@ test('pip install . installs the labextension and `jupyter labextension list` sh
       encoding: 'utf8',
       env: { ...process.env, JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'), NO_COLOR: '1' },
     });
-    const output = (list.stdout + list.stderr).replace(/\u001b\[[0-9;]*m/g, '');
+    // Drop the colour escapes (ESC[...m) around 'enabled' and 'OK'.
+    const output = (list.stdout + list.stderr)
+      .split(String.fromCharCode(27))
+      .join('')
+      .replace(/\[[0-9;]*m/g, '');
     const version = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version;
     expect(output).toContain(`cellflow v${version} enabled OK (python, cellflow_lab)`);
   } finally {
