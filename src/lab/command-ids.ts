@@ -1,0 +1,11 @@
+// Command ids, shared by the commands, the menu and toolbar (schema/lab/plugin.json) and the panel.
+export const CommandIds = {
+  makeStep: 'cellflow:make-step',
+  editStep: 'cellflow:edit-step',
+  export: 'cellflow:export',
+  runFlow: 'cellflow:run-flow',
+  openPanel: 'cellflow:open-panel',
+  openRuns: 'cellflow:open-runs',
+} as const;
+
+export const PALETTE_CATEGORY = 'cellflow';

@@ -1,0 +1,150 @@
+// The run browser (main area): past runs of one flow, newest first, with status, parameters, tags and
+// duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record).
+// Reads everything through the notebook kernel's cellflow comm.
+import { Widget } from '@lumino/widgets';
+import type { ArtifactPreview, LogsResult, RunDetailResult, RunsResult, RunView } from '../core/protocol';
+import { clear, el } from './dom';
+import { durationBetween, formatParams, formatTime } from './format';
+import type { CellflowClient } from './kernel-client';
+import type { RequestBody } from './reply-router';
+import { runPathspec } from './run-facts';
+import { messageOf, type RunDataSource, RunDetailView } from './run-detail-view';
+import { datastoreOption, type SettingsModel } from './settings';
+
+const RUNS_LIMIT = 100;
+const PREVIEW_ROWS = 50;
+const POLL_MS = 1500;
+
+export interface RunBrowserOptions {
+  flow: string;
+  /** The client to ask; re-read on every request, since the kernel may change or restart. */
+  client: () => CellflowClient;
+  settings: SettingsModel;
+}
+
+export class RunBrowser extends Widget {
+  readonly flow: string;
+  private readonly options: RunBrowserOptions;
+  private readonly list = el('div', { className: 'cf-run-list' });
+  private readonly status = el('div', { className: 'cf-run-browser-status' });
+  private readonly detail: RunDetailView;
+  private selected: string | null = null;
+  private poll: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: RunBrowserOptions) {
+    super();
+    this.options = options;
+    this.flow = options.flow;
+    this.addClass('cf-run-browser');
+    this.node.dataset.flow = options.flow;
+    const source: RunDataSource = {
+      artifact: (pathspec, name) =>
+        this.ask<ArtifactPreview>({ op: 'artifact', pathspec, name, maxRows: PREVIEW_ROWS }),
+      logs: (pathspec, attempt) =>
+        this.ask<LogsResult>({ op: 'logs', pathspec, ...(attempt === undefined ? {} : { attempt }) }),
+    };
+    this.detail = new RunDetailView(source);
+    const toolbar = el('div', { className: 'cf-run-browser-toolbar' }, [
+      el('span', { className: 'cf-flow-name', text: `Runs of ${options.flow}` }),
+      el('button', {
+        className: 'jp-Button jp-mod-styled jp-mod-reject',
+        text: 'Refresh',
+        dataset: { action: 'refresh' },
+        onClick: () => void this.refresh(),
+      }),
+      this.status,
+    ]);
+    const body = el('div', { className: 'cf-run-browser-body' }, [this.list]);
+    this.node.append(toolbar, body);
+    Widget.attach(this.detail, body);
+  }
+
+  /** Reloads the list and the selected run (or `select`, or the newest). */
+  async refresh(select?: string): Promise<void> {
+    this.status.textContent = 'Loading…';
+    try {
+      const result = await this.ask<RunsResult>({ op: 'runs', flow: this.flow, limit: RUNS_LIMIT });
+      const runs = Array.isArray(result?.runs) ? result.runs : [];
+      this.renderList(runs);
+      this.status.textContent = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
+      const pathspecs = runs.map(runPathspec);
+      const target =
+        select ?? (this.selected && pathspecs.includes(this.selected) ? this.selected : pathspecs[0]);
+      if (target) await this.select(target);
+    } catch (error) {
+      this.status.textContent = `Cannot list runs: ${messageOf(error)}`;
+    }
+  }
+
+  async select(pathspec: string): Promise<void> {
+    this.selected = pathspec;
+    this.markSelected();
+    if (this.poll) clearTimeout(this.poll);
+    try {
+      const detail = await this.ask<RunDetailResult>({ op: 'run-detail', pathspec });
+      if (this.selected !== pathspec || this.isDisposed) return;
+      await this.detail.showRun(detail);
+      // A run still going is re-read until it ends.
+      if (detail.run.status === 'running') this.poll = setTimeout(() => void this.refresh(), POLL_MS);
+    } catch (error) {
+      this.status.textContent = `Cannot read ${pathspec}: ${messageOf(error)}`;
+    }
+  }
+
+  override dispose(): void {
+    if (this.poll) clearTimeout(this.poll);
+    super.dispose();
+  }
+
+  /** A request with the datastore from the settings; results are the shapes in core/protocol.ts. */
+  private async ask<T>(body: RequestBody): Promise<T> {
+    const result = await this.options
+      .client()
+      .request({ ...body, ...datastoreOption(this.options.settings.current) });
+    return result as unknown as T;
+  }
+
+  private renderList(runs: RunView[]): void {
+    clear(this.list);
+    if (runs.length === 0) {
+      this.list.append(el('div', { className: 'cf-muted', text: `No runs of ${this.flow} yet.` }));
+      return;
+    }
+    const rows = runs.map((run) =>
+      el(
+        'tr',
+        {
+          dataset: { run: runPathspec(run), status: run.status },
+          onClick: () => void this.select(runPathspec(run)),
+        },
+        [
+          el('td', { className: 'cf-run-id', text: run.runId }),
+          el('td', {}, [el('span', { className: `cf-badge cf-status-${run.status}`, text: run.status })]),
+          el('td', { text: formatTime(run.createdAt) }),
+          el('td', { text: durationBetween(run.createdAt, run.finishedAt) }),
+          el('td', { text: formatParams(run.params) }),
+          el('td', { text: run.tags.join(', ') }),
+        ],
+      ),
+    );
+    this.list.append(
+      el('table', { className: 'cf-table cf-runs-table' }, [
+        el('thead', {}, [
+          el(
+            'tr',
+            {},
+            ['run', 'status', 'started', 'duration', 'parameters', 'tags'].map((h) => el('th', { text: h })),
+          ),
+        ]),
+        el('tbody', {}, rows),
+      ]),
+    );
+    this.markSelected();
+  }
+
+  private markSelected(): void {
+    for (const row of this.list.querySelectorAll<HTMLElement>('tr[data-run]')) {
+      row.classList.toggle('cf-selected', row.dataset.run === this.selected);
+    }
+  }
+}
