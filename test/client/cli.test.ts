@@ -18,15 +18,16 @@ beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-cli-read-'));
   const datastore = Datastore.open({ root });
   runs = await populate(datastore);
-  // A run whose scheduler was killed: still 'running' in run.json, but its pid is gone.
+  // A run whose scheduler was killed 10 s in: still 'running' in run.json, its pid gone, no heartbeat since.
   const deadPid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
     encoding: 'utf8',
   });
   abandoned = datastore.newRunId();
-  const heartbeatAt = new Date().toISOString();
+  const heartbeatAt = '2024-05-01T10:00:10.000Z';
   datastore.writeRun(
     runRecord('Hello', abandoned, {
       status: 'running',
+      finishedAt: undefined,
       scheduler: { pid: Number(deadPid.stdout), host: os.hostname(), heartbeatAt },
     }),
   );
@@ -48,6 +49,7 @@ describe('cellflow runs', () => {
       [`Hello/${runs.older}`, 'succeeded', 'alice'],
     ]);
     expect(lines[5]).toMatch(/3\.5s\s+nightly$/);
+    expect(lines[1]).toMatch(/abandoned\s+alice\s+\S+ \S+\s+10\.0s$/); // lasted until its last heartbeat
   });
 
   it('filters by flow, tag, user and status, and prints JSON', async () => {

@@ -1,4 +1,5 @@
 // Plain-text rendering shared by the read-side commands: aligned tables, times and durations.
+import type { RunRecord, RunStatus } from '../../runtime/records';
 
 /** Columns padded to their widest cell; the last column is not padded (no trailing spaces). */
 export function renderTable(headers: string[], rows: string[][]): string {
@@ -45,6 +46,15 @@ export function elapsed(
   const start = Date.parse(startIso);
   const end = endIso ? Date.parse(endIso) : now;
   return Number.isFinite(start) && Number.isFinite(end) ? end - start : undefined;
+}
+
+/**
+ * When a run stopped: its finish time; for an abandoned run, its scheduler's last heartbeat (the run
+ * did nothing after it); undefined while it is still going.
+ */
+export function runEndedAt(record: RunRecord, status: RunStatus): string | undefined {
+  if (record.finishedAt) return record.finishedAt;
+  return status === 'abandoned' ? record.scheduler?.heartbeatAt : undefined;
 }
 
 /** `3 succeeded, 1 failed`, in a stable order. */

@@ -6,7 +6,7 @@ import { Step } from '../../client/step';
 import { Task } from '../../client/task';
 import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
 import { artifactAsJson, describeArtifact } from './artifact-view';
-import { countStatuses, elapsed, formatDuration, formatTime, renderTable } from './display';
+import { countStatuses, elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 
 interface InspectOptions {
   artifact?: string;
@@ -73,7 +73,7 @@ function showRun(run: Run, json?: boolean): string {
     `Run ${run.pathspec}  ${run.status}`,
     `  user      ${record.user}`,
     `  started   ${formatTime(record.createdAt)}`,
-    `  finished  ${formatTime(record.finishedAt)}  (${formatDuration(elapsed(record.createdAt, record.finishedAt))})`,
+    `  finished  ${formatTime(record.finishedAt)}  (${formatDuration(elapsed(record.createdAt, runEndedAt(record, run.status)))})`,
     `  params    ${formatParams(record.params)}`,
     `  tags      ${record.tags.length ? record.tags.join(', ') : '-'}`,
   ];

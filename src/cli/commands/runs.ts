@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { Datastore, effectiveRunStatus, NotFoundError, checkName } from '../../runtime/datastore/datastore';
 import type { RunRecord } from '../../runtime/records';
 import { collect, parseCount } from './options';
-import { elapsed, formatDuration, formatTime, renderTable } from './display';
+import { elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 
 const RUN_STATUSES = ['running', 'succeeded', 'failed', 'abandoned'];
 
@@ -87,15 +87,16 @@ interface RunSummary {
 }
 
 function summarise(record: RunRecord, now: number): RunSummary {
+  const status = effectiveRunStatus(record, now);
   return {
     pathspec: `${record.flow}/${record.runId}`,
     flow: record.flow,
     runId: record.runId,
-    status: effectiveRunStatus(record, now),
+    status,
     user: record.user,
     createdAt: record.createdAt,
     finishedAt: record.finishedAt ?? null,
-    durationMs: elapsed(record.createdAt, record.finishedAt, now) ?? null,
+    durationMs: elapsed(record.createdAt, runEndedAt(record, status), now) ?? null,
     tags: record.tags,
   };
 }
