@@ -35,7 +35,14 @@ export async function populate(datastore: Datastore) {
         when: new Date(0),
       });
       datastore.writeTask(
-        taskRecord('Hello', runId, 'end', '2', { x, frame, result, blob }, { parents: [`Hello/${runId}/start/1`] }),
+        taskRecord(
+          'Hello',
+          runId,
+          'end',
+          '2',
+          { x, frame, result, blob },
+          { parents: [`Hello/${runId}/start/1`] },
+        ),
       );
     }
     if (status === 'failed') {
