@@ -2,3 +2,14 @@
 
 // Client API: Flow, Run, Step, Task, namespace.
 export * from './client';
+
+// Types a compiled flow module (`NAME.flow.ts`) and step code refer to.
+export type {
+  FlowSteps,
+  FlowManifest,
+  StepScope,
+  StepFunction,
+  FlowModule,
+  Current,
+  JoinInput,
+} from './core/model';

@@ -218,8 +218,11 @@ export interface StepScope {
 
 export type StepFunction = (scope: StepScope) => Promise<void> | void;
 
+/** The `steps` object of a compiled flow module: one function per step, keyed by step name. */
+export type FlowSteps = Record<string, StepFunction>;
+
 /** What a compiled flow module exports. */
 export interface FlowModule {
   manifest: FlowManifest;
-  steps: Record<string, StepFunction>;
+  steps: FlowSteps;
 }

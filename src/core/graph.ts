@@ -1,0 +1,348 @@
+// Builds the flow graph from the grouped notebook and checks its structure the way Metaflow's linter
+// does (one entry, one end, everything reachable, no cycles, foreach has one successor, every split
+// closed by a join of matching arity before the end, joins close the innermost open split).
+//
+// Joins: a step with two or more parents is a join. A step with one parent is a join when its code
+// reads `inputs` — the notebook counterpart of Metaflow's `def join(self, inputs)` — and it then
+// closes the innermost open foreach.
+import { analyzeCode } from './analysis';
+import type { CellRef, Diagnostic, FlowGraph, GraphNode, NodeKind, NotebookFlow, StepSource } from './model';
+import { editDistance } from './tags';
+
+export interface GraphBuild {
+  /** Present whenever the flow has at least one step; may be incomplete when there are errors. */
+  graph?: FlowGraph;
+  diagnostics: Diagnostic[];
+}
+
+interface Frame {
+  split: string;
+  kind: 'split' | 'foreach';
+  /** The successor of the split this path went through. */
+  branch: string;
+}
+
+const list = (names: string[]): string => names.map((n) => `'${n}'`).join(', ');
+
+function cellText(cell: CellRef): string {
+  return `cell ${cell.index}, id ${cell.id}`;
+}
+
+/** True when the step's code reads a free `inputs`: it asks to be a join. */
+export function readsInputs(step: StepSource): boolean {
+  const facts = step.code.map((chunk) => analyzeCode(chunk.source));
+  return facts.some((f) => f.reads.has('inputs')) && !facts.some((f) => f.declaredAnywhere.has('inputs'));
+}
+
+export function buildGraph(flow: NotebookFlow): GraphBuild {
+  const diagnostics: Diagnostic[] = [];
+  const steps = flow.steps;
+  if (steps.length === 0) {
+    diagnostics.push({
+      severity: 'error',
+      rule: 'no-steps',
+      message:
+        "the notebook has no steps: tag the first code cell of each step 'step:NAME' (e.g. step:start ... step:end)",
+    });
+    return { diagnostics };
+  }
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const error = (rule: string, step: StepSource, message: string, hint?: string): void => {
+    diagnostics.push({
+      severity: 'error',
+      rule,
+      message,
+      cell: step.cell,
+      step: step.name,
+      ...(hint ? { hint } : {}),
+    });
+  };
+
+  // ---- successors, entry and end
+  const next = new Map<string, string[]>();
+  steps.forEach((step, i) => {
+    const implicit = i + 1 < steps.length ? [steps[i + 1].name] : [];
+    if (!step.next) {
+      next.set(step.name, implicit);
+      return;
+    }
+    const known = step.next.filter((target) => {
+      if (byName.has(target)) return true;
+      const guess = [...byName.keys()].find((name) => editDistance(name, target) <= 2);
+      error(
+        'unknown-next-target',
+        step,
+        `step '${step.name}' has next:${step.next!.join(',')}, but there is no step '${target}'`,
+        guess ? `Did you mean '${guess}'?` : `Known steps: ${list([...byName.keys()])}.`,
+      );
+      return false;
+    });
+    // All targets unknown: fall back to notebook order so one typo gives one message.
+    next.set(step.name, known.length > 0 ? known : implicit);
+  });
+  const entry = steps[0];
+  const last = steps[steps.length - 1];
+  const endName = last.next && (next.get(last.name) ?? []).length > 0 ? '' : last.name;
+  if (endName === '') {
+    error(
+      'no-end',
+      last,
+      `the last step '${last.name}' has next:${last.next!.join(',')}, so the flow has no end step`,
+      'The last step in the notebook is the end: remove its next: tag, or add an end step after it.',
+    );
+  }
+  const parents = new Map<string, string[]>(steps.map((s) => [s.name, []]));
+  for (const step of steps) for (const target of next.get(step.name)!) parents.get(target)!.push(step.name);
+  for (const parent of parents.get(entry.name)!) {
+    error(
+      'entry-has-parents',
+      byName.get(parent)!,
+      `step '${parent}' goes to '${entry.name}', the entry step: the first step of the notebook cannot have parents`,
+    );
+  }
+
+  const isJoin = (name: string): boolean => {
+    const count = parents.get(name)!.length;
+    return count >= 2 || (count === 1 && readsInputs(byName.get(name)!));
+  };
+  const frames = new Map<string, Frame[]>();
+  const closes = new Map<string, string>();
+  const build = (): FlowGraph => {
+    const nodes: Record<string, GraphNode> = {};
+    for (const step of steps) {
+      const successors = next.get(step.name)!;
+      const join = isJoin(step.name);
+      const kind: NodeKind =
+        step.name === endName
+          ? 'end'
+          : step.name === entry.name
+            ? 'entry'
+            : join
+              ? 'join'
+              : step.foreach
+                ? 'foreach'
+                : successors.length >= 2
+                  ? 'split'
+                  : 'linear';
+      const stack = frames.get(step.name) ?? [];
+      nodes[step.name] = {
+        name: step.name,
+        kind,
+        next: successors,
+        parents: parents.get(step.name)!,
+        ...(step.foreach ? { foreach: step.foreach } : {}),
+        isJoin: join,
+        ...(closes.has(step.name) ? { closes: closes.get(step.name) } : {}),
+        foreachDepth: stack.filter((f) => f.kind === 'foreach').length,
+        cell: step.cell,
+        options: step.options,
+      };
+    }
+    return { entry: entry.name, end: endName, order: steps.map((s) => s.name), nodes };
+  };
+  if (diagnostics.length > 0) return { graph: build(), diagnostics };
+
+  // ---- reachability and cycles
+  const reached = new Set<string>([entry.name]);
+  const queue = [entry.name];
+  while (queue.length > 0) {
+    for (const target of next.get(queue.shift()!)!) {
+      if (!reached.has(target)) {
+        reached.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  for (const step of steps) {
+    if (!reached.has(step.name)) {
+      error(
+        'unreachable-step',
+        step,
+        `step '${step.name}' is never reached from the entry step '${entry.name}'`,
+        `Name it in the next: tag of the step that should run before it.`,
+      );
+    }
+  }
+  const cycle = findCycle(entry.name, next);
+  if (cycle) {
+    error(
+      'cycle',
+      byName.get(cycle[cycle.length - 2])!,
+      `steps form a cycle: ${cycle.join(' → ')}; a flow is acyclic`,
+    );
+  }
+  if (diagnostics.length > 0) return { graph: build(), diagnostics };
+
+  // ---- foreach fan-out and split/join balance, in topological order
+  for (const step of steps) {
+    const successors = next.get(step.name)!;
+    if (step.foreach && successors.length !== 1) {
+      error(
+        'foreach-successors',
+        step,
+        successors.length === 0
+          ? `step '${step.name}' has foreach:${step.foreach} but is the end step: a foreach needs one step to run per element`
+          : `step '${step.name}' has foreach:${step.foreach} and ${successors.length} successors (${list(successors)}): a foreach runs exactly one step per element`,
+      );
+    }
+  }
+  if (diagnostics.length > 0) return { graph: build(), diagnostics };
+
+  const outFrames = (parent: string, child: string): Frame[] => {
+    const base = frames.get(parent)!;
+    const step = byName.get(parent)!;
+    if (step.foreach) return [...base, { split: parent, kind: 'foreach', branch: child }];
+    if (next.get(parent)!.length >= 2) return [...base, { split: parent, kind: 'split', branch: child }];
+    return base;
+  };
+  for (const name of topologicalOrder(
+    steps.map((s) => s.name),
+    next,
+    parents,
+  )) {
+    const step = byName.get(name)!;
+    const from = parents.get(name)!;
+    if (name === entry.name) {
+      frames.set(name, []);
+      continue;
+    }
+    if (name === endName && isJoin(name)) {
+      error(
+        'end-is-join',
+        step,
+        from.length >= 2
+          ? `the end step '${name}' has ${from.length} parents (${list(from)}): the end step cannot be a join`
+          : `the end step '${name}' reads 'inputs', which makes it a join: the end step cannot be a join`,
+        'Add a join step before the end step.',
+      );
+      frames.set(name, []);
+      continue;
+    }
+    if (!isJoin(name)) {
+      frames.set(name, outFrames(from[0], name));
+    } else {
+      frames.set(
+        name,
+        checkJoin(
+          step,
+          from.map((p) => ({ parent: p, frames: outFrames(p, name) })),
+        ),
+      );
+    }
+    if (name === endName) {
+      const open = frames.get(name)!;
+      if (open.length > 0) {
+        const innermost = open[open.length - 1];
+        const split = byName.get(innermost.split)!;
+        error(
+          'split-not-joined',
+          step,
+          `the end step '${name}' is reached while the ${innermost.kind} at step '${split.name}' (${cellText(split.cell)}) is still open`,
+          innermost.kind === 'split'
+            ? `Add a join step whose parents are the branches ${list(next.get(split.name)!)} before the end.`
+            : `Add a join step (one that reads 'inputs') after the foreach body, before the end.`,
+        );
+      }
+    }
+  }
+
+  function checkJoin(step: StepSource, paths: { parent: string; frames: Frame[] }[]): Frame[] {
+    const name = step.name;
+    const bare = paths.find((p) => p.frames.length === 0);
+    if (bare) {
+      error(
+        'join-without-split',
+        step,
+        paths.length === 1
+          ? `step '${name}' reads 'inputs', which makes it a join, but no foreach is open before it`
+          : `step '${name}' is a join (parents ${list(paths.map((p) => p.parent))}), but its parent '${bare.parent}' is not inside any split`,
+        paths.length === 1
+          ? "Read artifacts through 'self' here, or fan out with foreach:ARTIFACT before it."
+          : undefined,
+      );
+      return [];
+    }
+    const tops = paths.map((p) => p.frames[p.frames.length - 1]);
+    const split = tops[0].split;
+    const outer = paths[0].frames.slice(0, -1);
+    if (tops.some((t) => t.split !== split)) {
+      const described = paths.map((p, i) => `'${p.parent}' (inside '${tops[i].split}')`).join(', ');
+      error(
+        'join-mixes-splits',
+        step,
+        `step '${name}' joins paths from different splits: ${described}; a join closes the innermost open split`,
+        'Join the inner split first, then join the outer one.',
+      );
+      return outer;
+    }
+    const expected = next.get(split)!;
+    const branches = tops.map((t) => t.branch);
+    const arityOk =
+      branches.length === expected.length &&
+      expected.every((b) => branches.filter((x) => x === b).length === 1);
+    if (!arityOk) {
+      const kind = tops[0].kind === 'foreach' ? `foreach at '${split}'` : `split at '${split}'`;
+      const opened = tops[0].kind === 'foreach' ? 1 : expected.length;
+      error(
+        'join-arity',
+        step,
+        `step '${name}' joins ${paths.length} path${paths.length === 1 ? '' : 's'} (from ${list(paths.map((p) => p.parent))}), but the ${kind} opened ${opened} (${list(expected)}); a join takes exactly one path from each branch`,
+      );
+      return outer;
+    }
+    if (tops[0].kind === 'foreach' && paths[0].parent === split) {
+      error(
+        'empty-foreach',
+        step,
+        `the foreach at '${split}' goes straight to its join '${name}': there is no step to run once per element`,
+        `Add a step between '${split}' and '${name}'.`,
+      );
+    }
+    closes.set(name, split);
+    return outer;
+  }
+
+  return { graph: build(), diagnostics };
+}
+
+/** The first cycle reachable from `start`, as a path that ends where it begins. */
+function findCycle(start: string, next: Map<string, string[]>): string[] | undefined {
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    state.set(name, 'open');
+    path.push(name);
+    for (const target of next.get(name)!) {
+      if (state.get(target) === 'open') return [...path.slice(path.indexOf(target)), target];
+      if (!state.has(target)) {
+        const found = visit(target);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  return visit(start);
+}
+
+/** Kahn's algorithm, ties broken by notebook order so diagnostics come out in a stable order. */
+function topologicalOrder(
+  order: string[],
+  next: Map<string, string[]>,
+  parents: Map<string, string[]>,
+): string[] {
+  const remaining = new Map(order.map((n) => [n, parents.get(n)!.length]));
+  const result: string[] = [];
+  const ready = order.filter((n) => remaining.get(n) === 0);
+  while (ready.length > 0) {
+    ready.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    const name = ready.shift()!;
+    result.push(name);
+    for (const target of next.get(name)!) {
+      remaining.set(target, remaining.get(target)! - 1);
+      if (remaining.get(target) === 0) ready.push(target);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,10 @@
+// The TypeScript compiler API, loaded on first use: requiring it costs 0.2–0.8 s, which commands and
+// code paths that never analyse cell code (the CLI's `runs`, the runtime's workers) must not pay.
+import type * as TS from 'typescript';
+
+let loaded: typeof TS | undefined;
+
+export function typescript(): typeof TS {
+  loaded ??= require('typescript') as typeof TS;
+  return loaded;
+}
