@@ -1,7 +1,16 @@
-// Errors that mean "the input is wrong": the CLI prints their message (no stack trace) and exits 2.
+// How the CLI ends: bad input is a message and exit 2 (never a stack trace), a failed run exits 1.
+// Errors that mean "the input is wrong" are UserInputError (runtime) or its subclass UserError (CLI),
+// and core's NotebookError.
+import { CommanderError } from 'commander';
+import { NotebookError } from '../core';
 import { UserInputError } from '../runtime/errors';
+import type { CliIO } from './io';
 
-/** Bad input found by a command itself; the message names the notebook, cell and line when it can. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** Bad input detected by the CLI itself (a missing file, an unwritable output...). Exit 2. */
 export class UserError extends UserInputError {
   constructor(message: string) {
     super(message);
@@ -11,5 +20,27 @@ export class UserError extends UserInputError {
 
 /** True for every error that is the user's input rather than a failed run or a bug. */
 export function isUserError(error: unknown): error is Error {
-  return error instanceof UserInputError;
+  return error instanceof UserInputError || error instanceof NotebookError;
+}
+
+/** Reports an error thrown by a command and returns the exit code for it. */
+export function exitWith(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // Commander has already written its message (or the help) through the configured output.
+    return error.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+  }
+  if (error instanceof NotebookError) {
+    // Already one formatted line per problem: `NB: cell 3 (id x), step 's', line 2: error [rule]: ...`.
+    io.stderr(error.message + '\n');
+    return EXIT_BAD_INPUT;
+  }
+  if (error instanceof UserInputError) {
+    io.stderr(`error: ${error.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  // Anything else is a failed run or a bug in cellflow; the stack only on request.
+  const err = error as Error | undefined;
+  io.stderr(`error: ${err?.message ?? String(error)}\n`);
+  if (process.env.CELLFLOW_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
+  return EXIT_FAILED;
 }

@@ -1,0 +1,25 @@
+// Reading the notebook a command names: file errors and non-UTF-8 bytes are bad input (exit 2).
+import * as fs from 'fs';
+import { UserError } from './errors';
+
+const REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  ENOTDIR: 'a parent is not a directory',
+};
+
+export function readNotebookFile(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    throw new UserError(`${file}: cannot read the notebook (${REASONS[code] ?? (code || String(error))}).`);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new UserError(`${file}: not valid UTF-8 text; a notebook is UTF-8 encoded JSON.`);
+  }
+}
