@@ -1,7 +1,7 @@
 // The step editor's form as data: a cell's cellflow tags ↔ the form's text fields, and the messages
 // shown as the user types. Pure; validity and the tag strings come from core's tag grammar.
 import type { Tag } from '../core/model';
-import { formatTag, parseTag } from '../core/tags';
+import { formatTag, parseTag } from '../core';
 
 export type CellRole = 'step' | 'parameters' | 'skip' | 'none';
 

@@ -1,0 +1,191 @@
+// The extension's commands (palette category "cellflow"; the Cellflow menu and notebook toolbar come
+// from schema/lab/plugin.json): step editor, export, run as flow, flow panel, run browser.
+import type { JupyterFrontEnd } from '@jupyterlab/application';
+import { type ICommandPalette, MainAreaWidget, Notification, showErrorMessage } from '@jupyterlab/apputils';
+import type { IDocumentManager } from '@jupyterlab/docmanager';
+import type { INotebookTracker } from '@jupyterlab/notebook';
+
+import { CommandIds, PALETTE_CATEGORY } from './command-ids';
+import { ExportError, exportFlow } from './export-flow';
+import type { FlowSession, FlowSessions } from './flow-session';
+import { cellflowIcon } from './icons';
+import { RunBrowser } from './run-browser';
+import { messageOf } from './run-detail-view';
+import type { SettingsModel } from './settings';
+import { editStepForm } from './step-editor';
+import {
+  formFromTags,
+  readCellTags,
+  rewriteCellTags,
+  type StepFormContext,
+  suggestStepName,
+} from './step-form';
+
+export interface CommandDeps {
+  app: JupyterFrontEnd;
+  tracker: INotebookTracker;
+  sessions: FlowSessions;
+  settings: SettingsModel;
+  /** Id of the flow panel widget in the right sidebar. */
+  panelId: string;
+  docManager: IDocumentManager | null;
+  palette: ICommandPalette | null;
+}
+
+export function registerCommands(deps: CommandDeps): void {
+  const { app, tracker, sessions, palette } = deps;
+  const current = (): FlowSession | null =>
+    tracker.currentWidget ? sessions.get(tracker.currentWidget) : null;
+  const hasNotebook = () => tracker.currentWidget !== null;
+  const hasCodeCell = () => tracker.activeCell?.model.type === 'code';
+
+  app.commands.addCommand(CommandIds.makeStep, {
+    label: 'Make Cell a Step…',
+    caption: 'Tag the active code cell step:NAME and set its successors and options',
+    icon: cellflowIcon,
+    isEnabled: hasCodeCell,
+    execute: () => editActiveCell(deps, current(), true),
+  });
+  app.commands.addCommand(CommandIds.editStep, {
+    label: 'Edit Step Tags…',
+    caption: "Edit the active cell's cellflow tags: step, successors, foreach, parameters, skip, options",
+    isEnabled: hasCodeCell,
+    execute: () => editActiveCell(deps, current(), false),
+  });
+  app.commands.addCommand(CommandIds.export, {
+    label: 'Export Notebook to Flow',
+    caption: 'Compile the notebook to NAME.flow.ts beside it and open it',
+    isEnabled: hasNotebook,
+    execute: () => exportCurrent(deps, current()),
+  });
+  app.commands.addCommand(CommandIds.runFlow, {
+    label: 'Run Notebook as Flow',
+    caption: 'Save the notebook and run it as a flow in the cellflow kernel, with live task status',
+    isEnabled: hasNotebook,
+    execute: () => runCurrent(deps, current()),
+  });
+  app.commands.addCommand(CommandIds.openPanel, {
+    label: 'Show Flow Panel',
+    caption: "Show the active notebook's flow graph and problems",
+    execute: () => app.shell.activateById(deps.panelId),
+  });
+  app.commands.addCommand(CommandIds.openRuns, {
+    label: 'Show Runs',
+    caption: "Browse past runs of the active notebook's flow",
+    isEnabled: hasNotebook,
+    execute: () => openRuns(deps, current()),
+  });
+  for (const command of Object.values(CommandIds)) palette?.addItem({ command, category: PALETTE_CATEGORY });
+  // Enabled states follow the active notebook and cell.
+  const refresh = () => app.commands.notifyCommandChanged();
+  tracker.currentChanged.connect(refresh);
+  tracker.activeCellChanged.connect(refresh);
+}
+
+async function editActiveCell(
+  deps: CommandDeps,
+  session: FlowSession | null,
+  makeStep: boolean,
+): Promise<void> {
+  const cell = deps.tracker.activeCell;
+  if (!session || !cell || cell.model.type !== 'code') return;
+  const analysis = session.refresh();
+  const index = session.panel.content.widgets.indexOf(cell);
+  const context: StepFormContext = {
+    otherSteps: (analysis?.flow?.steps ?? [])
+      .filter((s) => s.cell.id !== cell.model.id)
+      .map((s) => ({ name: s.name, cellIndex: s.cell.index })),
+  };
+  const raw = (cell.model.getMetadata('tags') as string[] | undefined) ?? [];
+  const values = formFromTags(readCellTags(raw));
+  if (makeStep && values.role !== 'step') {
+    values.role = 'step';
+    values.name = suggestStepName(context);
+  }
+  const edited = await editStepForm(`cellflow tags of cell ${index}`, values, context);
+  if (!edited) return;
+  const tags = rewriteCellTags(raw, edited);
+  if (tags.length) cell.model.setMetadata('tags', tags);
+  else cell.model.deleteMetadata('tags');
+  session.refresh();
+}
+
+async function exportCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
+  if (!session) return;
+  try {
+    const path = await exportFlow(session.panel, deps.app.serviceManager.contents);
+    // An open editor of an older export would show stale text: reload it.
+    const open = deps.docManager?.findWidget(path);
+    if (open) await open.context.revert();
+    deps.docManager?.openOrReveal(path);
+    Notification.success(`Exported ${path}`, { autoClose: 4000 });
+  } catch (error) {
+    if (error instanceof ExportError) session.refresh();
+    await showErrorMessage('Export notebook to flow', messageOf(error));
+  }
+}
+
+async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
+  if (!session) return;
+  deps.app.shell.activateById(deps.panelId);
+  const notice = Notification.emit(`Running ${session.path} as a flow…`, 'in-progress', { autoClose: false });
+  try {
+    const result = await session.runAsFlow();
+    Notification.update({
+      id: notice,
+      message: `Run ${result.pathspec} ${result.status}`,
+      type: result.status === 'succeeded' ? 'success' : 'error',
+      autoClose: 6000,
+      actions: [{ label: 'Show run', callback: () => void openRuns(deps, session, result.pathspec) }],
+    });
+    const browser = findRunBrowser(deps, session);
+    if (browser) await browser.refresh(result.pathspec);
+  } catch (error) {
+    Notification.update({
+      id: notice,
+      message: `Run failed to start: ${messageOf(error)}`,
+      type: 'error',
+      autoClose: 8000,
+    });
+  }
+}
+
+function flowNameOf(session: FlowSession): string | undefined {
+  return session.refresh()?.flow?.name;
+}
+
+function findRunBrowser(deps: CommandDeps, session: FlowSession): RunBrowser | undefined {
+  const flow = flowNameOf(session);
+  for (const widget of deps.app.shell.widgets('main')) {
+    if (
+      widget instanceof MainAreaWidget &&
+      widget.content instanceof RunBrowser &&
+      widget.content.flow === flow
+    ) {
+      return widget.content;
+    }
+  }
+  return undefined;
+}
+
+async function openRuns(deps: CommandDeps, session: FlowSession | null, select?: string): Promise<void> {
+  if (!session) return;
+  const flow = flowNameOf(session);
+  if (!flow) {
+    await showErrorMessage('Show runs', `${session.path} has no flow name yet: fix its problems first.`);
+    return;
+  }
+  let browser = findRunBrowser(deps, session);
+  if (!browser) {
+    const content = new RunBrowser({ flow, client: () => session.client(), settings: deps.settings });
+    const widget = new MainAreaWidget({ content });
+    widget.id = `cellflow-runs-${flow}`;
+    widget.title.label = `Runs: ${flow}`;
+    widget.title.icon = cellflowIcon;
+    widget.title.closable = true;
+    deps.app.shell.add(widget, 'main', { mode: 'split-right' });
+    browser = content;
+  }
+  deps.app.shell.activateById(`cellflow-runs-${flow}`);
+  await browser.refresh(select);
+}

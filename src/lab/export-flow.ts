@@ -1,0 +1,41 @@
+// "Export notebook to flow": compiles the live notebook with core (as `cellflow export` does) and writes
+// NAME.flow.ts beside it through the Contents API, so it works wherever the notebook is served from.
+import type { Contents } from '@jupyterlab/services';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import { compileNotebook, formatDiagnostic, NotebookError } from '../core';
+import type { Diagnostic } from '../core/model';
+import { notebookText } from './analysis';
+
+/** `dir/hello.ipynb` → `dir/hello.flow.ts` (DESIGN: `NB.flow.ts` beside the notebook). */
+export function flowPathFor(notebookPath: string): string {
+  const stem = notebookPath.replace(/\.ipynb$/i, '');
+  return `${stem}.flow.ts`;
+}
+
+export class ExportError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(message: string, diagnostics: Diagnostic[]) {
+    super(message);
+    this.diagnostics = diagnostics;
+  }
+}
+
+/** Compiles and saves; returns the written path. Throws ExportError listing the notebook's errors. */
+export async function exportFlow(panel: NotebookPanel, contents: Contents.IManager): Promise<string> {
+  const model = panel.content.model;
+  if (!model) throw new Error('The notebook is not loaded yet.');
+  const path = panel.context.path;
+  let source: string;
+  try {
+    source = compileNotebook(notebookText(model), path).source;
+  } catch (error) {
+    if (!(error instanceof NotebookError)) throw error;
+    const lines = error.diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => formatDiagnostic(d, path));
+    throw new ExportError(`${path} cannot be exported:\n${lines.join('\n')}`, error.diagnostics);
+  }
+  const target = flowPathFor(path);
+  await contents.save(target, { type: 'file', format: 'text', content: source });
+  return target;
+}

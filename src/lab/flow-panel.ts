@@ -1,0 +1,171 @@
+// The flow panel (right sidebar): the active notebook's DAG, re-drawn as its cells and tags change,
+// colored by the live status of a run started from it and marked with interactive results; the lint
+// problems, each a link to its cell; and buttons for the notebook's cellflow commands.
+import type { CommandRegistry } from '@lumino/commands';
+import { Widget } from '@lumino/widgets';
+import type { Diagnostic } from '../core/model';
+import { errorCount } from './analysis';
+import { type DagLayout, layoutDag } from './dag-layout';
+import { DagView } from './dag-view';
+import { clear, el } from './dom';
+import type { FlowSession } from './flow-session';
+import { CommandIds } from './command-ids';
+
+export class FlowPanel extends Widget {
+  private readonly commands: CommandRegistry;
+  private session: FlowSession | null = null;
+  private readonly title_ = el('div', { className: 'cf-panel-title' });
+  private readonly actions = el('div', { className: 'cf-panel-actions' });
+  private readonly runLine = el('div', { className: 'cf-panel-run' });
+  private readonly dag: DagView;
+  private readonly problems = el('ul', { className: 'cf-problems' });
+  private readonly summary = el('div', { className: 'cf-problems-summary' });
+  private layoutKey = '';
+  private dagLayout: DagLayout | null = null;
+  private drawing = 0;
+
+  constructor(commands: CommandRegistry) {
+    super();
+    this.commands = commands;
+    this.id = 'cellflow-panel';
+    this.addClass('cf-panel');
+    this.title.caption = 'cellflow: flow of the active notebook';
+    this.dag = new DagView({
+      onSelect: (step) => void this.session?.revealCell({ step }),
+      emptyText: 'No steps yet: tag a code cell step:NAME (Cellflow ▸ Make Cell a Step).',
+    });
+    this.node.append(
+      this.title_,
+      this.actions,
+      this.runLine,
+      this.dag.node,
+      el('h3', { text: 'Problems' }),
+      this.summary,
+      this.problems,
+    );
+    this.show_(null);
+  }
+
+  /** Buttons for the notebook commands; call once the commands exist (their labels are read here). */
+  renderActions(): void {
+    clear(this.actions);
+    for (const id of [CommandIds.makeStep, CommandIds.export, CommandIds.runFlow, CommandIds.openRuns]) {
+      this.actions.append(
+        el('button', {
+          className: 'jp-Button jp-mod-styled jp-mod-reject',
+          text: this.commands.label(id).replace(/…$/, ''),
+          dataset: { command: id },
+          onClick: () => void this.commands.execute(id),
+        }),
+      );
+    }
+  }
+
+  /** Follows a notebook's session (null: no notebook is active). */
+  setSession(session: FlowSession | null): void {
+    if (session === this.session) return;
+    this.session?.changed.disconnect(this.onChanged, this);
+    this.session = session;
+    session?.changed.connect(this.onChanged, this);
+    this.layoutKey = '';
+    this.show_(session);
+  }
+
+  private onChanged(): void {
+    this.show_(this.session);
+  }
+
+  private show_(session: FlowSession | null): void {
+    const analysis = session?.analysis ?? null;
+    this.node.dataset.notebook = session?.path ?? '';
+    clear(this.title_);
+    if (!session || !analysis) {
+      this.title_.append(el('span', { text: 'Open a notebook to see its flow.' }));
+      this.dag.render(null, 'No notebook.');
+      this.layoutKey = '';
+      this.renderProblems([]);
+      clear(this.runLine);
+      return;
+    }
+    this.title_.append(
+      el('span', { className: 'cf-flow-name', text: analysis.flow?.name ?? '' }),
+      el('span', { className: 'cf-muted', text: ` ${session.path}` }),
+    );
+    this.renderProblems(analysis.diagnostics);
+    this.renderRunLine(session);
+    void this.draw(session);
+  }
+
+  /** Lays out again only when the graph itself changed; status and marks just repaint. */
+  private async draw(session: FlowSession): Promise<void> {
+    const graph = session.analysis?.graph;
+    const key = graph
+      ? JSON.stringify([
+          graph.order,
+          graph.order.map((n) => graph.nodes[n].next),
+          graph.order.map((n) => graph.nodes[n].foreach ?? ''),
+        ])
+      : '';
+    if (key !== this.layoutKey) {
+      this.layoutKey = key;
+      const ticket = ++this.drawing;
+      const layout = graph && graph.order.length ? await layoutDag(graph) : null;
+      if (ticket !== this.drawing || session !== this.session) return;
+      this.dagLayout = layout;
+      this.dag.render(layout);
+    }
+    this.dag.setStatus(session.liveRun?.steps() ?? {});
+    this.dag.setInteractive(session.interactive);
+    this.node.dataset.steps = String(this.dagLayout?.nodes.length ?? 0);
+  }
+
+  private renderRunLine(session: FlowSession): void {
+    clear(this.runLine);
+    const live = session.liveRun;
+    if (!live) return;
+    const status = live.finalStatus ?? 'running';
+    this.runLine.dataset.status = status;
+    this.runLine.append(
+      el('span', { text: 'Run ' }),
+      el('span', { className: 'cf-run-pathspec', text: live.pathspec ?? '(starting)' }),
+      ' ',
+      el('span', { className: `cf-badge cf-status-${status}`, text: status }),
+    );
+  }
+
+  private renderProblems(diagnostics: Diagnostic[]): void {
+    clear(this.problems);
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    const warnings = diagnostics.length - errors;
+    this.summary.textContent = diagnostics.length
+      ? `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}`
+      : 'No problems.';
+    this.node.dataset.errors = String(this.session?.analysis ? errorCount(this.session.analysis) : 0);
+    for (const d of diagnostics) {
+      const where = d.cell ? `cell ${d.cell.index}${d.line ? `, line ${d.line}` : ''}` : '';
+      const item = el('li', { className: `cf-problem cf-${d.severity}`, dataset: { rule: d.rule } }, [
+        el('span', { className: 'cf-problem-severity', text: d.severity }),
+        ' ',
+        el('span', { className: 'cf-problem-message', text: d.message }),
+        d.hint ? el('div', { className: 'cf-problem-hint', text: d.hint }) : null,
+      ]);
+      if (d.cell) {
+        const cell = d.cell;
+        item.prepend(
+          el('a', {
+            className: 'cf-problem-link',
+            text: where,
+            attrs: { href: '#', role: 'link' },
+            dataset: { cellIndex: String(cell.index) },
+            onClick: (event) => {
+              event.preventDefault();
+              void this.session?.revealCell({ index: cell.index });
+            },
+          }),
+          ' ',
+        );
+      }
+      this.problems.appendChild(item);
+    }
+  }
+}

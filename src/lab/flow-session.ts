@@ -1,0 +1,209 @@
+// Everything cellflow knows about one open notebook: its analysis (re-run, debounced, as cells and tags
+// change), the live status of a flow run started from it, and which steps have interactive results in
+// its kernel. The flow panel, badges and commands all read it; `changed` tells them to redraw.
+import type { Cell, ICellModel } from '@jupyterlab/cells';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { Kernel } from '@jupyterlab/services';
+import type { IObservableList } from '@jupyterlab/observables';
+import { Signal } from '@lumino/signaling';
+import type { InteractiveStateResult, RunResult } from '../core/protocol';
+import { analyzeModel, type FlowAnalysis } from './analysis';
+import type { InteractiveMark } from './dag-view';
+import { type CellflowClient, clientFor } from './kernel-client';
+import { LiveRunState } from './run-status';
+import { datastoreOption, type SettingsModel } from './settings';
+
+const ANALYSIS_DELAY_MS = 150;
+
+export class FlowSession {
+  readonly panel: NotebookPanel;
+  readonly changed = new Signal<FlowSession, void>(this);
+  /** Emitted when a run started from this notebook finishes. */
+  readonly runFinished = new Signal<FlowSession, RunResult>(this);
+  private readonly settings: SettingsModel;
+  private current: FlowAnalysis | null = null;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private live: LiveRunState | null = null;
+  private marks: Record<string, InteractiveMark> = {};
+  private disposed = false;
+
+  constructor(panel: NotebookPanel, settings: SettingsModel) {
+    this.panel = panel;
+    this.settings = settings;
+    const model = panel.content.model;
+    if (model) {
+      model.contentChanged.connect(this.schedule, this);
+      model.cells.changed.connect(this.onCellsChanged, this);
+      for (const cell of model.cells) cell.metadataChanged.connect(this.schedule, this);
+    }
+    panel.context.pathChanged.connect(this.schedule, this);
+    panel.sessionContext.statusChanged.connect(this.onKernelStatus, this);
+    panel.disposed.connect(() => this.dispose());
+    this.refresh();
+  }
+
+  get analysis(): FlowAnalysis | null {
+    return this.current;
+  }
+
+  get path(): string {
+    return this.panel.context.path;
+  }
+
+  get liveRun(): LiveRunState | null {
+    return this.live;
+  }
+
+  get interactive(): Record<string, InteractiveMark> {
+    return this.marks;
+  }
+
+  /** Re-analyses now (commands call this so they never act on a stale analysis). */
+  refresh(): FlowAnalysis | null {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const model = this.panel.content.model;
+    if (!model || this.disposed) return null;
+    this.current = analyzeModel(model, this.path);
+    this.changed.emit();
+    return this.current;
+  }
+
+  /** The cellflow client of the notebook's kernel, or an error that says what is missing. */
+  client(): CellflowClient {
+    const kernel = this.panel.sessionContext.session?.kernel;
+    if (!kernel)
+      throw new Error(`${this.path} has no running kernel: start the 'TypeScript (cellflow)' kernel.`);
+    return clientFor(kernel);
+  }
+
+  /** Saves the notebook and runs it as a flow through the kernel, following its tasks live. */
+  async runAsFlow(): Promise<RunResult> {
+    if (this.live && !this.live.finalStatus) throw new Error(`a run of ${this.path} is already in progress`);
+    const client = this.client();
+    await this.panel.context.save();
+    const live = new LiveRunState();
+    this.live = live;
+    this.changed.emit();
+    const settings = this.settings.current;
+    try {
+      const result = (await client.request(
+        {
+          op: 'run',
+          notebook: basename(this.path),
+          ...(settings.maxWorkers > 0 ? { maxWorkers: settings.maxWorkers } : {}),
+          ...datastoreOption(settings),
+        },
+        (event) => {
+          if (event.event === 'started') live.pathspec = event.pathspec;
+          else if (event.event === 'task') live.update(event.task);
+          else return;
+          this.changed.emit();
+        },
+      )) as unknown as RunResult;
+      live.pathspec = result.pathspec ?? live.pathspec;
+      live.finalStatus = result.status;
+      this.runFinished.emit(result);
+      return result;
+    } catch (error) {
+      live.finalStatus = 'failed';
+      throw error;
+    } finally {
+      this.changed.emit();
+    }
+  }
+
+  /** Asks the kernel which steps have interactive results; quietly none without a cellflow kernel. */
+  async refreshInteractive(): Promise<void> {
+    let marks: Record<string, InteractiveMark> = {};
+    try {
+      const result = (await this.client().request({
+        op: 'interactive-state',
+      })) as unknown as InteractiveStateResult;
+      for (const step of result.steps ?? []) marks[step.step] = step.stale ? 'stale' : 'fresh';
+    } catch {
+      marks = {};
+    }
+    if (this.disposed) return;
+    this.marks = marks;
+    this.changed.emit();
+  }
+
+  /** The cell widget of a step (its `step:` cell), or of a cell index. */
+  cellOf(target: { step?: string; index?: number }): Cell | undefined {
+    const notebook = this.panel.content;
+    let index = target.index;
+    if (target.step !== undefined) index = this.current?.graph?.nodes[target.step]?.cell.index;
+    if (target.step !== undefined && index === undefined) {
+      index = this.current?.flow?.steps.find((s) => s.name === target.step)?.cell.index;
+    }
+    return index === undefined ? undefined : notebook.widgets[index];
+  }
+
+  /** Makes a cell the active one and scrolls it into view. */
+  async revealCell(target: { step?: string; index?: number }): Promise<void> {
+    const cell = this.cellOf(target);
+    if (!cell) return;
+    const notebook = this.panel.content;
+    notebook.activeCellIndex = notebook.widgets.indexOf(cell);
+    notebook.deselectAll();
+    await notebook.scrollToCell(cell, 'center');
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
+    Signal.clearData(this);
+  }
+
+  private schedule(): void {
+    if (this.disposed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), ANALYSIS_DELAY_MS);
+  }
+
+  private onCellsChanged(_: unknown, change: IObservableList.IChangedArgs<ICellModel>): void {
+    for (const cell of change.newValues) cell.metadataChanged.connect(this.schedule, this);
+    this.schedule();
+  }
+
+  private onKernelStatus(_: unknown, status: Kernel.Status): void {
+    // A restarted kernel has no interactive results left.
+    if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
+      this.marks = {};
+      this.changed.emit();
+    }
+  }
+}
+
+function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** One FlowSession per open notebook panel. */
+export class FlowSessions {
+  private readonly sessions = new Map<NotebookPanel, FlowSession>();
+  readonly added = new Signal<FlowSessions, FlowSession>(this);
+  private readonly settings: SettingsModel;
+
+  constructor(settings: SettingsModel) {
+    this.settings = settings;
+  }
+
+  get(panel: NotebookPanel): FlowSession {
+    let session = this.sessions.get(panel);
+    if (!session) {
+      const created = new FlowSession(panel, this.settings);
+      this.sessions.set(panel, created);
+      panel.disposed.connect(() => this.sessions.delete(panel));
+      this.added.emit(created);
+      session = created;
+    }
+    return session;
+  }
+
+  find(predicate: (session: FlowSession) => boolean): FlowSession | undefined {
+    return [...this.sessions.values()].find(predicate);
+  }
+}
