@@ -200,6 +200,8 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
     next,
     parents,
   )) {
+    // One unbalanced split derails every join after it: report the first, not its echoes.
+    if (diagnostics.length > 0) break;
     const step = byName.get(name)!;
     const from = parents.get(name)!;
     if (name === entry.name) {

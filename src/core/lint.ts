@@ -12,6 +12,7 @@ export const LINT_RULES: Record<string, string> = {
   'misspelled-tag': 'a tag that looks like a misspelt cellflow tag gets a "did you mean"',
   'conflicting-tags': 'a cell is one of step, parameters or skip, with each option once',
   'option-without-step': 'next:, foreach: and step options sit on a step: cell',
+  'tag-on-non-code-cell': 'cellflow tags sit on code cells (a warning: they are ignored elsewhere)',
   'syntax-error': 'every cell of the flow parses as TypeScript',
   'invalid-parameter': 'a parameters cell holds only `const name = literal` lines',
   'duplicate-parameter': 'a parameter is declared once',

@@ -15,6 +15,8 @@ export interface ParametersParse {
 
 class NotALiteral extends Error {}
 
+const PARAMETER_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
 /** The JSON value of a literal expression; throws NotALiteral for anything computed. */
 function literalValue(node: TS.Expression): JsonValue {
   if (ts.isParenthesizedExpression(node)) return literalValue(node.expression);
@@ -92,6 +94,13 @@ export function parseParameters(source: string, cell: CellRef): ParametersParse 
         continue;
       }
       const name = declaration.name.text;
+      if (!PARAMETER_NAME.test(name)) {
+        fail(
+          line,
+          `parameter '${name}' must be named with ASCII letters, digits, '_' or '$' so that --param ${name}=... can set it`,
+        );
+        continue;
+      }
       let value: JsonValue;
       try {
         value = literalValue(declaration.initializer);

@@ -383,7 +383,10 @@ function checkRoles(result: CellTags, tags: readonly string[]): void {
     result.problems.push({
       rule: 'option-without-step',
       tag: optionTags[0] ?? '',
-      message: `tag${optionTags.length > 1 ? 's' : ''} ${optionTags.map((t) => `'${t}'`).join(', ')} only apply to a step: put ${optionTags.length > 1 ? 'them' : 'it'} on the cell tagged step:NAME`,
+      message:
+        optionTags.length > 1
+          ? `tags ${optionTags.map((t) => `'${t}'`).join(', ')} only apply to a step: put them on the cell tagged step:NAME`
+          : `tag '${optionTags[0]}' only applies to a step: put it on the cell tagged step:NAME`,
     });
   }
 }
