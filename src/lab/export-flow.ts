@@ -1,10 +1,11 @@
-// "Export notebook to flow": compiles the live notebook with core (as `cellflow export` does) and writes
+// "Export notebook to flow": saves the notebook, compiles the saved file with core exactly as
+// `cellflow export` would (same bytes in, same module out, notebook sha256 included) and writes
 // NAME.flow.ts beside it through the Contents API, so it works wherever the notebook is served from.
+import { PathExt } from '@jupyterlab/coreutils';
 import type { Contents } from '@jupyterlab/services';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { compileNotebook, formatDiagnostic, NotebookError } from '../core';
 import type { Diagnostic } from '../core/model';
-import { notebookText } from './analysis';
 
 /** `dir/hello.ipynb` → `dir/hello.flow.ts` (DESIGN: `NB.flow.ts` beside the notebook). */
 export function flowPathFor(notebookPath: string): string {
@@ -22,12 +23,13 @@ export class ExportError extends Error {
 
 /** Compiles and saves; returns the written path. Throws ExportError listing the notebook's errors. */
 export async function exportFlow(panel: NotebookPanel, contents: Contents.IManager): Promise<string> {
-  const model = panel.content.model;
-  if (!model) throw new Error('The notebook is not loaded yet.');
   const path = panel.context.path;
+  await panel.context.save();
+  const saved = await contents.get(path, { type: 'file', format: 'text', content: true });
   let source: string;
   try {
-    source = compileNotebook(notebookText(model), path).source;
+    // The module records the notebook's path relative to itself: it sits beside the notebook.
+    source = compileNotebook(saved.content as string, PathExt.basename(path)).source;
   } catch (error) {
     if (!(error instanceof NotebookError)) throw error;
     const lines = error.diagnostics

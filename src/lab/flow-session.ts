@@ -1,6 +1,7 @@
 // Everything cellflow knows about one open notebook: its analysis (re-run, debounced, as cells and tags
 // change), the live status of a flow run started from it, and which steps have interactive results in
 // its kernel. The flow panel, badges and commands all read it; `changed` tells them to redraw.
+import { PathExt } from '@jupyterlab/coreutils';
 import type { Cell, ICellModel } from '@jupyterlab/cells';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
@@ -90,7 +91,7 @@ export class FlowSession {
       const result = (await client.request(
         {
           op: 'run',
-          notebook: basename(this.path),
+          notebook: PathExt.basename(this.path),
           ...(settings.maxWorkers > 0 ? { maxWorkers: settings.maxWorkers } : {}),
           ...datastoreOption(settings),
         },
@@ -175,10 +176,6 @@ export class FlowSession {
       this.changed.emit();
     }
   }
-}
-
-function basename(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
 }
 
 /** One FlowSession per open notebook panel. */
