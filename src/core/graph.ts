@@ -68,7 +68,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
     }
     const known = step.next.filter((target) => {
       if (byName.has(target)) return true;
-      const guess = [...byName.keys()].find((name) => editDistance(name, target) <= 2);
+      const guess = [...byName.keys()].find(
+        (name) => Math.abs(name.length - target.length) <= 2 && editDistance(name, target) <= 2,
+      );
       error(
         'unknown-next-target',
         step,

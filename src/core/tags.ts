@@ -200,6 +200,8 @@ function closest(
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: skip the quadratic work when it cannot match.
+    if (Math.abs(word.length - candidate.length) > tolerance(candidate)) continue;
     const distance = editDistance(word, candidate);
     if (distance <= tolerance(candidate) && distance < bestDistance) {
       best = candidate;
@@ -209,17 +211,20 @@ function closest(
   return best;
 }
 
-/** Levenshtein distance, with one row of memory. */
+/** Edit distance counting insertions, deletions, substitutions and swaps of neighbours as one edit. */
 export function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    previous = row;
   }
-  return previous[b.length];
+  return d[a.length][b.length];
 }
 
 /** The inverse of parseTag: `formatTag(parseTag(t).tag)` gives back a canonical `t`. */
