@@ -28,6 +28,7 @@ export class DagView {
   private nodes = new Map<string, SVGGElement>();
   private status: Record<string, TaskStatus> = {};
   private marks: Record<string, InteractiveMark> = {};
+  private problems = new Set<string>();
 
   constructor(options: DagViewOptions = {}) {
     this.options = options;
@@ -121,9 +122,16 @@ export class DagView {
     this.paint();
   }
 
+  /** Outlines the steps that lint errors point at. */
+  setProblems(steps: Iterable<string>): void {
+    this.problems = new Set(steps);
+    this.paint();
+  }
+
   private paint(): void {
     for (const [step, group] of this.nodes) {
       group.classList.remove(...STATUS_CLASSES, ...MARK_CLASSES);
+      group.classList.toggle('cf-has-problem', this.problems.has(step));
       const status = this.status[step];
       if (status) {
         group.classList.add(`cf-status-${status}`);

@@ -116,6 +116,8 @@ export class FlowPanel extends Widget {
     }
     this.dag.setStatus(session.liveRun?.steps() ?? {});
     this.dag.setInteractive(session.interactive);
+    const diagnostics = session.analysis?.diagnostics ?? [];
+    this.dag.setProblems(diagnostics.filter((d) => d.severity === 'error' && d.step).map((d) => d.step!));
     this.node.dataset.steps = String(this.dagLayout?.nodes.length ?? 0);
   }
 

@@ -66,3 +66,12 @@ test('without a graph the view says so', () => {
   expect(view.node.textContent).toBe('No steps in this notebook.');
   expect(view.node.querySelector('svg')).toBeNull();
 });
+
+test('steps with lint errors are outlined', () => {
+  const view = new DagView();
+  view.render(layout);
+  view.setProblems(['start']);
+  expect(view.node.querySelector('[data-step="start"]')!.classList.contains('cf-has-problem')).toBe(true);
+  view.setProblems([]);
+  expect(view.node.querySelector('[data-step="start"]')!.classList.contains('cf-has-problem')).toBe(false);
+});
