@@ -100,11 +100,15 @@ export class FlowPanel extends Widget {
   private async draw(session: FlowSession): Promise<void> {
     const graph = session.analysis?.graph;
     const key = graph
-      ? JSON.stringify([
-          graph.order,
-          graph.order.map((n) => graph.nodes[n].next),
-          graph.order.map((n) => graph.nodes[n].foreach ?? ''),
-        ])
+      ? JSON.stringify(
+          graph.order.map((n) => [
+            n,
+            graph.nodes[n].next,
+            graph.nodes[n].kind,
+            graph.nodes[n].foreach ?? '',
+            graph.nodes[n].cell.index,
+          ]),
+        )
       : '';
     if (key !== this.layoutKey) {
       this.layoutKey = key;
