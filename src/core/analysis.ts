@@ -53,10 +53,31 @@ const CACHE_LIMIT = 2000;
 export function analyzeCode(source: string): CodeFacts {
   const hit = cache.get(source);
   if (hit) return hit;
-  const facts = computeFacts(source);
+  const facts = computeFactsSafely(source);
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(source, facts);
   return facts;
+}
+
+/** Pathological nesting (thousands of brackets) overflows the recursive parser: report, don't crash. */
+function computeFactsSafely(source: string): CodeFacts {
+  try {
+    return computeFacts(source);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      syntaxErrors: [{ line: 1, message: 'the code is nested too deeply for the TypeScript parser' }],
+      imports: [],
+      importedNames: [],
+      topLevel: [],
+      declaredAnywhere: new Set(),
+      reads: new Map(),
+      exportLines: [],
+      topLevelAwaitLines: [],
+      topLevelReturnLines: [],
+      literalContinuationLines: new Set(),
+    };
+  }
 }
 
 function computeFacts(source: string): CodeFacts {

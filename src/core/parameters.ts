@@ -64,7 +64,14 @@ function typeOf(value: JsonValue): ParameterType {
 /** Parameters declared in one `parameters` cell. */
 export function parseParameters(source: string, cell: CellRef): ParametersParse {
   ts = typescript();
-  const file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  let file: TS.SourceFile;
+  try {
+    file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
+  } catch (error) {
+    // Pathological nesting overflows the parser; the syntax check reports the cell.
+    if (error instanceof RangeError) return { parameters: [], diagnostics: [] };
+    throw error;
+  }
   const lineOf = (node: TS.Node): number => file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
   const parameters: Parameter[] = [];
   const diagnostics: Diagnostic[] = [];
