@@ -309,38 +309,44 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
   return { graph: build(), diagnostics };
 }
 
-/** The first cycle reachable from `start`, as a path that ends where it begins. */
+/** The first cycle reachable from `start`, as a path that ends where it begins. Iterative: flows
+ * may have thousands of steps. */
 function findCycle(start: string, next: Map<string, string[]>): string[] | undefined {
-  const state = new Map<string, 'open' | 'done'>();
-  const path: string[] = [];
-  const visit = (name: string): string[] | undefined => {
-    state.set(name, 'open');
-    path.push(name);
-    for (const target of next.get(name)!) {
-      if (state.get(target) === 'open') return [...path.slice(path.indexOf(target)), target];
-      if (!state.has(target)) {
-        const found = visit(target);
-        if (found) return found;
-      }
+  const state = new Map<string, 'open' | 'done'>([[start, 'open']]);
+  const path: { name: string; child: number }[] = [{ name: start, child: 0 }];
+  while (path.length > 0) {
+    const top = path[path.length - 1];
+    const targets = next.get(top.name)!;
+    if (top.child >= targets.length) {
+      state.set(top.name, 'done');
+      path.pop();
+      continue;
     }
-    path.pop();
-    state.set(name, 'done');
-    return undefined;
-  };
-  return visit(start);
+    const target = targets[top.child++];
+    if (state.get(target) === 'open') {
+      const names = path.map((p) => p.name);
+      return [...names.slice(names.indexOf(target)), target];
+    }
+    if (!state.has(target)) {
+      state.set(target, 'open');
+      path.push({ name: target, child: 0 });
+    }
+  }
+  return undefined;
 }
 
 /** Kahn's algorithm, ties broken by notebook order so diagnostics come out in a stable order. */
-function topologicalOrder(
+export function topologicalOrder(
   order: string[],
   next: Map<string, string[]>,
   parents: Map<string, string[]>,
 ): string[] {
+  const position = new Map(order.map((n, i) => [n, i]));
   const remaining = new Map(order.map((n) => [n, parents.get(n)!.length]));
   const result: string[] = [];
   const ready = order.filter((n) => remaining.get(n) === 0);
   while (ready.length > 0) {
-    ready.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    if (ready.length > 1) ready.sort((a, b) => position.get(a)! - position.get(b)!);
     const name = ready.shift()!;
     result.push(name);
     for (const target of next.get(name)!) {

@@ -1,4 +1,5 @@
 // Draws a flow graph as terminal text (boxes by layer), Mermaid, Graphviz DOT or JSON.
+import { topologicalOrder } from './graph';
 import type { FlowGraph, GraphNode, Parameter } from './model';
 
 export type GraphFormat = 'text' | 'mermaid' | 'dot' | 'json';
@@ -31,24 +32,21 @@ function kindLabel(node: GraphNode): string {
 
 /** Layer of each step: the longest path from the entry, so every edge points downwards. */
 function layers(graph: FlowGraph): string[][] {
+  const next = new Map(graph.order.map((n) => [n, graph.nodes[n].next]));
+  const parents = new Map(graph.order.map((n) => [n, graph.nodes[n].parents]));
+  const sorted = topologicalOrder(graph.order, next, parents);
+  // Steps on a cycle (lint reports it) are left out of the order: draw them after their known parents.
+  const placed = new Set(sorted);
+  const rest = graph.order.filter((n) => !placed.has(n));
   const depth = new Map<string, number>();
-  const visiting = new Set<string>();
-  const depthOf = (name: string): number => {
-    const known = depth.get(name);
-    if (known !== undefined) return known;
-    if (visiting.has(name)) return 0; // a cycle (lint reports it); draw it anyway
-    visiting.add(name);
-    const parents = graph.nodes[name].parents;
-    const d = parents.length === 0 ? 0 : Math.max(...parents.map(depthOf)) + 1;
-    visiting.delete(name);
-    depth.set(name, d);
-    return d;
-  };
-  const result: string[][] = [];
-  for (const name of graph.order) {
-    const d = depthOf(name);
-    (result[d] ??= []).push(name);
+  for (const name of [...sorted, ...rest]) {
+    const known = graph.nodes[name].parents
+      .map((p) => depth.get(p))
+      .filter((d): d is number => d !== undefined);
+    depth.set(name, known.length === 0 ? 0 : Math.max(...known) + 1);
   }
+  const result: string[][] = [];
+  for (const name of graph.order) (result[depth.get(name)!] ??= []).push(name);
   return result.filter((layer) => layer && layer.length > 0);
 }
 
