@@ -117,6 +117,11 @@ export class FlowSession {
   /** Asks the kernel which steps have interactive results; quietly none without a cellflow kernel. */
   async refreshInteractive(): Promise<void> {
     let marks: Record<string, InteractiveMark> = {};
+    // A notebook without steps (say, a Python one) is not asked: its kernel knows no `cellflow` comm.
+    if (!this.current?.graph) {
+      this.marks = marks;
+      return;
+    }
     try {
       const result = (await this.client().request({
         op: 'interactive-state',
