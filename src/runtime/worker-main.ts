@@ -1,0 +1,49 @@
+// Entry point of a warm task process. It starts before its task is known, loads the runtime and the
+// flow's imports, says `ready`, then runs exactly one task and exits: start-up cost is paid ahead of
+// time, yet every task still gets a fresh process (no state leaks between tasks).
+import { installDeferredCaCerts } from './deferred-ca';
+import { preloadImports } from './module-loader';
+import { runTask } from './task-runner';
+import type { TaskSpec } from './task-spec';
+import { Datastore } from './datastore/datastore';
+
+export type WorkerMessage = { type: 'ready' } | { type: 'done'; ok: boolean };
+export type SchedulerMessage = { type: 'task'; spec: TaskSpec };
+
+interface WarmUp {
+  datastoreRoot: string;
+  javascriptSha256: string;
+  filename: string;
+}
+
+function warmUp(): void {
+  const raw = process.env.CELLFLOW_WORKER_WARMUP;
+  if (!raw) return;
+  const { datastoreRoot, javascriptSha256, filename } = JSON.parse(raw) as WarmUp;
+  const javascript = Datastore.open({ root: datastoreRoot })
+    .objects.getSync(javascriptSha256)
+    .toString('utf8');
+  preloadImports(javascript, filename);
+}
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => process.send!(message, () => resolve()));
+}
+
+async function main(): Promise<void> {
+  if (!process.send)
+    throw new Error('worker-main must be started by the cellflow scheduler (it needs an IPC channel).');
+  installDeferredCaCerts();
+  warmUp();
+  process.once('message', (message: SchedulerMessage) => {
+    void (async () => {
+      const outcome = await runTask(message.spec);
+      await send({ type: 'done', ok: outcome.ok });
+      // Exit only once buffered output has reached the scheduler's pipes.
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(outcome.ok ? 0 : 1)));
+    })();
+  });
+  await send({ type: 'ready' });
+}
+
+void main();

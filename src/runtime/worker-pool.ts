@@ -1,0 +1,161 @@
+// Keeps a few task processes warm so a task starts in a process that has already paid Node's and the
+// runtime's start-up, while each process still runs exactly one task and exits (isolation as in Metaflow).
+import { fork, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import type { SchedulerMessage, WorkerMessage } from './worker-main';
+import type { TaskSpec } from './task-spec';
+import { deferExtraCaCerts } from './deferred-ca';
+
+const WORKER_ENTRY = path.join(__dirname, 'worker-main.js');
+
+export interface WarmUpInfo {
+  datastoreRoot: string;
+  javascriptSha256: string;
+  filename: string;
+  cwd: string;
+}
+
+export interface TaskProcess {
+  child: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal) and whether the task reported success. */
+  finished: Promise<{ code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean }>;
+  run(spec: TaskSpec): void;
+  kill(): void;
+}
+
+/** Consecutive processes that may die during warm-up before the pool gives up (a broken install or flow import). */
+const MAX_WARM_UP_FAILURES = 3;
+
+export class WorkerStartError extends Error {}
+
+interface Started {
+  process: TaskProcess;
+  /** true once the process said `ready`; false when it exited first. */
+  ready: Promise<boolean>;
+  /** What the process wrote to stderr before its task was attached: why a warm-up failed. */
+  startupErrors: () => string;
+}
+
+function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
+  const child = fork(WORKER_ENTRY, [], {
+    cwd: warm.cwd,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execArgv,
+    env: { ...deferExtraCaCerts(process.env), CELLFLOW_WORKER_WARMUP: JSON.stringify(warm) },
+    serialization: 'json',
+  });
+  let reportedOk = false;
+  let startupStderr = '';
+  const collectStartup = (chunk: Buffer) => {
+    if (startupStderr.length < 16384) startupStderr += chunk.toString('utf8');
+  };
+  child.stderr!.on('data', collectStartup);
+  const ready = new Promise<boolean>((resolve) => {
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ready') {
+        child.stderr!.off('data', collectStartup);
+        resolve(true);
+      }
+      if (message.type === 'done') reportedOk = message.ok;
+    });
+    child.once('exit', () => resolve(false));
+  });
+  const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean }>(
+    (resolve) => child.once('exit', (code, signal) => resolve({ code, signal, reportedOk })),
+  );
+  return {
+    ready,
+    startupErrors: () => startupStderr.trim(),
+    process: {
+      child,
+      finished,
+      run: (spec) => child.send({ type: 'task', spec } satisfies SchedulerMessage),
+      kill: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      },
+    },
+  };
+}
+
+export class WorkerPool {
+  private warming = new Set<Promise<TaskProcess | undefined>>();
+  private ready: TaskProcess[] = [];
+  private closed = false;
+  private readonly all = new Set<TaskProcess>();
+  private warmUpFailures = 0;
+  private lastStartupError = '';
+
+  /** `size` processes are kept started ahead of demand; more would only compete for the CPUs. */
+  constructor(
+    private readonly warm: WarmUpInfo,
+    private readonly size: number,
+  ) {
+    this.refill();
+  }
+
+  /** A started process, ready for one task. */
+  async acquire(execArgv: string[] = []): Promise<TaskProcess> {
+    if (execArgv.length > 0) return this.coldStart(execArgv); // V8 flags (heap limits) are fixed at start
+    for (;;) {
+      if (this.closed) throw new WorkerStartError('the run is stopping; no new task is started.');
+      const ready = this.ready.shift();
+      if (ready && ready.child.exitCode === null) {
+        this.refill();
+        return ready;
+      }
+      if (this.warmUpFailures >= MAX_WARM_UP_FAILURES) {
+        throw new WorkerStartError(
+          `task processes exit while starting (${this.warmUpFailures} in a row):\n${this.lastStartupError || '(no output)'}`,
+        );
+      }
+      if (this.warming.size === 0) this.refill();
+      await Promise.race(this.warming);
+    }
+  }
+
+  private async coldStart(execArgv: string[]): Promise<TaskProcess> {
+    const { process, ready, startupErrors } = startProcess(this.warm, execArgv);
+    this.track(process);
+    if (!(await ready))
+      throw new WorkerStartError(
+        `a task process exited while starting:\n${startupErrors() || '(no output)'}`,
+      );
+    return process;
+  }
+
+  private refill(): void {
+    while (
+      !this.closed &&
+      this.warmUpFailures < MAX_WARM_UP_FAILURES &&
+      this.ready.length + this.warming.size < this.size
+    ) {
+      const { process, ready, startupErrors } = startProcess(this.warm, []);
+      this.track(process);
+      const warming: Promise<TaskProcess | undefined> = ready.then((ok) => {
+        this.warming.delete(warming);
+        if (ok) this.warmUpFailures = 0;
+        else if (!this.closed) {
+          this.warmUpFailures++;
+          this.lastStartupError = startupErrors();
+        }
+        if (ok && !this.closed) this.ready.push(process);
+        return ok ? process : undefined;
+      });
+      this.warming.add(warming);
+    }
+  }
+
+  private track(process: TaskProcess): void {
+    this.all.add(process);
+    void process.finished.then(() => this.all.delete(process));
+  }
+
+  /** Stops every process still alive: warm ones that never got a task, or (on abort) running ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.ready = [];
+    const alive = [...this.all];
+    for (const process of alive) process.kill();
+    await Promise.all(alive.map((p) => p.finished));
+  }
+}
