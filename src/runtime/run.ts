@@ -1,0 +1,233 @@
+// One flow run from start to end: load and store the code, record the run, schedule the tasks in warm
+// task processes, and close the record. `resume` is the same with some tasks reused from an origin run.
+import * as os from 'os';
+import * as path from 'path';
+import * as fs from 'fs';
+import type { FlowGraph, JsonValue } from '../core/model';
+import { Datastore } from './datastore/datastore';
+import { UserInputError } from './errors';
+import { loadFlowSource, type FlowSource } from './flow-source';
+import { resolveParams } from './parameters';
+import type { ArtifactIndex, RunRecord, TaskRecord } from './records';
+import { ConsoleReporter, type RunReporter } from './run-output';
+import { positionKey, Scheduler } from './scheduler';
+import { pathspecOf } from './task-spec';
+import { WorkerPool } from './worker-pool';
+import { currentUser } from './user';
+
+export interface RunOptions {
+  input: string;
+  params?: string[];
+  tags?: string[];
+  maxWorkers?: number;
+  seed?: number;
+  datastoreRoot?: string;
+  reporter?: RunReporter;
+  runIdFile?: string;
+}
+
+export interface RunResult {
+  record: RunRecord;
+  pathspec: string;
+  ok: boolean;
+  tasks: number;
+  failed: string[];
+}
+
+const HEARTBEAT_MS = 5000;
+
+export async function runFlow(options: RunOptions): Promise<RunResult> {
+  const source = loadFlowSource(options.input);
+  const params = resolveParams(source.manifest.parameters, options.params ?? [], source.inputPath);
+  return execute(source, params, options);
+}
+
+export interface ResumeOptions extends Omit<RunOptions, 'input' | 'params'> {
+  pathspec: string;
+  fromStep?: string;
+}
+
+export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
+  const [flow, runId, extra] = options.pathspec.split('/');
+  if (!flow || !runId || extra !== undefined)
+    throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
+  const datastore = Datastore.open({ root: options.datastoreRoot });
+  const origin = datastore.readRun(flow, runId);
+  if (!origin.input)
+    throw new UserInputError(
+      `${options.pathspec}: the run does not record its notebook; it cannot be resumed.`,
+    );
+  const source = loadFlowSource(origin.input);
+  const from = options.fromStep ?? firstFailedStep(datastore, origin);
+  if (!from)
+    throw new UserInputError(`${options.pathspec} succeeded: name the step to resume from with --from STEP.`);
+  if (!source.manifest.graph.nodes[from])
+    throw new UserInputError(`--from ${from}: the flow has no step '${from}'.`);
+  const rerun = descendantsOf(source.manifest.graph, from);
+  const reuse = new Map<string, TaskRecord>();
+  for (const task of datastore.listTasks(flow, runId)) {
+    if (task.status === 'succeeded' && !rerun.has(task.step) && source.manifest.graph.nodes[task.step]) {
+      reuse.set(positionKey(task.step, task.foreachStack), task);
+    }
+  }
+  return execute(source, origin.params, {
+    ...options,
+    input: origin.input,
+    tags: options.tags ?? origin.tags,
+    seed: options.seed ?? origin.seed,
+    datastoreRoot: datastore.root,
+    origin: { kind: 'resume', pathspec: options.pathspec, fromStep: from },
+    reuse,
+  });
+}
+
+interface ExecuteOptions extends RunOptions {
+  origin?: RunRecord['origin'];
+  reuse?: Map<string, TaskRecord>;
+}
+
+async function execute(
+  source: FlowSource,
+  params: Record<string, JsonValue>,
+  options: ExecuteOptions,
+): Promise<RunResult> {
+  const datastore = Datastore.open({ root: options.datastoreRoot, cwd: path.dirname(source.inputPath) });
+  const { manifest } = source;
+  const flow = manifest.flow;
+  const runId = datastore.newRunId();
+  const [typescript, javascript] = await Promise.all([
+    datastore.objects.put(Buffer.from(source.typescript)),
+    datastore.objects.put(Buffer.from(source.javascript)),
+  ]);
+  const parameterArtifacts: ArtifactIndex = {};
+  for (const [name, value] of Object.entries(params))
+    parameterArtifacts[name] = await datastore.saveArtifact(name, value);
+
+  const record: RunRecord = {
+    flow,
+    runId,
+    user: currentUser(),
+    tags: [...new Set(options.tags ?? [])],
+    params,
+    status: 'running',
+    createdAt: new Date().toISOString(),
+    graph: manifest.graph,
+    parameters: manifest.parameters,
+    ...(options.origin ? { origin: options.origin } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    input: source.inputPath,
+    module: {
+      typescriptSha256: typescript.sha256,
+      javascriptSha256: javascript.sha256,
+      filename: source.moduleFilename,
+    },
+    parameterArtifacts,
+    scheduler: { pid: process.pid, host: os.hostname(), heartbeatAt: new Date().toISOString() },
+  };
+  datastore.writeRun(record);
+  const pathspec = pathspecOf(flow, runId);
+  if (options.runIdFile) fs.writeFileSync(options.runIdFile, pathspec + '\n');
+
+  const reporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
+  const heartbeat = setInterval(() => {
+    record.scheduler!.heartbeatAt = new Date().toISOString();
+    datastore.writeRun(record);
+  }, HEARTBEAT_MS).unref();
+
+  const maxWorkers = Math.max(1, options.maxWorkers ?? os.availableParallelism());
+  const pool = new WorkerPool(
+    {
+      datastoreRoot: datastore.root,
+      javascriptSha256: javascript.sha256,
+      filename: source.moduleFilename,
+      cwd: path.dirname(source.inputPath),
+    },
+    maxWorkers,
+  );
+  const scheduler = new Scheduler({
+    datastore,
+    pool,
+    graph: manifest.graph,
+    flow,
+    runId,
+    module: { filename: source.moduleFilename, javascriptSha256: javascript.sha256 },
+    params,
+    parameterArtifacts,
+    seed: options.seed,
+    maxWorkers,
+    reporter,
+    reuse: options.reuse,
+    retryBackoffMs: process.env.CELLFLOW_RETRY_BACKOFF_MS
+      ? Number(process.env.CELLFLOW_RETRY_BACKOFF_MS)
+      : undefined,
+  });
+  const interrupt = () => {
+    reporter.note('interrupted: stopping running tasks');
+    scheduler.abort();
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let result;
+  try {
+    result = await scheduler.run();
+  } finally {
+    process.removeListener('SIGINT', interrupt);
+    process.removeListener('SIGTERM', interrupt);
+    clearInterval(heartbeat);
+    await pool.close();
+    reporter.close();
+  }
+  const reachedEnd = datastore
+    .listTasks(flow, runId, manifest.graph.end)
+    .some((t) => t.status === 'succeeded');
+  const ok = result.ok && reachedEnd;
+  record.status = ok ? 'succeeded' : 'failed';
+  record.finishedAt = new Date().toISOString();
+  delete record.scheduler;
+  datastore.writeRun(record);
+  return { record, pathspec, ok, tasks: result.tasks, failed: result.failed };
+}
+
+/** The step to resume from by default: the earliest failed step in graph order. */
+function firstFailedStep(datastore: Datastore, run: RunRecord): string | undefined {
+  const failed = new Set(
+    datastore
+      .listTasks(run.flow, run.runId)
+      .filter((t) => t.status !== 'succeeded')
+      .map((t) => t.step),
+  );
+  const order = topologicalOrder(run.graph);
+  const first = order.find((step) => failed.has(step));
+  if (first) return first;
+  if (run.status === 'succeeded') return undefined;
+  // The run stopped before some steps got a task: resume from the first step that has none.
+  const ran = new Set(datastore.listTasks(run.flow, run.runId).map((t) => t.step));
+  return order.find((step) => !ran.has(step));
+}
+
+function topologicalOrder(graph: FlowGraph): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const visit = (step: string) => {
+    if (seen.has(step)) return;
+    seen.add(step);
+    for (const next of graph.nodes[step].next) visit(next);
+    order.unshift(step);
+  };
+  visit(graph.entry);
+  return order;
+}
+
+function descendantsOf(graph: FlowGraph, step: string): Set<string> {
+  const found = new Set<string>([step]);
+  const queue = [step];
+  while (queue.length > 0) {
+    for (const next of graph.nodes[queue.shift()!].next) {
+      if (!found.has(next)) {
+        found.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return found;
+}

@@ -1,0 +1,330 @@
+// The local scheduler: walks the flow graph, creates tasks as their inputs become ready (fanning out
+// foreach steps, gathering joins), runs each in a warm task process, and applies retry, timeout and
+// catch. It holds only small task descriptors in memory; artifacts stay in the datastore.
+import * as fs from 'fs';
+import type { FlowGraph, GraphNode, JsonValue } from '../core/model';
+import type { Datastore } from './datastore/datastore';
+import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './records';
+import { pathspecOf, type TaskSpec } from './task-spec';
+import type { TaskProcess, WorkerPool } from './worker-pool';
+import { attachTaskOutput, type RunReporter } from './run-output';
+
+export interface SchedulerOptions {
+  datastore: Datastore;
+  pool: WorkerPool;
+  graph: FlowGraph;
+  flow: string;
+  runId: string;
+  module: TaskSpec['module'];
+  params: Record<string, JsonValue>;
+  parameterArtifacts: ArtifactIndex;
+  seed?: number;
+  maxWorkers: number;
+  reporter: RunReporter;
+  /** Resume: successful tasks of the origin run, by `step@foreachPosition`, for steps that are not re-run. */
+  reuse?: Map<string, TaskRecord>;
+  /** First retry waits this long, doubling each time (Metaflow waits minutes; tasks here are local). */
+  retryBackoffMs?: number;
+}
+
+interface PlannedTask {
+  taskId: string;
+  step: string;
+  parents: string[];
+  /** Parent records, kept only until the task starts: non-join tasks inherit their artifact map. */
+  inheritFrom?: TaskRecord;
+  foreachStack: ForeachFrame[];
+  attempts: AttemptRecord[];
+}
+
+export interface SchedulerResult {
+  ok: boolean;
+  tasks: number;
+  failed: string[];
+}
+
+export const positionKey = (step: string, stack: ForeachFrame[]) =>
+  `${step}@${stack.map((f) => `${f.step}.${f.index}`).join('/')}`;
+
+export class Scheduler {
+  private nextTaskId = 1;
+  private readonly ready: PlannedTask[] = [];
+  private running = 0;
+  private readonly live = new Set<TaskProcess>();
+  private readonly joinBuckets = new Map<string, Map<string | number, TaskRecord>>();
+  private readonly failed: string[] = [];
+  private failing = false;
+  private created = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  async run(): Promise<SchedulerResult> {
+    const { graph } = this.options;
+    this.plan(graph.entry, [], []);
+    while (this.ready.length > 0 || this.running > 0) {
+      while (!this.failing && this.ready.length > 0 && this.running < this.options.maxWorkers) {
+        this.start(this.ready.shift()!);
+      }
+      if (this.running === 0 && (this.failing || this.ready.length === 0)) break;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    return { ok: this.failed.length === 0 && !this.failing, tasks: this.created, failed: this.failed };
+  }
+
+  /** Kills running tasks (Ctrl-C): their attempts are recorded as failed. */
+  abort(): void {
+    this.failing = true;
+    void this.options.pool.close(); // wakes tasks still waiting for a process
+    for (const process of this.live) process.kill();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private plan(step: string, parents: TaskRecord[], foreachStack: ForeachFrame[]): void {
+    const reused = this.options.reuse?.get(positionKey(step, foreachStack));
+    const task: PlannedTask = {
+      taskId: String(this.nextTaskId++),
+      step,
+      parents: parents.map((p) => pathspecOf(p.flow, p.runId, p.step, p.taskId)),
+      inheritFrom: parents.length === 1 ? parents[0] : undefined,
+      foreachStack,
+      attempts: [],
+    };
+    this.created++;
+    if (reused) {
+      this.cloneReused(task, reused);
+      return;
+    }
+    this.ready.push(task);
+  }
+
+  /** Resume: the origin's task stands in for this one; its artifact map is copied, never its bytes. */
+  private cloneReused(task: PlannedTask, origin: TaskRecord): void {
+    const { flow, runId, datastore } = this.options;
+    const record: TaskRecord = {
+      ...origin,
+      flow,
+      runId,
+      taskId: task.taskId,
+      parents: task.parents,
+      foreachStack: task.foreachStack,
+      reusedFrom: pathspecOf(origin.flow, origin.runId, origin.step, origin.taskId),
+    };
+    datastore.writeTask(record);
+    this.options.reporter.taskReused(record);
+    this.succeeded(record);
+  }
+
+  private start(task: PlannedTask): void {
+    const { graph, datastore, reporter, pool } = this.options;
+    const node = graph.nodes[task.step];
+    const attempt = task.attempts.length;
+    this.running++;
+    const spec: TaskSpec = {
+      datastoreRoot: datastore.root,
+      flow: this.options.flow,
+      runId: this.options.runId,
+      step: task.step,
+      taskId: task.taskId,
+      attempt,
+      previousAttempts: task.attempts,
+      module: this.options.module,
+      parents: task.parents,
+      foreachStack: task.foreachStack,
+      parameterArtifacts: this.options.parameterArtifacts,
+      params: this.options.params,
+      seed: this.options.seed,
+      env: node.options.env,
+    };
+    const execArgv = node.options.resources.memoryMb
+      ? [`--max-old-space-size=${node.options.resources.memoryMb}`]
+      : [];
+    void (async () => {
+      const startedAt = new Date().toISOString();
+      let process: TaskProcess | undefined;
+      let timedOut = false;
+      let outcome: { code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean } | undefined;
+      try {
+        process = await pool.acquire(execArgv);
+        this.live.add(process);
+        reporter.taskStarted(task.step, task.taskId, attempt);
+        const output = attachTaskOutput(process.child, datastore, spec, reporter);
+        const timer = node.options.timeoutSeconds
+          ? setTimeout(() => {
+              timedOut = true;
+              process!.kill();
+            }, node.options.timeoutSeconds * 1000)
+          : undefined;
+        process.run(spec);
+        outcome = await process.finished;
+        if (timer) clearTimeout(timer);
+        await output.closed;
+      } catch (error) {
+        outcome = { code: null, signal: null, reportedOk: false };
+        reporter.note(`could not start a task process for ${task.step}: ${(error as Error).message}`);
+      } finally {
+        if (process) this.live.delete(process);
+      }
+      this.running--;
+      this.finished(task, node, attempt, startedAt, outcome, timedOut);
+      this.notify();
+    })();
+  }
+
+  private finished(
+    task: PlannedTask,
+    node: GraphNode,
+    attempt: number,
+    startedAt: string,
+    outcome: { code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean },
+    timedOut: boolean,
+  ): void {
+    const { datastore, flow, runId } = this.options;
+    let record = readIfPresent(datastore, flow, runId, task.step, task.taskId);
+    const wroteThisAttempt = record?.attempts.some((a) => a.attempt === attempt && a.status !== 'running');
+    if (outcome.reportedOk && outcome.code === 0 && record?.status === 'succeeded' && wroteThisAttempt) {
+      this.options.reporter.taskFinished(record);
+      this.succeeded(record);
+      return;
+    }
+    if (!record || !wroteThisAttempt || timedOut) {
+      // The process died before it could record the attempt (killed, timed out, crashed natively).
+      const why = timedOut
+        ? `timed out after ${node.options.timeoutSeconds} s (timeout:${node.options.timeoutSeconds}) and was killed`
+        : outcome.signal
+          ? `was killed by ${outcome.signal}`
+          : `exited with code ${outcome.code} before recording a result`;
+      const failedAttempt: AttemptRecord = {
+        attempt,
+        status: 'failed',
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        error: { message: `the task process ${why}` },
+      };
+      record = {
+        flow,
+        runId,
+        step: task.step,
+        taskId: task.taskId,
+        status: 'failed',
+        attempts: [...task.attempts, failedAttempt],
+        artifacts: {},
+        parents: task.parents,
+        foreachStack: task.foreachStack,
+        startedAt: task.attempts[0]?.startedAt ?? startedAt,
+        finishedAt: failedAttempt.finishedAt,
+      };
+      datastore.writeTask(record);
+    }
+    task.attempts = record.attempts;
+    if (!this.failing && task.attempts.length <= node.options.retry) {
+      const delay = (this.options.retryBackoffMs ?? 500) * 2 ** (task.attempts.length - 1);
+      this.options.reporter.taskRetrying(record, delay);
+      this.running++; // the pending retry keeps the run alive
+      setTimeout(() => {
+        this.running--;
+        this.ready.unshift(task);
+        this.notify();
+      }, delay);
+      return;
+    }
+    if (node.options.catch && !node.foreach) {
+      void this.catchFailure(task, node, record);
+      return;
+    }
+    this.options.reporter.taskFinished(record);
+    this.failed.push(pathspecOf(flow, runId, task.step, task.taskId));
+    this.failing = true;
+  }
+
+  /** catch:ARTIFACT: the error becomes an artifact and the flow goes on, as Metaflow's @catch. */
+  private async catchFailure(task: PlannedTask, node: GraphNode, failed: TaskRecord): Promise<void> {
+    this.running++;
+    const last = failed.attempts[failed.attempts.length - 1];
+    const inherited = node.isJoin
+      ? this.options.parameterArtifacts
+      : (task.inheritFrom?.artifacts ?? this.options.parameterArtifacts);
+    const errorValue = {
+      message: last.error?.message ?? 'unknown error',
+      step: task.step,
+      attempts: failed.attempts.length,
+      ...(last.error?.cell ? { cell: last.error.cell, line: last.error.line } : {}),
+    };
+    const record: TaskRecord = {
+      ...failed,
+      status: 'succeeded',
+      artifacts: {
+        ...inherited,
+        [node.options.catch!]: await this.options.datastore.saveArtifact(node.options.catch!, errorValue),
+      },
+    };
+    this.options.datastore.writeTask(record);
+    this.options.reporter.taskCaught(record, node.options.catch!);
+    this.running--;
+    this.succeeded(record);
+    this.notify();
+  }
+
+  private succeeded(record: TaskRecord): void {
+    const { graph } = this.options;
+    const node = graph.nodes[record.step];
+    for (const next of node.next) {
+      const successor = graph.nodes[next];
+      if (node.foreach) {
+        const count = record.foreachCount ?? 0;
+        const splitTask = pathspecOf(record.flow, record.runId, record.step, record.taskId);
+        for (let index = 0; index < count; index++) {
+          this.plan(next, [record], [...record.foreachStack, { step: node.name, index, count, splitTask }]);
+        }
+      } else if (successor.isJoin) {
+        this.arriveAtJoin(successor, record);
+      } else {
+        this.plan(next, [record], record.foreachStack);
+      }
+    }
+  }
+
+  /** A join starts once every branch of its split (or every element of its foreach) has arrived. */
+  private arriveAtJoin(join: GraphNode, record: TaskRecord): void {
+    const closesForeach =
+      join.closes !== undefined && this.options.graph.nodes[join.closes]?.foreach !== undefined;
+    const stack = closesForeach ? record.foreachStack.slice(0, -1) : record.foreachStack;
+    const key = positionKey(join.name, stack);
+    const bucket = this.joinBuckets.get(key) ?? new Map<string | number, TaskRecord>();
+    this.joinBuckets.set(key, bucket);
+    if (closesForeach) {
+      const frame = record.foreachStack[record.foreachStack.length - 1];
+      bucket.set(frame.index, record);
+      if (bucket.size < frame.count) return;
+      const parents = [...bucket.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, r]) => r);
+      this.joinBuckets.delete(key);
+      this.plan(join.name, parents, stack);
+    } else {
+      bucket.set(record.step, record);
+      if (!join.parents.every((p) => bucket.has(p))) return;
+      this.joinBuckets.delete(key);
+      this.plan(
+        join.name,
+        join.parents.map((p) => bucket.get(p)!),
+        stack,
+      );
+    }
+  }
+}
+
+function readIfPresent(
+  datastore: Datastore,
+  flow: string,
+  runId: string,
+  step: string,
+  taskId: string,
+): TaskRecord | undefined {
+  const file = `${datastore.taskDir(flow, runId, step, taskId)}/task.json`;
+  if (!fs.existsSync(file)) return undefined;
+  return datastore.readTask(flow, runId, step, taskId);
+}
