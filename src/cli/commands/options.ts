@@ -1,0 +1,17 @@
+// Option parsers shared by commands; invalid values are user errors (exit 2), reported by commander.
+import { InvalidArgumentError } from 'commander';
+
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parseInteger(value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a whole number.`);
+  return Number(value);
+}
+
+export function parseCount(value: string): number {
+  const n = parseInteger(value);
+  if (n < 1) throw new InvalidArgumentError(`'${value}' must be at least 1.`);
+  return n;
+}

@@ -1,0 +1,34 @@
+// `cellflow resume`: a new run that reuses the origin's successful tasks before the resume point.
+import type { Command } from 'commander';
+import * as path from 'path';
+import { resumeRun } from '../../runtime/run';
+import { ConsoleReporter } from '../../runtime/run-output';
+import { parseCount } from './options';
+import { reportRunResult } from './run';
+
+export function registerResume(program: Command): void {
+  program
+    .command('resume')
+    .description('re-run a failed (or any) run from a step, reusing every successful task before it')
+    .argument('<run>', 'run pathspec Flow/runId')
+    .option('--from <step>', 'step to resume from (default: the first failed step)')
+    .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
+    .option('--run-id-file <file>', "write the new run's pathspec to FILE")
+    .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
+    .action(
+      async (
+        run: string,
+        opts: { from?: string; maxWorkers?: number; runIdFile?: string; quiet?: boolean },
+      ) => {
+        const reporter = new ConsoleReporter(path.basename(run), process.stdout, opts.quiet);
+        const result = await resumeRun({
+          pathspec: run,
+          fromStep: opts.from,
+          maxWorkers: opts.maxWorkers,
+          runIdFile: opts.runIdFile,
+          reporter,
+        });
+        process.exitCode = reportRunResult(result, reporter);
+      },
+    );
+}

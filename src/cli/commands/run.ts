@@ -1,0 +1,61 @@
+// `cellflow run`: compile a notebook (or load a .flow.ts) and run it on the local scheduler.
+import type { Command } from 'commander';
+import * as path from 'path';
+import { runFlow, type RunResult } from '../../runtime/run';
+import { ConsoleReporter } from '../../runtime/run-output';
+import { collect, parseCount, parseInteger } from './options';
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a notebook (or an exported .flow.ts) as a flow on the local scheduler')
+    .argument('<notebook>', 'NB.ipynb or FILE.flow.ts')
+    .option('--param <name=value>', 'override a parameter (repeatable)', collect, [])
+    .option('--tag <tag>', 'tag the run (repeatable)', collect, [])
+    .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
+    .option(
+      '--seed <n>',
+      'fix the seed of current.random() for every task, recorded with the run',
+      parseInteger,
+    )
+    .option('--run-id-file <file>', "write the new run's pathspec to FILE")
+    .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
+    .action(async (notebook: string, opts: RunCommandOptions) => {
+      const reporter = new ConsoleReporter(path.basename(notebook), process.stdout, opts.quiet);
+      const result = await runFlow({
+        input: notebook,
+        params: opts.param,
+        tags: opts.tag,
+        maxWorkers: opts.maxWorkers,
+        seed: opts.seed,
+        runIdFile: opts.runIdFile,
+        reporter,
+      });
+      process.exitCode = reportRunResult(result, reporter);
+    });
+}
+
+interface RunCommandOptions {
+  param: string[];
+  tag: string[];
+  maxWorkers?: number;
+  seed?: number;
+  runIdFile?: string;
+  quiet?: boolean;
+}
+
+/** The closing lines of `run` and `resume`: outcome, where the record is, how to look at it. */
+export function reportRunResult(result: RunResult, reporter: ConsoleReporter): number {
+  const { record, pathspec } = result;
+  const verdict = result.ok ? '✓ run succeeded' : '✗ run failed';
+  process.stdout.write(
+    [
+      `${verdict}: ${pathspec} (${reporter.summary()})`,
+      `  record:  ${path.join(record.flow, record.runId, 'run.json')} in the datastore`,
+      `  inspect: cellflow inspect ${pathspec}`,
+      ...(result.ok ? [] : [`  resume:  cellflow resume ${pathspec}`]),
+      '',
+    ].join('\n'),
+  );
+  return result.ok ? 0 : 1;
+}

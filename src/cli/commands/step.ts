@@ -1,0 +1,45 @@
+// `cellflow step`: run exactly one task of an existing run (the unit a distributed engine schedules).
+import type { Command } from 'commander';
+import * as path from 'path';
+import { runTask } from '../../runtime/task-runner';
+import { taskSpecForStep } from '../../runtime/step-command';
+import { parseInteger } from './options';
+
+export function registerStep(program: Command): void {
+  program
+    .command('step')
+    .description('run one task of a run (internal: what the scheduler and distributed engines call)')
+    .argument('<run>', 'run pathspec Flow/runId (its run.json holds the compiled module)')
+    .argument('<step>', 'step name')
+    .argument('<task-id>', 'task id to create')
+    .option(
+      '--input-paths <paths>',
+      'parent tasks, comma-separated pathspecs (Flow/runId/step/taskId or step/taskId)',
+      '',
+    )
+    .option('--split-index <n>', 'position in the parent foreach', parseInteger)
+    .option('--attempt <n>', 'attempt number', parseInteger, 0)
+    .action(
+      async (
+        run: string,
+        step: string,
+        taskId: string,
+        opts: { inputPaths: string; splitIndex?: number; attempt: number },
+      ) => {
+        const spec = taskSpecForStep({
+          run,
+          step,
+          taskId,
+          inputPaths: opts.inputPaths.split(',').filter(Boolean),
+          splitIndex: opts.splitIndex,
+          attempt: opts.attempt,
+        });
+        process.chdir(path.dirname(spec.module.filename));
+        const outcome = await runTask(spec);
+        const last = outcome.record.attempts[outcome.record.attempts.length - 1];
+        if (!outcome.ok)
+          process.stderr.write(`step ${step} (task ${taskId}) failed: ${last.error?.message}\n`);
+        process.exitCode = outcome.ok ? 0 : 1;
+      },
+    );
+}
