@@ -1,0 +1,210 @@
+// The local runtime end to end: real `cellflow run` processes, real task processes, real files.
+import * as fs from 'fs';
+import * as path from 'path';
+import { cellflow, REPO } from '../helpers/cli';
+import { removeTempDir, tempDir, writeNotebook, type CellSpec } from '../helpers/notebook';
+import { Datastore } from '../../src/runtime/datastore/datastore';
+import type { RunRecord, TaskRecord } from '../../src/runtime/records';
+
+let work: string;
+let home: string;
+const env = () => ({ CELLFLOW_HOME: home, CELLFLOW_RETRY_BACKOFF_MS: '50' });
+
+beforeAll(() => {
+  work = tempDir();
+  home = path.join(work, 'store');
+});
+afterAll(() => removeTempDir(work));
+
+async function run(notebook: string, extra: string[] = []) {
+  const idFile = path.join(work, `run-id-${Date.now()}-${Math.random()}`);
+  const result = await cellflow(['run', notebook, '--run-id-file', idFile, ...extra], { env: env() });
+  const pathspec = fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8').trim() : '';
+  return { ...result, pathspec };
+}
+
+function records(pathspec: string): { run: RunRecord; tasks: TaskRecord[] } {
+  const [flow, runId] = pathspec.split('/');
+  const ds = Datastore.open({ root: home });
+  return { run: ds.readRun(flow, runId), tasks: ds.listTasks(flow, runId) };
+}
+
+function artifact(pathspec: string, step: string, name: string): unknown {
+  const ds = Datastore.open({ root: home });
+  const task = records(pathspec).tasks.find((t) => t.step === step && t.status === 'succeeded');
+  if (!task) throw new Error(`no succeeded task for ${step} in ${pathspec}`);
+  return ds.loadArtifactSync(task.artifacts[name]);
+}
+
+const linear = (cells: CellSpec[]) => cells;
+
+test('hello: branch and join give out === 3, with every task recorded', async () => {
+  const result = await run(path.join(REPO, 'examples', 'hello.ipynb'));
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  const { run: record, tasks } = records(result.pathspec);
+  expect(record.status).toBe('succeeded');
+  expect(tasks.map((t) => t.step).sort()).toEqual(['a', 'b', 'end', 'join', 'start']);
+  expect(artifact(result.pathspec, 'join', 'out')).toBe(3);
+  expect(result.stdout).toMatch(/\[join\/\d+\] 3/);
+});
+
+test('foreach over 100 items joins 100 inputs in order', async () => {
+  const nb = writeNotebook(work, 'fan.ipynb', [
+    {
+      tags: ['step:start', 'foreach:items'],
+      source: 'self.items = Array.from({ length: 100 }, (_, i) => i);',
+    },
+    { tags: ['step:square'], source: 'self.sq = self.input * self.input;\nself.pos = self.index;' },
+    {
+      tags: ['step:gather'],
+      source: 'self.all = inputs.map((i) => i.sq);\nself.positions = inputs.map((i) => i.pos);',
+    },
+    { tags: ['step:end'], source: 'console.log(self.all.length);' },
+  ]);
+  const result = await run(nb, ['--max-workers', '2']);
+  expect(result.code).toBe(0);
+  const all = artifact(result.pathspec, 'gather', 'all') as number[];
+  expect(all).toHaveLength(100);
+  expect(all).toEqual(Array.from({ length: 100 }, (_, i) => i * i));
+  expect(artifact(result.pathspec, 'gather', 'positions')).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  expect(records(result.pathspec).tasks.filter((t) => t.step === 'square')).toHaveLength(100);
+});
+
+test('a failing step fails the run with exit 1 and the notebook cell and line; resume reuses earlier tasks', async () => {
+  const flag = path.join(work, 'fixed');
+  const cells = linear([
+    { tags: ['step:start'], source: 'self.big = Array.from({ length: 1000 }, (_, i) => `row ${i}`);' },
+    { tags: ['step:middle'], source: 'self.n = self.big.length;' },
+    {
+      tags: ['step:flaky'],
+      source: `const fs = require('fs');\nif (!fs.existsSync(${JSON.stringify(flag)})) {\n  throw new Error('not yet');\n}\nself.done = self.n + 1;`,
+    },
+    { tags: ['step:end'], source: 'console.log(self.done);' },
+  ]);
+  const nb = writeNotebook(work, 'flaky.ipynb', cells);
+  const failed = await run(nb);
+  expect(failed.code).toBe(1);
+  expect(failed.stdout).toContain('flaky.ipynb: cell 2 (id c2), line 3');
+  expect(failed.stdout).toContain('not yet');
+  expect(records(failed.pathspec).run.status).toBe('failed');
+
+  const objectsDir = path.join(home, 'objects');
+  const before = snapshotObjects(objectsDir);
+  fs.writeFileSync(flag, '');
+  const idFile = path.join(work, 'resume-id');
+  const resumed = await cellflow(['resume', failed.pathspec, '--run-id-file', idFile], { env: env() });
+  expect(resumed.code).toBe(0);
+  const pathspec = fs.readFileSync(idFile, 'utf8').trim();
+  const { run: record, tasks } = records(pathspec);
+  expect(record.origin).toEqual({ kind: 'resume', pathspec: failed.pathspec, fromStep: 'flaky' });
+  const byStep = Object.fromEntries(tasks.map((t) => [t.step, t]));
+  expect(byStep.start.reusedFrom).toMatch(new RegExp(`^${failed.pathspec}/start/`));
+  expect(byStep.middle.reusedFrom).toMatch(new RegExp(`^${failed.pathspec}/middle/`));
+  expect(byStep.flaky.reusedFrom).toBeUndefined();
+  expect(byStep.middle.artifacts.big.sha256).toBe(
+    records(failed.pathspec).tasks.find((t) => t.step === 'middle')!.artifacts.big.sha256,
+  );
+  expect(artifact(pathspec, 'flaky', 'done')).toBe(1001);
+  // No object that existed before the resume was written again.
+  const after = snapshotObjects(objectsDir);
+  for (const [file, stamp] of before) expect(after.get(file)).toBe(stamp);
+});
+
+test('retry succeeds on the second attempt and records both attempts', async () => {
+  const nb = writeNotebook(work, 'retry.ipynb', [
+    {
+      tags: ['step:start', 'retry:2'],
+      source:
+        "if (current.attempt === 0) throw new Error('first attempt fails');\nself.attempt = current.attempt;",
+    },
+    { tags: ['step:end'], source: '' },
+  ]);
+  const result = await run(nb);
+  expect(result.code).toBe(0);
+  const start = records(result.pathspec).tasks.find((t) => t.step === 'start')!;
+  expect(start.attempts.map((a) => a.status)).toEqual(['failed', 'succeeded']);
+  expect(artifact(result.pathspec, 'start', 'attempt')).toBe(1);
+  expect(
+    fs.existsSync(
+      Datastore.open({ root: home }).logPath(start.flow, start.runId, 'start', start.taskId, 1, 'stdout'),
+    ),
+  ).toBe(true);
+});
+
+test('timeout kills a sleeping task and fails the attempt', async () => {
+  const nb = writeNotebook(work, 'sleepy.ipynb', [
+    {
+      tags: ['step:start', 'timeout:1'],
+      source: 'await new Promise((resolve) => setTimeout(resolve, 60_000));',
+    },
+    { tags: ['step:end'], source: '' },
+  ]);
+  const began = Date.now();
+  const result = await run(nb);
+  expect(Date.now() - began).toBeLessThan(20_000);
+  expect(result.code).toBe(1);
+  const start = records(result.pathspec).tasks.find((t) => t.step === 'start')!;
+  expect(start.status).toBe('failed');
+  expect(start.attempts[0].error?.message).toMatch(/timed out after 1 s/);
+});
+
+test('catch stores the error as an artifact and the flow goes on', async () => {
+  const nb = writeNotebook(work, 'catchy.ipynb', [
+    { tags: ['step:start'], source: 'self.x = 1;' },
+    { tags: ['step:risky', 'catch:failure'], source: "self.x = 2;\nthrow new Error('bad luck');" },
+    { tags: ['step:end'], source: 'self.seen = self.failure.message;' },
+  ]);
+  const result = await run(nb);
+  expect(result.code).toBe(0);
+  expect(artifact(result.pathspec, 'end', 'seen')).toBe('bad luck');
+  expect(artifact(result.pathspec, 'end', 'x')).toBe(1);
+});
+
+test('--param overrides a parameter; a bad value is exit 2 naming the parameter', async () => {
+  const nb = writeNotebook(work, 'params.ipynb', [
+    { tags: ['parameters'], source: "const alpha = 0.5;\nconst label = 'base';" },
+    { tags: ['step:start'], source: 'self.y = self.alpha * 2;' },
+    { tags: ['step:end'], source: 'self.tag = self.label;' },
+  ]);
+  const result = await run(nb, ['--param', 'alpha=4', '--param', 'label=tuned']);
+  expect(result.code).toBe(0);
+  expect(artifact(result.pathspec, 'start', 'y')).toBe(8);
+  expect(artifact(result.pathspec, 'end', 'tag')).toBe('tuned');
+  expect(records(result.pathspec).run.params).toEqual({ alpha: 4, label: 'tuned' });
+
+  const bad = await run(nb, ['--param', 'alpha=lots']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--param alpha=lots: expected a number');
+  expect(bad.stderr).not.toMatch(/\n\s+at /);
+});
+
+test('two runs of the same flow started at once both succeed with distinct ids', async () => {
+  const hello = path.join(REPO, 'examples', 'hello.ipynb');
+  const [a, b] = await Promise.all([run(hello, ['--max-workers', '1']), run(hello, ['--max-workers', '1'])]);
+  expect([a.code, b.code]).toEqual([0, 0]);
+  expect(a.pathspec).not.toBe(b.pathspec);
+  expect(artifact(a.pathspec, 'join', 'out')).toBe(3);
+  expect(artifact(b.pathspec, 'join', 'out')).toBe(3);
+});
+
+test('an artifact that cannot be stored fails the task naming it', async () => {
+  const nb = writeNotebook(work, 'unstorable.ipynb', [
+    { tags: ['step:start'], source: 'self.fn = () => 1;' },
+    { tags: ['step:end'], source: '' },
+  ]);
+  const result = await run(nb);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toMatch(/'fn'|\bfn\b/);
+});
+
+function snapshotObjects(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const sub of fs.readdirSync(dir)) {
+    for (const name of fs.readdirSync(path.join(dir, sub))) {
+      const stat = fs.statSync(path.join(dir, sub, name));
+      out.set(`${sub}/${name}`, `${stat.ino}:${stat.mtimeMs}`);
+    }
+  }
+  return out;
+}
