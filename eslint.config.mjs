@@ -18,6 +18,11 @@ export default tseslint.config(
     },
   },
   {
+    // The launcher is plain CommonJS run by Node.
+    files: ['bin/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+  },
+  {
     // src/core runs in the browser too: no Node built-ins and no upper layers.
     files: ['src/core/**/*.ts'],
     rules: {
