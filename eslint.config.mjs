@@ -2,12 +2,35 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads', 'net', 'http', 'v8', 'vm'];
+const nodeBuiltins = [
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'worker_threads',
+  'net',
+  'http',
+  'v8',
+  'vm',
+];
 const nodeImports = nodeBuiltins.flatMap((m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`]);
 
 export default tseslint.config(
   {
-    ignores: ['node_modules', 'dist', 'cellflow_lab/labextension', 'coverage', 'examples/**/*.flow.ts', 'test/golden', 'test/fixtures', 'bench/out', 'bench/peers', '**/*.js', '!bin/*.js'],
+    ignores: [
+      'node_modules',
+      'dist',
+      'cellflow_lab/labextension',
+      'coverage',
+      'examples/**/*.flow.ts',
+      'test/golden',
+      'test/fixtures',
+      'bench/out',
+      'bench/peers',
+      '**/*.js',
+      '!bin/*.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -26,14 +49,20 @@ export default tseslint.config(
     // src/core runs in the browser too: no Node built-ins and no upper layers.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeImports, '../runtime/*', '../cli/*', '../lab/*', '../client/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...nodeImports, '../runtime/*', '../cli/*', '../lab/*', '../client/*'] },
+      ],
     },
   },
   {
     // The JupyterLab extension may use core, never Node or the runtime.
     files: ['src/lab/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeImports, '../runtime/*', '../cli/*', '../client/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...nodeImports, '../runtime/*', '../cli/*', '../client/*'] },
+      ],
     },
   },
 );

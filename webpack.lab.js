@@ -22,7 +22,12 @@ module.exports = {
     splitChunks: {
       cacheGroups: {
         elk: { test: /[\\/]node_modules[\\/]elkjs[\\/]/, name: 'elk', chunks: 'all', enforce: true },
-        typescript: { test: /[\\/]node_modules[\\/]typescript[\\/]/, name: 'typescript', chunks: 'all', enforce: true },
+        typescript: {
+          test: /[\\/]node_modules[\\/]typescript[\\/]/,
+          name: 'typescript',
+          chunks: 'all',
+          enforce: true,
+        },
       },
     },
     minimizer: [new TerserPlugin({ exclude: /^(elk|typescript)\./ })],
