@@ -1,10 +1,13 @@
 // The local runtime end to end: real `cellflow run` processes, real task processes, real files.
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook, type CellSpec } from '../helpers/notebook';
+import { Run, setDatastore } from '../../src/client';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { RunRecord, TaskRecord } from '../../src/runtime/records';
+import { schemaErrors } from '../helpers/run-schema';
 
 let work: string;
 let home: string;
@@ -23,10 +26,15 @@ async function run(notebook: string, extra: string[] = []) {
   return { ...result, pathspec };
 }
 
+/** A run's records, each checked against schema/run.schema.json on the way. */
 function records(pathspec: string): { run: RunRecord; tasks: TaskRecord[] } {
   const [flow, runId] = pathspec.split('/');
   const ds = Datastore.open({ root: home });
-  return { run: ds.readRun(flow, runId), tasks: ds.listTasks(flow, runId) };
+  const run = ds.readRun(flow, runId);
+  const tasks = ds.listTasks(flow, runId);
+  expect(schemaErrors('run', run)).toEqual([]);
+  for (const task of tasks) expect(schemaErrors('task', task)).toEqual([]);
+  return { run, tasks };
 }
 
 function artifact(pathspec: string, step: string, name: string): unknown {
@@ -186,6 +194,51 @@ test('two runs of the same flow started at once both succeed with distinct ids',
   expect(a.pathspec).not.toBe(b.pathspec);
   expect(artifact(a.pathspec, 'join', 'out')).toBe(3);
   expect(artifact(b.pathspec, 'join', 'out')).toBe(3);
+});
+
+test('an Arrow table written by one step is read by the next, by the Client API and by pyarrow', async () => {
+  // A project of its own whose node_modules provides apache-arrow, as a user's would.
+  const project = path.join(work, 'arrow-project');
+  fs.mkdirSync(project, { recursive: true });
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(project, 'node_modules'), 'dir');
+  const nb = writeNotebook(project, 'arrow.ipynb', [
+    { source: "import { tableFromArrays } from 'apache-arrow';" },
+    {
+      tags: ['step:start'],
+      source: [
+        'const n = 50_000;',
+        'self.frame = tableFromArrays({',
+        '  id: Int32Array.from({ length: n }, (_, i) => i),',
+        '  score: Float64Array.from({ length: n }, (_, i) => i / 2),',
+        '});',
+      ].join('\n'),
+    },
+    {
+      tags: ['step:end'],
+      source:
+        "self.total = self.frame.getChild('score')!.toArray().reduce((a: number, b: number) => a + b, 0);",
+    },
+  ]);
+  const result = await run(nb);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(artifact(result.pathspec, 'end', 'total')).toBe((49_999 * 50_000) / 4);
+
+  setDatastore(home);
+  const frame = (await Run.get(result.pathspec).data('frame')) as { numRows: number };
+  expect(frame.numRows).toBe(50_000);
+
+  const task = records(result.pathspec).tasks.find((t) => t.step === 'start')!;
+  expect(task.artifacts.frame.codec).toBe('arrow');
+  const object = Datastore.open({ root: home }).objects.pathOf(task.artifacts.frame.sha256);
+  const script = [
+    'import sys, pyarrow.ipc as ipc',
+    't = ipc.open_file(sys.argv[1]).read_all()',
+    'print(t.num_rows, t.column_names, t.column("score").to_pylist()[-1])',
+  ].join('\n');
+  expect(execFileSync('python3', ['-c', script, object], { encoding: 'utf8' }).trim()).toBe(
+    "50000 ['id', 'score'] 24999.5",
+  );
 });
 
 test('an artifact that cannot be stored fails the task naming it', async () => {
