@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
+import { registerCard } from './commands/card';
 import { registerExport } from './commands/export';
 import { registerInspect } from './commands/inspect';
 import { registerLint } from './commands/lint';
@@ -30,6 +31,7 @@ const COMMANDS: Register[] = [
   registerInspect,
   registerLogs,
   registerTag,
+  registerCard,
 ];
 
 function packageVersion(): string {

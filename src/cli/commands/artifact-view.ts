@@ -1,7 +1,8 @@
 // How `cellflow inspect --artifact` shows a value: JSON pretty-printed, Arrow tables as a preview with
 // their size, bytes as length and a hex head, anything else (V8 values) as Node's inspect shows it.
 import type { Table } from 'apache-arrow';
-import { inspect, types } from 'util';
+import { inspect } from 'util';
+import { toDisplayJson } from '../../client/views';
 import type { ArtifactRef } from '../../runtime/records';
 import { renderTable } from './display';
 
@@ -62,7 +63,7 @@ export function artifactAsJson(ref: ArtifactRef, value: unknown): unknown {
     return {
       numRows: table.numRows,
       columns: table.schema.fields.map((f) => f.name),
-      rows: jsonSafe(table.toArray().map((row) => row?.toJSON())),
+      rows: toDisplayJson(table.toArray().map((row) => row?.toJSON())),
     };
   }
   if (ref.codec === 'bytes')
@@ -70,24 +71,5 @@ export function artifactAsJson(ref: ArtifactRef, value: unknown): unknown {
       bytes: (value as Uint8Array).byteLength,
       base64: Buffer.from(value as Uint8Array).toString('base64'),
     };
-  return jsonSafe(value);
-}
-
-function jsonSafe(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, (_key, item: unknown) => {
-      if (typeof item === 'bigint') return item.toString();
-      if (types.isMap(item))
-        return Object.fromEntries([...(item as Map<unknown, unknown>)].map(([k, v]) => [String(k), v]));
-      if (types.isSet(item)) return [...(item as Set<unknown>)];
-      if (ArrayBuffer.isView(item) && !(item instanceof DataView))
-        return Array.from(item as unknown as ArrayLike<number>, (n) =>
-          typeof n === 'bigint' ? String(n) : n,
-        );
-      if (typeof item === 'number' && !Number.isFinite(item)) return String(item);
-      if (types.isRegExp(item)) return String(item);
-      if (types.isNativeError(item)) return { name: (item as Error).name, message: (item as Error).message };
-      return item;
-    }) ?? 'null',
-  );
+  return toDisplayJson(value);
 }
