@@ -28,8 +28,11 @@ export default tseslint.config(
       'test/fixtures',
       'bench/out',
       'bench/peers',
+      'bench/.venv',
       '**/*.js',
       '!bin/*.js',
+      '!bench/*.js',
+      '!bench/lib/*.js',
     ],
   },
   js.configs.recommended,
@@ -44,6 +47,25 @@ export default tseslint.config(
     // The launcher is plain CommonJS run by Node.
     files: ['bin/*.js'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly' } },
+  },
+  {
+    // The benchmarks are plain CommonJS scripts run by Node (`npm run bench`).
+    files: ['bench/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+      },
+    },
   },
   {
     // src/core runs in the browser too: no Node built-ins and no upper layers.

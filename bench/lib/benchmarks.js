@@ -1,0 +1,244 @@
+'use strict';
+// The six benchmarks of issue #7. Each measures cellflow and its peer in the same run (absolute times
+// on a shared machine are noisy; ratios much less so) and returns one row of the results table.
+const fs = require('fs');
+const path = require('path');
+const { cellflow, REPO } = require('./cellflow');
+const { metaflow } = require('./peers');
+const { large } = require('./notebooks');
+const { rawWriteRead } = require('./raw-disk');
+
+const FOREACH_NB = path.join(REPO, 'bench', 'flows', 'foreach_noop.ipynb');
+const ARTIFACT_NB = path.join(REPO, 'bench', 'flows', 'artifact.ipynb');
+const KERNEL_ROUNDTRIP = path.join(REPO, 'bench', 'kernel-roundtrip.js');
+
+/** Sizes: the issue's for a full run; small ones for `--smoke`, which only checks that all still works. */
+function sizes(smoke) {
+  return smoke
+    ? { tasks: 6, rows: 100000, scaleTasks: 20, cells: 60, repeats: 1, peerRepeats: 1 }
+    : { tasks: 200, rows: 10000000, scaleTasks: 10000, cells: 500, repeats: 3, peerRepeats: 1 };
+}
+
+const MAX_WORKERS = '2';
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function readRunId(file) {
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+const ms = (value) => `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+const seconds = (valueMs) => `${(valueMs / 1000).toFixed(2)} s`;
+
+/**
+ * 1 (task overhead) and 3 (resume) share their runs: the 200-task foreach runs are the runs resumed.
+ * @param {{ smoke: boolean, peer?: { python: string }, work: string, log: (line: string) => void }} ctx
+ */
+async function taskOverheadAndResume(ctx) {
+  const { tasks, repeats, peerRepeats } = sizes(ctx.smoke);
+  const home = path.join(ctx.work, 'cellflow-home');
+  const runIdFile = path.join(ctx.work, 'cellflow-run-id');
+  const cfWalls = [];
+  const cfResumes = [];
+  for (let i = 0; i < repeats; i++) {
+    ctx.log(`task overhead: cellflow foreach over ${tasks} tasks (${i + 1}/${repeats})`);
+    const run = await cellflow(
+      ['run', FOREACH_NB, '--param', `tasks=${tasks}`, '--max-workers', MAX_WORKERS, '-q', '--run-id-file', runIdFile],
+      home,
+    );
+    cfWalls.push(run.wallMs);
+    ctx.log(`resume: cellflow resume --from end (${i + 1}/${repeats})`);
+    const resumed = await cellflow(
+      ['resume', readRunId(runIdFile), '--from', 'end', '--max-workers', MAX_WORKERS, '-q'],
+      home,
+    );
+    cfResumes.push(resumed.wallMs);
+  }
+  const mfWalls = [];
+  const mfResumes = [];
+  if (ctx.peer) {
+    const mfHome = path.join(ctx.work, 'metaflow-home');
+    const mfRunIdFile = path.join(mfHome, 'run-id');
+    for (let i = 0; i < peerRepeats; i++) {
+      ctx.log(`task overhead: Metaflow foreach over ${tasks} tasks (${i + 1}/${peerRepeats})`);
+      const run = await metaflow(
+        ctx.peer.python,
+        'foreach_noop.py',
+        ['run', '--tasks', String(tasks), '--max-workers', MAX_WORKERS, '--max-num-splits', '20000', '--run-id-file', mfRunIdFile],
+        mfHome,
+      );
+      mfWalls.push(run.wallMs);
+      ctx.log(`resume: Metaflow resume end (${i + 1}/${peerRepeats})`);
+      const resumed = await metaflow(
+        ctx.peer.python,
+        'foreach_noop.py',
+        ['resume', 'end', '--origin-run-id', readRunId(mfRunIdFile), '--max-workers', MAX_WORKERS],
+        mfHome,
+      );
+      mfResumes.push(resumed.wallMs);
+    }
+  }
+  const cfPerTask = median(cfWalls) / tasks;
+  const mfPerTask = mfWalls.length ? median(mfWalls) / tasks : undefined;
+  const cfResume = median(cfResumes);
+  const mfResume = mfResumes.length ? median(mfResumes) : undefined;
+  return [
+    row({
+      id: 1,
+      name: `Task overhead: foreach over ${tasks} no-op tasks, wall per task (max workers ${MAX_WORKERS})`,
+      cellflow: cfPerTask,
+      peer: mfPerTask,
+      format: ms,
+      target: '≤ 1/10 of Metaflow',
+      met: mfPerTask === undefined ? undefined : cfPerTask <= mfPerTask / 10,
+      notes: `whole run incl. start/join/end and process start, ÷ ${tasks}; cellflow median of ${cfWalls.length} runs (${cfWalls.map(seconds).join(', ')}), Metaflow ${mfWalls.map(seconds).join(', ') || 'not run'}`,
+    }),
+    row({
+      id: 3,
+      name: `Resume a ${tasks}-task run at its last step`,
+      cellflow: cfResume,
+      peer: mfResume,
+      format: ms,
+      target: '< 2 s and ≤ 1/10 of Metaflow',
+      met: cfResume < 2000 && (mfResume === undefined ? undefined : cfResume <= mfResume / 10),
+      notes: `whole command (\`cellflow resume RUN --from end\` / \`resume end --origin-run-id\`); cellflow median of ${cfResumes.length}: ${cfResumes.map(seconds).join(', ')}`,
+    }),
+  ];
+}
+
+/** 2: a rows × 4 Float64 table handed from one step to the next, against raw sequential disk I/O. */
+async function artifactThroughput(ctx) {
+  const { rows } = sizes(ctx.smoke);
+  const bytes = rows * 4 * 8;
+  const mb = bytes / 1e6;
+  ctx.log(`artifact: cellflow ${rows} rows × 4 columns (${mb.toFixed(0)} MB)`);
+  const cf = await cellflow(
+    ['run', ARTIFACT_NB, '--param', `rows=${rows}`, '--max-workers', MAX_WORKERS],
+    path.join(ctx.work, 'cellflow-home'),
+  );
+  const cfMs = handOverMs(cf.stdout, 'cellflow');
+  let mfMs;
+  if (ctx.peer) {
+    ctx.log(`artifact: Metaflow ${rows} rows × 4 columns (pandas DataFrame)`);
+    const mf = await metaflow(
+      ctx.peer.python,
+      'artifact.py',
+      ['run', '--rows', String(rows), '--max-workers', MAX_WORKERS],
+      path.join(ctx.work, 'metaflow-home'),
+    );
+    mfMs = handOverMs(mf.stdout + mf.stderr, 'Metaflow');
+  }
+  ctx.log(`artifact: raw sequential write (fsync) + read of ${mb.toFixed(0)} MB`);
+  const raw = await rawWriteRead(path.join(ctx.work, 'raw.bin'), bytes);
+  const rate = (elapsedMs) => mb / (elapsedMs / 1000);
+  const cfRate = rate(cfMs);
+  const mfRate = mfMs === undefined ? undefined : rate(mfMs);
+  const rawRate = rate(raw.writeMs + raw.readMs);
+  const mbps = (value) => `${value.toFixed(0)} MB/s`;
+  return row({
+    id: 2,
+    name: `Artifact throughput: ${rows.toLocaleString('en-US')} rows × 4 float64 (${mb.toFixed(0)} MB) written by a step, read by the next`,
+    cellflow: cfRate,
+    peer: mfRate,
+    format: mbps,
+    ratio: mfRate === undefined ? undefined : cfRate / mfRate,
+    target: '≥ 50% of raw disk and ≥ 3× Metaflow',
+    met: cfRate >= rawRate / 2 && (mfRate === undefined ? undefined : cfRate >= 3 * mfRate),
+    notes: `hand-over (step code done → next step holds the table): cellflow ${seconds(cfMs)}${mfMs === undefined ? '' : `, Metaflow ${seconds(mfMs)}`}; raw Node stream ${mbps(rawRate)} (write+fsync ${seconds(raw.writeMs)}, read ${seconds(raw.readMs)}) = cellflow at ${((100 * cfRate) / rawRate).toFixed(0)}% of raw`,
+  });
+}
+
+/** The BENCH_T0/BENCH_T1 wall clocks the artifact flows print around the hand-over. */
+function handOverMs(output, who) {
+  const t0 = /BENCH_T0 (\d+)/.exec(output);
+  const t1 = /BENCH_T1 (\d+)/.exec(output);
+  if (!t0 || !t1) throw new Error(`${who}'s artifact flow did not print BENCH_T0/BENCH_T1:\n${output.slice(-2000)}`);
+  return Number(t1[1]) - Number(t0[1]);
+}
+
+/** 4: a foreach over 10,000 tasks completes; the scheduler's own peak RSS. */
+async function scale(ctx) {
+  const { scaleTasks } = sizes(ctx.smoke);
+  ctx.log(`scale: cellflow foreach over ${scaleTasks} tasks`);
+  const run = await cellflow(
+    ['run', FOREACH_NB, '--param', `tasks=${scaleTasks}`, '--max-workers', MAX_WORKERS, '-q'],
+    path.join(ctx.work, 'cellflow-home'),
+    { sampleRss: true },
+  );
+  if (!/run succeeded/.test(run.stdout)) throw new Error(`the ${scaleTasks}-task run did not succeed:\n${run.stdout}`);
+  const peakMb = (run.peakRssKb ?? 0) / 1024;
+  return row({
+    id: 4,
+    name: `Scale: foreach over ${scaleTasks.toLocaleString('en-US')} tasks completes; scheduler peak RSS`,
+    cellflow: peakMb,
+    format: (v) => `${v.toFixed(0)} MB`,
+    target: '< 300 MB',
+    met: run.peakRssKb !== undefined && peakMb < 300,
+    notes: `completed in ${seconds(run.wallMs)} (${ms(run.wallMs / scaleTasks)} per task); VmHWM of the scheduler process; Metaflow not run at this size (at its benchmark-1 rate it would take far longer)`,
+  });
+}
+
+/** 5: the kernel helper's round-trip benchmark, when it has landed. */
+async function interactive(ctx) {
+  if (!fs.existsSync(KERNEL_ROUNDTRIP)) {
+    return {
+      id: 5,
+      name: 'Interactive: step cell round trip, cellflow kernel vs plain tslab',
+      cellflow: 'pending',
+      peer: 'pending',
+      ratio: '—',
+      target: '< 10 ms added over tslab',
+      met: 'pending',
+      notes: 'bench/kernel-roundtrip.js (the kernel part) has not landed yet',
+    };
+  }
+  ctx.log('interactive: kernel round trip');
+  const { runKernelRoundTrip } = require('./kernel');
+  return runKernelRoundTrip(ctx, KERNEL_ROUNDTRIP);
+}
+
+/** 6: `cellflow export` (which lints first and refuses a notebook with errors) of a generated notebook. */
+async function compile(ctx) {
+  const { cells } = sizes(ctx.smoke);
+  const notebook = path.join(ctx.work, 'large.ipynb');
+  fs.writeFileSync(notebook, large(cells));
+  const home = path.join(ctx.work, 'cellflow-home');
+  const walls = [];
+  const lintWalls = [];
+  for (let i = 0; i < (ctx.smoke ? 1 : 5); i++) {
+    ctx.log(`compile: lint + export of a ${cells}-cell notebook (${i + 1})`);
+    walls.push((await cellflow(['export', notebook, '-o', path.join(ctx.work, 'large.flow.ts')], home)).wallMs);
+    lintWalls.push((await cellflow(['lint', notebook], home)).wallMs);
+  }
+  const wall = median(walls);
+  return row({
+    id: 6,
+    name: `Compile: lint + export of a generated ${cells}-cell notebook`,
+    cellflow: wall,
+    format: ms,
+    target: '< 1 s',
+    met: wall < 1000,
+    notes: `\`cellflow export\` as a command (it lints, then writes the module), median of ${walls.length}: ${walls.map(ms).join(', ')}; \`cellflow lint\` alone ${ms(median(lintWalls))}`,
+  });
+}
+
+/** One table row; `ratio` defaults to cellflow ÷ peer (lower is better for times). */
+function row({ id, name, cellflow: cf, peer, format, ratio, target, met, notes }) {
+  const r = ratio ?? (peer === undefined ? undefined : cf / peer);
+  return {
+    id,
+    name,
+    cellflow: format(cf),
+    peer: peer === undefined ? '—' : format(peer),
+    ratio: r === undefined ? '—' : r < 0.1 ? `1/${(1 / r).toFixed(0)}` : `${r.toFixed(2)}×`,
+    target,
+    met: met === undefined ? 'peer not run' : met ? 'yes' : 'no',
+    notes,
+  };
+}
+
+module.exports = { taskOverheadAndResume, artifactThroughput, scale, interactive, compile, sizes, median };

@@ -1,0 +1,45 @@
+'use strict';
+// Writes bench/RESULTS.md: the table, the notes behind each figure, and the machine it ran on.
+
+/** Table cells may not contain a pipe or a newline. */
+const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function renderResults({ rows, machine, smoke, peer, elapsedMs }) {
+  const sorted = [...rows].sort((a, b) => a.id - b.id);
+  const lines = [
+    '# cellflow benchmarks',
+    '',
+    smoke
+      ? '**Smoke run** (small sizes; checks that the benchmarks still work; the figures mean nothing).'
+      : `Full run of \`npm run bench\`, ${machine.date}. Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`,
+    '',
+    'Ratio is cellflow ÷ peer for times (lower is better) and cellflow ÷ peer for throughput (higher is',
+    'better). This machine has 2 cores shared with other work, so absolute times are noisy: each peer ran',
+    'in the same run as cellflow, and the ratios are what the targets are judged on.',
+    '',
+    '| # | benchmark | cellflow | peer | ratio | target | met? |',
+    '|---|---|---|---|---|---|---|',
+    ...sorted.map(
+      (r) =>
+        `| ${r.id} | ${cell(r.name)} | ${cell(r.cellflow)} | ${cell(r.peer)} | ${cell(r.ratio)} | ${cell(r.target)} | ${cell(r.met)} |`,
+    ),
+    '',
+    '## How each figure was measured',
+    '',
+    ...sorted.map((r) => `${r.id}. ${r.notes}`),
+    '',
+    '## Machine',
+    '',
+    `- date: ${machine.date}`,
+    `- CPU: ${machine.cpu} × ${machine.cpuCount}`,
+    `- memory: ${machine.memoryGiB} GiB`,
+    `- OS: ${machine.os}; disk: ${machine.disk}`,
+    `- Node ${machine.node}; Python ${machine.python}; Metaflow ${machine.metaflow}; pandas ${machine.pandas}`,
+    `- load average when the run ended: ${machine.loadAverage}`,
+    `- whole benchmark run: ${(elapsedMs / 60000).toFixed(1)} min${peer ? '' : ' (peers not run)'}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+module.exports = { renderResults };

@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+'use strict';
+// `npm run bench [-- --smoke] [-- --only 1,3] [-- --no-peers] [-- --out FILE]`: runs cellflow's
+// benchmarks side by side with Metaflow and writes bench/RESULTS.md. See README "Benchmarks".
+const fs = require('fs');
+const path = require('path');
+const { parseArgs } = require('util');
+const { assertBuilt } = require('./lib/cellflow');
+const { ensurePeers } = require('./lib/peers');
+const { machineFacts } = require('./lib/machine');
+const { renderResults } = require('./lib/report');
+const bench = require('./lib/benchmarks');
+
+const USAGE = `usage: npm run bench -- [--smoke] [--only 1,2,...] [--no-peers] [--peers] [--out FILE] [--keep]
+  --smoke     small sizes, no peer unless --peers; checks that every benchmark still runs
+  --only      run only these benchmarks (1 task overhead, 2 artifacts, 3 resume, 4 scale, 5 kernel, 6 compile)
+  --no-peers  do not install or run Metaflow
+  --out       where to write the results (default bench/RESULTS.md; bench/out/RESULTS.smoke.md with --smoke)
+  --keep      keep the datastores under bench/out/work-* for inspection`;
+
+function options(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      peers: { type: 'boolean' },
+      'no-peers': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
+  if (only && [...only].some((n) => !(n >= 1 && n <= 6)))
+    throw new Error(`--only takes numbers 1-6\n${USAGE}`);
+  return {
+    smoke: values.smoke,
+    only,
+    // A full run installs Metaflow when missing; a smoke run only uses it when asked.
+    peers: values['no-peers'] ? false : (values.peers ?? !values.smoke),
+    out: path.resolve(
+      values.out ?? path.join(__dirname, values.smoke ? 'out/RESULTS.smoke.md' : 'RESULTS.md'),
+    ),
+    keep: values.keep,
+    help: values.help,
+  };
+}
+
+async function main() {
+  const opts = options(process.argv.slice(2));
+  if (opts.help) {
+    console.log(USAGE);
+    return;
+  }
+  assertBuilt();
+  const started = Date.now();
+  const log = (line) =>
+    console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  const peer = opts.peers ? await ensurePeers({ install: true, log }) : undefined;
+  const work = fs.mkdtempSync(path.join(__dirname, 'out', 'work-'));
+  const ctx = { smoke: opts.smoke, peer, work, log };
+  const wanted = (n) => !opts.only || opts.only.has(n);
+  const rows = [];
+  try {
+    if (wanted(1) || wanted(3))
+      rows.push(...(await bench.taskOverheadAndResume(ctx)).filter((r) => wanted(r.id)));
+    if (wanted(2)) rows.push(await bench.artifactThroughput(ctx));
+    if (wanted(6)) rows.push(await bench.compile(ctx));
+    if (wanted(5)) rows.push(await bench.interactive(ctx));
+    if (wanted(4)) rows.push(await bench.scale(ctx));
+  } finally {
+    if (!opts.keep) fs.rmSync(work, { recursive: true, force: true });
+  }
+  const report = renderResults({
+    rows,
+    machine: machineFacts(peer),
+    smoke: opts.smoke,
+    peer,
+    elapsedMs: Date.now() - started,
+  });
+  fs.mkdirSync(path.dirname(opts.out), { recursive: true });
+  fs.writeFileSync(opts.out, report);
+  console.log(report);
+  log(`wrote ${path.relative(process.cwd(), opts.out)}`);
+}
+
+fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true });
+main().catch((error) => {
+  console.error(`bench: ${error.message}`);
+  process.exitCode = 1;
+});
