@@ -47,7 +47,17 @@ async function taskOverheadAndResume(ctx) {
   for (let i = 0; i < repeats; i++) {
     ctx.log(`task overhead: cellflow foreach over ${tasks} tasks (${i + 1}/${repeats})`);
     const run = await cellflow(
-      ['run', FOREACH_NB, '--param', `tasks=${tasks}`, '--max-workers', MAX_WORKERS, '-q', '--run-id-file', runIdFile],
+      [
+        'run',
+        FOREACH_NB,
+        '--param',
+        `tasks=${tasks}`,
+        '--max-workers',
+        MAX_WORKERS,
+        '-q',
+        '--run-id-file',
+        runIdFile,
+      ],
       home,
     );
     cfWalls.push(run.wallMs);
@@ -68,7 +78,17 @@ async function taskOverheadAndResume(ctx) {
       const run = await metaflow(
         ctx.peer.python,
         'foreach_noop.py',
-        ['run', '--tasks', String(tasks), '--max-workers', MAX_WORKERS, '--max-num-splits', '20000', '--run-id-file', mfRunIdFile],
+        [
+          'run',
+          '--tasks',
+          String(tasks),
+          '--max-workers',
+          MAX_WORKERS,
+          '--max-num-splits',
+          '20000',
+          '--run-id-file',
+          mfRunIdFile,
+        ],
         mfHome,
       );
       mfWalls.push(run.wallMs);
@@ -156,7 +176,8 @@ async function artifactThroughput(ctx) {
 function handOverMs(output, who) {
   const t0 = /BENCH_T0 (\d+)/.exec(output);
   const t1 = /BENCH_T1 (\d+)/.exec(output);
-  if (!t0 || !t1) throw new Error(`${who}'s artifact flow did not print BENCH_T0/BENCH_T1:\n${output.slice(-2000)}`);
+  if (!t0 || !t1)
+    throw new Error(`${who}'s artifact flow did not print BENCH_T0/BENCH_T1:\n${output.slice(-2000)}`);
   return Number(t1[1]) - Number(t0[1]);
 }
 
@@ -169,7 +190,8 @@ async function scale(ctx) {
     path.join(ctx.work, 'cellflow-home'),
     { sampleRss: true },
   );
-  if (!/run succeeded/.test(run.stdout)) throw new Error(`the ${scaleTasks}-task run did not succeed:\n${run.stdout}`);
+  if (!/run succeeded/.test(run.stdout))
+    throw new Error(`the ${scaleTasks}-task run did not succeed:\n${run.stdout}`);
   const peakMb = (run.peakRssKb ?? 0) / 1024;
   return row({
     id: 4,
@@ -211,7 +233,9 @@ async function compile(ctx) {
   const lintWalls = [];
   for (let i = 0; i < (ctx.smoke ? 1 : 5); i++) {
     ctx.log(`compile: lint + export of a ${cells}-cell notebook (${i + 1})`);
-    walls.push((await cellflow(['export', notebook, '-o', path.join(ctx.work, 'large.flow.ts')], home)).wallMs);
+    walls.push(
+      (await cellflow(['export', notebook, '-o', path.join(ctx.work, 'large.flow.ts')], home)).wallMs,
+    );
     lintWalls.push((await cellflow(['lint', notebook], home)).wallMs);
   }
   const wall = median(walls);

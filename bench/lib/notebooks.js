@@ -51,7 +51,11 @@ function foreachNoop() {
       tags: ['step:start', 'foreach:items'],
       source: 'self.items = Array.from({ length: self.tasks }, (_, i) => i);',
     },
-    { id: 'body', tags: ['step:body'], source: '// no-op: the task starts, gets its input and records itself' },
+    {
+      id: 'body',
+      tags: ['step:body'],
+      source: '// no-op: the task starts, gets its input and records itself',
+    },
     { id: 'join', tags: ['step:join'], source: 'self.count = inputs.length;' },
     { id: 'end', tags: ['step:end'], source: 'console.log(`joined ${self.count} tasks`);' },
   ]);
@@ -120,7 +124,9 @@ function large(cells = 500) {
       id: `s${s}`,
       tags: [`step:s${s}`],
       source: [
-        s === 0 ? 'self.values = [1, 2, 3];' : `const previous${s} = self.values.map((v: number) => v * self.scale);`,
+        s === 0
+          ? 'self.values = [1, 2, 3];'
+          : `const previous${s} = self.values.map((v: number) => v * self.scale);`,
         s === 0 ? 'self.total = 0;' : `self.values = previous${s}.slice(-10);`,
       ].join('\n'),
     });
