@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
 import type { FlowGraph, JsonValue } from '../core/model';
-import { Datastore } from './datastore/datastore';
+import { Datastore, effectiveRunStatus } from './datastore/datastore';
 import { UserInputError } from './errors';
 import { loadFlowSource, type FlowSource } from './flow-source';
 import { resolveParams } from './parameters';
@@ -34,7 +34,11 @@ export interface RunResult {
   failed: string[];
 }
 
-const HEARTBEAT_MS = 5000;
+/** How often a running scheduler stamps run.json; CELLFLOW_HEARTBEAT_MS shortens it for tests. */
+function heartbeatMs(): number {
+  const configured = Number(process.env.CELLFLOW_HEARTBEAT_MS);
+  return Number.isFinite(configured) && configured > 0 ? configured : 5000;
+}
 
 export async function runFlow(options: RunOptions): Promise<RunResult> {
   const source = loadFlowSource(options.input);
@@ -53,6 +57,10 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
   const datastore = Datastore.open({ root: options.datastoreRoot });
   const origin = datastore.readRun(flow, runId);
+  if (effectiveRunStatus(origin) === 'running')
+    throw new UserInputError(
+      `${options.pathspec} is still running (scheduler pid ${origin.scheduler?.pid} on ${origin.scheduler?.host}); resume it once it has finished or been abandoned.`,
+    );
   if (!origin.input)
     throw new UserInputError(
       `${options.pathspec}: the run does not record its notebook; it cannot be resumed.`,
@@ -131,8 +139,14 @@ async function execute(
   const reporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
   const heartbeat = setInterval(() => {
     record.scheduler!.heartbeatAt = new Date().toISOString();
-    datastore.writeRun(record);
-  }, HEARTBEAT_MS).unref();
+    try {
+      datastore.writeRun(record);
+    } catch (error) {
+      // A full or failing disk must not kill the scheduler from a timer: the atomic write left the
+      // previous record in place, and the next beat (or the final record) tries again.
+      reporter.note(`could not update the run's heartbeat: ${(error as Error).message}`);
+    }
+  }, heartbeatMs()).unref();
 
   const maxWorkers = Math.max(1, options.maxWorkers ?? os.availableParallelism());
   const pool = new WorkerPool(

@@ -171,7 +171,14 @@ export class Scheduler {
         if (process) this.live.delete(process);
       }
       this.running--;
-      this.finished(task, node, attempt, startedAt, outcome, timedOut);
+      try {
+        this.finished(task, node, attempt, startedAt, outcome, timedOut);
+      } catch (error) {
+        // Recording the outcome failed (a full disk): stop the run rather than crash the scheduler.
+        this.options.reporter.note(`✗ step ${task.step} (task ${task.taskId}): ${(error as Error).message}`);
+        this.failed.push(pathspecOf(this.options.flow, this.options.runId, task.step, task.taskId));
+        this.failing = true;
+      }
       this.notify();
     })();
   }
@@ -255,15 +262,27 @@ export class Scheduler {
       attempts: failed.attempts.length,
       ...(last.error?.cell ? { cell: last.error.cell, line: last.error.line } : {}),
     };
-    const record: TaskRecord = {
-      ...failed,
-      status: 'succeeded',
-      artifacts: {
-        ...inherited,
-        [node.options.catch!]: await this.options.datastore.saveArtifact(node.options.catch!, errorValue),
-      },
-    };
-    this.options.datastore.writeTask(record);
+    let record: TaskRecord;
+    try {
+      record = {
+        ...failed,
+        status: 'succeeded',
+        artifacts: {
+          ...inherited,
+          [node.options.catch!]: await this.options.datastore.saveArtifact(node.options.catch!, errorValue),
+        },
+      };
+      this.options.datastore.writeTask(record);
+    } catch (error) {
+      // The caught error could not be stored (a full disk): the task stays failed and the run stops.
+      this.options.reporter.taskFinished(failed);
+      this.options.reporter.note(`✗ step ${task.step} (task ${task.taskId}): ${(error as Error).message}`);
+      this.failed.push(pathspecOf(failed.flow, failed.runId, failed.step, failed.taskId));
+      this.failing = true;
+      this.running--;
+      this.notify();
+      return;
+    }
     this.options.reporter.taskCaught(record, node.options.catch!);
     this.running--;
     this.succeeded(record);

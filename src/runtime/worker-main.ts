@@ -33,14 +33,24 @@ function send(message: WorkerMessage): Promise<void> {
 async function main(): Promise<void> {
   if (!process.send)
     throw new Error('worker-main must be started by the cellflow scheduler (it needs an IPC channel).');
+  // The scheduler died (SIGKILL, OOM): nobody will collect this task's result, so it stops rather
+  // than live on as an orphan. The run reads as abandoned and `resume` re-runs the task.
+  process.once('disconnect', () => process.exit(3));
   installDeferredCaCerts();
   warmUp();
   process.once('message', (message: SchedulerMessage) => {
     void (async () => {
-      const outcome = await runTask(message.spec);
-      await send({ type: 'done', ok: outcome.ok });
+      let ok = false;
+      try {
+        ok = (await runTask(message.spec)).ok;
+      } catch (error) {
+        // runTask records its own failures; this is one it could not record (e.g. the disk is full).
+        // The scheduler records the attempt as failed and the message stays in the attempt's stderr.
+        process.stderr.write(`cellflow: the task could not record its result: ${(error as Error).message}\n`);
+      }
+      await send({ type: 'done', ok });
       // Exit only once buffered output has reached the scheduler's pipes.
-      process.stdout.write('', () => process.stderr.write('', () => process.exit(outcome.ok ? 0 : 1)));
+      process.stdout.write('', () => process.stderr.write('', () => process.exit(ok ? 0 : 1)));
     })();
   });
   await send({ type: 'ready' });

@@ -9,7 +9,9 @@ import * as path from 'path';
 import { decodeArtifact, encodeArtifact } from '../codecs';
 import { UserInputError } from '../errors';
 import type { ArtifactRef, RunRecord, RunStatus, TaskRecord } from '../records';
-import { ObjectStore } from './objects';
+import { DatastoreFullError, isDiskFull, ObjectStore } from './objects';
+
+export { DatastoreFullError } from './objects';
 
 /** A pathspec or a name inside one is malformed (bad input: exit 2). */
 export class PathspecError extends UserInputError {
@@ -68,6 +70,12 @@ export function formatPathspec(spec: Pathspec): string {
 /** Without a heartbeat for this long, a 'running' run whose scheduler we cannot see is abandoned. */
 export const HEARTBEAT_STALE_MS = 30_000;
 
+/** HEARTBEAT_STALE_MS, or CELLFLOW_HEARTBEAT_STALE_MS (tests shorten it; so may a slow shared disk). */
+export function heartbeatStaleMs(): number {
+  const configured = Number(process.env.CELLFLOW_HEARTBEAT_STALE_MS);
+  return Number.isFinite(configured) && configured > 0 ? configured : HEARTBEAT_STALE_MS;
+}
+
 /**
  * The status readers show: a 'running' run whose scheduler stopped heartbeating, or whose pid is dead
  * on this host, is 'abandoned' (its scheduler was killed before it could write a final status).
@@ -77,7 +85,7 @@ export function effectiveRunStatus(record: RunRecord, now: number = Date.now()):
   const scheduler = record.scheduler;
   if (!scheduler) return 'running';
   const beat = Date.parse(scheduler.heartbeatAt);
-  if (!Number.isFinite(beat) || now - beat > HEARTBEAT_STALE_MS) return 'abandoned';
+  if (!Number.isFinite(beat) || now - beat > heartbeatStaleMs()) return 'abandoned';
   if (scheduler.host === os.hostname() && !processAlive(scheduler.pid)) return 'abandoned';
   return 'running';
 }
@@ -166,7 +174,18 @@ export class Datastore {
   // ---------------------------------------------------------------- runs
 
   writeRun(record: RunRecord): void {
-    writeJsonAtomic(path.join(this.runDir(record.flow, record.runId), 'run.json'), record);
+    this.writeRecord(path.join(this.runDir(record.flow, record.runId), 'run.json'), record);
+  }
+
+  /** Atomic record write; a full disk becomes a DatastoreFullError naming the record. */
+  private writeRecord(file: string, record: RunRecord | TaskRecord): void {
+    try {
+      writeJsonAtomic(file, record);
+    } catch (error) {
+      if (isDiskFull(error))
+        throw new DatastoreFullError(this.root, `writing ${path.relative(this.root, file)}`);
+      throw error;
+    }
   }
 
   readRun(flow: string, runId: string): RunRecord {
@@ -191,7 +210,7 @@ export class Datastore {
 
   /** The final record (succeeded/failed, with artifacts) is the task's completion marker. */
   writeTask(record: TaskRecord): void {
-    writeJsonAtomic(
+    this.writeRecord(
       path.join(this.taskDir(record.flow, record.runId, record.step, record.taskId), 'task.json'),
       record,
     );
@@ -225,8 +244,14 @@ export class Datastore {
 
   async saveArtifact(name: string, value: unknown): Promise<ArtifactRef> {
     const { codec, chunks } = encodeArtifact(name, value);
-    const blob = await this.objects.putChunks(chunks);
-    return { sha256: blob.sha256, codec, bytes: blob.bytes };
+    try {
+      const blob = await this.objects.putChunks(chunks);
+      return { sha256: blob.sha256, codec, bytes: blob.bytes };
+    } catch (error) {
+      if (!(error instanceof DatastoreFullError)) throw error;
+      const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+      throw new DatastoreFullError(this.root, `storing artifact '${name}' (${bytes} bytes)`);
+    }
   }
 
   async loadArtifact(ref: ArtifactRef, context?: string): Promise<unknown> {
@@ -265,10 +290,15 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   const fd = fs.openSync(temp, 'wx');
   try {
-    fs.writeFileSync(fd, JSON.stringify(value, null, 2) + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      fs.writeFileSync(fd, JSON.stringify(value, null, 2) + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (error) {
+    fs.rmSync(temp, { force: true }); // a half-written temp record is never left behind
+    throw error;
   }
   try {
     fs.renameSync(temp, file);

@@ -18,6 +18,19 @@ export class IntegrityError extends Error {
   }
 }
 
+/** The datastore's disk is full (or over quota): the run fails with this, never with a torn record. */
+export class DatastoreFullError extends Error {
+  constructor(root: string, what: string) {
+    super(
+      `the datastore at ${root} is full (no space left on device) while ${what}; free some space and resume the run`,
+    );
+    this.name = 'DatastoreFullError';
+  }
+}
+
+export const isDiskFull = (error: unknown): boolean =>
+  ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException)?.code ?? '');
+
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 /** Temp files live in a hidden sibling of the fan-out folders, so readers never see partial objects. */
 const TEMP_DIR = '.tmp';
@@ -45,14 +58,23 @@ export class ObjectStore {
     const sha256 = createHash('sha256').update(data).digest('hex');
     const blob = { sha256, bytes: data.byteLength };
     if (this.has(sha256)) return blob;
-    const temp = this.openTemp();
     try {
-      writeFully(temp.fd, data);
-      fs.fsyncSync(temp.fd);
-    } finally {
-      fs.closeSync(temp.fd);
+      const temp = this.openTemp();
+      try {
+        try {
+          writeFully(temp.fd, data);
+          fs.fsyncSync(temp.fd);
+        } finally {
+          fs.closeSync(temp.fd);
+        }
+      } catch (error) {
+        fs.rmSync(temp.file, { force: true });
+        throw error;
+      }
+      this.commit(temp.file, sha256);
+    } catch (error) {
+      throw this.explain(error, `writing object ${sha256}`);
     }
-    this.commit(temp.file, sha256);
     return blob;
   }
 
@@ -60,7 +82,12 @@ export class ObjectStore {
   async putChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
     const hash = createHash('sha256');
     let bytes = 0;
-    const temp = this.openTemp();
+    let temp: { file: string; fd: number };
+    try {
+      temp = this.openTemp();
+    } catch (error) {
+      throw this.explain(error, 'writing an object');
+    }
     try {
       try {
         for await (const chunk of chunks) {
@@ -74,11 +101,15 @@ export class ObjectStore {
       }
     } catch (error) {
       fs.rmSync(temp.file, { force: true });
-      throw error;
+      throw this.explain(error, 'writing an object');
     }
     const sha256 = hash.digest('hex');
-    if (this.has(sha256)) fs.rmSync(temp.file, { force: true });
-    else this.commit(temp.file, sha256);
+    try {
+      if (this.has(sha256)) fs.rmSync(temp.file, { force: true });
+      else this.commit(temp.file, sha256);
+    } catch (error) {
+      throw this.explain(error, `writing object ${sha256}`);
+    }
     return { sha256, bytes };
   }
 
@@ -103,6 +134,11 @@ export class ObjectStore {
       throw missing(sha256, context, error);
     }
     return verified(sha256, data, context);
+  }
+
+  /** A full disk is named as such (the datastore root, what was being written); other errors pass. */
+  private explain(error: unknown, what: string): unknown {
+    return isDiskFull(error) ? new DatastoreFullError(path.dirname(this.root), what) : error;
   }
 
   private openTemp(): { file: string; fd: number } {
