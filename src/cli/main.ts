@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { registerCard } from './commands/card';
 import { registerExport } from './commands/export';
+import { registerFsck } from './commands/fsck';
 import { registerInspect } from './commands/inspect';
 import { registerLint } from './commands/lint';
 import { registerLogs } from './commands/logs';
@@ -32,6 +33,7 @@ const COMMANDS: Register[] = [
   registerLogs,
   registerTag,
   registerCard,
+  registerFsck,
 ];
 
 function packageVersion(): string {

@@ -1,0 +1,63 @@
+// `cellflow fsck [--datastore DIR]`: re-hashes every object and checks every record's references.
+// Exit 0 when the datastore is intact, 1 when anything is damaged (each damaged object is listed with
+// the runs, steps, tasks and artifacts that use it), 2 when there is no datastore to check.
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import { Datastore } from '../../runtime/datastore/datastore';
+import { fsckDatastore, type FsckReport } from '../../runtime/datastore/fsck';
+import { EXIT_FAILED, UserError } from '../errors';
+import type { CliIO } from '../io';
+
+interface FsckOptions {
+  datastore?: string;
+  json?: boolean;
+}
+
+export function registerFsck(program: Command, io: CliIO): void {
+  program
+    .command('fsck')
+    .description("verify every object's sha256 and every record's references; list what damage affects")
+    .option('--datastore <dir>', 'datastore to check (default: $CELLFLOW_HOME or <project>/.cellflow)')
+    .option('--json', 'print the report as JSON')
+    .action((options: FsckOptions) => {
+      const datastore = Datastore.open({ root: options.datastore });
+      if (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory())
+        throw new UserError(`no datastore at ${datastore.root}`);
+      const report = fsckDatastore(datastore);
+      io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+      if (isDamaged(report)) io.exitCode = EXIT_FAILED;
+    });
+}
+
+export function isDamaged(report: FsckReport): boolean {
+  return report.damagedObjects.length > 0 || report.damagedRecords.length > 0;
+}
+
+export function formatReport(report: FsckReport): string {
+  const lines = [
+    `checked ${report.objects} objects (${formatBytes(report.bytes)}), ${report.runs} runs, ${report.tasks} tasks in ${report.root}`,
+  ];
+  for (const object of report.damagedObjects) {
+    lines.push(`✗ object ${object.sha256} ${object.detail}`);
+    if (object.references.length === 0) lines.push('    not used by any record');
+    for (const ref of object.references) lines.push(`    used by ${ref.pathspec}: ${ref.role}`);
+  }
+  for (const record of report.damagedRecords)
+    lines.push(`✗ record ${record.pathspec} (${record.file}) ${record.detail}`);
+  if (report.strayFiles.length > 0)
+    lines.push(
+      `${report.strayFiles.length} stray file(s) under objects/ (temp files of interrupted writes; never read): ${report.strayFiles.slice(0, 5).join(', ')}${report.strayFiles.length > 5 ? ', ...' : ''}`,
+    );
+  if (isDamaged(report)) {
+    lines.push(
+      `damage: ${report.damagedObjects.length} object(s), ${report.damagedRecords.length} record(s); affected runs: ${report.affectedRuns.join(', ') || 'none'}`,
+    );
+  } else lines.push('ok: no damage found');
+  return lines.join('\n') + '\n';
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

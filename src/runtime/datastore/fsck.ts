@@ -1,0 +1,270 @@
+// `cellflow fsck`: checks a datastore end to end. Every object is re-hashed against its name; every
+// run and task record is parsed and every object it refers to must exist and be intact. A damaged
+// object is reported with everything that refers to it (run, step, task, artifact), so a user knows
+// which results can no longer be trusted.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ArtifactIndex, RunRecord, TaskRecord } from '../records';
+import type { Datastore } from './datastore';
+
+/** One place that refers to an object: `Flow/run/step/task` and what the object is there. */
+export interface ObjectReference {
+  pathspec: string;
+  /** e.g. `artifact 'model'`, `parameter 'alpha'`, `compiled module (JavaScript)`. */
+  role: string;
+}
+
+export type ObjectProblem = 'corrupt' | 'missing' | 'unreadable';
+
+export interface DamagedObject {
+  sha256: string;
+  problem: ObjectProblem;
+  detail: string;
+  references: ObjectReference[];
+}
+
+/** A run.json or task.json that cannot be read as a record. */
+export interface DamagedRecord {
+  file: string;
+  pathspec: string;
+  detail: string;
+}
+
+export interface FsckReport {
+  root: string;
+  objects: number;
+  bytes: number;
+  runs: number;
+  tasks: number;
+  damagedObjects: DamagedObject[];
+  damagedRecords: DamagedRecord[];
+  /** Runs with a damaged record or a record that refers to a damaged object, sorted. */
+  affectedRuns: string[];
+  /** Files under objects/ that are not objects (left-over temp files of crashed writers, strays). */
+  strayFiles: string[];
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const NAME = /^[A-Za-z0-9_-]+$/;
+const READ_CHUNK = 1 << 20;
+
+export function fsckDatastore(datastore: Datastore): FsckReport {
+  const objectsRoot = datastore.objects.root;
+  const { present, bytes, strayFiles, corrupt } = scanObjects(objectsRoot);
+  const references = new Map<string, ObjectReference[]>();
+  const refer = (sha256: unknown, ref: ObjectReference) => {
+    if (typeof sha256 !== 'string') return;
+    const list = references.get(sha256) ?? [];
+    list.push(ref);
+    references.set(sha256, list);
+  };
+  const damagedRecords: DamagedRecord[] = [];
+  let runs = 0;
+  let tasks = 0;
+
+  for (const flow of subdirs(path.join(datastore.root, 'flows'))) {
+    for (const runId of subdirs(path.join(datastore.root, 'flows', flow))) {
+      const runDir = path.join(datastore.root, 'flows', flow, runId);
+      const runSpec = `${flow}/${runId}`;
+      const runFile = path.join(runDir, 'run.json');
+      if (fs.existsSync(runFile)) {
+        runs++;
+        const run = readRecord<RunRecord>(runFile, runSpec, damagedRecords, isRunRecord);
+        if (run) for (const [sha, role] of runReferences(run)) refer(sha, { pathspec: runSpec, role });
+      }
+      for (const step of subdirs(runDir)) {
+        for (const taskId of subdirs(path.join(runDir, step))) {
+          const taskFile = path.join(runDir, step, taskId, 'task.json');
+          if (!fs.existsSync(taskFile)) continue;
+          tasks++;
+          const taskSpec = `${runSpec}/${step}/${taskId}`;
+          const task = readRecord<TaskRecord>(taskFile, taskSpec, damagedRecords, isTaskRecord);
+          if (!task) continue;
+          for (const [name, ref] of Object.entries(task.artifacts))
+            refer(ref?.sha256, { pathspec: taskSpec, role: `artifact '${name}'` });
+        }
+      }
+    }
+  }
+
+  const damagedObjects: DamagedObject[] = [];
+  for (const [sha256, detail] of corrupt) {
+    damagedObjects.push({
+      sha256,
+      problem: detail.startsWith('cannot be read') ? 'unreadable' : 'corrupt',
+      detail,
+      references: references.get(sha256) ?? [],
+    });
+  }
+  for (const [sha256, refs] of references) {
+    if (present.has(sha256) || corrupt.has(sha256)) continue;
+    const detail = SHA256_HEX.test(sha256)
+      ? 'is missing from the datastore'
+      : `is not a sha256 object name (${JSON.stringify(sha256)})`;
+    damagedObjects.push({ sha256, problem: 'missing', detail, references: refs });
+  }
+  damagedObjects.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
+
+  const affected = new Set<string>();
+  for (const object of damagedObjects)
+    for (const ref of object.references) affected.add(ref.pathspec.split('/').slice(0, 2).join('/'));
+  for (const record of damagedRecords) affected.add(record.pathspec.split('/').slice(0, 2).join('/'));
+
+  return {
+    root: datastore.root,
+    objects: present.size + corrupt.size,
+    bytes,
+    runs,
+    tasks,
+    damagedObjects,
+    damagedRecords,
+    affectedRuns: [...affected].sort(),
+    strayFiles,
+  };
+}
+
+/** The objects a run record refers to, with their role. */
+function runReferences(run: RunRecord): [unknown, string][] {
+  const refs: [unknown, string][] = [];
+  if (run.module) {
+    refs.push([run.module.typescriptSha256, 'compiled module (TypeScript)']);
+    refs.push([run.module.javascriptSha256, 'compiled module (JavaScript)']);
+  }
+  for (const [name, ref] of Object.entries(run.parameterArtifacts ?? ({} as ArtifactIndex)))
+    refs.push([ref?.sha256, `parameter '${name}'`]);
+  // The reproducibility layer stores the lockfile as an object (DESIGN: "stored as an object").
+  const lockfile = run.lockfile as { object?: unknown; objectSha256?: unknown } | null | undefined;
+  if (lockfile && typeof lockfile === 'object') {
+    if (lockfile.object !== undefined) refs.push([lockfile.object, 'lockfile']);
+    if (lockfile.objectSha256 !== undefined) refs.push([lockfile.objectSha256, 'lockfile']);
+  }
+  return refs;
+}
+
+interface ObjectScan {
+  present: Set<string>;
+  bytes: number;
+  strayFiles: string[];
+  /** sha256 → what is wrong with it. */
+  corrupt: Map<string, string>;
+}
+
+function scanObjects(root: string): ObjectScan {
+  const scan: ObjectScan = { present: new Set(), bytes: 0, strayFiles: [], corrupt: new Map() };
+  for (const entry of readdir(root)) {
+    const dir = path.join(root, entry.name);
+    if (!entry.isDirectory() || !/^[0-9a-f]{2}$/.test(entry.name)) {
+      // objects/.tmp holds writers' temp files: only ever partial objects, never referenced.
+      for (const file of listFilesDeep(dir)) scan.strayFiles.push(path.relative(root, file));
+      continue;
+    }
+    for (const item of readdir(dir)) {
+      const file = path.join(dir, item.name);
+      if (!item.isFile() || !SHA256_HEX.test(item.name) || !item.name.startsWith(entry.name)) {
+        scan.strayFiles.push(path.relative(root, file));
+        continue;
+      }
+      try {
+        const { sha256, bytes } = hashFile(file);
+        scan.bytes += bytes;
+        if (sha256 === item.name) scan.present.add(item.name);
+        else scan.corrupt.set(item.name, `is corrupt: its content hashes to ${sha256}`);
+      } catch (error) {
+        scan.corrupt.set(item.name, `cannot be read: ${(error as Error).message}`);
+      }
+    }
+  }
+  scan.strayFiles.sort();
+  return scan;
+}
+
+/** Hashes a file in fixed-size chunks so a multi-gigabyte object never sits in memory. */
+function hashFile(file: string): { sha256: string; bytes: number } {
+  const hash = createHash('sha256');
+  const buffer = Buffer.allocUnsafe(READ_CHUNK);
+  const fd = fs.openSync(file, 'r');
+  let bytes = 0;
+  try {
+    for (;;) {
+      const n = fs.readSync(fd, buffer, 0, READ_CHUNK, null);
+      if (n === 0) break;
+      hash.update(buffer.subarray(0, n));
+      bytes += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+function readRecord<T>(
+  file: string,
+  pathspec: string,
+  damaged: DamagedRecord[],
+  valid: (value: unknown) => string | undefined,
+): T | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    damaged.push({ file, pathspec, detail: `cannot be read as JSON: ${(error as Error).message}` });
+    return undefined;
+  }
+  const problem = valid(value);
+  if (problem) {
+    damaged.push({ file, pathspec, detail: problem });
+    return undefined;
+  }
+  return value as T;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Only what fsck relies on: a run record is an object with a status. */
+function isRunRecord(value: unknown): string | undefined {
+  if (!isObject(value)) return 'is not a JSON object';
+  if (typeof value.status !== 'string') return 'has no status';
+  if (value.parameterArtifacts !== undefined && !isObject(value.parameterArtifacts))
+    return 'has a malformed parameterArtifacts index';
+  return undefined;
+}
+
+/** A task record must carry its artifact index: it is the only way to its results. */
+function isTaskRecord(value: unknown): string | undefined {
+  if (!isObject(value)) return 'is not a JSON object';
+  if (typeof value.status !== 'string') return 'has no status';
+  if (!isObject(value.artifacts)) return 'has no artifact index';
+  for (const [name, ref] of Object.entries(value.artifacts))
+    if (!isObject(ref) || typeof ref.sha256 !== 'string')
+      return `has a malformed entry for artifact '${name}'`;
+  return undefined;
+}
+
+function readdir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+function subdirs(dir: string): string[] {
+  return readdir(dir)
+    .filter((entry) => entry.isDirectory() && NAME.test(entry.name))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+function listFilesDeep(dir: string): string[] {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(dir);
+  } catch {
+    return [];
+  }
+  if (!stat.isDirectory()) return [dir];
+  return readdir(dir).flatMap((entry) => listFilesDeep(path.join(dir, entry.name)));
+}
