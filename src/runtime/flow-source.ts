@@ -14,6 +14,8 @@ export interface FlowSource {
   moduleFilename: string;
   typescript: string;
   javascript: string;
+  /** The exact text that was read from inputPath (recorded with the run). */
+  text: string;
 }
 
 export function loadFlowSource(inputPath: string): FlowSource {
@@ -39,6 +41,7 @@ export function loadFlowSource(inputPath: string): FlowSource {
       moduleFilename,
       typescript: compiled.source,
       javascript: transpile(compiled.source, moduleFilename),
+      text,
     };
   }
   if (absolute.endsWith('.ts')) {
@@ -55,6 +58,7 @@ export function loadFlowSource(inputPath: string): FlowSource {
       moduleFilename: absolute,
       typescript: text,
       javascript,
+      text,
     };
   }
   throw new UserInputError(

@@ -1,5 +1,8 @@
 // Shapes of what the datastore holds for runs and tasks (schema/run.schema.json is the normative form).
 import type { FlowGraph, JsonValue, Parameter } from '../core/model';
+import type { EnvironmentRecord } from './repro/environment';
+import type { LockfileRecord } from './repro/lockfile';
+import type { SourceRecord } from './repro/source';
 
 export type Codec = 'arrow' | 'bytes' | 'json' | 'v8';
 
@@ -73,10 +76,10 @@ export interface RunRecord {
   module?: { typescriptSha256: string; javascriptSha256: string; filename: string };
   /** Parameter values stored as artifacts, given to every task. */
   parameterArtifacts?: ArtifactIndex;
-  /** Filled in by the reproducibility layer (issue 4); optional so a bare runtime still records runs. */
-  source?: JsonValue;
-  lockfile?: JsonValue;
-  environment?: JsonValue;
+  /** The reproducibility record (src/runtime/repro): exact code, pinned dependencies, machine. */
+  source?: SourceRecord;
+  lockfile?: LockfileRecord;
+  environment?: EnvironmentRecord;
   /** Scheduler liveness: pid and last heartbeat, so a killed scheduler's run is seen as abandoned. */
   scheduler?: { pid: number; host: string; heartbeatAt: string };
 }

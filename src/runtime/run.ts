@@ -14,6 +14,7 @@ import { positionKey, Scheduler } from './scheduler';
 import { pathspecOf } from './task-spec';
 import { WorkerPool } from './worker-pool';
 import { currentUser } from './user';
+import { startProvenanceCapture } from './repro/provenance-thread';
 
 export interface RunOptions {
   input: string;
@@ -103,6 +104,15 @@ async function execute(
   const { manifest } = source;
   const flow = manifest.flow;
   const runId = datastore.newRunId();
+  // Provenance (code snapshot, lockfile, environment) is captured on another thread while tasks run.
+  const provenance = startProvenanceCapture(datastore, {
+    flow,
+    runId,
+    inputPath: source.inputPath,
+    inputText: source.text,
+    moduleFilename: source.moduleFilename,
+    typescript: source.typescript,
+  });
   const [typescript, javascript] = await Promise.all([
     datastore.objects.put(Buffer.from(source.typescript)),
     datastore.objects.put(Buffer.from(source.javascript)),
@@ -137,6 +147,16 @@ async function execute(
   if (options.runIdFile) fs.writeFileSync(options.runIdFile, pathspec + '\n');
 
   const reporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
+  let provenanceError: Error | undefined;
+  const provenanceLanded = provenance.then(
+    (captured) => {
+      Object.assign(record, captured);
+      if (record.status === 'running') datastore.writeRun(record);
+    },
+    (error: Error) => {
+      provenanceError = error;
+    },
+  );
   const heartbeat = setInterval(() => {
     record.scheduler!.heartbeatAt = new Date().toISOString();
     try {
@@ -184,6 +204,8 @@ async function execute(
   let result;
   try {
     result = await scheduler.run();
+    await provenanceLanded;
+    if (provenanceError) reporter.note(`could not record the run's provenance: ${provenanceError.message}`);
   } finally {
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
@@ -194,7 +216,7 @@ async function execute(
   const reachedEnd = datastore
     .listTasks(flow, runId, manifest.graph.end)
     .some((t) => t.status === 'succeeded');
-  const ok = result.ok && reachedEnd;
+  const ok = result.ok && reachedEnd && !provenanceError;
   record.status = ok ? 'succeeded' : 'failed';
   record.finishedAt = new Date().toISOString();
   delete record.scheduler;

@@ -1,0 +1,269 @@
+// The project's pinned dependency list: package-lock.json stored with the run, and any drift
+// between it and what node_modules actually holds (`npm ls` exits 0 on a changed integrity, so the
+// comparison is done here against each package.json and npm's hidden lockfile).
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ObjectStore } from '../datastore/objects';
+
+export interface LockfileRecord {
+  /** Path of package-lock.json relative to `source.root`'s project, or null when derived. */
+  path: string | null;
+  /** The lockfile (or the derived one) as a datastore object. */
+  sha256: string;
+  bytes: number;
+  lockfileVersion: number;
+  /** True when the project has no package-lock.json and this list was derived from node_modules. */
+  derived: boolean;
+  note?: string;
+  /** Number of locked packages (node_modules entries). */
+  packages: number;
+  drift: DriftRecord;
+}
+
+export interface DriftEntry {
+  /** The lockfile key, e.g. `node_modules/a/node_modules/b`. */
+  path: string;
+  locked?: { version?: string; integrity?: string; resolved?: string };
+  installed?: { version?: string; integrity?: string; resolved?: string };
+}
+
+export interface DriftRecord {
+  /** False when there is no node_modules to compare with. */
+  checked: boolean;
+  /** Installed version, integrity or resolved URL differs from the lockfile. */
+  changed: DriftEntry[];
+  /** Locked (and not optional) but not installed. */
+  missing: DriftEntry[];
+  /** Installed but not in the lockfile. */
+  extraneous: DriftEntry[];
+}
+
+interface LockEntry {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  link?: boolean;
+  optional?: boolean;
+  dev?: boolean;
+  dependencies?: Record<string, LockV1Dependency> | Record<string, string>;
+}
+interface LockV1Dependency extends LockEntry {
+  dependencies?: Record<string, LockV1Dependency>;
+}
+interface Lockfile {
+  name?: string;
+  version?: string;
+  lockfileVersion?: number;
+  packages?: Record<string, LockEntry>;
+  dependencies?: Record<string, LockV1Dependency>;
+}
+
+/** package-lock.json from `start` upward, not above `stop` (the git root) when given. */
+export function findLockfile(start: string, stop?: string): string | undefined {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package-lock.json');
+    if (fs.existsSync(file)) return file;
+    if ((stop && path.resolve(stop) === dir) || dir === path.dirname(dir)) return undefined;
+  }
+}
+
+/**
+ * Stores the lockfile (or one derived from node_modules) and checks node_modules against it.
+ * `projectDir` is where node_modules is expected when there is no lockfile.
+ */
+export async function captureLockfile(
+  objects: ObjectStore,
+  lockfilePath: string | undefined,
+  projectDir: string,
+): Promise<{ record: LockfileRecord; bytes: Buffer }> {
+  if (lockfilePath) {
+    const bytes = await fs.promises.readFile(lockfilePath);
+    const lock = JSON.parse(bytes.toString('utf8')) as Lockfile;
+    const root = path.dirname(lockfilePath);
+    const packages = lockedPackages(lock);
+    const blob = await objects.put(bytes);
+    return {
+      bytes,
+      record: {
+        path: 'package-lock.json',
+        sha256: blob.sha256,
+        bytes: blob.bytes,
+        lockfileVersion: lock.lockfileVersion ?? 1,
+        derived: false,
+        packages: countInstallable(packages),
+        drift: await driftOf(root, packages),
+      },
+    };
+  }
+  const derived = await deriveLockfile(projectDir);
+  const bytes = Buffer.from(JSON.stringify(derived, null, 2) + '\n');
+  const blob = await objects.put(bytes);
+  return {
+    bytes,
+    record: {
+      path: null,
+      sha256: blob.sha256,
+      bytes: blob.bytes,
+      lockfileVersion: 3,
+      derived: true,
+      note: `no package-lock.json from the notebook's directory upward: the dependency list was derived from ${path.join(projectDir, 'node_modules')} (npm ci cannot install from it exactly; commit a package-lock.json)`,
+      packages: countInstallable(derived.packages ?? {}),
+      drift: { checked: false, changed: [], missing: [], extraneous: [] },
+    },
+  };
+}
+
+function countInstallable(packages: Record<string, LockEntry>): number {
+  return Object.keys(packages).filter((key) => key.includes('node_modules/')).length;
+}
+
+/** lockfileVersion 2 and 3 list `packages` by path; version 1 nests `dependencies`: flatten it. */
+export function lockedPackages(lock: Lockfile): Record<string, LockEntry> {
+  if (lock.packages) return lock.packages;
+  const out: Record<string, LockEntry> = {};
+  const walk = (deps: Record<string, LockV1Dependency> | undefined, prefix: string) => {
+    for (const [name, dep] of Object.entries(deps ?? {})) {
+      const key = `${prefix}node_modules/${name}`;
+      out[key] = {
+        version: dep.version,
+        resolved: dep.resolved,
+        integrity: dep.integrity,
+        optional: dep.optional,
+      };
+      walk(dep.dependencies as Record<string, LockV1Dependency> | undefined, `${key}/`);
+    }
+  };
+  walk(lock.dependencies, '');
+  return out;
+}
+
+async function readJson<T>(file: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await fs.promises.readFile(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Compares every locked package with node_modules/<pkg>/package.json (version) and with npm's hidden
+ * lockfile node_modules/.package-lock.json (integrity and resolved, which package.json lacks).
+ */
+export async function driftOf(root: string, packages: Record<string, LockEntry>): Promise<DriftRecord> {
+  const drift: DriftRecord = { checked: false, changed: [], missing: [], extraneous: [] };
+  if (!fs.existsSync(path.join(root, 'node_modules'))) return drift;
+  drift.checked = true;
+  const hidden =
+    (await readJson<Lockfile>(path.join(root, 'node_modules', '.package-lock.json')))?.packages ?? {};
+  const keys = Object.keys(packages).filter((key) => key.includes('node_modules/'));
+  await Promise.all(
+    keys.map(async (key) => {
+      const locked = packages[key];
+      const installedJson = await readJson<{ version?: string }>(path.join(root, key, 'package.json'));
+      if (!installedJson) {
+        // Optional packages (platform-specific binaries) are legitimately absent.
+        if (!locked.optional) drift.missing.push({ path: key, locked: pick(locked) });
+        return;
+      }
+      if (locked.link) return;
+      const seen = hidden[key];
+      const installed = {
+        version: installedJson.version,
+        integrity: seen?.integrity,
+        resolved: seen?.resolved,
+      };
+      const differs =
+        installed.version !== locked.version ||
+        (seen !== undefined && locked.integrity !== undefined && seen.integrity !== locked.integrity) ||
+        (seen !== undefined && locked.resolved !== undefined && seen.resolved !== locked.resolved);
+      if (differs) drift.changed.push({ path: key, locked: pick(locked), installed: pick(installed) });
+    }),
+  );
+  const lockedKeys = new Set(keys);
+  const extraneous = new Set(
+    Object.keys(hidden).filter((key) => key.includes('node_modules/') && !lockedKeys.has(key)),
+  );
+  for (const key of await topLevelPackages(path.join(root, 'node_modules'))) {
+    if (!lockedKeys.has(key)) extraneous.add(key);
+  }
+  for (const key of [...extraneous].sort()) {
+    const version = (await readJson<{ version?: string }>(path.join(root, key, 'package.json')))?.version;
+    if (version !== undefined) drift.extraneous.push({ path: key, installed: { version } });
+  }
+  const byPath = (a: DriftEntry, b: DriftEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  drift.changed.sort(byPath);
+  drift.missing.sort(byPath);
+  return drift;
+}
+
+function pick(entry: { version?: string; integrity?: string; resolved?: string }): DriftEntry['locked'] {
+  const out: NonNullable<DriftEntry['locked']> = {};
+  if (entry.version !== undefined) out.version = entry.version;
+  if (entry.integrity !== undefined) out.integrity = entry.integrity;
+  if (entry.resolved !== undefined) out.resolved = entry.resolved;
+  return out;
+}
+
+/** `node_modules/x` and `node_modules/@scope/x` keys for the packages directly in node_modules. */
+async function topLevelPackages(nodeModules: string): Promise<string[]> {
+  const keys: string[] = [];
+  const list = async (dir: string) => {
+    try {
+      return await fs.promises.readdir(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  for (const entry of await list(nodeModules)) {
+    if (entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('@')) {
+      for (const scoped of await list(path.join(nodeModules, entry.name)))
+        if (!scoped.name.startsWith('.')) keys.push(`node_modules/${entry.name}/${scoped.name}`);
+    } else if (entry.isDirectory() || entry.isSymbolicLink()) {
+      keys.push(`node_modules/${entry.name}`);
+    }
+  }
+  return keys;
+}
+
+/**
+ * A lockfileVersion 3 document describing what is installed: npm's hidden lockfile when present
+ * (it is exactly that), else every package.json found under node_modules.
+ */
+async function deriveLockfile(projectDir: string): Promise<Lockfile> {
+  const manifest = await readJson<{
+    name?: string;
+    version?: string;
+    dependencies?: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  }>(path.join(projectDir, 'package.json'));
+  const root: LockEntry & Record<string, unknown> = {};
+  if (manifest?.name) root.name = manifest.name;
+  if (manifest?.version) root.version = manifest.version;
+  if (manifest?.dependencies) root.dependencies = manifest.dependencies;
+  if (manifest?.devDependencies) root.devDependencies = manifest.devDependencies;
+  const packages: Record<string, LockEntry> = { '': root };
+  const hidden = await readJson<Lockfile>(path.join(projectDir, 'node_modules', '.package-lock.json'));
+  if (hidden?.packages) {
+    for (const [key, entry] of Object.entries(hidden.packages)) if (key !== '') packages[key] = entry;
+  } else {
+    const walk = async (nodeModules: string, prefix: string) => {
+      for (const key of await topLevelPackages(nodeModules)) {
+        const full = `${prefix}${key}`;
+        const json = await readJson<{ version?: string }>(path.join(projectDir, full, 'package.json'));
+        if (!json) continue;
+        packages[full] = { version: json.version };
+        await walk(path.join(projectDir, full, 'node_modules'), `${full}/`);
+      }
+    };
+    await walk(path.join(projectDir, 'node_modules'), '');
+  }
+  const sorted: Record<string, LockEntry> = {};
+  for (const key of Object.keys(packages).sort()) sorted[key] = packages[key];
+  return { name: manifest?.name, version: manifest?.version, lockfileVersion: 3, packages: sorted };
+}
+
+export function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,16 @@
+// Worker-thread entry: captures a run's provenance off the scheduler's thread, so loading
+// isomorphic-git, walking the working tree and checking node_modules overlap the run's tasks.
+import { parentPort, workerData } from 'worker_threads';
+import { Datastore } from '../datastore/datastore';
+import { captureRunProvenance, type ProvenanceInput } from './provenance';
+
+interface Job {
+  datastoreRoot: string;
+  input: ProvenanceInput;
+}
+
+const job = workerData as Job;
+captureRunProvenance(Datastore.open({ root: job.datastoreRoot }), job.input).then(
+  (provenance) => parentPort!.postMessage({ ok: true, provenance }),
+  (error: Error) => parentPort!.postMessage({ ok: false, message: error.message, name: error.name }),
+);

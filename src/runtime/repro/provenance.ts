@@ -1,0 +1,57 @@
+// captureRunProvenance: the reproducibility part of run.json (source, lockfile, environment),
+// captured concurrently, with secrets scrubbed from all of it.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Datastore } from '../datastore/datastore';
+import { captureEnvironment, type EnvironmentRecord } from './environment';
+import { captureLockfile, findLockfile, type LockfileRecord } from './lockfile';
+import { scrub, secretValues } from './secrets';
+import { captureSource, findGitRoot, type SourceRecord } from './source';
+
+export interface Provenance {
+  source: SourceRecord;
+  lockfile: LockfileRecord;
+  environment: EnvironmentRecord;
+}
+
+export interface ProvenanceInput {
+  flow: string;
+  runId: string;
+  inputPath: string;
+  inputText: string;
+  moduleFilename: string;
+  typescript: string;
+}
+
+/** The nearest `name` from `start` upward, not above `stop`. */
+function findUp(start: string, name: string, stop?: string): string | undefined {
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, name);
+    if (fs.existsSync(file)) return file;
+    if ((stop && path.resolve(stop) === dir) || dir === path.dirname(dir)) return undefined;
+  }
+}
+
+export async function captureRunProvenance(
+  datastore: Datastore,
+  input: ProvenanceInput,
+): Promise<Provenance> {
+  const dir = path.dirname(input.inputPath);
+  const gitRoot = await findGitRoot(dir);
+  const lockfilePath = findLockfile(dir, gitRoot);
+  const packageJson = lockfilePath
+    ? fs.existsSync(path.join(path.dirname(lockfilePath), 'package.json'))
+      ? path.join(path.dirname(lockfilePath), 'package.json')
+      : undefined
+    : findUp(dir, 'package.json', gitRoot);
+  const projectDir = path.dirname(lockfilePath ?? packageJson ?? input.inputPath);
+  const [source, lockfile] = await Promise.all([
+    captureSource(datastore.objects, { ...input, packageJson, lockfile: lockfilePath }, gitRoot),
+    captureLockfile(datastore.objects, lockfilePath, projectDir),
+  ]);
+  if (lockfile.record.path !== null && lockfilePath) {
+    lockfile.record.path = path.relative(source.root, lockfilePath).split(path.sep).join('/');
+  }
+  const provenance: Provenance = { source, lockfile: lockfile.record, environment: captureEnvironment() };
+  return scrub(provenance, secretValues());
+}

@@ -1,0 +1,53 @@
+// Which names look secret, and scrubbing their values out of what a run records. A run record is
+// copied around (Binder exports, bug reports), so a secret must never reach it, even by accident.
+
+/** Name fragments that mark a variable as secret (matched case-insensitively, anywhere in the name). */
+const SECRET_NAME =
+  /TOKEN|SECRET|PASSW|PASSPHRASE|PWD|KEY|CREDENTIAL|AUTH|PRIVATE|SESSION|COOKIE|SIGNATURE|CERT|SALT/i;
+
+export const REDACTED = '[redacted]';
+
+/** The shell's working directories: PWD matches the pattern but is never a password. */
+const NOT_SECRET = new Set(['PWD', 'OLDPWD']);
+
+export function looksSecret(name: string): boolean {
+  return !NOT_SECRET.has(name.toUpperCase()) && SECRET_NAME.test(name);
+}
+
+/** Values of secret-looking environment variables, long enough (8+) that replacing them is meaningful. */
+export function secretValues(env: NodeJS.ProcessEnv = process.env): string[] {
+  return Object.entries(env)
+    .filter(([name, value]) => looksSecret(name) && typeof value === 'string' && value.length >= 8)
+    .map(([, value]) => value as string)
+    .sort((a, b) => b.length - a.length);
+}
+
+/** `https://user:token@host/x` → `https://host/x`: remotes often carry credentials. */
+export function stripUrlCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+}
+
+/**
+ * A deep copy of `value` where every string has the given secret values replaced and every object
+ * property whose name looks secret holds REDACTED instead of its value.
+ */
+export function scrub<T>(value: T, secrets: string[]): T {
+  return scrubValue(value, secrets) as T;
+}
+
+function scrubValue(value: unknown, secrets: string[]): unknown {
+  if (typeof value === 'string') {
+    let text = value;
+    for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
+    return text;
+  }
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      out[key] = looksSecret(key) && typeof item === 'string' ? REDACTED : scrubValue(item, secrets);
+    }
+    return out;
+  }
+  return value;
+}

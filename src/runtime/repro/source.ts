@@ -1,0 +1,191 @@
+// The exact code of a run: the notebook, its compiled module, package.json and the lockfile, stored
+// as datastore objects (always), plus the git state and a snapshot commit when the notebook lives in a
+// git repository. The snapshot is HEAD's tree with the run's sources and the working tree's modified
+// tracked files laid over it, under refs/cellflow/runs/<Flow>/<runId>; nothing else in the
+// repository changes (statusMatrix runs with refresh:false so not even the index's stat cache moves).
+import * as fs from 'fs';
+import * as git from 'isomorphic-git';
+import * as path from 'path';
+import type { ObjectStore } from '../datastore/objects';
+import { CELLFLOW_AUTHOR, overlayTree, type TreeChange } from './git-tree';
+import { stripUrlCredentials } from './secrets';
+
+export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile';
+
+export interface SourceFile {
+  /** Relative to `root`, '/'-separated. */
+  path: string;
+  role: SourceRole;
+  sha256: string;
+  bytes: number;
+}
+
+export interface GitState {
+  head: string | null;
+  branch: string | null;
+  /** Tracked files that differ from HEAD and untracked files (not ignored), as `status path`. */
+  dirty: string[];
+  remote?: { name: string; url: string };
+  snapshot: { commit: string; ref: string };
+}
+
+export interface SourceRecord {
+  /** The git root, else the project root (package.json's directory), else the notebook's; absolute. */
+  root: string;
+  /** The notebook's (or flow module's) directory relative to root: the run's working directory. */
+  workdir: string;
+  /** What the user ran, relative to root. */
+  input: string;
+  notebook?: { path: string; sha256: string };
+  module: { path: string; sha256: string };
+  files: SourceFile[];
+  git?: GitState;
+  /** Why no git state was recorded, when the notebook is in a repository but git failed. */
+  gitError?: string;
+}
+
+export interface SourceInput {
+  inputPath: string;
+  /** The exact bytes that were compiled (the notebook, or the .flow.ts). */
+  inputText: string;
+  moduleFilename: string;
+  typescript: string;
+  packageJson?: string;
+  lockfile?: string;
+  flow: string;
+  runId: string;
+}
+
+const toPosix = (p: string) => p.split(path.sep).join('/');
+
+export async function findGitRoot(dir: string): Promise<string | undefined> {
+  try {
+    return await git.findRoot({ fs, filepath: dir });
+  } catch {
+    return undefined;
+  }
+}
+
+export function snapshotRef(flow: string, runId: string): string {
+  return `refs/cellflow/runs/${flow}/${runId}`;
+}
+
+export async function captureSource(
+  objects: ObjectStore,
+  input: SourceInput,
+  gitRoot: string | undefined,
+): Promise<SourceRecord> {
+  const inputDir = path.dirname(input.inputPath);
+  const projectRoot = input.packageJson ? path.dirname(input.packageJson) : inputDir;
+  const root = gitRoot ?? (isInside(inputDir, projectRoot) ? projectRoot : inputDir);
+  const rel = (file: string) => toPosix(path.relative(root, file));
+
+  const contents: { file: string; role: SourceRole; bytes: Buffer }[] = [];
+  const isNotebook = input.inputPath.endsWith('.ipynb');
+  contents.push({
+    file: input.inputPath,
+    role: isNotebook ? 'notebook' : 'module',
+    bytes: Buffer.from(input.inputText),
+  });
+  if (isNotebook)
+    contents.push({ file: input.moduleFilename, role: 'module', bytes: Buffer.from(input.typescript) });
+  for (const [file, role] of [
+    [input.packageJson, 'package.json'],
+    [input.lockfile, 'lockfile'],
+  ] as const) {
+    if (file && isInside(file, root)) contents.push({ file, role, bytes: await fs.promises.readFile(file) });
+  }
+  const files: SourceFile[] = [];
+  for (const item of contents) {
+    const blob = await objects.put(item.bytes);
+    files.push({ path: rel(item.file), role: item.role, sha256: blob.sha256, bytes: blob.bytes });
+  }
+  const moduleFile = files.find((f) => f.role === 'module')!;
+  const record: SourceRecord = {
+    root,
+    workdir: rel(inputDir),
+    input: rel(input.inputPath),
+    ...(isNotebook ? { notebook: { path: files[0].path, sha256: files[0].sha256 } } : {}),
+    module: { path: moduleFile.path, sha256: moduleFile.sha256 },
+    files,
+  };
+  if (gitRoot) {
+    try {
+      record.git = await captureGit(
+        gitRoot,
+        contents.map((c) => ({ path: rel(c.file), bytes: c.bytes })),
+        input,
+      );
+    } catch (error) {
+      record.gitError = (error as Error).message;
+    }
+  }
+  return record;
+}
+
+function isInside(file: string, dir: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+async function captureGit(
+  dir: string,
+  sources: { path: string; bytes: Buffer }[],
+  input: SourceInput,
+): Promise<GitState> {
+  const gitdir = path.join(dir, '.git');
+  const cache = {};
+  let head: string | null = null;
+  try {
+    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+  } catch {
+    head = null; // a repository without commits yet
+  }
+  const branch = (await git.currentBranch({ fs, dir, fullname: false })) || null;
+  const matrix = await git.statusMatrix({ fs, dir, cache, refresh: false });
+  const dirty: string[] = [];
+  const changes = new Map<string, TreeChange>();
+  for (const [file, headStatus, workdirStatus, stageStatus] of matrix) {
+    if (headStatus === 1 && workdirStatus === 1 && stageStatus === 1) continue;
+    const status = headStatus === 0 ? '??' : workdirStatus === 0 ? 'D' : 'M';
+    dirty.push(`${status} ${file}`);
+    if (headStatus === 1 && workdirStatus === 0) changes.set(file, { path: file, oid: null });
+    if (headStatus === 1 && workdirStatus === 2) {
+      const absolute = path.join(dir, file);
+      const stat = await fs.promises.stat(absolute);
+      const oid = await git.writeBlob({ fs, gitdir, blob: await fs.promises.readFile(absolute) });
+      changes.set(file, { path: file, oid, mode: stat.mode & 0o111 ? '100755' : '100644' });
+    }
+  }
+  // The run's own sources win over whatever the working tree holds now: they are what ran.
+  for (const source of sources) {
+    const oid = await git.writeBlob({ fs, gitdir, blob: source.bytes });
+    changes.set(source.path, { path: source.path, oid });
+  }
+  const baseTree = head ? (await git.readCommit({ fs, gitdir, oid: head, cache })).commit.tree : null;
+  const tree = await overlayTree(gitdir, baseTree, [...changes.values()]);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const person = { ...CELLFLOW_AUTHOR, timestamp, timezoneOffset: 0 };
+  const commit = await git.writeCommit({
+    fs,
+    gitdir,
+    commit: {
+      message: `cellflow run ${input.flow}/${input.runId}\n\nThe exact sources of the run: ${sources.map((s) => s.path).join(', ')}.\n`,
+      tree,
+      parent: head ? [head] : [],
+      author: person,
+      committer: person,
+    },
+  });
+  const ref = snapshotRef(input.flow, input.runId);
+  await git.writeRef({ fs, gitdir, ref, value: commit });
+  const remotes = await git.listRemotes({ fs, dir });
+  const remote = remotes.find((r) => r.remote === 'origin') ?? remotes[0];
+  return {
+    head,
+    branch,
+    dirty,
+    ...(remote ? { remote: { name: remote.remote, url: stripUrlCredentials(remote.url) } } : {}),
+    snapshot: { commit, ref },
+  };
+}

@@ -1,0 +1,69 @@
+// Temporary projects for the reproducibility tests: the churn example in a real git repository,
+// with a package.json and a package-lock.json, and the runs' datastore outside the repository.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { REPO } from '../helpers/cli';
+import { Datastore } from '../../src/runtime/datastore/datastore';
+import type { RunRecord, TaskRecord } from '../../src/runtime/records';
+
+export const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
+};
+
+export function git(dir: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
+}
+
+/** A project holding examples/churn.ipynb and its data, a package.json and a lockfile with no deps. */
+export function churnProject(dir: string, options: { git?: boolean; lockfile?: boolean } = {}): string {
+  fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'examples', 'churn.ipynb'), path.join(dir, 'churn.ipynb'));
+  fs.copyFileSync(path.join(REPO, 'examples', 'data', 'churn.csv'), path.join(dir, 'data', 'churn.csv'));
+  const manifest = { name: 'churn-project', version: '1.0.0', private: true };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+  if (options.lockfile !== false) {
+    const lock = { ...manifest, lockfileVersion: 3, requires: true, packages: { '': manifest } };
+    fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n');
+  }
+  fs.writeFileSync(path.join(dir, 'README.md'), '# churn\n');
+  if (options.git !== false) {
+    fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'churn project');
+  }
+  return path.join(dir, 'churn.ipynb');
+}
+
+/** Everything git would show a user: status, index bytes, branches, stash, HEAD. */
+export function gitState(dir: string): Record<string, string> {
+  return {
+    status: git(dir, 'status', '--porcelain', '--untracked-files=all'),
+    index: fs.readFileSync(path.join(dir, '.git', 'index')).toString('base64'),
+    branches: git(dir, 'for-each-ref', 'refs/heads', 'refs/tags'),
+    stash: git(dir, 'stash', 'list'),
+    head: git(dir, 'rev-parse', 'HEAD'),
+    symbolicHead: fs.readFileSync(path.join(dir, '.git', 'HEAD'), 'utf8'),
+  };
+}
+
+export function readRecords(home: string, pathspec: string): { run: RunRecord; tasks: TaskRecord[] } {
+  const [flow, runId] = pathspec.split('/');
+  const ds = Datastore.open({ root: home });
+  return { run: ds.readRun(flow, runId), tasks: ds.listTasks(flow, runId) };
+}
+
+/** Every regular file under `dir`, recursively. */
+export function allFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...allFiles(full));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}
