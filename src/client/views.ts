@@ -61,9 +61,12 @@ export function runDetail(run: Run): RunDetailResult {
     run: {
       ...runView(record),
       graph: record.graph,
-      ...(record.source !== undefined ? { source: record.source } : {}),
-      ...(record.lockfile !== undefined ? { lockfile: record.lockfile } : {}),
-      ...(record.environment !== undefined ? { environment: record.environment } : {}),
+      // The typed records are plain JSON: the protocol carries them as JsonValue.
+      ...(record.source !== undefined ? { source: record.source as unknown as JsonValue } : {}),
+      ...(record.lockfile !== undefined ? { lockfile: record.lockfile as unknown as JsonValue } : {}),
+      ...(record.environment !== undefined
+        ? { environment: record.environment as unknown as JsonValue }
+        : {}),
     },
     tasks,
   };
