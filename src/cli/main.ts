@@ -8,6 +8,7 @@ import { registerCard } from './commands/card';
 import { registerExport } from './commands/export';
 import { registerFsck } from './commands/fsck';
 import { registerInspect } from './commands/inspect';
+import { registerKernel } from './commands/kernel';
 import { registerLint } from './commands/lint';
 import { registerLogs } from './commands/logs';
 import { registerResume } from './commands/resume';
@@ -34,6 +35,7 @@ const COMMANDS: Register[] = [
   registerTag,
   registerCard,
   registerFsck,
+  registerKernel,
 ];
 
 function packageVersion(): string {

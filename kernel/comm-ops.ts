@@ -1,0 +1,192 @@
+// The `cellflow` comm's requests (src/core/protocol.ts), answered with the Client API and, for `run`,
+// the real CLI in a child process whose progress is streamed as `started`/`task`/`log` events.
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { Table } from 'apache-arrow';
+import { Run } from '../src/client/run';
+import { Task } from '../src/client/task';
+import type { JsonValue } from '../src/core/model';
+import type { ArtifactPreview, Reply, Request, TaskStatusEvent } from '../src/core/protocol';
+import { Datastore, effectiveRunStatus, parsePathspec } from '../src/runtime/datastore/datastore';
+import { asJson, runDetail, runView } from './run-views';
+import { packageRoot } from './package-root';
+import type { StepContext } from './step-context';
+
+const DEFAULT_ROWS = 50;
+const MAX_ROWS = 1000;
+const JSON_PREVIEW_CHARS = 200_000;
+const HEX_HEAD = 64;
+const POLL_MS = 250;
+
+export interface CommContext {
+  cwd: string;
+  steps: StepContext;
+}
+
+export type Send = (reply: Reply) => void;
+
+export async function handleRequest(request: Request, send: Send, context: CommContext): Promise<void> {
+  const id = typeof request?.id === 'string' ? request.id : '';
+  try {
+    const result = await answer(request, send, context);
+    send({ id, ok: true, result });
+  } catch (error) {
+    send({ id, ok: false, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+async function answer(request: Request, send: Send, context: CommContext): Promise<JsonValue> {
+  const datastore = () =>
+    Datastore.open({ root: 'datastore' in request ? request.datastore : undefined, cwd: context.cwd });
+  switch (request?.op) {
+    case 'runs': {
+      const store = datastore();
+      const limit = Math.max(1, Math.min(request.limit ?? 100, 10_000));
+      const ids = store.listRuns(parsePathspec(request.flow).flow).slice(0, limit);
+      return asJson({ runs: ids.map((runId) => runView(store.readRun(request.flow, runId))) });
+    }
+    case 'run-detail':
+      return asJson(runDetail(Run.get(request.pathspec, datastore())));
+    case 'artifact':
+      return asJson(
+        await artifactPreview(Task.get(request.pathspec, datastore()), request.name, request.maxRows),
+      );
+    case 'logs': {
+      const task = Task.get(request.pathspec, datastore());
+      const attempt = request.attempt ?? task.currentAttempt ?? 0;
+      const [stdout, stderr] = await Promise.all([task.log('stdout', attempt), task.log('stderr', attempt)]);
+      return { attempt, stdout, stderr };
+    }
+    case 'interactive-state':
+      return asJson({ steps: context.steps.state() });
+    case 'run':
+      return asJson(await startRun(request, send, context));
+    default:
+      throw new Error(`unknown cellflow request op ${JSON.stringify((request as { op?: unknown })?.op)}`);
+  }
+}
+
+async function artifactPreview(task: Task, name: string, maxRows?: number): Promise<ArtifactPreview> {
+  const ref = task.artifact(name);
+  const value = await task.data(name);
+  switch (ref.codec) {
+    case 'arrow': {
+      const table = value as Table;
+      const rows = Math.max(0, Math.min(maxRows ?? DEFAULT_ROWS, MAX_ROWS, table.numRows));
+      const columns = table.schema.fields.map((f) => f.name);
+      const body: JsonValue[][] = [];
+      for (let i = 0; i < rows; i++) {
+        const row = table.get(i);
+        body.push(columns.map((c) => toJsonCell(row?.[c])));
+      }
+      return { kind: 'table', columns, rows: body, totalRows: table.numRows };
+    }
+    case 'bytes': {
+      const bytes = value as Uint8Array;
+      const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, HEX_HEAD));
+      return { kind: 'bytes', length: bytes.byteLength, hexHead: head.toString('hex') };
+    }
+    default: {
+      const json = jsonSafe(value);
+      const text = JSON.stringify(json);
+      if (text !== undefined && text.length <= JSON_PREVIEW_CHARS)
+        return { kind: 'json', value: json, truncated: false };
+      return { kind: 'text', text: (text ?? String(value)).slice(0, JSON_PREVIEW_CHARS) };
+    }
+  }
+}
+
+function toJsonCell(value: unknown): JsonValue {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  return jsonSafe(value);
+}
+
+function jsonSafe(value: unknown): JsonValue {
+  const text = JSON.stringify(value, (_key, item: unknown) => {
+    if (typeof item === 'bigint') return item.toString();
+    if (item instanceof Map) return Object.fromEntries([...item].map(([k, v]) => [String(k), v]));
+    if (item instanceof Set) return [...item];
+    if (typeof item === 'number' && !Number.isFinite(item)) return String(item);
+    if (ArrayBuffer.isView(item) && !(item instanceof DataView))
+      return Array.from(item as unknown as ArrayLike<number>, (n) => (typeof n === 'bigint' ? String(n) : n));
+    return item;
+  });
+  return text === undefined ? null : (JSON.parse(text) as JsonValue);
+}
+
+// ---------------------------------------------------------------- run
+
+async function startRun(
+  request: Extract<Request, { op: 'run' }>,
+  send: Send,
+  context: CommContext,
+): Promise<{ pathspec: string; status: string }> {
+  const notebook = path.resolve(context.cwd, String(request.notebook ?? ''));
+  if (!request.notebook || !fs.existsSync(notebook))
+    throw new Error(`notebook ${request.notebook} not found`);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-kernel-run-'));
+  const runIdFile = path.join(scratch, 'run-id');
+  const args = [path.join(packageRoot(), 'bin', 'cellflow.js'), 'run', notebook, '--run-id-file', runIdFile];
+  for (const [name, value] of Object.entries(request.params ?? {})) args.push('--param', `${name}=${value}`);
+  if (request.maxWorkers) args.push('--max-workers', String(request.maxWorkers));
+  const env = {
+    ...process.env,
+    ...(request.datastore ? { CELLFLOW_HOME: path.resolve(context.cwd, request.datastore) } : {}),
+  };
+  const child = spawn(process.execPath, args, { cwd: context.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+
+  const lines = (stream: NodeJS.ReadableStream) => {
+    let partial = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) send({ id: request.id, event: 'log', line });
+    });
+    stream.on('end', () => {
+      if (partial) send({ id: request.id, event: 'log', line: partial });
+    });
+  };
+  lines(child.stdout!);
+  lines(child.stderr!);
+
+  let pathspec: string | undefined;
+  const seen = new Map<string, string>();
+  const poll = () => {
+    if (!pathspec && fs.existsSync(runIdFile)) {
+      const text = fs.readFileSync(runIdFile, 'utf8').trim();
+      if (text) {
+        pathspec = text;
+        send({ id: request.id, event: 'started', pathspec });
+      }
+    }
+    if (!pathspec) return;
+    const { flow, runId } = parsePathspec(pathspec);
+    const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: path.dirname(notebook) });
+    try {
+      for (const task of store.listTasks(flow, runId!)) {
+        const key = `${task.step}/${task.taskId}`;
+        if (seen.get(key) === task.status) continue;
+        seen.set(key, task.status);
+        const event: TaskStatusEvent = { step: task.step, taskId: task.taskId, status: task.status };
+        send({ id: request.id, event: 'task', task: event });
+      }
+    } catch {
+      // a record being written: read it on the next tick
+    }
+  };
+  const timer = setInterval(poll, POLL_MS);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  clearInterval(timer);
+  poll();
+  fs.rmSync(scratch, { recursive: true, force: true });
+  if (!pathspec) throw new Error(`cellflow run exited with code ${code} before starting a run`);
+  const { flow, runId } = parsePathspec(pathspec);
+  const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: path.dirname(notebook) });
+  return { pathspec, status: effectiveRunStatus(store.readRun(flow, runId!)) };
+}

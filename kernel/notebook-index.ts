@@ -1,0 +1,172 @@
+// Which notebook cell an execute_request runs, and the flow graph of its notebook. JupyterLab sends a
+// cell's own tags and id but not its neighbours', and nbclient/papermill send nothing but the code, so
+// the kernel reads the notebook itself (core's analysis, the same the compiler uses): the session's
+// notebook (`JPY_SESSION_NAME`, which jupyter_server sets for every kernel it starts) and otherwise
+// the `*.ipynb` files in the kernel's working directory (where papermill and nbclient start it).
+// Files are re-read when their mtime changes, so saved edits are picked up.
+import * as fs from 'fs';
+import * as path from 'path';
+import { analyzeNotebook, type NotebookAnalysis } from '../src/core/index';
+import type { CellRef, FlowGraph, NotebookFlow, Parameter } from '../src/core/model';
+
+export type CellRole = 'step' | 'prelude' | 'parameters' | 'skip' | 'markdown';
+
+export interface LocatedCell {
+  notebook: string;
+  flow: NotebookFlow;
+  graph?: FlowGraph;
+  cell: CellRef;
+  role: CellRole;
+  /** For a step's cells: the step's name. */
+  step?: string;
+  /** True for the `step:` cell itself, false for the untagged cells that continue it. */
+  startsStep?: boolean;
+}
+
+interface Indexed {
+  mtimeMs: number;
+  size: number;
+  analysis: NotebookAnalysis;
+  byId: Map<string, LocatedCell>;
+  bySource: Map<string, LocatedCell[]>;
+}
+
+const MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024;
+
+export class NotebookIndex {
+  private readonly cache = new Map<string, Indexed>();
+
+  constructor(
+    private readonly cwd: string,
+    private readonly sessionNotebook: string | undefined = process.env.JPY_SESSION_NAME,
+  ) {}
+
+  /** The notebooks to consult, the session's first. */
+  candidates(): string[] {
+    const files: string[] = [];
+    const session = this.sessionPath();
+    if (session) files.push(session);
+    let entries: string[] = [];
+    try {
+      entries = fs.readdirSync(this.cwd);
+    } catch {
+      // an unreadable working directory: no notebooks to consult
+    }
+    for (const name of entries.sort()) {
+      const file = path.join(this.cwd, name);
+      if (name.endsWith('.ipynb') && !name.startsWith('.') && file !== session) files.push(file);
+    }
+    return files;
+  }
+
+  /** Finds a cell by nbformat id (JupyterLab) or else by identical source (nbclient, papermill). */
+  locate(cellId: string | undefined, code: string): LocatedCell | undefined {
+    const notebooks = this.candidates();
+    if (cellId) {
+      for (const file of notebooks) {
+        const hit = this.load(file)?.byId.get(cellId);
+        if (hit) return hit;
+      }
+    }
+    const key = normaliseSource(code);
+    if (!key) return undefined;
+    const hits: LocatedCell[] = [];
+    for (const file of notebooks) hits.push(...(this.load(file)?.bySource.get(key) ?? []));
+    // The same code in two places is only usable when both places mean the same thing.
+    const distinct = new Set(hits.map((h) => `${h.role}/${h.step ?? ''}/${h.flow.name}`));
+    return distinct.size === 1 ? hits[0] : undefined;
+  }
+
+  /** The analysed notebook that defines `step`, preferring the session's notebook. */
+  notebookWithStep(step: string): LocatedCell | undefined {
+    for (const file of this.candidates()) {
+      const indexed = this.load(file);
+      const flow = indexed?.analysis.flow;
+      const found = flow?.steps.find((s) => s.name === step);
+      if (indexed && flow && found)
+        return {
+          notebook: file,
+          flow,
+          graph: indexed.analysis.graph,
+          cell: found.cell,
+          role: 'step',
+          step,
+          startsStep: true,
+        };
+    }
+    return undefined;
+  }
+
+  /** Parameters declared by the notebook that defines `step` (defaults for `self`). */
+  parametersFor(step: string): Parameter[] {
+    return this.notebookWithStep(step)?.flow.parameters ?? [];
+  }
+
+  private sessionPath(): string | undefined {
+    if (!this.sessionNotebook) return undefined;
+    const file = path.resolve(this.cwd, this.sessionNotebook);
+    // JPY_SESSION_NAME is relative to the server's root; the kernel runs in the notebook's directory.
+    if (fs.existsSync(file)) return file;
+    const beside = path.join(this.cwd, path.basename(this.sessionNotebook));
+    return fs.existsSync(beside) ? beside : undefined;
+  }
+
+  private load(file: string): Indexed | undefined {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      this.cache.delete(file);
+      return undefined;
+    }
+    if (!stat.isFile() || stat.size > MAX_NOTEBOOK_BYTES) return undefined;
+    const cached = this.cache.get(file);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const indexed = indexNotebook(file, analyzeNotebook(text, path.basename(file)), stat);
+    this.cache.set(file, indexed);
+    return indexed;
+  }
+}
+
+function indexNotebook(file: string, analysis: NotebookAnalysis, stat: fs.Stats): Indexed {
+  const byId = new Map<string, LocatedCell>();
+  const bySource = new Map<string, LocatedCell[]>();
+  const flow = analysis.flow;
+  const indexed: Indexed = { mtimeMs: stat.mtimeMs, size: stat.size, analysis, byId, bySource };
+  if (!flow) return indexed;
+  const add = (cell: CellRef, role: CellRole, extra: Partial<LocatedCell> = {}) => {
+    const located: LocatedCell = { notebook: file, flow, graph: analysis.graph, cell, role, ...extra };
+    byId.set(cell.id, located);
+    const source = flow.notebook.cells[cell.index]?.source ?? '';
+    const key = normaliseSource(source);
+    if (key && flow.notebook.cells[cell.index]?.cellType === 'code')
+      bySource.set(key, [...(bySource.get(key) ?? []), located]);
+  };
+  for (const chunk of flow.prelude) add(chunk.cell, 'prelude');
+  for (const ref of flow.skipped) add(ref, 'skip');
+  const parameterCells = new Set(flow.parameters.map((p) => p.cell.id));
+  for (const cell of flow.notebook.cells) {
+    if (cell.cellType === 'code' && (parameterCells.has(cell.id) || cell.tags.includes('parameters')))
+      add({ index: cell.index, id: cell.id }, 'parameters');
+  }
+  for (const step of flow.steps) {
+    const seen = new Set<string>();
+    for (const chunk of step.code) {
+      if (seen.has(chunk.cell.id)) continue;
+      seen.add(chunk.cell.id);
+      add(chunk.cell, 'step', { step: step.name, startsStep: chunk.cell.id === step.cell.id });
+    }
+  }
+  return indexed;
+}
+
+/** Sources compare without trailing whitespace and line-ending differences (papermill strips none). */
+function normaliseSource(source: string): string {
+  return source.replace(/\r\n/g, '\n').replace(/\s+$/, '');
+}

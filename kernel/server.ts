@@ -1,0 +1,187 @@
+// The kernel's ZeroMQ side. tslab's ZmqServer binds the five sockets, runs the heartbeat and feeds
+// every shell and control message to handleShellMessage, which this class overrides: it verifies the
+// HMAC (a message with a bad signature is dropped unexecuted), keeps the request's metadata (the
+// cell's tags), serves the `cellflow` comm, and answers in the order messages arrived.
+import type * as zmq from 'zeromq';
+import { ZmqServer } from 'tslab/dist/jupyter';
+import type { Request } from '../src/core/protocol';
+import { COMM_TARGET } from '../src/core/protocol';
+import { handleRequest, type CommContext } from './comm-ops';
+import type { CellflowHandler, ExecuteIO, ExecuteRequest } from './handler';
+import { encodeMessage, parseMessage, WireError, type Message } from './wire';
+
+/** The process's real stderr, kept before the handler redirects process.stderr to the notebook. */
+const stderrWrite = process.stderr.write.bind(process.stderr);
+export function logToTerminal(text: string): void {
+  stderrWrite(`[cellflow kernel] ${text}\n`);
+}
+
+type Socket = zmq.Router | zmq.Publisher;
+
+export interface ServerHooks {
+  interrupt(): void;
+  comm: CommContext;
+  /** Runs before the first message is handled (warms tslab's compiler, declares the step names). */
+  ready: Promise<void>;
+}
+
+export class CellflowServer extends ZmqServer {
+  private shellChain: Promise<void>;
+  private outbox: Promise<unknown> = Promise.resolve();
+  private readonly comms = new Set<string>();
+
+  constructor(
+    private readonly kernel: CellflowHandler,
+    configPath: string,
+    private readonly hooks: ServerHooks,
+  ) {
+    super(kernel, configPath);
+    this.shellChain = hooks.ready.catch((error) => logToTerminal(`start-up failed: ${String(error)}`));
+  }
+
+  override async handleShellMessage(sock: zmq.Router, ...frames: Buffer[]): Promise<void> {
+    let msg: Message;
+    try {
+      msg = parseMessage(this.connInfo.key, frames);
+    } catch (error) {
+      if (error instanceof WireError) logToTerminal(`dropped a message: ${error.message}`);
+      else throw error;
+      return;
+    }
+    const control = sock === this.control;
+    // The error epoch at arrival: an execute queued behind a failing cell is aborted (messaging spec).
+    const epoch = this.kernel.epoch;
+    const handle = async () => {
+      this.publish(msg, 'status', { execution_state: 'busy' });
+      try {
+        await this.dispatch(sock, msg, epoch);
+      } catch (error) {
+        logToTerminal(`error handling ${msg.header.msg_type}: ${(error as Error)?.stack ?? String(error)}`);
+      } finally {
+        this.publish(msg, 'status', { execution_state: 'idle' });
+      }
+    };
+    if (control) {
+      await handle();
+      return;
+    }
+    const next = this.shellChain.then(handle);
+    this.shellChain = next.catch(() => undefined);
+    await next;
+  }
+
+  private async dispatch(sock: zmq.Router, msg: Message, epoch: number): Promise<void> {
+    const content = msg.content as Record<string, unknown>;
+    const type = msg.header.msg_type;
+    switch (type) {
+      case 'kernel_info_request':
+        return this.reply(sock, msg, 'kernel_info_reply', { status: 'ok', ...this.kernel.handleKernel() });
+      case 'execute_request': {
+        const reply = await this.kernel.execute(
+          content as unknown as ExecuteRequest,
+          msg.metadata,
+          this.executeIO(msg),
+          epoch,
+        );
+        return this.reply(sock, msg, 'execute_reply', reply);
+      }
+      case 'is_complete_request':
+        return this.reply(sock, msg, 'is_complete_reply', this.kernel.handleIsComplete(content as never));
+      case 'inspect_request':
+        return this.reply(sock, msg, 'inspect_reply', this.kernel.handleInspect(content as never));
+      case 'complete_request':
+        return this.reply(sock, msg, 'complete_reply', this.kernel.handleComplete(content as never));
+      case 'history_request':
+        return this.reply(sock, msg, 'history_reply', { status: 'ok', history: [] });
+      case 'comm_info_request': {
+        const target = content.target_name;
+        const comms = Object.fromEntries(
+          [...this.comms]
+            .filter(() => target === undefined || target === COMM_TARGET)
+            .map((id) => [id, { target_name: COMM_TARGET }]),
+        );
+        return this.reply(sock, msg, 'comm_info_reply', { status: 'ok', comms });
+      }
+      case 'comm_open':
+        return this.openComm(msg);
+      case 'comm_msg':
+        return this.commMessage(msg);
+      case 'comm_close':
+        this.comms.delete(String(content.comm_id));
+        return;
+      case 'interrupt_request':
+        this.hooks.interrupt();
+        return this.reply(sock, msg, 'interrupt_reply', { status: 'ok' });
+      case 'shutdown_request': {
+        const restart = content.restart === true;
+        this.reply(sock, msg, 'shutdown_reply', { status: 'ok', restart });
+        // Let the reply and the idle status leave before the sockets close.
+        setTimeout(() => {
+          try {
+            this.close();
+          } finally {
+            process.exit(0);
+          }
+        }, 50);
+        return;
+      }
+      default:
+        logToTerminal(`unsupported message type ${type}`);
+    }
+  }
+
+  private openComm(msg: Message): void {
+    const content = msg.content as { comm_id?: string; target_name?: string };
+    const id = String(content.comm_id);
+    if (content.target_name === COMM_TARGET) {
+      this.comms.add(id);
+      return;
+    }
+    // An unknown target: close the comm at once, as the spec asks.
+    this.publish(msg, 'comm_close', { comm_id: id, data: {} });
+  }
+
+  private commMessage(msg: Message): void {
+    const content = msg.content as { comm_id?: string; data?: unknown };
+    const id = String(content.comm_id);
+    if (!this.comms.has(id)) return;
+    // Not awaited: a run streams events for minutes while cells keep executing.
+    void handleRequest(
+      content.data as Request,
+      (reply) => this.publish(msg, 'comm_msg', { comm_id: id, data: reply }),
+      this.hooks.comm,
+    );
+  }
+
+  private executeIO(msg: Message): ExecuteIO {
+    return {
+      stream: (name, text) => this.publish(msg, 'stream', { name, text }),
+      display: (data, update, transient) =>
+        this.publish(msg, update ? 'update_display_data' : 'display_data', {
+          data,
+          metadata: {},
+          transient: transient ?? {},
+        }),
+      result: (data, count) =>
+        this.publish(msg, 'execute_result', { data, metadata: {}, execution_count: count }),
+      error: (ename, evalue, traceback) => this.publish(msg, 'error', { ename, evalue, traceback }),
+      input: (code, count) => this.publish(msg, 'execute_input', { code, execution_count: count }),
+    };
+  }
+
+  private reply(sock: zmq.Router, parent: Message, type: string, content: unknown): void {
+    this.send(sock, encodeMessage(this.connInfo.key, type, content, parent));
+  }
+
+  private publish(parent: Message, type: string, content: unknown): void {
+    // IOPub messages carry no routing identities; the topic frame is the message type.
+    this.send(this.iopub, encodeMessage(this.connInfo.key, type, content, parent, [Buffer.from(type)]));
+  }
+
+  /** One send at a time per kernel: zeromq v6 refuses overlapping sends on a socket. */
+  private send(sock: Socket, frames: Buffer[]): void {
+    this.outbox = this.outbox
+      .then(() => sock.send(frames))
+      .catch((error) => logToTerminal(`send failed: ${String(error)}`));
+  }
+}
