@@ -50,9 +50,10 @@ export function runDetail(run: Run): RunDetailResult {
   return {
     run: {
       ...runView(record),
-      ...(record.source !== undefined ? { source: record.source } : {}),
-      ...(record.lockfile !== undefined ? { lockfile: record.lockfile } : {}),
-      ...(record.environment !== undefined ? { environment: record.environment } : {}),
+      // The reproducibility records are plain JSON, typed more precisely by the runtime.
+      ...(record.source !== undefined ? { source: asJson(record.source) } : {}),
+      ...(record.lockfile !== undefined ? { lockfile: asJson(record.lockfile) } : {}),
+      ...(record.environment !== undefined ? { environment: asJson(record.environment) } : {}),
     },
     tasks,
   };
