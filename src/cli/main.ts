@@ -11,6 +11,7 @@ import { registerInspect } from './commands/inspect';
 import { registerKernel } from './commands/kernel';
 import { registerLint } from './commands/lint';
 import { registerLogs } from './commands/logs';
+import { registerReproduce } from './commands/reproduce';
 import { registerResume } from './commands/resume';
 import { registerRun } from './commands/run';
 import { registerRuns } from './commands/runs';
@@ -28,6 +29,7 @@ const COMMANDS: Register[] = [
   registerExport,
   registerRun,
   registerResume,
+  registerReproduce,
   registerStep,
   registerRuns,
   registerInspect,

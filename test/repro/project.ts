@@ -19,7 +19,10 @@ export function git(dir: string, ...args: string[]): string {
 }
 
 /** A project holding examples/churn.ipynb and its data, a package.json and a lockfile with no deps. */
-export function churnProject(dir: string, options: { git?: boolean; lockfile?: boolean } = {}): string {
+export function churnProject(
+  dir: string,
+  options: { git?: boolean; lockfile?: boolean; dependency?: boolean } = {},
+): string {
   fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'examples', 'churn.ipynb'), path.join(dir, 'churn.ipynb'));
   fs.copyFileSync(path.join(REPO, 'examples', 'data', 'churn.csv'), path.join(dir, 'data', 'churn.csv'));
@@ -30,6 +33,7 @@ export function churnProject(dir: string, options: { git?: boolean; lockfile?: b
     fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n');
   }
   fs.writeFileSync(path.join(dir, 'README.md'), '# churn\n');
+  if (options.dependency) addVendoredDependency(dir);
   if (options.git !== false) {
     fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n');
     git(dir, 'init', '-q', '-b', 'main');
@@ -66,4 +70,24 @@ export function allFiles(dir: string): string[] {
     else if (entry.isFile()) out.push(full);
   }
   return out;
+}
+
+/**
+ * A one-file npm package packed into `<dir>/vendor/` (offline, no registry), added to the project's
+ * package.json and package-lock.json with `npm install`, so `npm ci` has something real to install.
+ */
+export function addVendoredDependency(dir: string): void {
+  const pkg = path.join(dir, '.tiny-src');
+  fs.mkdirSync(pkg, { recursive: true });
+  fs.writeFileSync(
+    path.join(pkg, 'package.json'),
+    JSON.stringify({ name: 'tiny-dep', version: '1.0.0', main: 'index.js' }),
+  );
+  fs.writeFileSync(path.join(pkg, 'index.js'), 'exports.answer = 42;\n');
+  fs.mkdirSync(path.join(dir, 'vendor'), { recursive: true });
+  execFileSync('npm', ['pack', '--pack-destination', path.join(dir, 'vendor'), '--silent'], { cwd: pkg });
+  fs.rmSync(pkg, { recursive: true });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', 'file:vendor/tiny-dep-1.0.0.tgz'], {
+    cwd: dir,
+  });
 }

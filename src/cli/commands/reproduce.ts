@@ -1,0 +1,51 @@
+// `cellflow reproduce RUN`: re-execute a past run from its record and compare every artifact.
+import type { Command } from 'commander';
+import { formatComparison } from '../../runtime/repro/compare';
+import { reproduceRun } from '../../runtime/repro/reproduce';
+import { parseCount } from './options';
+
+export function registerReproduce(program: Command): void {
+  program
+    .command('reproduce')
+    .description(
+      "materialise a run's recorded sources in a clean directory, npm ci its lockfile, re-run it with the recorded parameters and seed, and compare every artifact (exit 0 only when all are identical)",
+    )
+    .argument('<run>', 'run pathspec Flow/runId')
+    .option('--in <dir>', 'clean directory to reproduce in (default: a new temporary directory)')
+    .option(
+      '--strict',
+      'fail when Node differs from the record or the dependencies cannot be installed exactly',
+    )
+    .option(
+      '--no-install',
+      'skip npm ci (use what the directory resolves; a warning, an error with --strict)',
+    )
+    .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
+    .option('--run-id-file <file>', "write the reproduction's pathspec to FILE")
+    .action(
+      async (
+        run: string,
+        opts: { in?: string; strict?: boolean; install: boolean; maxWorkers?: number; runIdFile?: string },
+      ) => {
+        const result = await reproduceRun({
+          pathspec: run,
+          dir: opts.in,
+          strict: opts.strict,
+          install: opts.install,
+          maxWorkers: opts.maxWorkers,
+          runIdFile: opts.runIdFile,
+          write: (text) => process.stdout.write(text),
+          warn: (text) => process.stderr.write(text),
+        });
+        const counts = { identical: 0, different: 0, missing: 0, added: 0 };
+        for (const row of result.rows) counts[row.verdict] += 1;
+        process.stdout.write('\n' + formatComparison(result.rows) + '\n');
+        const verdict = result.ok ? '✓ reproduced' : '✗ not reproduced';
+        process.stdout.write(
+          `${verdict}: ${run} → ${result.pathspec} (${counts.identical} identical, ${counts.different} different, ${counts.missing} missing, ${counts.added} added${result.runExitCode === 0 ? '' : '; the reproduction run failed'})\n` +
+            `  sources: ${result.materialized.dir}\n`,
+        );
+        process.exitCode = result.ok ? 0 : 1;
+      },
+    );
+}

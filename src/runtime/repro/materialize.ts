@@ -1,0 +1,92 @@
+// Lays a recorded run's sources out in a clean directory: the whole snapshot commit when its git
+// repository is at hand (so data files and helpers come along), else the sources stored in the
+// datastore (notebook, compiled module, package.json, lockfile).
+import * as fs from 'fs';
+import * as git from 'isomorphic-git';
+import * as path from 'path';
+import type { Datastore } from '../datastore/datastore';
+import { UserInputError } from '../errors';
+import type { RunRecord } from '../records';
+import { listTree } from './git-tree';
+import { findGitRoot } from './source';
+
+export interface Materialized {
+  /** The clean directory: what source.root was. */
+  dir: string;
+  /** The notebook (or .flow.ts) to run, inside dir. */
+  input: string;
+  /** The directory holding package.json / package-lock.json, inside dir. */
+  projectDir: string;
+  from: 'git' | 'datastore';
+  /** The repository the snapshot came from, when from git. */
+  gitRoot?: string;
+}
+
+/** Refuses a directory that exists and is not empty: a reproduction starts from nothing. */
+export function prepareCleanDir(dir: string): void {
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
+    throw new UserInputError(`--in ${dir}: the directory is not empty; reproduce needs a clean directory.`);
+  fs.mkdirSync(dir, { recursive: true });
+}
+
+/** A repository that holds `commit`: the recorded root, else the one around `cwd` (a Binder clone). */
+async function repositoryWith(commit: string, candidates: string[]): Promise<string | undefined> {
+  for (const candidate of candidates) {
+    const root = fs.existsSync(candidate) ? await findGitRoot(candidate) : undefined;
+    if (!root) continue;
+    try {
+      await git.readCommit({ fs, dir: root, oid: commit });
+      return root;
+    } catch {
+      // not in this repository
+    }
+  }
+  return undefined;
+}
+
+export async function materializeRun(
+  datastore: Datastore,
+  record: RunRecord,
+  dir: string,
+  cwd: string = process.cwd(),
+): Promise<Materialized> {
+  const source = record.source;
+  if (!source)
+    throw new UserInputError(
+      `${record.flow}/${record.runId}: the run records no sources (it ran before cellflow recorded them); it cannot be reproduced.`,
+    );
+  prepareCleanDir(dir);
+  const lockfilePath = source.files.find((f) => f.role === 'lockfile')?.path;
+  const packagePath = source.files.find((f) => f.role === 'package.json')?.path;
+  const projectRel = path.posix.dirname(lockfilePath ?? packagePath ?? source.input);
+  const result = (from: Materialized['from'], gitRoot?: string): Materialized => ({
+    dir,
+    input: path.join(dir, ...source.input.split('/')),
+    projectDir: path.join(dir, ...projectRel.split('/')),
+    from,
+    ...(gitRoot ? { gitRoot } : {}),
+  });
+
+  const commit = source.git?.snapshot.commit;
+  const gitRoot = commit ? await repositoryWith(commit, [source.root, cwd]) : undefined;
+  if (commit && gitRoot) {
+    const gitdir = path.join(gitRoot, '.git');
+    for (const [file, entry] of await listTree(gitdir, commit)) {
+      const target = path.join(dir, ...file.split('/'));
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid });
+      if (entry.mode === '120000') fs.symlinkSync(Buffer.from(blob).toString('utf8'), target);
+      else fs.writeFileSync(target, blob, { mode: entry.mode === '100755' ? 0o755 : 0o644 });
+    }
+    return result('git', gitRoot);
+  }
+  for (const file of source.files) {
+    const target = path.join(dir, ...file.path.split('/'));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(
+      target,
+      datastore.objects.getSync(file.sha256, `${record.flow}/${record.runId} source ${file.path}`),
+    );
+  }
+  return result('datastore');
+}
