@@ -183,6 +183,36 @@ export class JupyterClient {
     );
   }
 
+  /** Opens a comm on `target`; returns its id. */
+  async openComm(target: string): Promise<string> {
+    const commId = randomUUID();
+    const id = this.send(this.shell, 'comm_open', { comm_id: commId, target_name: target, data: {} });
+    await this.waitIdle(id);
+    return commId;
+  }
+
+  /**
+   * Sends `data` on a comm and waits for the comm message that settles it (`ok` present); returns that
+   * and every comm message the kernel sent for it (streamed events first).
+   */
+  async commRequest(
+    commId: string,
+    data: Record<string, unknown>,
+    timeoutMs = 60_000,
+  ): Promise<{ final: Record<string, unknown>; all: Record<string, unknown>[] }> {
+    const id = this.send(this.shell, 'comm_msg', { comm_id: commId, data });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const all = this.messagesFor(id)
+        .filter((m) => m.header.msg_type === 'comm_msg')
+        .map((m) => (m.content as { data: Record<string, unknown> }).data);
+      const final = all.find((d) => 'ok' in d);
+      if (final) return { final, all };
+      if (Date.now() > deadline) throw new Error(`no comm reply to ${JSON.stringify(data)}\n${this.stderr}`);
+      await delay(20);
+    }
+  }
+
   waitReply(id: string, timeoutMs: number): Promise<JMessage> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
