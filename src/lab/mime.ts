@@ -1,14 +1,16 @@
 // MIME renderer for `application/vnd.cellflow.run+json`: a Run or Task displayed by the cellflow kernel
 // (the last expression of a cell) shows as the run browser's detail view, right in the output area.
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 import { CELLFLOW_MIMETYPE, type CellflowDisplay, type TaskView } from '../core/protocol';
-import { clear, el } from './dom';
+import { el } from './dom';
 import { durationBetween, formatBytes } from './format';
 import { taskPathspec } from './run-facts';
 import { factsTable, RunDetailView } from './run-detail-view';
 
-export class CellflowOutput extends Widget implements IRenderMime.IRenderer {
+// A Lumino Panel holding the view as a child widget: JupyterLab renders a model before it attaches the
+// renderer to the page, and attaching a widget by hand to a detached node throws.
+export class CellflowOutput extends Panel implements IRenderMime.IRenderer {
   constructor() {
     super();
     this.addClass('cf-output');
@@ -16,15 +18,15 @@ export class CellflowOutput extends Widget implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const data = model.data[CELLFLOW_MIMETYPE] as unknown as CellflowDisplay | undefined;
-    clear(this.node);
+    for (const child of [...this.widgets]) child.dispose();
     if (data?.kind === 'run') {
       const view = new RunDetailView();
-      Widget.attach(view, this.node);
+      this.addWidget(view);
       await view.showRun(data);
     } else if (data?.kind === 'task') {
-      this.node.append(renderTask(data.task));
+      this.addWidget(new Widget({ node: renderTask(data.task) }));
     } else {
-      this.node.append(el('pre', { text: JSON.stringify(data, null, 2) }));
+      this.addWidget(new Widget({ node: el('pre', { text: JSON.stringify(data, null, 2) }) }));
     }
   }
 }

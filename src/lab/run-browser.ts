@@ -1,7 +1,7 @@
 // The run browser (main area): past runs of one flow, newest first, with status, parameters, tags and
 // duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record).
 // Reads everything through the notebook kernel's cellflow comm.
-import { Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 import type { ArtifactPreview, LogsResult, RunDetailResult, RunsResult, RunView } from '../core/protocol';
 import { clear, el } from './dom';
 import { durationBetween, formatParams, formatTime } from './format';
@@ -22,7 +22,9 @@ export interface RunBrowserOptions {
   settings: SettingsModel;
 }
 
-export class RunBrowser extends Widget {
+// A Lumino Panel, so the detail view is a child widget: attaching it by hand to a node that is not yet
+// in the document (the browser is built before JupyterLab adds it to the shell) throws.
+export class RunBrowser extends Panel {
   readonly flow: string;
   private readonly options: RunBrowserOptions;
   private readonly list = el('div', { className: 'cf-run-list' });
@@ -54,9 +56,12 @@ export class RunBrowser extends Widget {
       }),
       this.status,
     ]);
-    const body = el('div', { className: 'cf-run-browser-body' }, [this.list]);
-    this.node.append(toolbar, body);
-    Widget.attach(this.detail, body);
+    const body = new Panel();
+    body.addClass('cf-run-browser-body');
+    body.addWidget(new Widget({ node: this.list }));
+    body.addWidget(this.detail);
+    this.addWidget(new Widget({ node: toolbar }));
+    this.addWidget(body);
   }
 
   /** Reloads the list and the selected run (or `select`, or the newest). */

@@ -85,9 +85,10 @@ test('the renderer is registered for the cellflow mimetype and safe for untruste
 });
 
 test('a displayed run shows its facts, tasks and DAG colored by task status, all as text', async () => {
+  // JupyterLab renders the model before it attaches the renderer to the page.
   const output = new CellflowOutput();
-  document.body.appendChild(output.node);
   await output.renderModel(model(display));
+  document.body.appendChild(output.node);
   const root = output.node;
   expect(root.querySelectorAll('img')).toHaveLength(0);
   expect(root.querySelector('.cf-run-detail')!.getAttribute('data-run')).toBe('hello/42');
@@ -119,4 +120,14 @@ test('a displayed task shows its artifacts', async () => {
   );
   expect(output.node.querySelector('[data-task]')!.getAttribute('data-task')).toBe('hello/42/start/1');
   expect(output.node.querySelector('tbody tr')!.textContent).toBe('xjson1 B');
+});
+
+test('rendering again replaces the previous display', async () => {
+  const output = new CellflowOutput();
+  await output.renderModel(model(display));
+  await output.renderModel(
+    model({ kind: 'task', task: display.kind === 'run' ? display.tasks[1] : undefined }),
+  );
+  expect(output.node.querySelectorAll('.cf-run-detail')).toHaveLength(0);
+  expect(output.node.querySelectorAll('[data-task]')).toHaveLength(1);
 });
