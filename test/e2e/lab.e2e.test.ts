@@ -1,12 +1,15 @@
-// End to end, in a real JupyterLab with the built extension, driven in Debian's Chromium: open
-// hello.ipynb and see its 5-step DAG, reach every command from the palette, make a new cell a step
-// through the step editor and see the DAG change, follow a lint problem to its cell, hide the badges
-// through the Settings Editor, and export the flow byte for byte as `cellflow export` does.
+// End to end, in a real JupyterLab with the built extension and the cellflow kernel, driven in Debian's
+// Chromium: open hello.ipynb and see its 5-step DAG, reach every command from the palette and the menu,
+// run all cells interactively (the join prints 3; re-running a branch leaves the join stale), make a
+// new cell a step through the step editor and see the DAG change, follow a lint problem to its cell,
+// hide the badges through the Settings Editor, export the flow byte for byte as `cellflow export` does,
+// run it as a flow with live task status and find it in the run browser with out = 3, and preview an
+// artifact holding markup as plain text.
 // Screenshots of every stage: test-artifacts/e2e/*.png.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, launchChromium, screenshot } from './browser';
+import { eventually, launchChromium, SCREENSHOTS, screenshot } from './browser';
 import { CommandIds } from '../../src/lab/command-ids';
 import { cellflow } from '../helpers/cli';
 import { ensureLabextensionBuilt, type LabServer, REPO, startLab } from './lab-server';
@@ -18,12 +21,13 @@ let browser: Browser;
 let page: Page;
 const dialogs: string[] = [];
 const pageErrors: string[] = [];
+const consoleLines: string[] = [];
 
 beforeAll(async () => {
   ensureLabextensionBuilt();
   lab = await startLab({
     files: [path.join(REPO, 'examples', 'hello.ipynb')],
-    kernel: false,
+    kernel: true,
   });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
@@ -33,9 +37,13 @@ beforeAll(async () => {
     void dialog.dismiss();
   });
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => consoleLines.push(`${message.type()}: ${message.text()}`));
 }, 120_000);
 
 afterAll(async () => {
+  // The browser's console, kept with the screenshots for whoever reads a failure.
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  fs.writeFileSync(path.join(SCREENSHOTS, 'console.log'), consoleLines.join('\n') + '\n');
   await browser?.close();
   await lab?.stop();
 });
@@ -59,17 +67,26 @@ async function menu(top: string, item: string): Promise<void> {
     .click();
 }
 
+async function waitForIdleKernel(): Promise<void> {
+  await page
+    .locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    .waitFor({ timeout: 60_000 });
+}
+
 test('hello.ipynb: the panel shows its 5-step DAG', async () => {
   await page.goto(`${lab.url}/lab/tree/hello.ipynb?reset&token=${lab.token}`);
   await page.locator('.jp-NotebookPanel .jp-Cell').first().waitFor({ timeout: 60_000 });
-  // No kernel yet: decline the kernel picker JupyterLab opens for the notebook's `cellflow` kernelspec.
-  await page.locator('.jp-Dialog .jp-mod-reject').click();
   await menu('Cellflow', 'Show Flow Panel');
   await panel().locator('svg.cf-dag-svg').waitFor();
   expect(await stepNames()).toEqual(['start', 'a', 'b', 'join', 'end']);
   expect(await panel().locator('.cf-problems-summary').textContent()).toBe('No problems.');
   // Step cells carry a badge with their step's name.
   await expect(cellOfStep('join').count()).resolves.toBe(1);
+  // The notebook's kernelspec `cellflow` started without asking.
+  await page
+    .locator('.jp-NotebookPanel .jp-Toolbar-kernelName[aria-label="TypeScript (cellflow)"]')
+    .waitFor({ state: 'attached', timeout: 30_000 });
+  await waitForIdleKernel();
   await screenshot(page, '01-hello-flow-panel');
 }, 90_000);
 
@@ -99,6 +116,37 @@ test('every cellflow command is in the command palette and the Cellflow menu', a
   expect(inMenu).toEqual(commands);
   await page.keyboard.press('Escape');
 }, 30_000);
+
+test('running all cells in the cellflow kernel gives flow semantics: the join prints 3', async () => {
+  await menu('Run', 'Run All Cells');
+  await waitForIdleKernel();
+  const joinOutput = cellOfStep('join').locator('.jp-OutputArea-output');
+  await eventually(
+    async () => expect(await joinOutput.allTextContents()).toContainEqual(expect.stringMatching(/^3\s*$/)),
+    60_000,
+  );
+  // The panel and the badges now mark the steps that have interactive results.
+  await eventually(async () =>
+    expect(
+      await dagNodes().evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-interactive'))),
+    ).toEqual(Array(5).fill('fresh')),
+  );
+  await screenshot(page, '02-run-all-cells');
+  // Re-running branch a leaves what depends on it stale until it runs again.
+  await cellOfStep('a').click();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+Enter');
+  await waitForIdleKernel();
+  const marks = () =>
+    dagNodes().evaluateAll((nodes) =>
+      Object.fromEntries(nodes.map((n) => [n.getAttribute('data-step'), n.getAttribute('data-interactive')])),
+    );
+  await eventually(async () =>
+    expect(await marks()).toEqual({ start: 'fresh', a: 'fresh', b: 'fresh', join: 'stale', end: 'stale' }),
+  );
+  await expect(cellOfStep('join').locator('.cf-cell-badge').textContent()).resolves.toBe('step join · stale');
+  await screenshot(page, '02b-stale-after-rerun');
+}, 120_000);
 
 test('a new cell made a step through the step editor joins the DAG', async () => {
   await cellOfStep('end').click();
@@ -190,4 +238,46 @@ test('export writes hello.flow.ts beside the notebook and opens it', async () =>
   // Nothing on the way raised an uncaught error or an alert.
   expect(pageErrors).toEqual([]);
   expect(dialogs).toEqual([]);
+}, 60_000);
+
+test('run as flow: live task status in the panel, then the run in the run browser with out = 3', async () => {
+  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  await panel().locator('.cf-panel-run[data-status="succeeded"]').waitFor({ timeout: 90_000 });
+  expect(await dagNodes().evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')))).toEqual(
+    Array(6).fill('succeeded'),
+  );
+  const pathspec = (await panel().locator('.cf-run-pathspec').textContent()) ?? '';
+  expect(pathspec).toMatch(/^hello\/\S+$/);
+  await screenshot(page, '05-run-as-flow');
+
+  await panel().locator('button[data-command="cellflow:open-runs"]').click();
+  const runs = page.locator('.cf-run-browser');
+  await runs.locator(`tr[data-run="${pathspec}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
+  await runs.locator(`.cf-run-detail[data-run="${pathspec}"]`).waitFor();
+  expect(await runs.locator('.cf-run-detail g.cf-dag-node[data-status="succeeded"]').count()).toBe(6);
+  await runs.locator('tr[data-step="join"]').first().click();
+  await runs.locator('tr[data-artifact="out"] button').click();
+  const out = runs.locator('.cf-artifact-preview[data-artifact="out"] .cf-json-tree');
+  await eventually(async () => expect(await out.textContent()).toBe('3'));
+  await screenshot(page, '06-run-browser');
+  // The end step's log, read from the datastore through the kernel.
+  await runs.locator('.cf-run-detail g.cf-dag-node[data-step="end"]').click();
+  await eventually(async () =>
+    expect(await runs.locator('.cf-run-task .cf-log-stdout').textContent()).toContain('done: out = 3'),
+  );
+  await screenshot(page, '06b-run-browser-logs');
+}, 150_000);
+
+test('an artifact holding markup previews as text', async () => {
+  const runs = page.locator('.cf-run-browser');
+  await runs.locator('.cf-run-detail g.cf-dag-node[data-step="report"]').click();
+  await runs.locator('tr[data-artifact="html"] button').click();
+  const preview = runs.locator('.cf-artifact-preview[data-artifact="html"]');
+  await eventually(async () =>
+    expect(await preview.locator('.cf-json-tree').textContent()).toBe(JSON.stringify(XSS)),
+  );
+  expect(await preview.locator('img').count()).toBe(0);
+  expect(dialogs).toEqual([]);
+  await screenshot(page, '07-markup-artifact-preview');
+  expect(pageErrors).toEqual([]);
 }, 60_000);
