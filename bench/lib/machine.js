@@ -13,7 +13,7 @@ function machineFacts(peer) {
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     disk: rootFilesystem(),
     node: process.version,
-    python: peer?.python ?? 'not installed',
+    python: peer?.pythonVersion ?? 'not installed',
     metaflow: peer?.metaflow ?? 'not installed',
     pandas: peer?.pandas ?? 'not installed',
     loadAverage: os

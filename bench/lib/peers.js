@@ -17,8 +17,8 @@ async function peerVersions() {
       'print(platform.python_version(), m.version("metaflow"), m.version("pandas"))',
   ]);
   if (probe.code !== 0) return undefined;
-  const [python, metaflow, pandas] = probe.stdout.trim().split(/\s+/);
-  return { python, metaflow, pandas };
+  const [pythonVersion, metaflow, pandas] = probe.stdout.trim().split(/\s+/);
+  return { pythonVersion, metaflow, pandas };
 }
 
 /**
