@@ -62,13 +62,37 @@ async function main() {
   const ctx = { smoke: opts.smoke, peer, work, log };
   const wanted = (n) => !opts.only || opts.only.has(n);
   const rows = [];
+  let failures = 0;
+  // A benchmark that fails (a peer that errors out) still leaves the others' figures in the report.
+  const attempt = async (ids, names, measure) => {
+    if (!ids.some(wanted)) return;
+    try {
+      const result = await measure();
+      rows.push(...[result].flat().filter((r) => wanted(r.id)));
+    } catch (error) {
+      failures++;
+      log(`FAILED: ${error.message}`);
+      for (const [i, id] of ids.entries()) {
+        if (wanted(id))
+          rows.push({
+            id,
+            name: names[i],
+            cellflow: 'error',
+            peer: 'error',
+            ratio: '—',
+            target: '—',
+            met: 'error',
+            notes: `failed: ${error.message.split('\n')[0]}`,
+          });
+      }
+    }
+  };
   try {
-    if (wanted(1) || wanted(3))
-      rows.push(...(await bench.taskOverheadAndResume(ctx)).filter((r) => wanted(r.id)));
-    if (wanted(2)) rows.push(await bench.artifactThroughput(ctx));
-    if (wanted(6)) rows.push(await bench.compile(ctx));
-    if (wanted(5)) rows.push(await bench.interactive(ctx));
-    if (wanted(4)) rows.push(await bench.scale(ctx));
+    await attempt([1, 3], ['Task overhead', 'Resume'], () => bench.taskOverheadAndResume(ctx));
+    await attempt([2], ['Artifact throughput'], () => bench.artifactThroughput(ctx));
+    await attempt([6], ['Compile'], () => bench.compile(ctx));
+    await attempt([5], ['Interactive'], () => bench.interactive(ctx));
+    await attempt([4], ['Scale'], () => bench.scale(ctx));
   } finally {
     if (!opts.keep) fs.rmSync(work, { recursive: true, force: true });
   }
@@ -83,6 +107,7 @@ async function main() {
   fs.writeFileSync(opts.out, report);
   console.log(report);
   log(`wrote ${path.relative(process.cwd(), opts.out)}`);
+  if (failures > 0) process.exitCode = 1;
 }
 
 fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true });

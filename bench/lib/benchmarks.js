@@ -96,7 +96,16 @@ async function taskOverheadAndResume(ctx) {
       const resumed = await metaflow(
         ctx.peer.python,
         'foreach_noop.py',
-        ['resume', 'end', '--origin-run-id', readRunId(mfRunIdFile), '--max-workers', MAX_WORKERS],
+        [
+          'resume',
+          'end',
+          '--origin-run-id',
+          readRunId(mfRunIdFile),
+          '--max-workers',
+          MAX_WORKERS,
+          '--max-num-splits',
+          '20000',
+        ],
         mfHome,
       );
       mfResumes.push(resumed.wallMs);
