@@ -56,12 +56,19 @@ export class Scheduler {
   private failing = false;
   private created = 0;
   private wake: (() => void) | undefined;
+  /** Task records cloned by resume that are not fsynced yet. */
+  private readonly unsynced: string[] = [];
 
   constructor(private readonly options: SchedulerOptions) {}
 
   async run(): Promise<SchedulerResult> {
     const { graph } = this.options;
     this.plan(graph.entry, [], []);
+    // Reused records are made durable while the re-run tasks work, and before the run's outcome.
+    const syncing = this.syncReused().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     while (this.ready.length > 0 || this.running > 0) {
       while (!this.failing && this.ready.length > 0 && this.running < this.options.maxWorkers) {
         this.start(this.ready.shift()!);
@@ -69,6 +76,9 @@ export class Scheduler {
       if (this.running === 0 && (this.failing || this.ready.length === 0)) break;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+    const syncError = await syncing;
+    if (syncError) throw syncError;
+    await this.syncReused(); // any reused after the first wave
     return { ok: this.failed.length === 0 && !this.failing, tasks: this.created, failed: this.failed };
   }
 
@@ -77,6 +87,11 @@ export class Scheduler {
     this.failing = true;
     void this.options.pool.close(); // wakes tasks still waiting for a process
     for (const process of this.live) process.kill();
+  }
+
+  private async syncReused(): Promise<void> {
+    const files = this.unsynced.splice(0);
+    if (files.length > 0) await this.options.datastore.syncRecords(files);
   }
 
   private notify(): void {
@@ -115,7 +130,7 @@ export class Scheduler {
       foreachStack: task.foreachStack,
       reusedFrom: pathspecOf(origin.flow, origin.runId, origin.step, origin.taskId),
     };
-    datastore.writeTask(record);
+    this.unsynced.push(datastore.writeTaskDeferringSync(record));
     this.options.reporter.taskReused(record);
     this.succeeded(record);
   }
