@@ -18,16 +18,20 @@ export interface FlowSource {
   text: string;
 }
 
-export function loadFlowSource(inputPath: string): FlowSource {
-  const absolute = path.resolve(inputPath);
-  let text: string;
+/** The text of the notebook or module the user named; unreadable is bad input. */
+export function readFlowInput(inputPath: string): string {
   try {
-    text = fs.readFileSync(absolute, 'utf8');
+    return fs.readFileSync(path.resolve(inputPath), 'utf8');
   } catch (error) {
     throw new UserInputError(
       `${inputPath}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? error}).`,
     );
   }
+}
+
+export function loadFlowSource(inputPath: string): FlowSource {
+  const absolute = path.resolve(inputPath);
+  const text = readFlowInput(inputPath);
   if (absolute.endsWith('.ipynb')) {
     // The manifest records the notebook path relative to its own directory, so records do not
     // depend on where the project was checked out.

@@ -6,7 +6,8 @@ import * as fs from 'fs';
 import type { FlowGraph, JsonValue } from '../core/model';
 import { Datastore, effectiveRunStatus } from './datastore/datastore';
 import { UserInputError } from './errors';
-import { loadFlowSource, type FlowSource } from './flow-source';
+import { type FlowSource } from './flow-source';
+import { loadFlowSourceCached } from './compile-cache';
 import { resolveParams } from './parameters';
 import type { ArtifactIndex, RunRecord, TaskRecord } from './records';
 import { ConsoleReporter, type RunReporter } from './run-output';
@@ -42,7 +43,8 @@ function heartbeatMs(): number {
 }
 
 export async function runFlow(options: RunOptions): Promise<RunResult> {
-  const source = loadFlowSource(options.input);
+  const cwd = path.dirname(path.resolve(options.input));
+  const source = loadFlowSourceCached(options.input, Datastore.open({ root: options.datastoreRoot, cwd }));
   const params = resolveParams(source.manifest.parameters, options.params ?? [], source.inputPath);
   return execute(source, params, options);
 }
@@ -66,7 +68,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     throw new UserInputError(
       `${options.pathspec}: the run does not record its notebook; it cannot be resumed.`,
     );
-  const source = loadFlowSource(origin.input);
+  const source = loadFlowSourceCached(origin.input, datastore);
   const from = options.fromStep ?? firstFailedStep(datastore, origin);
   if (!from)
     throw new UserInputError(`${options.pathspec} succeeded: name the step to resume from with --from STEP.`);
