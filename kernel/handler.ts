@@ -10,6 +10,7 @@ import type { CellRef, JsonValue } from '../src/core/model';
 import { resolveCell, type RequestMetadata, type ResolvedCell } from './cell-resolver';
 import { CellSources, describeCell } from './cell-sources';
 import { guardBindings } from './guards';
+import { History } from './history';
 import { NotebookIndex } from './notebook-index';
 import { richDisplay } from './display';
 import { StepContext, type StepBindings } from './step-context';
@@ -58,6 +59,7 @@ export class CellflowHandler extends JupyterHandlerImpl {
   readonly steps: StepContext;
   readonly notebooks: NotebookIndex;
   readonly sources: CellSources;
+  readonly history = new History();
   private count = 0;
   private errorEpoch = 0;
   private io: ExecuteIO | undefined;
@@ -122,6 +124,7 @@ export class CellflowHandler extends JupyterHandlerImpl {
     const store = !silent && request.store_history !== false;
     if (store) this.count++;
     const count = this.count;
+    if (store) this.history.add(count, request.code);
     if (!silent) io.input(request.code, count);
     this.io = silent ? undefined : io;
     this.failures = [];
@@ -197,7 +200,11 @@ export class CellflowHandler extends JupyterHandlerImpl {
     if (!io) return;
     const rich = richDisplay(value);
     if (rich) io.display(rich, false);
-    else io.result({ 'text/plain': inspect(value, { colors: false, depth: 4 }) }, this.count);
+    else {
+      const text = inspect(value, { colors: false, depth: 4 });
+      this.history.setOutput(this.count, text);
+      io.result({ 'text/plain': text }, this.count);
+    }
   }
 
   private onError(args: unknown[]): void {
@@ -232,7 +239,11 @@ export class CellflowHandler extends JupyterHandlerImpl {
     return {
       ename: err.name || 'Error',
       evalue: err.message,
-      traceback: [`${where}${err.name}: ${err.message}`, ...stack.split('\n').slice(1)],
+      // Only the frames: vm decorates stacks with a source excerpt that would repeat the message.
+      traceback: [
+        `${where}${err.name}: ${err.message}`,
+        ...stack.split('\n').filter((l) => /^\s+at /.test(l)),
+      ],
     };
   }
 

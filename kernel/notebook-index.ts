@@ -72,8 +72,9 @@ export class NotebookIndex {
     if (!key) return undefined;
     const hits: LocatedCell[] = [];
     for (const file of notebooks) hits.push(...(this.load(file)?.bySource.get(key) ?? []));
-    // The same code in two places is only usable when both places mean the same thing.
-    const distinct = new Set(hits.map((h) => `${h.role}/${h.step ?? ''}/${h.flow.name}`));
+    // The same code in two places is usable when both places mean the same thing (papermill writes
+    // its output notebook, a copy, beside the input while it runs).
+    const distinct = new Set(hits.map((h) => `${h.role}/${h.step ?? ''}`));
     return distinct.size === 1 ? hits[0] : undefined;
   }
 

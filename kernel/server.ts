@@ -7,6 +7,7 @@ import { ZmqServer } from 'tslab/dist/jupyter';
 import type { Request } from '../src/core/protocol';
 import { COMM_TARGET } from '../src/core/protocol';
 import { handleRequest, type CommContext } from './comm-ops';
+import type { HistoryRequest } from './history';
 import type { CellflowHandler, ExecuteIO, ExecuteRequest } from './handler';
 import { encodeMessage, parseMessage, WireError, type Message } from './wire';
 
@@ -92,7 +93,10 @@ export class CellflowServer extends ZmqServer {
       case 'complete_request':
         return this.reply(sock, msg, 'complete_reply', this.kernel.handleComplete(content as never));
       case 'history_request':
-        return this.reply(sock, msg, 'history_reply', { status: 'ok', history: [] });
+        return this.reply(sock, msg, 'history_reply', {
+          status: 'ok',
+          history: this.kernel.history.query(content as HistoryRequest),
+        });
       case 'comm_info_request': {
         const target = content.target_name;
         const comms = Object.fromEntries(
