@@ -20,6 +20,7 @@ import { registerStep } from './commands/step';
 import { registerTag } from './commands/tag';
 import { exitWith } from './errors';
 import { processIO, type CliIO } from './io';
+import { cacheTypeScriptCode } from '../runtime/typescript-code-cache';
 
 type Register = (program: Command, io: CliIO) => void;
 
@@ -74,6 +75,7 @@ export async function runCli(args: string[], io: CliIO = processIO()): Promise<n
 
 /** Entry point of bin/cellflow.js, with `process.argv`. */
 export async function main(argv: string[]): Promise<void> {
+  cacheTypeScriptCode(); // the command process only: in-process runCli callers keep their loader
   const code = await runCli(argv.slice(2));
   // Commands that manage their own exit code (runs of a flow) set process.exitCode themselves.
   if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
