@@ -196,3 +196,25 @@ test('the comm runs the notebook as a flow with the real CLI, streaming started/
   expect(done.sort()).toEqual(['a', 'b', 'end', 'join', 'start']);
   expect(events.some((e) => e.event === 'log' && String(e.line).includes('done: out = 3'))).toBe(true);
 });
+
+test('foreach: the body runs on element 0, or the one chosen with cellflow.useItem(i); the join gets it', async () => {
+  const client = await start({ JPY_SESSION_NAME: 'foreach.ipynb' });
+  const cells = await runAllCells(client, path.join(examples, 'foreach.ipynb'));
+  expect(streamText(cells[2])).toContain('lr=0.001 ');
+  expect(streamText(cells[4])).toContain('best learning rate: 0.001');
+  await client.execute('cellflow.useItem(3)');
+  const third = await client.execute('self.lr = self.input;\nself.index', {
+    tags: ['step:train'],
+    cellId: 'train',
+  });
+  expect(resultOf(third)).toEqual({ 'text/plain': '3' });
+  const joined = await client.execute('inputs.map((i) => i.lr)', { tags: ['step:pick'], cellId: 'pick' });
+  expect(resultOf(joined)).toEqual({ 'text/plain': '[ 0.1 ]' });
+  const tooFar = await client.execute('cellflow.useItem(6)');
+  expect(tooFar.reply.content.status).toBe('ok');
+  const out = await client.execute('self.lr = self.input;', { tags: ['step:train'], cellId: 'train' });
+  expect(String(errorOf(out)!.content.evalue)).toBe(
+    "cellflow.useItem(6): self.grid of step 'start' has 6 elements.",
+  );
+  await client.close();
+});

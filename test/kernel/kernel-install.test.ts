@@ -1,0 +1,52 @@
+// `cellflow kernel install|uninstall`: where the kernelspec goes (without Python) and what it holds.
+import * as fs from 'fs';
+import * as path from 'path';
+import { cellflow, REPO } from '../helpers/cli';
+import { tempDir } from './kernel-helpers';
+
+const dirs: string[] = [];
+function scratch(): string {
+  const dir = tempDir('cf-install-');
+  dirs.push(dir);
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('--prefix writes kernel.json that starts the built launcher; uninstall removes it', async () => {
+  const prefix = scratch();
+  const installed = await cellflow(['kernel', 'install', '--prefix', prefix]);
+  expect(installed.code).toBe(0);
+  const dir = path.join(prefix, 'share', 'jupyter', 'kernels', 'cellflow');
+  const spec = JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8'));
+  expect(spec).toMatchObject({
+    argv: [process.execPath, path.join(REPO, 'dist', 'kernel', 'main.js'), '{connection_file}'],
+    display_name: 'TypeScript (cellflow)',
+    language: 'typescript',
+    interrupt_mode: 'signal',
+  });
+  expect((await cellflow(['kernel', 'uninstall', '--prefix', prefix])).code).toBe(0);
+  expect(fs.existsSync(dir)).toBe(false);
+  const again = await cellflow(['kernel', 'uninstall', '--prefix', prefix]);
+  expect(again.code).toBe(2);
+  expect(again.stderr).toContain('no kernelspec cellflow in');
+});
+
+test('--user honours JUPYTER_DATA_DIR; --sys-prefix the active virtualenv; one location at a time', async () => {
+  const data = scratch();
+  expect((await cellflow(['kernel', 'install', '--user'], { env: { JUPYTER_DATA_DIR: data } })).code).toBe(0);
+  expect(fs.existsSync(path.join(data, 'kernels', 'cellflow', 'kernel.json'))).toBe(true);
+
+  const venv = scratch();
+  expect((await cellflow(['kernel', 'install', '--sys-prefix'], { env: { VIRTUAL_ENV: venv } })).code).toBe(
+    0,
+  );
+  expect(fs.existsSync(path.join(venv, 'share', 'jupyter', 'kernels', 'cellflow', 'kernel.json'))).toBe(true);
+
+  const both = await cellflow(['kernel', 'install', '--user', '--prefix', scratch()]);
+  expect(both.code).toBe(2);
+  expect(both.stderr).toContain('choose one of --user, --sys-prefix and --prefix DIR');
+  expect(both.stderr).not.toMatch(/\n\s+at /);
+});
