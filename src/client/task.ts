@@ -103,7 +103,9 @@ export class Task {
 
   /** Where an artifact's bytes are and how they are encoded. */
   artifact(name: string): ArtifactRef {
-    const ref = this.visibleArtifacts()[name];
+    const visible = this.visibleArtifacts();
+    // Own keys only: `--artifact __proto__` must not find Object.prototype.
+    const ref = Object.prototype.hasOwnProperty.call(visible, name) ? visible[name] : undefined;
     if (ref) return ref;
     if (!this.finished)
       throw new NotFoundError(`task ${this.pathspec} has not finished yet (status ${this.status})`);
@@ -114,7 +116,7 @@ export class Task {
   }
 
   hasArtifact(name: string): boolean {
-    return name in this.visibleArtifacts();
+    return Object.prototype.hasOwnProperty.call(this.visibleArtifacts(), name);
   }
 
   /** The artifact's value, read from its verified object. */

@@ -4,6 +4,9 @@
 import type { JoinInput, MergeOptions } from '../core/model';
 import type { ArtifactIndex, ArtifactRef } from './records';
 
+/** Own keys only: an artifact index is data, and `'constructor' in {}` must not find an artifact. */
+const own = (index: ArtifactIndex, key: string): boolean => Object.prototype.hasOwnProperty.call(index, key);
+
 /** Names that live on `self` in a foreach body but are positions, not artifacts. */
 export const FOREACH_NAMES = new Set(['input', 'index']);
 
@@ -56,7 +59,8 @@ export function createSelf(
     },
     has(_t, key) {
       return (
-        typeof key === 'string' && (values.has(key) || key in refs || (!!foreach && FOREACH_NAMES.has(key)))
+        typeof key === 'string' &&
+        (values.has(key) || own(refs, key) || (!!foreach && FOREACH_NAMES.has(key)))
       );
     },
     deleteProperty(_t, key) {
@@ -70,7 +74,7 @@ export function createSelf(
       return [...new Set([...Object.keys(refs), ...values.keys()])];
     },
     getOwnPropertyDescriptor(_t, key) {
-      if (typeof key !== 'string' || !(values.has(key) || key in refs)) return undefined;
+      if (typeof key !== 'string' || !(values.has(key) || own(refs, key))) return undefined;
       return { enumerable: true, configurable: true, writable: true, value: materialise(key) };
     },
   });
@@ -83,7 +87,7 @@ export function createSelf(
       values.delete(name);
       refs[name] = ref;
     },
-    has: (name) => values.has(name) || name in refs,
+    has: (name) => values.has(name) || own(refs, name),
   };
 }
 
@@ -99,17 +103,16 @@ export function createJoinInput(step: string, artifacts: ArtifactIndex, load: Lo
     {
       get(_t, key) {
         if (key === 'step') return step;
-        if (typeof key !== 'string' || !Object.prototype.hasOwnProperty.call(artifacts, key))
-          return undefined;
+        if (typeof key !== 'string' || !own(artifacts, key)) return undefined;
         return read(key);
       },
       set() {
         throw new Error(`inputs are read-only: assign to self in a join.`);
       },
-      has: (_t, key) => key === 'step' || (typeof key === 'string' && key in artifacts),
+      has: (_t, key) => key === 'step' || (typeof key === 'string' && own(artifacts, key)),
       ownKeys: () => Object.keys(artifacts),
       getOwnPropertyDescriptor(_t, key) {
-        if (typeof key !== 'string' || !(key in artifacts)) return undefined;
+        if (typeof key !== 'string' || !own(artifacts, key)) return undefined;
         return { enumerable: true, configurable: true, writable: false, value: read(key) };
       },
     },

@@ -24,6 +24,13 @@ export interface EncodedArtifact {
 }
 
 export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
+  // As a key of the record's artifact index, '__proto__' would set the index's prototype instead of
+  // storing the artifact: refuse it rather than lose the value silently.
+  if (name === '__proto__')
+    throw new UnstorableArtifactError(
+      name,
+      "the name '__proto__' is reserved by JavaScript; use another name",
+    );
   if (isArrowTable(value)) {
     try {
       return { codec: 'arrow', chunks: arrowCodec().encodeArrowTable(value) };

@@ -37,16 +37,17 @@ export async function inspectPathspec(
     );
   if (spec.taskId) {
     const task = Task.get(pathspec, datastore);
-    return options.artifact
+    return options.artifact !== undefined
       ? showArtifact(task, options.artifact, options.json)
       : showTask(task, options.json);
   }
   if (spec.step) {
-    if (options.artifact) throw new PathspecError('--artifact needs a run or a task pathspec, not a step');
+    if (options.artifact !== undefined)
+      throw new PathspecError('--artifact needs a run or a task pathspec, not a step');
     return showStep(Step.get(pathspec, datastore), options.json);
   }
   const run = Run.get(pathspec, datastore);
-  if (options.artifact) {
+  if (options.artifact !== undefined) {
     const end = run.endTask;
     if (!end) await run.data(options.artifact); // throws the Client API's explanation
     return showArtifact(end!, options.artifact, options.json);
