@@ -115,6 +115,9 @@ async function execute(
     moduleFilename: source.moduleFilename,
     typescript: source.typescript,
   });
+  // Observed below once the run has started; if storing the module fails first (a full disk), its
+  // rejection must not surface as an unhandled rejection with a stack trace.
+  provenance.catch(() => undefined);
   const [typescript, javascript] = await Promise.all([
     datastore.objects.put(Buffer.from(source.typescript)),
     datastore.objects.put(Buffer.from(source.javascript)),

@@ -133,11 +133,13 @@ function runReferences(run: RunRecord): [unknown, string][] {
   }
   for (const [name, ref] of Object.entries(run.parameterArtifacts ?? ({} as ArtifactIndex)))
     refs.push([ref?.sha256, `parameter '${name}'`]);
-  // The reproducibility layer stores the lockfile as an object (DESIGN: "stored as an object").
-  const lockfile = run.lockfile as { object?: unknown; objectSha256?: unknown } | null | undefined;
-  if (lockfile && typeof lockfile === 'object') {
-    if (lockfile.object !== undefined) refs.push([lockfile.object, 'lockfile']);
-    if (lockfile.objectSha256 !== undefined) refs.push([lockfile.objectSha256, 'lockfile']);
+  // The reproducibility layer (src/runtime/repro) stores the lockfile and the exact sources as objects.
+  const lockfile = run.lockfile as { sha256?: unknown } | null | undefined;
+  if (isObject(lockfile) && lockfile.sha256 !== undefined) refs.push([lockfile.sha256, 'lockfile']);
+  const source = run.source as { files?: unknown } | null | undefined;
+  if (isObject(source) && Array.isArray(source.files)) {
+    for (const file of source.files as { sha256?: unknown; path?: unknown }[])
+      if (isObject(file)) refs.push([file.sha256, `source file ${JSON.stringify(file.path)}`]);
   }
   return refs;
 }
