@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { registerCard } from './commands/card';
+import { registerBinder } from './commands/binder';
 import { registerExport } from './commands/export';
 import { registerFsck } from './commands/fsck';
 import { registerInspect } from './commands/inspect';
@@ -31,6 +32,7 @@ const COMMANDS: Register[] = [
   registerRun,
   registerResume,
   registerReproduce,
+  registerBinder,
   registerStep,
   registerRuns,
   registerInspect,

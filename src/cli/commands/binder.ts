@@ -1,0 +1,38 @@
+// `cellflow binder RUN`: a branch that mybinder.org builds into JupyterLab reproducing the run.
+import type { Command } from 'commander';
+import { exportBinder } from '../../runtime/repro/binder';
+
+export function registerBinder(program: Command): void {
+  program
+    .command('binder')
+    .description(
+      "commit the run's sources, lockfile, records and a binder/ pinned to its environment, point a branch at it, and print the mybinder.org URL",
+    )
+    .argument('<run>', 'run pathspec Flow/runId (recorded in a git repository)')
+    .option('--branch <name>', 'branch to create (default: cellflow/binder/<Flow>/<runId>)')
+    .option(
+      '--cellflow-spec <spec>',
+      "what Binder installs as cellflow when the project does not lock it (npm spec; default: cellflow@<the run's version>)",
+    )
+    .action(async (run: string, opts: { branch?: string; cellflowSpec?: string }) => {
+      const result = await exportBinder({
+        pathspec: run,
+        branch: opts.branch,
+        cellflowSpec: opts.cellflowSpec,
+      });
+      const remote = result.github?.remote ?? 'origin';
+      const lines = [
+        `✓ binder commit ${result.commit} for ${run}`,
+        `  branch:  ${result.branch} (in ${result.repository}; nothing else changed)`,
+        `  push:    git push ${remote} ${result.branch}`,
+      ];
+      if (result.url) lines.push(`  launch:  ${result.url}`);
+      else
+        lines.push(
+          '  launch:  the repository has no GitHub remote; push the branch to a public GitHub repository, then open',
+          `           https://mybinder.org/v2/gh/OWNER/REPO/${result.commit}?urlpath=${encodeURIComponent(result.urlpath)}`,
+        );
+      lines.push(`  locally: git worktree add DIR ${result.branch} && DIR/reproduce.sh`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}

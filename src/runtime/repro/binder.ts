@@ -1,0 +1,216 @@
+// `cellflow binder RUN`: a commit that mybinder.org (repo2docker) can build and that reproduces the
+// run: the run's snapshot tree, binder/ pinned to its environment, its records in a small datastore,
+// and reproduce.sh / reproduce.ipynb. Its parent is the snapshot commit, so a clone of the branch
+// holds the sources too. A branch points at it (repo2docker clones branches, not refs/cellflow/...).
+import * as fs from 'fs';
+import * as git from 'isomorphic-git';
+import * as path from 'path';
+import { Datastore, parsePathspec } from '../datastore/datastore';
+import { UserInputError } from '../errors';
+import type { RunRecord } from '../records';
+import {
+  environmentYml,
+  installNpmScript,
+  postBuild,
+  REPRODUCE_NOTEBOOK,
+  REPRODUCE_SCRIPT,
+  reproduceNotebook,
+  reproduceScript,
+  type BinderTemplate,
+} from './binder-files';
+import { CELLFLOW_AUTHOR, listTree, overlayTree, type TreeChange } from './git-tree';
+import { cellflowVersion } from './package-version';
+import { findGitRoot } from './source';
+
+export const BINDER_STORE = '.cellflow-binder';
+
+export interface BinderOptions {
+  pathspec: string;
+  branch?: string;
+  /** npm install spec for cellflow on Binder when the project does not lock it. */
+  cellflowSpec?: string;
+  datastoreRoot?: string;
+}
+
+export interface BinderResult {
+  commit: string;
+  branch: string;
+  repository: string;
+  /** mybinder.org launch URL pinned to the commit, when the repository has a GitHub remote. */
+  url?: string;
+  github?: { owner: string; repo: string; remote: string };
+  urlpath: string;
+}
+
+export function defaultBinderBranch(flow: string, runId: string): string {
+  return `cellflow/binder/${flow}/${runId}`;
+}
+
+/** `OWNER/REPO` of a GitHub remote URL (https, ssh or git@ forms), else undefined. */
+export function githubRepository(url: string): { owner: string; repo: string } | undefined {
+  const match =
+    /^(?:https?:\/\/(?:[^@/]+@)?github\.com\/|ssh:\/\/git@github\.com\/|git@github\.com:)([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(
+      url.trim(),
+    );
+  return match ? { owner: match[1], repo: match[2] } : undefined;
+}
+
+export async function exportBinder(options: BinderOptions): Promise<BinderResult> {
+  const spec = parsePathspec(options.pathspec);
+  if (!spec.runId || spec.step)
+    throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
+  const datastore = Datastore.open({ root: options.datastoreRoot });
+  const record = datastore.readRun(spec.flow, spec.runId);
+  const snapshot = record.source?.git?.snapshot;
+  if (!record.source || !snapshot)
+    throw new UserInputError(
+      `${options.pathspec}: the run was not recorded in a git repository (no snapshot commit); binder exports a commit, so run the notebook inside a git repository.`,
+    );
+  const root = fs.existsSync(record.source.root) ? await findGitRoot(record.source.root) : undefined;
+  if (!root)
+    throw new UserInputError(
+      `${options.pathspec}: its repository ${record.source.root} is not there any more.`,
+    );
+  const gitdir = path.join(root, '.git');
+  try {
+    await git.readCommit({ fs, gitdir, oid: snapshot.commit });
+  } catch {
+    throw new UserInputError(
+      `${options.pathspec}: the snapshot commit ${snapshot.commit} is not in ${root}.`,
+    );
+  }
+  const branch = options.branch ?? defaultBinderBranch(record.flow, record.runId);
+  if (!validBranchName(branch))
+    throw new UserInputError(`--branch ${branch}: not a valid branch name (git check-ref-format).`);
+  const existing = await git.resolveRef({ fs, gitdir, ref: `refs/heads/${branch}` }).catch(() => undefined);
+  if (existing)
+    throw new UserInputError(
+      `branch ${branch} already exists (at ${existing.slice(0, 12)}); name another with --branch NAME.`,
+    );
+
+  const template = templateFor(datastore, record, options.cellflowSpec);
+  const snapshotFiles = await listTree(gitdir, snapshot.commit);
+  const files = new Map<string, { text: Buffer; mode?: '100755' }>();
+  const add = (file: string, text: string | Buffer, executable = false) =>
+    files.set(file, { text: Buffer.from(text), ...(executable ? { mode: '100755' as const } : {}) });
+  add('binder/environment.yml', environmentYml(template));
+  add('binder/postBuild', postBuild(template), true);
+  add('binder/install-npm.sh', installNpmScript(template), true);
+  add(REPRODUCE_SCRIPT, reproduceScript(template), true);
+  add(REPRODUCE_NOTEBOOK, reproduceNotebook(template, record.source.input));
+  for (const [file, bytes] of storeFiles(datastore, record)) add(`${BINDER_STORE}/${file}`, bytes);
+
+  const changes: TreeChange[] = [];
+  // binder/ is replaced as a whole: stale files from the project's own binder/ must not mix in.
+  for (const file of snapshotFiles.keys())
+    if (file.startsWith('binder/') && !files.has(file)) changes.push({ path: file, oid: null });
+  for (const [file, { text, mode }] of files)
+    changes.push({
+      path: file,
+      oid: await git.writeBlob({ fs, gitdir, blob: text }),
+      ...(mode ? { mode } : {}),
+    });
+  const { commit: base } = await git.readCommit({ fs, gitdir, oid: snapshot.commit });
+  const tree = await overlayTree(gitdir, base.tree, changes);
+  const person = { ...CELLFLOW_AUTHOR, timestamp: Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+  const commit = await git.writeCommit({
+    fs,
+    gitdir,
+    commit: {
+      message: `cellflow binder: reproduce ${record.flow}/${record.runId} on mybinder.org\n\nOpen ${REPRODUCE_NOTEBOOK} or run ./${REPRODUCE_SCRIPT}.\n`,
+      tree,
+      parent: [snapshot.commit],
+      author: person,
+      committer: person,
+    },
+  });
+  await git.writeRef({ fs, gitdir, ref: `refs/heads/${branch}`, value: commit });
+
+  const urlpath = `lab/tree/${REPRODUCE_NOTEBOOK}`;
+  const remotes = await git.listRemotes({ fs, gitdir });
+  const ordered = [
+    ...remotes.filter((r) => r.remote === 'origin'),
+    ...remotes.filter((r) => r.remote !== 'origin'),
+  ];
+  for (const remote of ordered) {
+    const github = githubRepository(remote.url);
+    if (github)
+      return {
+        commit,
+        branch,
+        repository: root,
+        urlpath,
+        github: { ...github, remote: remote.remote },
+        url: `https://mybinder.org/v2/gh/${github.owner}/${github.repo}/${commit}?urlpath=${encodeURIComponent(urlpath)}`,
+      };
+  }
+  return { commit, branch, repository: root, urlpath };
+}
+
+/** The common subset of `git check-ref-format --branch`: no '..', no component starting with '.', ... */
+export function validBranchName(name: string): boolean {
+  return (
+    /^[A-Za-z0-9._/-]+$/.test(name) &&
+    !name.includes('..') &&
+    !name.includes('//') &&
+    !name.endsWith('/') &&
+    !name.endsWith('.lock') &&
+    !name.split('/').some((part) => part.startsWith('.') || part.startsWith('-') || part === '')
+  );
+}
+
+function templateFor(
+  datastore: Datastore,
+  record: RunRecord,
+  cellflowSpec: string | undefined,
+): BinderTemplate {
+  const source = record.source!;
+  const packageFile = source.files.find((f) => f.role === 'package.json');
+  const projectDir = packageFile ? path.posix.dirname(packageFile.path) : path.posix.dirname(source.input);
+  let projectIsCellflow = false;
+  if (packageFile && datastore.objects.has(packageFile.sha256)) {
+    try {
+      const manifest = JSON.parse(datastore.objects.getSync(packageFile.sha256).toString('utf8')) as {
+        name?: string;
+      };
+      projectIsCellflow = manifest.name === 'cellflow';
+    } catch {
+      projectIsCellflow = false; // not JSON: npm ci will say so on Binder
+    }
+  }
+  const version = record.environment?.versions.cellflow ?? cellflowVersion();
+  return {
+    flow: record.flow,
+    runId: record.runId,
+    nodeMajor: (record.environment?.node ?? process.version).replace(/^v/, '').split('.')[0],
+    projectDir,
+    projectIsCellflow,
+    cellflowSpec: cellflowSpec ?? `cellflow@${version}`,
+    storeDir: BINDER_STORE,
+  };
+}
+
+/**
+ * The run's records and the objects reproduce needs (sources, lockfile, module) as files of a
+ * datastore: `flows/<Flow>/<runId>/run.json`, task.json files, `objects/<aa>/<sha>`. Logs stay out.
+ */
+function storeFiles(datastore: Datastore, record: RunRecord): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const runDir = `flows/${record.flow}/${record.runId}`;
+  out.set(`${runDir}/run.json`, Buffer.from(JSON.stringify(record, null, 2) + '\n'));
+  for (const task of datastore.listTasks(record.flow, record.runId))
+    out.set(
+      `${runDir}/${task.step}/${task.taskId}/task.json`,
+      Buffer.from(JSON.stringify(task, null, 2) + '\n'),
+    );
+  const objects = new Set<string>(record.source!.files.map((f) => f.sha256));
+  if (record.lockfile) objects.add(record.lockfile.sha256);
+  if (record.module) {
+    objects.add(record.module.typescriptSha256);
+    objects.add(record.module.javascriptSha256);
+  }
+  for (const sha of objects)
+    if (datastore.objects.has(sha))
+      out.set(`objects/${sha.slice(0, 2)}/${sha}`, datastore.objects.getSync(sha));
+  return out;
+}
