@@ -2,7 +2,6 @@
 // JSON when the value survives a JSON round trip exactly, V8 structured clone for the rest.
 // Decoding only ever parses data: no codec can construct a function or run code.
 import { types } from 'util';
-import * as v8 from 'v8';
 import type { Table } from 'apache-arrow';
 import type { Codec } from './records';
 
@@ -45,7 +44,7 @@ export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
   checkStorable(name, value);
   if (survivesJson(value)) return { codec: 'json', chunks: [Buffer.from(JSON.stringify(value), 'utf8')] };
   try {
-    return { codec: 'v8', chunks: [v8.serialize(value)] };
+    return { codec: 'v8', chunks: [v8().serialize(value)] };
   } catch (error) {
     throw new UnstorableArtifactError(name, (error as Error).message);
   }
@@ -67,10 +66,15 @@ export function decodeArtifact(codec: Codec, bytes: Uint8Array): unknown {
     case 'json':
       return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
     case 'v8':
-      return v8.deserialize(bytes);
+      return v8().deserialize(bytes);
     default:
       throw new Error(`unknown artifact codec ${JSON.stringify(codec)}`);
   }
+}
+
+/** node:v8 costs a few ms to load in every task process; most tasks store only JSON. */
+function v8(): typeof import('v8') {
+  return require('v8');
 }
 
 // ---------------------------------------------------------------- Arrow, loaded on demand
