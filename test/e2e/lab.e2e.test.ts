@@ -281,3 +281,51 @@ test('an artifact holding markup previews as text', async () => {
   await screenshot(page, '07-markup-artifact-preview');
   expect(pageErrors).toEqual([]);
 }, 60_000);
+
+test('settings: a run as flow goes to the chosen datastore, one task at a time', async () => {
+  const previous = (await panel().locator('.cf-run-pathspec').textContent()) ?? '';
+  await menu('Settings', 'Settings Editor');
+  await page
+    .locator('.jp-PluginList-entry', { hasText: /^cellflow/ })
+    .first()
+    .click();
+  // The Settings Editor's text fields carry their title as a `label` attribute.
+  await page.locator('input[label="Datastore location"]').fill('lab-runs');
+  await page.locator('input[label="Default max workers"]').fill('1');
+  await page.locator('input[label="Default max workers"]').press('Tab');
+  await eventually(async () => {
+    const saved = await page.evaluate(async (token) => {
+      const response = await fetch(`/lab/api/settings/cellflow:plugin?token=${token}`);
+      return ((await response.json()) as { raw: string }).raw;
+    }, lab.token);
+    expect(saved).toMatch(/"datastore":\s*"lab-runs"/);
+    expect(saved).toMatch(/"maxWorkers":\s*1\b/);
+  });
+  await screenshot(page, '08a-settings-datastore');
+  await page.locator('.lm-TabBar-tab', { hasText: 'hello.ipynb' }).click();
+
+  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  const line = panel().locator('.cf-panel-run[data-status="succeeded"] .cf-run-pathspec');
+  await eventually(async () => expect(await line.textContent()).not.toBe(previous), 90_000);
+  const runId = ((await line.textContent()) ?? '').split('/')[1];
+  const run = path.join(lab.root, 'lab-runs', 'flows', 'hello', runId);
+  expect(JSON.parse(fs.readFileSync(path.join(run, 'run.json'), 'utf8')).status).toBe('succeeded');
+  expect(fs.existsSync(path.join(lab.datastore, 'flows', 'hello', runId))).toBe(false);
+  // With one worker, the branches a and b ran one after the other.
+  const span = (step: string) => {
+    const [taskId] = fs.readdirSync(path.join(run, step));
+    const task = JSON.parse(fs.readFileSync(path.join(run, step, taskId, 'task.json'), 'utf8'));
+    return [Date.parse(task.startedAt), Date.parse(task.finishedAt)];
+  };
+  const [a, b] = [span('a'), span('b')];
+  expect(a[1] <= b[0] || b[1] <= a[0]).toBe(true);
+  // The run browser reads the same datastore: this run is the only one there.
+  const runs = page.locator('.cf-run-browser');
+  await eventually(async () =>
+    expect(
+      await runs.locator('tr[data-run]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run'))),
+    ).toEqual([`hello/${runId}`]),
+  );
+  await screenshot(page, '08-run-in-chosen-datastore');
+  expect(pageErrors).toEqual([]);
+}, 150_000);
