@@ -9,7 +9,7 @@ import { DagView } from './dag-view';
 import { append, clear, el } from './dom';
 import { durationBetween, formatBytes } from './format';
 import { renderJsonTree, renderPreview } from './preview';
-import { type Fact, reproFacts, runFacts, runPathspec, taskPathspec } from './run-facts';
+import { type Fact, reproFacts, runFacts, runPathspec, taskPathspec, tasksInStepOrder } from './run-facts';
 import { stepStatuses } from './run-status';
 
 /** Where previews and logs come from; absent in a rendered notebook output. */
@@ -51,7 +51,7 @@ export class RunDetailView extends Widget {
   async showRun(detail: RunDetailResult): Promise<void> {
     this.detail = detail;
     this.renderHeader(detail);
-    this.renderTasks(detail.tasks);
+    this.renderTasks(tasksInStepOrder(detail.tasks, detail.run.graph?.order));
     this.renderRepro(detail.run);
     clear(this.taskPane);
     this.node.dataset.run = runPathspec(detail.run);

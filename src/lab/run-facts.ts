@@ -14,6 +14,18 @@ export function taskPathspec(task: Pick<TaskView, 'flow' | 'runId' | 'step' | 't
   return `${task.flow}/${task.runId}/${task.step}/${task.taskId}`;
 }
 
+/** Tasks in the order of their steps in the notebook, then by task id (numeric ids as numbers). */
+export function tasksInStepOrder(tasks: TaskView[], order: string[] = []): TaskView[] {
+  const rank = new Map(order.map((step, i) => [step, i]));
+  const position = (t: TaskView) => rank.get(t.step) ?? order.length;
+  return [...tasks].sort(
+    (a, b) =>
+      position(a) - position(b) ||
+      a.step.localeCompare(b.step) ||
+      a.taskId.localeCompare(b.taskId, undefined, { numeric: true }),
+  );
+}
+
 export function runFacts(run: RunView, now = Date.now()): Fact[] {
   const facts: Fact[] = [
     ['status', run.status],
@@ -29,7 +41,14 @@ export function runFacts(run: RunView, now = Date.now()): Fact[] {
   return facts;
 }
 
-/** Key lines of the reproducibility record; each section may be absent (a bare runtime records none). */
+/** Dirty files listed in full up to this many; beyond, a count and the first few. */
+const DIRTY_SHOWN = 5;
+
+/**
+ * Key lines of the reproducibility record (the shapes the runtime writes: `source.git.{head,branch,dirty,
+ * snapshot}`, `lockfile.{path,sha256,drift}`, `environment.{node,os,cpus,versions}`); each section may be
+ * absent (a bare runtime records none).
+ */
 export function reproFacts(run: RunDetailResult['run']): Fact[] {
   const facts: Fact[] = [];
   const add = (label: string, value: JsonValue | undefined) => {
@@ -37,29 +56,62 @@ export function reproFacts(run: RunDetailResult['run']): Fact[] {
     facts.push([label, typeof value === 'string' ? value : JSON.stringify(value)]);
   };
   const source = run.source;
-  add('git commit', find(source, ['git', 'commit'], ['git', 'head'], ['commit'], ['head']));
+  add('git commit', find(source, ['git', 'head'], ['git', 'commit'], ['commit'], ['head']));
   add('git branch', find(source, ['git', 'branch'], ['branch']));
   const dirty = find(source, ['git', 'dirty'], ['dirty']);
-  if (Array.isArray(dirty))
-    facts.push(['dirty files', dirty.length === 0 ? 'none' : dirty.map(String).join(', ')]);
+  if (Array.isArray(dirty)) facts.push(['dirty files', dirtyFiles(dirty.map(String))]);
   else add('dirty files', dirty);
-  add('snapshot ref', find(source, ['snapshot', 'ref'], ['git', 'snapshotRef'], ['snapshotRef'], ['ref']));
+  add('snapshot commit', find(source, ['git', 'snapshot', 'commit'], ['snapshot', 'commit']));
+  add(
+    'snapshot ref',
+    find(source, ['git', 'snapshot', 'ref'], ['snapshot', 'ref'], ['git', 'snapshotRef'], ['snapshotRef']),
+  );
   add('notebook sha256', find(source, ['notebook', 'sha256'], ['notebookSha256']));
+  add('module sha256', find(source, ['module', 'sha256']));
   const lockfile = run.lockfile;
+  if (lockfile !== undefined && lockfile !== null) {
+    const lockPath = find(lockfile, ['path']);
+    const derived = find(lockfile, ['derived']) === true;
+    if (typeof lockPath === 'string') facts.push(['lockfile', lockPath]);
+    else if (derived) facts.push(['lockfile', 'none (derived from node_modules)']);
+  }
   add('lockfile sha256', find(lockfile, ['sha256']));
   const drift = find(lockfile, ['drift']);
   if (drift && typeof drift === 'object' && !Array.isArray(drift)) {
-    const counts = Object.entries(drift)
-      .filter(([, list]) => Array.isArray(list))
-      .map(([kind, list]) => `${(list as JsonValue[]).length} ${kind}`);
-    facts.push(['lockfile drift', counts.join(', ') || 'none']);
+    if (drift.checked === false) facts.push(['lockfile drift', 'not checked']);
+    else {
+      const counts = Object.entries(drift)
+        .filter(([, list]) => Array.isArray(list))
+        .map(([kind, list]) => `${(list as JsonValue[]).length} ${kind}`);
+      facts.push(['lockfile drift', counts.join(', ') || 'none']);
+    }
   } else add('lockfile drift', drift);
   const env = run.environment;
   add('node', find(env, ['node'], ['versions', 'node'], ['nodeVersion']));
-  add('os', find(env, ['os'], ['platform']));
+  const os = find(env, ['os'], ['platform']);
+  if (os && typeof os === 'object' && !Array.isArray(os)) {
+    const parts = [os.type ?? os.platform, os.release].filter((p) => typeof p === 'string');
+    facts.push(['os', parts.length ? parts.join(' ') : JSON.stringify(os)]);
+  } else add('os', os);
   add('arch', find(env, ['arch']));
-  add('cellflow', find(env, ['cellflow'], ['versions', 'cellflow']));
+  const cpus = find(env, ['cpus']);
+  if (cpus && typeof cpus === 'object' && !Array.isArray(cpus) && typeof cpus.count === 'number')
+    facts.push([
+      'cpus',
+      typeof cpus.model === 'string' ? `${cpus.count} × ${cpus.model}` : String(cpus.count),
+    ]);
+  else add('cpus', cpus);
+  add('time zone', find(env, ['timeZone']));
+  add('cellflow', find(env, ['versions', 'cellflow'], ['cellflow']));
+  add('typescript', find(env, ['versions', 'typescript']));
+  add('tslab', find(env, ['versions', 'tslab']));
   return facts;
+}
+
+function dirtyFiles(files: string[]): string {
+  if (files.length === 0) return 'none';
+  if (files.length <= DIRTY_SHOWN) return files.join(', ');
+  return `${files.length}: ${files.slice(0, DIRTY_SHOWN).join(', ')}, …`;
 }
 
 /** The first of several paths that leads to a value in a JSON object. */

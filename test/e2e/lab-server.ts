@@ -27,6 +27,8 @@ export interface LabOptions {
   files: string[];
   /** Install the cellflow kernelspec (needs `cellflow kernel install`). */
   kernel: boolean;
+  /** Make the root a git repository with the files committed, so runs record a commit. */
+  git?: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
   fs.mkdirSync(path.join(configDir, 'labconfig'), { recursive: true });
   for (const file of options.files)
     fs.cpSync(file, path.join(root, path.basename(file)), { recursive: true });
+  if (options.git) commitAll(root);
   // The extension exactly as `jupyter labextension build` left it, found through JUPYTER_PATH.
   fs.symlinkSync(LABEXTENSION, path.join(share, 'labextensions', 'cellflow'));
   // No news prompt or update check from a machine without internet: they only add toasts to screenshots.
@@ -133,6 +136,16 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+function commitAll(root: string): void {
+  const git = (...args: string[]) => {
+    const result = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed:\n${result.stderr}`);
+  };
+  git('init', '-q');
+  git('add', '.');
+  git('-c', 'user.name=cellflow e2e', '-c', 'user.email=e2e@cellflow.invalid', 'commit', '-qm', 'notebooks');
 }
 
 function freePort(): Promise<number> {

@@ -6,6 +6,7 @@
 // run it as a flow with live task status and find it in the run browser with out = 3, and preview an
 // artifact holding markup as plain text.
 // Screenshots of every stage: test-artifacts/e2e/*.png.
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
@@ -28,6 +29,7 @@ beforeAll(async () => {
   lab = await startLab({
     files: [path.join(REPO, 'examples', 'hello.ipynb')],
     kernel: true,
+    git: true,
   });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
@@ -255,6 +257,15 @@ test('run as flow: live task status in the panel, then the run in the run browse
   await runs.locator(`tr[data-run="${pathspec}"][data-status="succeeded"]`).waitFor({ timeout: 30_000 });
   await runs.locator(`.cf-run-detail[data-run="${pathspec}"]`).waitFor();
   expect(await runs.locator('.cf-run-detail g.cf-dag-node[data-status="succeeded"]').count()).toBe(6);
+  expect(
+    await runs.locator('.cf-run-detail tr[data-task]').evaluateAll((rows) => rows.map((r) => r.dataset.step)),
+  ).toEqual(['start', 'a', 'b', 'join', 'end', 'report']);
+  // The reproducibility record names the commit the notebook was run from.
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: lab.root, encoding: 'utf8' }).stdout.trim();
+  expect(await runs.locator('.cf-run-repro tr[data-fact="git commit"] td').textContent()).toBe(head);
+  await expect(runs.locator('.cf-run-repro tr[data-fact="node"] td').textContent()).resolves.toBe(
+    process.version,
+  );
   await runs.locator('tr[data-step="join"]').first().click();
   await runs.locator('tr[data-artifact="out"] button').click();
   const out = runs.locator('.cf-artifact-preview[data-artifact="out"] .cf-json-tree');

@@ -1,5 +1,6 @@
 import type { RunDetailResult } from '../../src/core/protocol';
-import { find, reproFacts, runFacts, taskPathspec } from '../../src/lab/run-facts';
+import type { TaskView } from '../../src/core/protocol';
+import { find, reproFacts, runFacts, taskPathspec, tasksInStepOrder } from '../../src/lab/run-facts';
 
 const run: RunDetailResult['run'] = {
   flow: 'Hello',
@@ -32,7 +33,59 @@ test('the reproducibility record yields commit, branch, dirty files, lockfile ha
   expect(facts['lockfile sha256']).toBe('f00d');
   expect(facts['lockfile drift']).toBe('0 changed, 1 missing, 0 extraneous');
   expect(facts.node).toBe('v20.1.0');
-  expect(facts.os).toBe('{"platform":"linux"}');
+  expect(facts.os).toBe('linux');
+});
+
+// The record as the runtime writes it (src/runtime: source, lockfile and environment of run.json).
+const recorded: RunDetailResult['run'] = {
+  ...run,
+  source: {
+    notebook: { path: 'hello.ipynb', sha256: 'a1'.repeat(32) },
+    module: { path: 'hello.flow.ts', sha256: 'b2'.repeat(32) },
+    git: {
+      head: '9b3a9d0a1db501303d6161161534d418252bc30d',
+      branch: 'master',
+      dirty: ['?? a', '?? b', ' M c', ' M d', ' M e', '?? f', '?? g'],
+      snapshot: { commit: 'd80683a1', ref: 'refs/cellflow/runs/hello/1795645091830-583b8d013538' },
+    },
+  },
+  lockfile: {
+    path: null,
+    sha256: 'eabf',
+    derived: true,
+    drift: { checked: false, changed: [], missing: [], extraneous: [] },
+  },
+  environment: {
+    node: 'v20.20.2',
+    os: { platform: 'linux', type: 'Linux', release: '6.18.44', version: '#1 SMP' },
+    arch: 'x64',
+    cpus: { model: 'Intel(R) Xeon(R)', count: 2 },
+    timeZone: 'UTC',
+    versions: { cellflow: '0.1.0', typescript: '5.9.3', tslab: '1.0.22' },
+  },
+};
+
+test('the record as the runtime writes it: HEAD, snapshot, derived lockfile, unchecked drift, readable os', () => {
+  expect(Object.fromEntries(reproFacts(recorded))).toEqual({
+    'git commit': '9b3a9d0a1db501303d6161161534d418252bc30d',
+    'git branch': 'master',
+    'dirty files': '7: ?? a, ?? b,  M c,  M d,  M e, …',
+    'snapshot commit': 'd80683a1',
+    'snapshot ref': 'refs/cellflow/runs/hello/1795645091830-583b8d013538',
+    'notebook sha256': 'a1'.repeat(32),
+    'module sha256': 'b2'.repeat(32),
+    lockfile: 'none (derived from node_modules)',
+    'lockfile sha256': 'eabf',
+    'lockfile drift': 'not checked',
+    node: 'v20.20.2',
+    os: 'Linux 6.18.44',
+    arch: 'x64',
+    cpus: '2 × Intel(R) Xeon(R)',
+    'time zone': 'UTC',
+    cellflow: '0.1.0',
+    typescript: '5.9.3',
+    tslab: '1.0.22',
+  });
 });
 
 test('a run without a reproducibility record has no such facts', () => {
@@ -43,4 +96,21 @@ test('find follows the first path that exists', () => {
   expect(find({ a: { b: 1 } }, ['x'], ['a', 'b'])).toBe(1);
   expect(find({ a: [1] }, ['a', '0'])).toBeUndefined();
   expect(taskPathspec({ flow: 'F', runId: 'r', step: 's', taskId: 't' })).toBe('F/r/s/t');
+});
+
+test('tasks are listed in notebook step order, then by numeric task id', () => {
+  const task = (step: string, taskId: string) =>
+    ({ flow: 'F', runId: 'r', step, taskId, status: 'succeeded', attempts: [], artifacts: {} }) as TaskView;
+  const tasks = [
+    task('end', '12'),
+    task('join', '11'),
+    task('body', '10'),
+    task('body', '9'),
+    task('start', '1'),
+  ];
+  expect(
+    tasksInStepOrder(tasks, ['start', 'body', 'join', 'end']).map((t) => `${t.step}/${t.taskId}`),
+  ).toEqual(['start/1', 'body/9', 'body/10', 'join/11', 'end/12']);
+  // Without a graph: by step name.
+  expect(tasksInStepOrder(tasks).map((t) => t.step)).toEqual(['body', 'body', 'end', 'join', 'start']);
 });
