@@ -46,10 +46,7 @@ export function startKernel(configPath: string, cwd = process.cwd()): CellflowSe
   const server = new CellflowServer(handler, configPath, {
     interrupt: () => executor.interrupt(),
     comm: { cwd, steps },
-    // Deferred so the sockets are bound (and kernel_info answered) while tslab's compiler warms up.
-    ready: new Promise<void>((resolve, reject) =>
-      setImmediate(() => handler.declareGlobals().then(resolve, reject)),
-    ),
+    warmUp: () => handler.declareGlobals(),
   });
   // A blocking cell is stopped by SIGINT through vm's breakOnSigint; an awaiting one by interrupt().
   process.on('SIGINT', () => executor.interrupt());

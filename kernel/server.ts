@@ -19,15 +19,24 @@ export function logToTerminal(text: string): void {
 
 type Socket = zmq.Router | zmq.Publisher;
 
+/** Quiet time after the last kernel_info request before tslab's compiler is warmed up. */
+const WARM_UP_DELAY_MS = 400;
+
 export interface ServerHooks {
   interrupt(): void;
   comm: CommContext;
-  /** Runs before the first message is handled (warms tslab's compiler, declares the step names). */
-  ready: Promise<void>;
+  /**
+   * Warms tslab's compiler and declares the step names (seconds of blocking work). Started after the
+   * first kernel_info reply has left, so a client sees the kernel alive at once; every message but
+   * kernel_info waits for it.
+   */
+  warmUp(): Promise<void>;
 }
 
 export class CellflowServer extends ZmqServer {
-  private shellChain: Promise<void>;
+  private shellChain: Promise<void> = Promise.resolve();
+  private warming: Promise<void> | undefined;
+  private warmTimer: NodeJS.Timeout | undefined;
   private outbox: Promise<unknown> = Promise.resolve();
   private readonly comms = new Set<string>();
 
@@ -37,7 +46,12 @@ export class CellflowServer extends ZmqServer {
     private readonly hooks: ServerHooks,
   ) {
     super(kernel, configPath);
-    this.shellChain = hooks.ready.catch((error) => logToTerminal(`start-up failed: ${String(error)}`));
+  }
+
+  private ready(): Promise<void> {
+    clearTimeout(this.warmTimer);
+    this.warming ??= this.hooks.warmUp().catch((error) => logToTerminal(`start-up failed: ${String(error)}`));
+    return this.warming;
   }
 
   override async handleShellMessage(sock: zmq.Router, ...frames: Buffer[]): Promise<void> {
@@ -62,11 +76,19 @@ export class CellflowServer extends ZmqServer {
         this.publish(msg, 'status', { execution_state: 'idle' });
       }
     };
+    if (msg.header.msg_type === 'kernel_info_request') {
+      await handle();
+      // Clients repeat kernel_info until IOPub answers too (jupyter_client's wait_for_ready): warm up
+      // once they stop asking, so the handshake never waits for the compiler.
+      clearTimeout(this.warmTimer);
+      this.warmTimer = setTimeout(() => void this.ready(), WARM_UP_DELAY_MS);
+      return;
+    }
     if (control) {
       await handle();
       return;
     }
-    const next = this.shellChain.then(handle);
+    const next = this.shellChain.then(() => this.ready()).then(handle);
     this.shellChain = next.catch(() => undefined);
     await next;
   }

@@ -108,12 +108,12 @@ export class JupyterClient {
     void this.readLoop(this.control);
     void this.readIopub();
     // IOPub subscriptions take a moment: ask kernel_info until its status messages come through.
-    for (let attempt = 0; attempt < 60; attempt++) {
+    for (let attempt = 0; attempt < 120; attempt++) {
       const id = this.send(this.shell, 'kernel_info_request', {});
       let timer: NodeJS.Timeout | undefined;
       const got = await Promise.race([
         this.waitIdle(id),
-        new Promise<false>((r) => (timer = setTimeout(() => r(false), 500))),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), 250))),
       ]);
       clearTimeout(timer);
       if (got !== false) return;

@@ -4,6 +4,9 @@ import * as path from 'path';
 import { cellflow, REPO } from '../helpers/cli';
 import { tempDir } from './kernel-helpers';
 
+// Kernels start in seconds on a quiet machine, much slower on a loaded CI runner.
+jest.setTimeout(120_000);
+
 const dirs: string[] = [];
 function scratch(): string {
   const dir = tempDir('cf-install-');

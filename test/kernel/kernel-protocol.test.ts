@@ -7,6 +7,9 @@ import { delay, errorOf, JupyterClient, streamText, type Outcome } from '../help
 import type { RunDetailResult, RunsResult, TaskStatusEvent } from '../../src/core/protocol';
 import { copyExamples, installKernel, runAllCells, tempDir } from './kernel-helpers';
 
+// Kernels start in seconds on a quiet machine, much slower on a loaded CI runner.
+jest.setTimeout(120_000);
+
 let kernelspec: string;
 let prefix: string;
 let examples: string;
@@ -113,8 +116,16 @@ test('a message with a bad signature is dropped: no reply, nothing runs', async 
 
 test('SIGINT stops a blocking cell and interrupt_request an awaiting one; the kernel goes on', async () => {
   const client = await start();
-  const pending = client.execute('while (true) {}');
-  await delay(1500);
+  // The cell writes a marker file once it is running, then blocks the event loop.
+  const marker = path.join(home, 'looping');
+  const pending = client.execute(
+    `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x');\nwhile (true) {}`,
+    {},
+    90_000,
+  );
+  for (let i = 0; i < 600 && !fs.existsSync(marker); i++) await delay(100);
+  expect(fs.existsSync(marker)).toBe(true);
+  await delay(200);
   client.child.kill('SIGINT');
   const stopped = await pending;
   expect(stopped.reply.content.status).toBe('error');
@@ -127,7 +138,7 @@ test('SIGINT stops a blocking cell and interrupt_request an awaiting one; the ke
   expect((await waiting).reply.content.status).toBe('error');
   expect(resultOf(await client.execute('1 + 1'))).toEqual({ 'text/plain': '2' });
   await client.close();
-});
+}, 120_000);
 
 test('restart (shutdown and start again) clears the step state', async () => {
   const first = await start({ JPY_SESSION_NAME: 'hello.ipynb' });

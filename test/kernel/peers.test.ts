@@ -6,6 +6,9 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { copyExamples, installKernel, tempDir } from './kernel-helpers';
 
+// Kernels start in seconds on a quiet machine, much slower on a loaded CI runner.
+jest.setTimeout(120_000);
+
 const run = promisify(execFile);
 let prefix: string;
 let examples: string;
