@@ -98,3 +98,13 @@ test('lockfileVersion 1 nested dependencies are flattened to paths', () => {
   expect(Object.keys(packages)).toEqual(['node_modules/a', 'node_modules/a/node_modules/b']);
   expect(packages['node_modules/a/node_modules/b'].version).toBe('2.0.0');
 });
+
+test('a lockfile that is not JSON is reported with its path', async () => {
+  const root = path.join(work, 'broken');
+  fs.mkdirSync(root, { recursive: true });
+  fs.writeFileSync(path.join(root, 'package-lock.json'), '{ "lockfileVersion": 3, <<<<<<< HEAD');
+  const objects = new ObjectStore(path.join(work, 'objects'));
+  await expect(captureLockfile(objects, path.join(root, 'package-lock.json'), root)).rejects.toThrow(
+    `${path.join(root, 'package-lock.json')}: not valid JSON`,
+  );
+});

@@ -5,6 +5,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
+import { UserInputError } from '../errors';
 
 export interface LockfileRecord {
   /** Path of package-lock.json relative to `source.root`'s project, or null when derived. */
@@ -79,7 +80,14 @@ export async function captureLockfile(
 ): Promise<{ record: LockfileRecord; bytes: Buffer }> {
   if (lockfilePath) {
     const bytes = await fs.promises.readFile(lockfilePath);
-    const lock = JSON.parse(bytes.toString('utf8')) as Lockfile;
+    let lock: Lockfile;
+    try {
+      lock = JSON.parse(bytes.toString('utf8')) as Lockfile;
+    } catch (error) {
+      throw new UserInputError(
+        `${lockfilePath}: not valid JSON (${(error as Error).message}); run npm install to rewrite it.`,
+      );
+    }
     const root = path.dirname(lockfilePath);
     const packages = lockedPackages(lock);
     const blob = await objects.put(bytes);
