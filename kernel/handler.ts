@@ -65,6 +65,8 @@ export class CellflowHandler extends JupyterHandlerImpl {
   private io: ExecuteIO | undefined;
   private failures: Failure[] = [];
   private current: ResolvedCell | undefined;
+  /** The values the kernel put in the cells' scope (as opposed to the user's own bindings). */
+  private readonly ours = new WeakSet<object>();
 
   constructor(
     private readonly cellExecutor: Executor,
@@ -169,14 +171,21 @@ export class CellflowHandler extends JupyterHandlerImpl {
     }
   }
 
+  /**
+   * A step cell always gets its bindings. Any other cell gets guards in place of the kernel's own
+   * values only: a name the user bound themselves (`const current = 5` in a plain notebook) is left
+   * alone, so plain notebooks run as under tslab.
+   */
   private bind(bindings: StepBindings | undefined, cell: ResolvedCell): void {
     const locals = this.cellExecutor.locals;
-    const b = bindings ?? guardBindings(cell);
-    locals.self = b.self;
-    locals.inputs = b.inputs;
-    locals.current = b.current;
-    locals.mergeArtifacts = b.mergeArtifacts;
-    locals.cellflow = this.helpers;
+    const values: Record<string, unknown> = { ...(bindings ?? guardBindings(cell)), cellflow: this.helpers };
+    for (const [name, value] of Object.entries(values)) {
+      const mine = locals[name] === undefined || this.ours.has(locals[name] as object);
+      if (!bindings && !mine) continue;
+      if (name === 'cellflow' && !mine) continue;
+      locals[name] = value;
+      this.ours.add(value as object);
+    }
   }
 
   private finish(cell: ResolvedCell): void {

@@ -41,6 +41,7 @@ export interface StepResult {
   /** The seq of each parent's result this step was built from (staleness). */
   basedOn: Record<string, number>;
   parents: string[];
+  isJoin: boolean;
   foreach: ForeachFrame[];
   foreachCount?: number;
   flow: string;
@@ -60,6 +61,7 @@ interface ActiveStep {
   state: SelfState;
   basedOn: Record<string, number>;
   parents: string[];
+  isJoin: boolean;
   foreach: ForeachFrame[];
   foreachArtifact?: string;
   flow: string;
@@ -114,7 +116,11 @@ export class StepContext {
         (ref) => this.store.load(ref),
         this.foreachValue(previous.foreach),
       );
-      this.active = this.activate(step, state, [], previous, cell);
+      // A join's later cells see the same `inputs` as its first cell.
+      const inputs = previous.isJoin
+        ? this.joinInputs(previous.parents.map((p) => this.results.get(p)!))
+        : [];
+      this.active = this.activate(step, state, inputs, previous, cell);
       return this.active.bindings;
     }
 
@@ -152,14 +158,18 @@ export class StepContext {
       ? this.parameterArtifacts(parameters)
       : { ...(parent?.artifacts ?? this.parameterArtifacts(parameters)) };
     const state = createSelf(inherited, load, this.foreachValue(foreach));
-    const inputs = isJoin
-      ? parentResults.map((r) => registerJoinInput(createJoinInput(r.step, r.artifacts, load), r.artifacts))
-      : [];
+    const inputs = isJoin ? this.joinInputs(parentResults) : [];
     this.active = this.activate(
       step,
       state,
       inputs,
-      { basedOn, parents, foreach, flow: cell.graph ? this.flowName(cell) : (parent?.flow ?? 'interactive') },
+      {
+        basedOn,
+        parents,
+        isJoin,
+        foreach,
+        flow: cell.graph ? this.flowName(cell) : (parent?.flow ?? 'interactive'),
+      },
       cell,
     );
     return this.active.bindings;
@@ -187,6 +197,7 @@ export class StepContext {
       ranAt: new Date().toISOString(),
       basedOn: active.basedOn,
       parents: active.parents,
+      isJoin: active.isJoin,
       foreach: active.foreach,
       ...(foreachCount !== undefined ? { foreachCount } : {}),
       flow: active.flow,
@@ -283,6 +294,13 @@ export class StepContext {
     };
   }
 
+  private joinInputs(parents: (StepResult | undefined)[]): JoinInput[] {
+    const load = (ref: ArtifactIndex[string]) => this.store.load(ref);
+    return parents
+      .filter((r): r is StepResult => r !== undefined)
+      .map((r) => registerJoinInput(createJoinInput(r.step, r.artifacts, load), r.artifacts));
+  }
+
   private parameterArtifacts(parameters: Parameter[]): ArtifactIndex {
     const index: ArtifactIndex = {};
     for (const parameter of parameters) {
@@ -300,7 +318,13 @@ export class StepContext {
     step: string,
     state: SelfState,
     inputs: JoinInput[],
-    from: { basedOn: Record<string, number>; parents: string[]; foreach: ForeachFrame[]; flow: string },
+    from: {
+      basedOn: Record<string, number>;
+      parents: string[];
+      isJoin: boolean;
+      foreach: ForeachFrame[];
+      flow: string;
+    },
     cell: ResolvedCell,
   ): ActiveStep {
     const graph = cell.graph;
@@ -323,6 +347,7 @@ export class StepContext {
       state,
       basedOn: from.basedOn,
       parents: from.parents,
+      isJoin: from.isJoin,
       foreach: from.foreach,
       foreachArtifact: graph?.nodes[step]?.foreach ?? this.observed.get(step)?.foreach,
       flow: from.flow,

@@ -68,6 +68,20 @@ test('a step cell works on a copy: re-running a branch does not see its own earl
   expect(stale.sort()).toEqual(['end', 'join']);
 });
 
+test('an untagged cell the saved notebook does not know continues the last step, a join with its inputs', async () => {
+  await hello.execute('self.out = Math.max(...inputs.map((i) => i.x));', {
+    tags: ['step:join'],
+    cellId: 'join',
+  });
+  const more = await hello.execute('self.count = inputs.length;\nself.count', {
+    tags: [],
+    cellId: 'new-below-join',
+  });
+  expect(resultOf(more)).toEqual({ 'text/plain': '2' });
+  const end = await hello.execute('self.count', { tags: ['step:end'], cellId: 'end' });
+  expect(resultOf(end)).toEqual({ 'text/plain': '2' });
+});
+
 test('errors name the step, the cell and the line of the cell; type errors too', async () => {
   const failed = await hello.execute('self.y = 1;\n\nthrow new Error("boom");', {
     tags: ['step:b'],
@@ -91,9 +105,10 @@ test('self outside a step says what is missing, not a bare ReferenceError', asyn
   const error = errorOf(outcome)!;
   expect(error.content.ename).toBe('NoStepContextError');
   expect(String(error.content.evalue)).toContain('sent no cell metadata');
-  // Plain TypeScript runs as under tslab.
-  await client.execute('interface P { x: number }\nconst p: P = { x: 41 };');
+  // Plain TypeScript runs as under tslab, even with names the kernel uses in steps.
+  await client.execute('interface P { x: number }\nconst p: P = { x: 41 };\nconst current = 5;');
   expect(resultOf(await client.execute('p.x + 1'))).toEqual({ 'text/plain': '42' });
+  expect(resultOf(await client.execute('current + 1'))).toEqual({ 'text/plain': '6' });
   const printed = await client.execute('console.log("hello, world")');
   expect(streamText(printed)).toBe('hello, world\n');
   await client.close();
