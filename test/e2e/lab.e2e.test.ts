@@ -242,7 +242,25 @@ test('export writes hello.flow.ts beside the notebook and opens it', async () =>
   expect(dialogs).toEqual([]);
 }, 60_000);
 
+/** Starts recording every state the panel's run line and DAG statuses go through. */
+async function recordPanelStates(): Promise<void> {
+  await page.evaluate(() => {
+    const states: { line: string; nodes: Record<string, string> }[] = [];
+    (window as unknown as { cfStates: typeof states }).cfStates = states;
+    const root = document.querySelector('#cellflow-panel')!;
+    const record = () => {
+      const line = root.querySelector<HTMLElement>('.cf-panel-run');
+      const nodes: Record<string, string> = {};
+      for (const n of root.querySelectorAll('g.cf-dag-node[data-status]'))
+        nodes[n.getAttribute('data-step')!] = n.getAttribute('data-status')!;
+      states.push({ line: `${line?.dataset.status} ${line?.textContent}`, nodes });
+    };
+    new MutationObserver(record).observe(root, { subtree: true, childList: true, attributes: true });
+  });
+}
+
 test('run as flow: live task status in the panel, then the run in the run browser with out = 3', async () => {
+  await recordPanelStates();
   await panel().locator('button[data-command="cellflow:run-flow"]').click();
   await panel().locator('.cf-panel-run[data-status="succeeded"]').waitFor({ timeout: 90_000 });
   expect(await dagNodes().evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')))).toEqual(
@@ -250,6 +268,13 @@ test('run as flow: live task status in the panel, then the run in the run browse
   );
   const pathspec = (await panel().locator('.cf-run-pathspec').textContent()) ?? '';
   expect(pathspec).toMatch(/^hello\/\S+$/);
+  // Live: the run's pathspec and task statuses reached the panel while the run was still going.
+  const states = await page.evaluate(
+    () => (window as unknown as { cfStates: { line: string; nodes: Record<string, string> }[] }).cfStates,
+  );
+  const whileRunning = states.filter((s) => s.line.startsWith(`running Run ${pathspec}`));
+  expect(whileRunning.length).toBeGreaterThan(0);
+  expect(whileRunning.some((s) => s.nodes.start === 'succeeded')).toBe(true);
   await screenshot(page, '05-run-as-flow');
 
   await panel().locator('button[data-command="cellflow:open-runs"]').click();
