@@ -142,3 +142,27 @@ test('--seed is recorded and current.seed / current.random() are the same for th
   expect(b.draw).toBe(a.draw);
   expect(c.draw).not.toBe(a.draw);
 });
+
+test('a datastore inside the repository (not git-ignored) is neither walked nor listed as dirty', async () => {
+  const dir = path.join(work, 'inside');
+  fs.mkdirSync(dir);
+  const notebook = writeNotebook(dir, 'tiny.ipynb', [{ tags: ['step:start'], source: 'self.a = 1;' }]);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'tiny');
+  const runHere = async () => {
+    const idFile = path.join(work, `inside-${Math.random()}`);
+    const result = await cellflow(['run', notebook, '-q', '--run-id-file', idFile], {
+      cwd: dir,
+      env: { CELLFLOW_HOME: '' },
+    });
+    expect(result.code).toBe(0);
+    const [flow, runId] = fs.readFileSync(idFile, 'utf8').trim().split('/');
+    return Datastore.open({ root: path.join(dir, '.cellflow') }).readRun(flow, runId);
+  };
+  await runHere();
+  const second = await runHere();
+  expect(git(dir, 'status', '--porcelain')).toContain('?? .cellflow/');
+  expect(second.source!.git!.dirty).toEqual([]);
+  expect(schemaErrors('run', second)).toEqual([]);
+});

@@ -46,7 +46,11 @@ export async function captureRunProvenance(
     : findUp(dir, 'package.json', gitRoot);
   const projectDir = path.dirname(lockfilePath ?? packageJson ?? input.inputPath);
   const [source, lockfile] = await Promise.all([
-    captureSource(datastore.objects, { ...input, packageJson, lockfile: lockfilePath }, gitRoot),
+    captureSource(
+      datastore.objects,
+      { ...input, packageJson, lockfile: lockfilePath, exclude: datastore.root },
+      gitRoot,
+    ),
     captureLockfile(datastore.objects, lockfilePath, projectDir),
   ]);
   if (lockfile.record.path !== null && lockfilePath) {

@@ -54,6 +54,8 @@ export interface SourceInput {
   lockfile?: string;
   flow: string;
   runId: string;
+  /** A directory inside the repository that is not part of the sources (the datastore itself). */
+  exclude?: string;
 }
 
 const toPosix = (p: string) => p.split(path.sep).join('/');
@@ -128,6 +130,32 @@ function isInside(file: string, dir: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
+/**
+ * statusMatrix `filepaths` that cover the whole repository except `exclude`: at each level on the way
+ * down to it, every sibling. A datastore inside the repository that is not git-ignored would
+ * otherwise be walked file by file on every run (and listed as dirty, object by object).
+ */
+async function pathsExcluding(dir: string, exclude: string | undefined): Promise<string[]> {
+  const relative = exclude ? path.relative(dir, exclude) : '';
+  if (!exclude || relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return ['.'];
+  const parts = relative.split(path.sep);
+  const paths: string[] = [];
+  for (let depth = 0; depth < parts.length; depth++) {
+    const parent = parts.slice(0, depth);
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(path.join(dir, ...parent));
+    } catch {
+      return ['.'];
+    }
+    for (const name of names) {
+      if (name === parts[depth] || (depth === 0 && name === '.git')) continue;
+      paths.push([...parent, name].join('/'));
+    }
+  }
+  return paths;
+}
+
 async function captureGit(
   dir: string,
   sources: { path: string; bytes: Buffer }[],
@@ -142,7 +170,8 @@ async function captureGit(
     head = null; // a repository without commits yet
   }
   const branch = (await git.currentBranch({ fs, dir, fullname: false })) || null;
-  const matrix = await git.statusMatrix({ fs, dir, cache, refresh: false });
+  const filepaths = await pathsExcluding(dir, input.exclude);
+  const matrix = await git.statusMatrix({ fs, dir, cache, refresh: false, filepaths });
   const dirty: string[] = [];
   const changes = new Map<string, TreeChange>();
   for (const [file, headStatus, workdirStatus, stageStatus] of matrix) {
