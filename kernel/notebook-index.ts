@@ -21,6 +21,8 @@ export interface LocatedCell {
   step?: string;
   /** True for the `step:` cell itself, false for the untagged cells that continue it. */
   startsStep?: boolean;
+  /** The cell's source as saved, normalised for comparison. */
+  source?: string;
 }
 
 interface Indexed {
@@ -35,6 +37,8 @@ const MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024;
 
 export class NotebookIndex {
   private readonly cache = new Map<string, Indexed>();
+  /** The notebook of the last cell found: where a tagged cell the files do not know yet most likely is. */
+  private lastNotebook: string | undefined;
 
   constructor(
     private readonly cwd: string,
@@ -59,28 +63,49 @@ export class NotebookIndex {
     return files;
   }
 
-  /** Finds a cell by nbformat id (JupyterLab) or else by identical source (nbclient, papermill). */
+  /**
+   * Finds a cell: by nbformat id in the session's notebook (JupyterLab; its source may have unsaved
+   * edits), else by id and identical source in another notebook (ids like `start` repeat across
+   * notebooks), else by identical source alone (nbclient, papermill), else by an id only one notebook has.
+   */
   locate(cellId: string | undefined, code: string): LocatedCell | undefined {
-    const notebooks = this.candidates();
-    if (cellId) {
-      for (const file of notebooks) {
-        const hit = this.load(file)?.byId.get(cellId);
-        if (hit) return hit;
-      }
-    }
-    const key = normaliseSource(code);
-    if (!key) return undefined;
-    const hits: LocatedCell[] = [];
-    for (const file of notebooks) hits.push(...(this.load(file)?.bySource.get(key) ?? []));
-    // The same code in two places is usable when both places mean the same thing (papermill writes
-    // its output notebook, a copy, beside the input while it runs).
-    const distinct = new Set(hits.map((h) => `${h.role}/${h.step ?? ''}`));
-    return distinct.size === 1 ? hits[0] : undefined;
+    const found = this.find(cellId, code);
+    if (found) this.lastNotebook = found.notebook;
+    return found;
   }
 
-  /** The analysed notebook that defines `step`, preferring the session's notebook. */
+  private find(cellId: string | undefined, code: string): LocatedCell | undefined {
+    const notebooks = this.candidates();
+    const session = this.sessionPath();
+    const key = normaliseSource(code);
+    if (cellId && session) {
+      const hit = this.load(session)?.byId.get(cellId);
+      if (hit) return hit;
+    }
+    const byId = cellId
+      ? notebooks.flatMap((file) => {
+          const hit = this.load(file)?.byId.get(cellId);
+          return hit ? [hit] : [];
+        })
+      : [];
+    const sameSource = byId.find((hit) => key && hit.source === key);
+    if (sameSource) return sameSource;
+    if (key) {
+      const hits: LocatedCell[] = [];
+      for (const file of notebooks) hits.push(...(this.load(file)?.bySource.get(key) ?? []));
+      // The same code in two places is usable when both places mean the same thing (papermill writes
+      // its output notebook, a copy, beside the input while it runs).
+      const distinct = new Set(hits.map((h) => `${h.role}/${h.step ?? ''}`));
+      if (distinct.size === 1) return hits[0];
+    }
+    return byId.length === 1 ? byId[0] : undefined;
+  }
+
+  /** The analysed notebook that defines `step`: the session's, else the last one a cell was found in. */
   notebookWithStep(step: string): LocatedCell | undefined {
-    for (const file of this.candidates()) {
+    const candidates = this.candidates();
+    const last = this.lastNotebook && candidates.includes(this.lastNotebook) ? [this.lastNotebook] : [];
+    for (const file of [...candidates.slice(0, this.sessionPath() ? 1 : 0), ...last, ...candidates]) {
       const indexed = this.load(file);
       const flow = indexed?.analysis.flow;
       const found = flow?.steps.find((s) => s.name === step);
@@ -142,10 +167,17 @@ function indexNotebook(file: string, analysis: NotebookAnalysis, stat: fs.Stats)
   const indexed: Indexed = { mtimeMs: stat.mtimeMs, size: stat.size, analysis, byId, bySource };
   if (!flow) return indexed;
   const add = (cell: CellRef, role: CellRole, extra: Partial<LocatedCell> = {}) => {
-    const located: LocatedCell = { notebook: file, flow, graph: analysis.graph, cell, role, ...extra };
+    const key = normaliseSource(flow.notebook.cells[cell.index]?.source ?? '');
+    const located: LocatedCell = {
+      notebook: file,
+      flow,
+      graph: analysis.graph,
+      cell,
+      role,
+      source: key,
+      ...extra,
+    };
     byId.set(cell.id, located);
-    const source = flow.notebook.cells[cell.index]?.source ?? '';
-    const key = normaliseSource(source);
     if (key && flow.notebook.cells[cell.index]?.cellType === 'code')
       bySource.set(key, [...(bySource.get(key) ?? []), located]);
   };

@@ -99,7 +99,7 @@ test('errors name the step, the cell and the line of the cell; type errors too',
   expect((errorOf(typed)!.content.traceback as string[])[0]).toContain('line 1, column 7');
 });
 
-test('self outside a step says what is missing, not a bare ReferenceError', async () => {
+test('without a session notebook: self outside a step says what is missing; plain code as tslab; steps found by id and source', async () => {
   const client = await start(); // no session notebook, no metadata: as nbclient
   const outcome = await client.execute('self.x = 1;');
   const error = errorOf(outcome)!;
@@ -111,6 +111,9 @@ test('self outside a step says what is missing, not a bare ReferenceError', asyn
   expect(resultOf(await client.execute('current + 1'))).toEqual({ 'text/plain': '6' });
   const printed = await client.execute('console.log("hello, world")');
   expect(streamText(printed)).toBe('hello, world\n');
+  // Cell ids such as `start` and `end` are in every example notebook: the source picks hello's.
+  const cells = await runAllCells(client, path.join(examples, 'hello.ipynb'));
+  expect(streamText(cells[cells.length - 1])).toContain('done: out = 3');
   await client.close();
 });
 

@@ -20,7 +20,12 @@ beforeAll(async () => {
   await installKernel(prefix);
   examples = copyExamples();
   home = tempDir('cf-peers-home-');
-  env = { ...process.env, JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'), CELLFLOW_HOME: home };
+  env = {
+    ...process.env,
+    PYTHONDONTWRITEBYTECODE: '1',
+    JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'),
+    CELLFLOW_HOME: home,
+  };
 });
 
 afterAll(() => {
