@@ -172,3 +172,34 @@ test("repo2docker accepts the exported binder/ and the repository's own, and ins
     expect(mode & 0o111).not.toBe(0);
   }
 });
+
+test("a run of this repository's own example exports a binder/ that builds cellflow itself, which repo2docker accepts", async () => {
+  const clone = path.join(work, 'cellflow-clone');
+  execFileSync('git', ['clone', '-q', REPO, clone]);
+  fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(clone, 'node_modules'));
+  const store = path.join(work, 'store-cellflow');
+  const idFile = path.join(work, 'id-cellflow');
+  const run = await cellflow(
+    ['run', path.join(clone, 'examples', 'hello.ipynb'), '-q', '--run-id-file', idFile],
+    {
+      cwd: clone,
+      env: { CELLFLOW_HOME: store },
+    },
+  );
+  expect(run.code).toBe(0);
+  const own = fs.readFileSync(idFile, 'utf8').trim();
+  const result = await cellflow(['binder', own, '--branch', 'binder-hello'], {
+    cwd: clone,
+    env: { CELLFLOW_HOME: store },
+  });
+  expect(result.code).toBe(0);
+  const exportedDir = path.join(work, 'cellflow-export');
+  execFileSync('git', ['clone', '-q', '--branch', 'binder-hello', clone, exportedDir]);
+  const install = fs.readFileSync(path.join(exportedDir, 'binder', 'install-npm.sh'), 'utf8');
+  expect(install).toContain('The project is cellflow itself');
+  expect(install).not.toContain('cellflow@');
+  expect(fs.readFileSync(path.join(exportedDir, 'binder', 'postBuild'), 'utf8')).toContain(
+    'npm run build:labextension',
+  );
+  expectInstallsWhatPostBuildNeeds(repo2dockerDockerfile(exportedDir), path.join(exportedDir, 'binder'));
+});

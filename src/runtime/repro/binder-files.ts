@@ -72,10 +72,17 @@ export function postBuild(t: BinderTemplate): string {
     'cd "$(dirname "$0")/.."',
     'bash binder/install-npm.sh',
     'cellflow kernel install --sys-prefix',
-    'CELLFLOW_DIR="$(npm root --global)/cellflow"',
-    'if [ -d "$CELLFLOW_DIR/cellflow_lab/labextension" ]; then',
-    '  python -m pip install --no-cache-dir "$CELLFLOW_DIR"',
-    'fi',
+    ...(t.projectIsCellflow
+      ? [
+          '# The project is cellflow itself: build its JupyterLab extension and install it.',
+          `(cd ${quote(t.projectDir)} && npm run build:labextension && python -m pip install --no-cache-dir .)`,
+        ]
+      : [
+          'CELLFLOW_DIR="$(npm root --global)/cellflow"',
+          'if [ -d "$CELLFLOW_DIR/cellflow_lab/labextension" ]; then',
+          '  python -m pip install --no-cache-dir "$CELLFLOW_DIR"',
+          'fi',
+        ]),
     '',
   ].join('\n');
 }
