@@ -7,6 +7,7 @@ import { Datastore } from '../../src/runtime/datastore/datastore';
 import { CELLFLOW_MIMETYPE, type CellflowDisplay } from '../../src/core/protocol';
 import { cellflow } from '../helpers/cli';
 import { JupyterClient } from '../helpers/jupyter-client';
+import { schemaErrors } from '../helpers/run-schema';
 import { copyExamples, installKernel, runAllCells, tempDir } from './kernel-helpers';
 
 let prefix: string;
@@ -70,5 +71,10 @@ test('churn.ipynb: interactive artifacts equal those of cellflow run (sha256 per
     'start',
   ]);
   expect(fromKernel).toEqual(fromRun);
-  expect(datastore.readRun(shown.run.flow, shown.run.runId).tags).toEqual(['interactive']);
+  const record = datastore.readRun(shown.run.flow, shown.run.runId);
+  expect(record.tags).toEqual(['interactive']);
+  expect(record.status).toBe('succeeded');
+  expect(schemaErrors('run', record)).toEqual([]);
+  for (const task of datastore.listTasks(shown.run.flow, shown.run.runId))
+    expect(schemaErrors('task', task)).toEqual([]);
 }, 150_000);

@@ -1,6 +1,7 @@
 // `cellflow kernel install|uninstall`: where the kernelspec goes (without Python) and what it holds.
 import * as fs from 'fs';
 import * as path from 'path';
+import { inflateSync } from 'zlib';
 import { cellflow, REPO } from '../helpers/cli';
 import { tempDir } from './kernel-helpers';
 
@@ -30,6 +31,16 @@ test('--prefix writes kernel.json that starts the built launcher; uninstall remo
     language: 'typescript',
     interrupt_mode: 'signal',
   });
+  for (const size of [32, 64]) {
+    // A PNG: signature, IHDR with the size, RGB rows that inflate to the right length.
+    const png = fs.readFileSync(path.join(dir, `logo-${size}x${size}.png`));
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.toString('ascii', 12, 16)).toBe('IHDR');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([size, size]);
+    const idat = png.indexOf('IDAT');
+    const pixels = inflateSync(png.subarray(idat + 4, idat + 4 + png.readUInt32BE(idat - 4)));
+    expect(pixels.length).toBe(size * (1 + size * 3));
+  }
   expect((await cellflow(['kernel', 'uninstall', '--prefix', prefix])).code).toBe(0);
   expect(fs.existsSync(dir)).toBe(false);
   const again = await cellflow(['kernel', 'uninstall', '--prefix', prefix]);

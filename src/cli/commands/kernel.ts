@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../errors';
+import { logoPng } from './kernel-logo';
 
 export const KERNEL_NAME = 'cellflow';
 
@@ -56,6 +57,7 @@ export function installKernelspec(kernels: string): string {
     metadata: { cellflow: { package: packageRoot() } },
   };
   fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(spec, null, 2) + '\n');
+  for (const size of [32, 64]) fs.writeFileSync(path.join(dir, `logo-${size}x${size}.png`), logoPng(size));
   return dir;
 }
 
