@@ -8,15 +8,16 @@ const { parseArgs } = require('util');
 const { assertBuilt } = require('./lib/cellflow');
 const { ensurePeers } = require('./lib/peers');
 const { machineFacts } = require('./lib/machine');
-const { renderResults } = require('./lib/report');
+const { renderResults, readRows } = require('./lib/report');
 const bench = require('./lib/benchmarks');
 
-const USAGE = `usage: npm run bench -- [--smoke] [--only 1,2,...] [--no-peers] [--peers] [--out FILE] [--keep]
+const USAGE = `usage: npm run bench -- [--smoke] [--only 1,2,...] [--no-peers] [--peers] [--out FILE] [--keep] [--update]
   --smoke     small sizes, no peer unless --peers; checks that every benchmark still runs
   --only      run only these benchmarks (1 task overhead, 2 artifacts, 3 resume, 4 scale, 5 kernel, 6 compile)
   --no-peers  do not install or run Metaflow
   --out       where to write the results (default bench/RESULTS.md; bench/out/RESULTS.smoke.md with --smoke)
-  --keep      keep the datastores under bench/out/work-* for inspection`;
+  --keep      keep the datastores under bench/out/work-* for inspection
+  --update    keep the rows of the benchmarks not run now from the existing results file`;
 
 function options(argv) {
   const { values } = parseArgs({
@@ -28,6 +29,7 @@ function options(argv) {
       'no-peers': { type: 'boolean', default: false },
       out: { type: 'string' },
       keep: { type: 'boolean', default: false },
+      update: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -43,6 +45,7 @@ function options(argv) {
       values.out ?? path.join(__dirname, values.smoke ? 'out/RESULTS.smoke.md' : 'RESULTS.md'),
     ),
     keep: values.keep,
+    update: values.update,
     help: values.help,
   };
 }
@@ -96,8 +99,13 @@ async function main() {
   } finally {
     if (!opts.keep) fs.rmSync(work, { recursive: true, force: true });
   }
+  const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  for (const row of rows) row.notes = `${row.notes} (measured ${stamp} UTC)`;
+  // --update keeps the rows of benchmarks this invocation did not run (re-running only some of them).
+  const kept = opts.update ? readRows(opts.out).filter((old) => !rows.some((r) => r.id === old.id)) : [];
   const report = renderResults({
-    rows,
+    rows: [...rows, ...kept],
+    updated: kept.length > 0,
     machine: machineFacts(peer),
     smoke: opts.smoke,
     peer,

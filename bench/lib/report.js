@@ -4,7 +4,7 @@
 /** Table cells may not contain a pipe or a newline. */
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function renderResults({ rows, machine, smoke, peer, elapsedMs }) {
+function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
   const sorted = [...rows].sort((a, b) => a.id - b.id);
   const lines = [
     '# cellflow benchmarks',
@@ -12,6 +12,9 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs }) {
     smoke
       ? '**Smoke run** (small sizes; checks that the benchmarks still work; the figures mean nothing).'
       : `Full run of \`npm run bench\`, ${machine.date}. Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`,
+    ...(updated
+      ? ['', 'Some rows were re-measured later with `--update`: each note says when its row was measured.']
+      : []),
     '',
     'Ratio is cellflow ÷ peer for times (lower is better) and cellflow ÷ peer for throughput (higher is',
     'better). This machine has 2 cores shared with other work, so absolute times are noisy: each peer ran',
@@ -42,4 +45,37 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs }) {
   return lines.join('\n');
 }
 
-module.exports = { renderResults };
+/** The rows of a results file written by renderResults (table cells and the numbered notes). */
+function readRows(file) {
+  let text;
+  try {
+    text = require('fs').readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const unescape = (value) => value.trim().replace(/\\\|/g, '|');
+  const notes = new Map();
+  for (const match of text.matchAll(/^(\d)\. (.*)$/gm)) notes.set(Number(match[1]), match[2]);
+  const rows = [];
+  for (const line of text.split('\n')) {
+    if (!/^\| \d \|/.test(line)) continue;
+    const cells = line
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map(unescape);
+    const [id, name, cellflow, peer, ratio, target, met] = cells;
+    rows.push({
+      id: Number(id),
+      name,
+      cellflow,
+      peer,
+      ratio,
+      target,
+      met,
+      notes: notes.get(Number(id)) ?? '',
+    });
+  }
+  return rows;
+}
+
+module.exports = { renderResults, readRows };

@@ -47,7 +47,27 @@ describe('bench --smoke', () => {
     expect(figure(4)).toMatch(/^[1-9]\d* MB$/); // scheduler peak RSS was sampled
     expect(figure(6)).toMatch(/^\d+(\.\d)? ms$/); // export
     expect(report).toMatch(/- CPU: .+ × \d+/);
-  }, 180000);
+  }, 240000);
+
+  test('--update re-measures only the benchmarks named and keeps the other rows', async () => {
+    const out = path.join(dir, 'RESULTS.md');
+    const before = fs.readFileSync(out, 'utf8');
+    const { code, output } = await runBench([
+      '--smoke',
+      '--no-peers',
+      '--only',
+      '6',
+      '--update',
+      '--out',
+      out,
+    ]);
+    expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
+    const after = fs.readFileSync(out, 'utf8');
+    const row = (text: string, id: number) => text.split('\n').find((line) => line.startsWith(`| ${id} |`));
+    for (const id of [1, 2, 3, 4, 5]) expect(row(after, id)).toBe(row(before, id));
+    expect(row(after, 6)).toMatch(/^\| 6 \| Compile: .* \| \d+(\.\d)? ms \|/);
+    expect(after).toContain('re-measured later with `--update`');
+  });
 
   test('the committed benchmark notebooks are what the generator writes', () => {
     const flows = path.join(REPO, 'bench', 'flows');
