@@ -7,6 +7,7 @@ import type { ConsoleInterface, Executor } from 'tslab/dist/executor';
 import * as tslabJupyter from 'tslab/dist/jupyter';
 import { JupyterHandlerImpl } from 'tslab/dist/jupyter';
 import type { CellRef, JsonValue } from '../src/core/model';
+import { parseParameters } from '../src/core/parameters';
 import { resolveCell, type RequestMetadata, type ResolvedCell } from './cell-resolver';
 import { CellSources, describeCell } from './cell-sources';
 import { guardBindings } from './guards';
@@ -145,7 +146,7 @@ export class CellflowHandler extends JupyterHandlerImpl {
       this.sources.pending = { code: request.code, cell: cell.cell, step: cell.step };
       this.prepare(cell, request.code);
       ok = await this.cellExecutor.execute(request.code);
-      if (ok) this.finish(cell);
+      if (ok) this.finish(cell, request.code);
     } catch (error) {
       this.failures.push(this.describeError(error));
       ok = false;
@@ -188,15 +189,18 @@ export class CellflowHandler extends JupyterHandlerImpl {
     }
   }
 
-  private finish(cell: ResolvedCell): void {
+  private finish(cell: ResolvedCell, code: string): void {
     if (cell.kind === 'step') this.steps.commit();
-    if (cell.kind === 'parameters' && cell.cell) {
-      // The values the parameters cell just set become the defaults `self` starts from.
-      const located = this.notebooks.locate(cell.cell.id, '');
+    if (cell.kind === 'parameters') {
+      // The values the parameters cell just set become the values `self` starts from; the names are
+      // those core reads from the cell (`const name = literal`), as the compiler does.
+      const names = parseParameters(code, cell.cell ?? { index: 0, id: 'parameters' }).parameters.map(
+        (p) => p.name,
+      );
       const values: Record<string, JsonValue> = { ...(this.steps.parameterValues ?? {}) };
-      for (const p of located?.flow.parameters ?? []) {
-        const value = this.cellExecutor.locals[p.name];
-        if (value !== undefined) values[p.name] = value as JsonValue;
+      for (const name of names) {
+        const value = this.cellExecutor.locals[name];
+        if (value !== undefined) values[name] = value as JsonValue;
       }
       this.steps.parameterValues = values;
     }

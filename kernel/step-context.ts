@@ -302,11 +302,11 @@ export class StepContext {
   }
 
   private parameterArtifacts(parameters: Parameter[]): ArtifactIndex {
+    // The notebook's declared parameters at their defaults, overridden by what the parameters cell set.
+    const values: Record<string, unknown> = Object.fromEntries(parameters.map((p) => [p.name, p.default]));
+    Object.assign(values, this.parameterValues ?? {});
     const index: ArtifactIndex = {};
-    for (const parameter of parameters) {
-      const value = this.parameterValues?.[parameter.name] ?? parameter.default;
-      index[parameter.name] = this.store.save(parameter.name, value);
-    }
+    for (const [name, value] of Object.entries(values)) index[name] = this.store.save(name, value);
     return index;
   }
 

@@ -247,3 +247,21 @@ test('foreach: the body runs on element 0, or the one chosen with cellflow.useIt
   );
   await client.close();
 });
+
+test('values the parameters cell sets are what the entry step starts from', async () => {
+  const set = await hello.execute('const speed = 9;\nconst label = "fast";', {
+    tags: ['parameters'],
+    cellId: 'p-new',
+  });
+  expect(set.reply.content.status).toBe('ok');
+  const start = await hello.execute('self.x = 0;\n[self.speed, self.label]', {
+    tags: ['step:start', 'next:a,b'],
+    cellId: 'start',
+  });
+  expect(resultOf(start)).toEqual({ 'text/plain': "[ 9, 'fast' ]" });
+  const branch = await hello.execute('self.x += 2;\nself.speed', {
+    tags: ['step:a', 'next:join'],
+    cellId: 'a',
+  });
+  expect(resultOf(branch)).toEqual({ 'text/plain': '9' });
+});
