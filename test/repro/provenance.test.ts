@@ -166,3 +166,28 @@ test('a datastore inside the repository (not git-ignored) is neither walked nor 
   expect(second.source!.git!.dirty).toEqual([]);
   expect(schemaErrors('run', second)).toEqual([]);
 });
+
+test('in a linked git worktree nothing is written to git (isomorphic-git cannot follow its common directory); the sources are in the datastore', async () => {
+  const dir = path.join(work, 'main-checkout');
+  fs.mkdirSync(dir);
+  churnProject(dir);
+  const linked = path.join(work, 'linked');
+  git(dir, 'worktree', 'add', '-q', '-b', 'feature', linked);
+  const adminDir = path.join(dir, '.git', 'worktrees', 'linked');
+  const refsBefore = git(dir, 'for-each-ref');
+
+  const { run: record } = await run(path.join(linked, 'churn.ipynb'));
+
+  expect(schemaErrors('run', record)).toEqual([]);
+  expect(record.source!.git).toBeUndefined();
+  expect(record.source!.gitError).toMatch(/linked git worktree/);
+  expect(record.source!.files.map((f) => f.path)).toContain('churn.ipynb');
+  expect(fs.existsSync(path.join(adminDir, 'objects'))).toBe(false);
+  expect(fs.existsSync(path.join(adminDir, 'refs', 'cellflow'))).toBe(false);
+  expect(git(dir, 'for-each-ref')).toBe(refsBefore);
+  const binder = await cellflow(['binder', `${record.flow}/${record.runId}`], {
+    env: { CELLFLOW_HOME: home },
+  });
+  expect(binder.code).toBe(2);
+  expect(binder.stderr).toMatch(/no git snapshot commit \(.*linked git worktree/);
+});

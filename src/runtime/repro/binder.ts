@@ -18,7 +18,7 @@ import {
   reproduceScript,
   type BinderTemplate,
 } from './binder-files';
-import { CELLFLOW_AUTHOR, listTree, overlayTree, type TreeChange } from './git-tree';
+import { CELLFLOW_AUTHOR, gitdirOf, listTree, overlayTree, type TreeChange } from './git-tree';
 import { cellflowVersion } from './package-version';
 import { findGitRoot } from './source';
 
@@ -64,14 +64,19 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
   const snapshot = record.source?.git?.snapshot;
   if (!record.source || !snapshot)
     throw new UserInputError(
-      `${options.pathspec}: the run was not recorded in a git repository (no snapshot commit); binder exports a commit, so run the notebook inside a git repository.`,
+      `${options.pathspec}: the run has no git snapshot commit (${record.source?.gitError ?? 'it did not run in a git repository'}); binder exports a commit, so run the notebook in a git repository.`,
     );
   const root = fs.existsSync(record.source.root) ? await findGitRoot(record.source.root) : undefined;
   if (!root)
     throw new UserInputError(
       `${options.pathspec}: its repository ${record.source.root} is not there any more.`,
     );
-  const gitdir = path.join(root, '.git');
+  let gitdir: string;
+  try {
+    gitdir = gitdirOf(root);
+  } catch (error) {
+    throw new UserInputError(`${options.pathspec}: ${(error as Error).message}.`);
+  }
   try {
     await git.readCommit({ fs, gitdir, oid: snapshot.commit });
   } catch {

@@ -2,6 +2,7 @@
 // stash or branches: blobs, trees and commits go into .git/objects and one ref is written.
 import * as fs from 'fs';
 import * as git from 'isomorphic-git';
+import * as path from 'path';
 
 export interface TreeChange {
   /** Path relative to the repository root, '/'-separated. */
@@ -69,3 +70,21 @@ export async function listTree(
 }
 
 export const CELLFLOW_AUTHOR = { name: 'cellflow', email: 'cellflow@localhost' };
+
+/**
+ * The git directory of the repository rooted at `root`: `.git`, or where a `.git` file points (a
+ * submodule). A linked worktree is refused: its objects and refs live in a common directory that
+ * isomorphic-git does not follow, so it would write them where git never looks.
+ */
+export function gitdirOf(root: string): string {
+  const dotgit = path.join(root, '.git');
+  if (fs.statSync(dotgit).isDirectory()) return dotgit;
+  const match = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotgit, 'utf8'));
+  if (!match) throw new Error(`${dotgit} is neither a git directory nor a gitdir file`);
+  const gitdir = path.resolve(root, match[1].trim());
+  if (fs.existsSync(path.join(gitdir, 'commondir')))
+    throw new Error(
+      `${root} is a linked git worktree, which isomorphic-git cannot write to: the sources are recorded in the datastore only`,
+    );
+  return gitdir;
+}

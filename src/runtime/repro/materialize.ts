@@ -7,7 +7,7 @@ import * as path from 'path';
 import type { Datastore } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { RunRecord } from '../records';
-import { listTree } from './git-tree';
+import { gitdirOf, listTree } from './git-tree';
 import { findGitRoot } from './source';
 
 export interface Materialized {
@@ -35,7 +35,7 @@ async function repositoryWith(commit: string, candidates: string[]): Promise<str
     const root = fs.existsSync(candidate) ? await findGitRoot(candidate) : undefined;
     if (!root) continue;
     try {
-      await git.readCommit({ fs, dir: root, oid: commit });
+      await git.readCommit({ fs, gitdir: gitdirOf(root), oid: commit });
       return root;
     } catch {
       // not in this repository
@@ -70,7 +70,7 @@ export async function materializeRun(
   const commit = source.git?.snapshot.commit;
   const gitRoot = commit ? await repositoryWith(commit, [source.root, cwd]) : undefined;
   if (commit && gitRoot) {
-    const gitdir = path.join(gitRoot, '.git');
+    const gitdir = gitdirOf(gitRoot);
     for (const [file, entry] of await listTree(gitdir, commit)) {
       const target = path.join(dir, ...file.split('/'));
       fs.mkdirSync(path.dirname(target), { recursive: true });

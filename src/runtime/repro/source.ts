@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
-import { CELLFLOW_AUTHOR, overlayTree, type TreeChange } from './git-tree';
+import { CELLFLOW_AUTHOR, gitdirOf, overlayTree, type TreeChange } from './git-tree';
 import { stripUrlCredentials } from './secrets';
 
 export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile';
@@ -161,17 +161,17 @@ async function captureGit(
   sources: { path: string; bytes: Buffer }[],
   input: SourceInput,
 ): Promise<GitState> {
-  const gitdir = path.join(dir, '.git');
+  const gitdir = gitdirOf(dir);
   const cache = {};
   let head: string | null = null;
   try {
-    head = await git.resolveRef({ fs, dir, ref: 'HEAD' });
+    head = await git.resolveRef({ fs, dir, gitdir, ref: 'HEAD' });
   } catch {
     head = null; // a repository without commits yet
   }
-  const branch = (await git.currentBranch({ fs, dir, fullname: false })) || null;
+  const branch = (await git.currentBranch({ fs, dir, gitdir, fullname: false })) || null;
   const filepaths = await pathsExcluding(dir, input.exclude);
-  const matrix = await git.statusMatrix({ fs, dir, cache, refresh: false, filepaths });
+  const matrix = await git.statusMatrix({ fs, dir, gitdir, cache, refresh: false, filepaths });
   const dirty: string[] = [];
   const changes = new Map<string, TreeChange>();
   for (const [file, headStatus, workdirStatus, stageStatus] of matrix) {
@@ -208,7 +208,7 @@ async function captureGit(
   });
   const ref = snapshotRef(input.flow, input.runId);
   await git.writeRef({ fs, gitdir, ref, value: commit });
-  const remotes = await git.listRemotes({ fs, dir });
+  const remotes = await git.listRemotes({ fs, dir, gitdir });
   const remote = remotes.find((r) => r.remote === 'origin') ?? remotes[0];
   return {
     head,
