@@ -19,6 +19,14 @@ const MAX_ROWS = 1000;
 const JSON_PREVIEW_CHARS = 200_000;
 const HEX_HEAD = 64;
 const POLL_MS = 250;
+/** The extension gives up on a request after 60 s without any message: repeat running tasks' status. */
+const KEEPALIVE_MS = 15_000;
+
+/** Runs started from the comm; stopped with the kernel so none outlives it unseen. */
+const children = new Set<import('child_process').ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
 
 export interface CommContext {
   cwd: string;
@@ -139,6 +147,12 @@ async function startRun(
     ...(request.datastore ? { CELLFLOW_HOME: path.resolve(context.cwd, request.datastore) } : {}),
   };
   const child = spawn(process.execPath, args, { cwd: context.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let lastEventAt = Date.now();
+  const emit: Send = (reply) => {
+    lastEventAt = Date.now();
+    send(reply);
+  };
 
   const lines = (stream: NodeJS.ReadableStream) => {
     let partial = '';
@@ -146,10 +160,10 @@ async function startRun(
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
-      for (const line of parts) send({ id: request.id, event: 'log', line });
+      for (const line of parts) emit({ id: request.id, event: 'log', line });
     });
     stream.on('end', () => {
-      if (partial) send({ id: request.id, event: 'log', line: partial });
+      if (partial) emit({ id: request.id, event: 'log', line: partial });
     });
   };
   lines(child.stdout!);
@@ -162,19 +176,20 @@ async function startRun(
       const text = fs.readFileSync(runIdFile, 'utf8').trim();
       if (text) {
         pathspec = text;
-        send({ id: request.id, event: 'started', pathspec });
+        emit({ id: request.id, event: 'started', pathspec });
       }
     }
     if (!pathspec) return;
     const { flow, runId } = parsePathspec(pathspec);
     const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: path.dirname(notebook) });
     try {
+      const quiet = Date.now() - lastEventAt > KEEPALIVE_MS;
       for (const task of store.listTasks(flow, runId!)) {
         const key = `${task.step}/${task.taskId}`;
-        if (seen.get(key) === task.status) continue;
+        if (seen.get(key) === task.status && !(quiet && task.status === 'running')) continue;
         seen.set(key, task.status);
         const event: TaskStatusEvent = { step: task.step, taskId: task.taskId, status: task.status };
-        send({ id: request.id, event: 'task', task: event });
+        emit({ id: request.id, event: 'task', task: event });
       }
     } catch {
       // a record being written: read it on the next tick
@@ -182,6 +197,7 @@ async function startRun(
   };
   const timer = setInterval(poll, POLL_MS);
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  children.delete(child);
   clearInterval(timer);
   poll();
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -2,6 +2,8 @@
 // as kernel variables before each cell. Extends tslab's JupyterHandlerImpl for kernel info,
 // completion, inspection and is_complete; execution is its own because it needs the request's
 // metadata (the cell's tags) and reports errors as Jupyter `error` messages pointing at the cell line.
+import * as fs from 'fs';
+import * as path from 'path';
 import { format, inspect } from 'util';
 import type { ConsoleInterface, Executor } from 'tslab/dist/executor';
 import * as tslabJupyter from 'tslab/dist/jupyter';
@@ -13,6 +15,7 @@ import { CellSources, describeCell } from './cell-sources';
 import { guardBindings } from './guards';
 import { History } from './history';
 import { NotebookIndex } from './notebook-index';
+import { packageRoot } from './package-root';
 import { richDisplay } from './display';
 import { StepContext, type StepBindings } from './step-context';
 
@@ -99,7 +102,15 @@ export class CellflowHandler extends JupyterHandlerImpl {
 
   override handleKernel(): ReturnType<JupyterHandlerImpl['handleKernel']> {
     const info = super.handleKernel();
-    return { ...info, implementation: 'cellflow', banner: 'TypeScript (cellflow): tslab with flow steps' };
+    // tslab reports a fixed language version; the compiler it runs is this one.
+    const version = (require('@tslab/typescript-for-tslab') as { version: string }).version;
+    return {
+      ...info,
+      implementation: 'cellflow',
+      implementation_version: packageVersion(),
+      language_info: { ...info.language_info, version },
+      banner: 'TypeScript (cellflow): tslab with flow steps',
+    };
   }
 
   /** Bumped by every failed cell that stops on error; requests that arrived before it are aborted. */
@@ -287,4 +298,9 @@ function writeTo(emit: (text: string) => void): typeof process.stdout.write {
     if (typeof done === 'function') process.nextTick(done as () => void);
     return true;
   }) as typeof process.stdout.write;
+}
+
+function packageVersion(): string {
+  const file = path.join(packageRoot(), 'package.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
 }

@@ -41,6 +41,13 @@ afterAll(async () => {
 });
 
 test('hello.ipynb cell by cell with tags: the join sees both branches, self.out === 3', async () => {
+  const info = await hello.request('kernel_info_request', {});
+  expect(info.reply.content).toMatchObject({
+    status: 'ok',
+    protocol_version: '5.3',
+    implementation: 'cellflow',
+    language_info: { name: 'typescript', file_extension: '.ts', version: expect.stringMatching(/^5\./) },
+  });
   const outcomes = await runAllCells(hello, path.join(examples, 'hello.ipynb'));
   expect(streamText(outcomes[outcomes.length - 1])).toContain('done: out = 3');
   const check = await hello.execute('self.out', { tags: [], cellId: 'end' });
