@@ -148,6 +148,14 @@ test('running all cells in the cellflow kernel gives flow semantics: the join pr
   );
   await expect(cellOfStep('join').locator('.cf-cell-badge').textContent()).resolves.toBe('step join · stale');
   await screenshot(page, '02b-stale-after-rerun');
+  // A restarted kernel has no interactive results: the marks go.
+  await menu('Kernel', 'Restart Kernel…');
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await eventually(async () =>
+    expect(await marks()).toEqual({ start: null, a: null, b: null, join: null, end: null }),
+  );
+  await waitForIdleKernel();
+  await expect(cellOfStep('join').locator('.cf-cell-badge').textContent()).resolves.toBe('step join');
 }, 120_000);
 
 test('a new cell made a step through the step editor joins the DAG', async () => {
