@@ -101,6 +101,12 @@ test('errors name the step, the cell and the line of the cell; type errors too',
   expect((error.content.traceback as string[])[0]).toBe("step 'b', cell 5 (id b), line 3: Error: boom");
   expect(failed.iopub.filter((m) => m.header.msg_type === 'error')).toHaveLength(1);
 
+  // A new cell below b (not in the saved notebook, so no index yet) continues step b.
+  const unstorable = await hello.execute('self.fit = () => 1;', { tags: [], cellId: 'b-more' });
+  expect((errorOf(unstorable)!.content.traceback as string[])[0]).toBe(
+    "step 'b', this cell: UnstorableArtifactError: artifact 'fit' cannot be stored: self.fit is a function",
+  );
+
   const typed = await hello.execute('const n: string = 1;', { tags: [], cellId: 'new-cell' });
   expect(errorOf(typed)!.content.ename).toBe('TypeScriptError');
   expect((errorOf(typed)!.content.traceback as string[])[0]).toContain('line 1, column 7');
