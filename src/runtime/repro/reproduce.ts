@@ -10,6 +10,7 @@ import { Datastore, parsePathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { RunRecord } from '../records';
 import { compareRuns, orderRows, type ArtifactComparison } from './compare';
+import { sha256Of } from './lockfile';
 import { materializeRun, type Materialized } from './materialize';
 import { cellflowRoot, cellflowVersion } from './package-version';
 
@@ -77,6 +78,16 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   options.write(
     `sources of ${options.pathspec} (from ${materialized.from === 'git' ? `git ${original.source!.git!.snapshot.commit.slice(0, 12)}` : 'the datastore'}) in ${dir}\n`,
   );
+
+  // The files laid out must be the recorded bytes, whichever store they came from.
+  for (const file of original.source!.files) {
+    const written = path.join(dir, ...file.path.split('/'));
+    const actual = fs.existsSync(written) ? sha256Of(fs.readFileSync(written)) : 'missing';
+    if (actual !== file.sha256)
+      throw new ReproduceError(
+        `${file.path} in ${dir} does not match the record (sha256 ${actual.slice(0, 12)}, recorded ${file.sha256.slice(0, 12)})`,
+      );
+  }
 
   const lockfile = original.lockfile;
   const hasPackageJson = fs.existsSync(path.join(materialized.projectDir, 'package.json'));
