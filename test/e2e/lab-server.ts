@@ -36,6 +36,11 @@ export interface LabOptions {
  * `dist/src/core`), the schema or the styles. Needs `npm run build` first.
  */
 export function ensureLabextensionBuilt(): void {
+  // Suites in parallel jest workers (the packaging test, the e2e test) must not build into one directory at once.
+  withBuildLock(buildIfStale);
+}
+
+function buildIfStale(): void {
   const built = path.join(LABEXTENSION, 'package.json');
   const sources = ['dist/src/lab', 'dist/src/core', 'schema/lab', 'style', 'package.json', 'webpack.lab.js'];
   if (
@@ -46,6 +51,31 @@ export function ensureLabextensionBuilt(): void {
   const result = spawnSync('jupyter', ['labextension', 'build', '.'], { cwd: REPO, encoding: 'utf8' });
   if (result.status !== 0)
     throw new Error(`jupyter labextension build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+const BUILD_LOCK = path.join(REPO, 'test-artifacts', '.labextension-build.lock');
+/** A lock older than this was left by a killed build. */
+const STALE_LOCK_MS = 5 * 60_000;
+
+function withBuildLock(fn: () => void): void {
+  fs.mkdirSync(path.dirname(BUILD_LOCK), { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(BUILD_LOCK); // atomic: exactly one process creates it
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (fs.statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) fs.rmSync(BUILD_LOCK, { recursive: true, force: true });
+      else Atomics.wait(sleeper, 0, 0, 250);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    fs.rmSync(BUILD_LOCK, { recursive: true, force: true });
+  }
 }
 
 function newestMtime(paths: string[]): number {
