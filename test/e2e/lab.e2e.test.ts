@@ -373,3 +373,26 @@ test('settings: a run as flow goes to the chosen datastore, one task at a time',
   await screenshot(page, '08-run-in-chosen-datastore');
   expect(pageErrors).toEqual([]);
 }, 150_000);
+
+test('a failing step: the run fails in the panel and the run browser names its cell and line, as text', async () => {
+  await cellOfStep('report').locator('.jp-InputArea-editor').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type("throw new Error('boom <b>x</b>');");
+  await page.keyboard.press('Escape');
+  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  await panel().locator('.cf-panel-run[data-status="failed"]').waitFor({ timeout: 90_000 });
+  await panel().locator('g.cf-dag-node[data-step="report"][data-status="failed"]').waitFor();
+  const pathspec = (await panel().locator('.cf-run-pathspec').textContent()) ?? '';
+
+  const runs = page.locator('.cf-run-browser');
+  await runs
+    .locator(`.cf-run-detail[data-run="${pathspec}"][data-status="failed"]`)
+    .waitFor({ timeout: 30_000 });
+  await runs.locator('.cf-run-detail g.cf-dag-node[data-step="report"]').click();
+  const error = runs.locator('.cf-run-task .cf-task-error');
+  await expect(error.textContent()).resolves.toMatch(/^cell 8 \(id [^)]+\), line 1: .*boom <b>x<\/b>/);
+  expect(await runs.locator('.cf-run-task b').count()).toBe(0);
+  await screenshot(page, '09-failed-step');
+  expect(pageErrors).toEqual([]);
+  expect(dialogs).toEqual([]);
+}, 150_000);
