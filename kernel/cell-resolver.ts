@@ -2,7 +2,7 @@
 // or plain code — from, in order: the cell's own tags in the request metadata (JupyterLab 4 sends
 // them), the analysed notebook (by cell id, else by identical source: nbclient and papermill), and
 // last the step of the most recent step cell (an untagged cell the saved notebook does not know yet).
-import type { CellRef, FlowGraph, GraphNode } from '../src/core/model';
+import type { CellRef, FlowGraph } from '../src/core/model';
 import { parseCellTags } from '../src/core/tags';
 import type { LocatedCell, NotebookIndex } from './notebook-index';
 
@@ -94,9 +94,4 @@ function lookup(index: NotebookIndex, cellId: string | undefined, code: string):
     // A notebook that cannot be read or analysed only means the kernel knows less about the cell.
     return undefined;
   }
-}
-
-/** The step's node from the notebook's graph, when the notebook is known and has that step. */
-export function nodeOf(cell: ResolvedCell): GraphNode | undefined {
-  return cell.step ? cell.graph?.nodes[cell.step] : undefined;
 }

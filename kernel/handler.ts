@@ -8,7 +8,7 @@ import { format, inspect } from 'util';
 import type { ConsoleInterface, Executor } from 'tslab/dist/executor';
 import * as tslabJupyter from 'tslab/dist/jupyter';
 import { JupyterHandlerImpl } from 'tslab/dist/jupyter';
-import type { CellRef, JsonValue } from '../src/core/model';
+import type { JsonValue } from '../src/core/model';
 import { parseParameters } from '../src/core/parameters';
 import { resolveCell, type RequestMetadata, type ResolvedCell } from './cell-resolver';
 import { CellSources, describeCell } from './cell-sources';
@@ -280,11 +280,6 @@ export class CellflowHandler extends JupyterHandlerImpl {
       evalue: this.failures.map((f) => f.evalue).join('\n'),
       traceback: this.failures.flatMap((f) => f.traceback),
     };
-  }
-
-  /** Cell position for messages, when known. */
-  cellOf(cell: ResolvedCell): CellRef | undefined {
-    return cell.cell;
   }
 }
 

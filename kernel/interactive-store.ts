@@ -32,8 +32,4 @@ export class InteractiveStore {
   chunks(sha256: string): Uint8Array[] | undefined {
     return this.objects.get(sha256);
   }
-
-  clear(): void {
-    this.objects.clear();
-  }
 }

@@ -168,7 +168,7 @@ export class StepContext {
         parents,
         isJoin,
         foreach,
-        flow: cell.graph ? this.flowName(cell) : (parent?.flow ?? 'interactive'),
+        flow: cell.graph ? (cell.flowName ?? 'interactive') : (parent?.flow ?? 'interactive'),
       },
       cell,
     );
@@ -222,15 +222,6 @@ export class StepContext {
     return [...this.results.values()]
       .sort((a, b) => a.seq - b.seq)
       .map((r) => ({ step: r.step, stale: stale(r.step), ranAt: r.ranAt }));
-  }
-
-  clear(): void {
-    this.results.clear();
-    this.active = undefined;
-    this.observed.clear();
-    this.firstRun.length = 0;
-    this.parameterValues = undefined;
-    this.store.clear();
   }
 
   // ---------------------------------------------------------------- graph shape
@@ -308,10 +299,6 @@ export class StepContext {
     const index: ArtifactIndex = {};
     for (const [name, value] of Object.entries(values)) index[name] = this.store.save(name, value);
     return index;
-  }
-
-  private flowName(cell: ResolvedCell): string {
-    return cell.flowName ?? 'interactive';
   }
 
   private activate(
