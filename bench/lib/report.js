@@ -11,10 +11,9 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
     '',
     smoke
       ? '**Smoke run** (small sizes; checks that the benchmarks still work; the figures mean nothing).'
-      : `Full run of \`npm run bench\`, ${machine.date}. Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`,
-    ...(updated
-      ? ['', 'Some rows were re-measured later with `--update`: each note says when its row was measured.']
-      : []),
+      : updated
+        ? `Results of \`npm run bench\`, last updated ${machine.date} with \`--update\` (each note says when its row was measured). Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`
+        : `Full run of \`npm run bench\`, ${machine.date}. Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`,
     '',
     'Ratio is cellflow ÷ peer for times (lower is better) and cellflow ÷ peer for throughput (higher is',
     'better). This machine has 2 cores shared with other work, so absolute times are noisy: each peer ran',
@@ -39,7 +38,7 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
     `- OS: ${machine.os}; disk: ${machine.disk}`,
     `- Node ${machine.node}; Python ${machine.python}; Metaflow ${machine.metaflow}; pandas ${machine.pandas}`,
     `- load average when the run ended: ${machine.loadAverage}`,
-    `- whole benchmark run: ${(elapsedMs / 60000).toFixed(1)} min${peer ? '' : ' (peers not run)'}`,
+    `- this invocation of the runner took ${(elapsedMs / 60000).toFixed(1)} min${peer ? '' : ' (peers not run)'}`,
     '',
   ];
   return lines.join('\n');
