@@ -305,6 +305,21 @@ export class JupyterClient {
   }
 }
 
+/**
+ * The directory of kernelspec `name` as Jupyter finds it: the first `<dir>/kernels/<name>/kernel.json`
+ * along JUPYTER_PATH (the part of Jupyter's search path the tests control).
+ */
+export function findKernelspec(
+  name: string,
+  jupyterPath: string | undefined = process.env.JUPYTER_PATH,
+): string {
+  for (const dir of (jupyterPath ?? '').split(path.delimiter).filter(Boolean)) {
+    const spec = path.join(dir, 'kernels', name);
+    if (fs.existsSync(path.join(spec, 'kernel.json'))) return spec;
+  }
+  throw new Error(`no kernelspec ${name} on JUPYTER_PATH=${jupyterPath ?? ''}`);
+}
+
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

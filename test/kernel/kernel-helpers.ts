@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { cellflow, REPO } from '../helpers/cli';
-import { JupyterClient, type Outcome } from '../helpers/jupyter-client';
+import { findKernelspec, JupyterClient, type Outcome } from '../helpers/jupyter-client';
 
 export interface NotebookCellJson {
   cell_type: string;
@@ -13,11 +13,14 @@ export interface NotebookCellJson {
   metadata: { tags?: string[] };
 }
 
-/** Installs the kernelspec with `cellflow kernel install --prefix`; returns the kernelspec dir. */
+/**
+ * Installs the kernelspec with `cellflow kernel install --prefix`, then finds it as Jupyter would, on
+ * JUPYTER_PATH=<prefix>/share/jupyter; returns the kernelspec directory.
+ */
 export async function installKernel(prefix: string): Promise<string> {
   const result = await cellflow(['kernel', 'install', '--prefix', prefix]);
   if (result.code !== 0) throw new Error(`kernel install failed: ${result.stderr}`);
-  return path.join(prefix, 'share', 'jupyter', 'kernels', 'cellflow');
+  return findKernelspec('cellflow', path.join(prefix, 'share', 'jupyter'));
 }
 
 /** A temp directory with copies of the example notebooks (and their data). */
