@@ -4,20 +4,16 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Table } from 'apache-arrow';
 import { Run } from '../src/client/run';
 import { Task } from '../src/client/task';
 import type { JsonValue } from '../src/core/model';
-import type { ArtifactPreview, Reply, Request, TaskStatusEvent } from '../src/core/protocol';
+import type { Reply, Request, TaskStatusEvent } from '../src/core/protocol';
 import { Datastore, effectiveRunStatus, parsePathspec } from '../src/runtime/datastore/datastore';
-import { asJson, runDetail, runView } from './run-views';
+import { artifactPreview, DEFAULT_PREVIEW_ROWS, runDetail, runView } from '../src/client/views';
+import { asJson } from './json';
 import { packageRoot } from './package-root';
 import type { StepContext } from './step-context';
 
-const DEFAULT_ROWS = 50;
-const MAX_ROWS = 1000;
-const JSON_PREVIEW_CHARS = 200_000;
-const HEX_HEAD = 64;
 const POLL_MS = 250;
 /** The extension gives up on a request after 60 s without any message: repeat running tasks' status. */
 const KEEPALIVE_MS = 15_000;
@@ -59,7 +55,11 @@ async function answer(request: Request, send: Send, context: CommContext): Promi
       return asJson(runDetail(Run.get(request.pathspec, datastore())));
     case 'artifact':
       return asJson(
-        await artifactPreview(Task.get(request.pathspec, datastore()), request.name, request.maxRows),
+        await artifactPreview(
+          Task.get(request.pathspec, datastore()),
+          request.name,
+          request.maxRows ?? DEFAULT_PREVIEW_ROWS,
+        ),
       );
     case 'logs': {
       const task = Task.get(request.pathspec, datastore());
@@ -74,57 +74,6 @@ async function answer(request: Request, send: Send, context: CommContext): Promi
     default:
       throw new Error(`unknown cellflow request op ${JSON.stringify((request as { op?: unknown })?.op)}`);
   }
-}
-
-async function artifactPreview(task: Task, name: string, maxRows?: number): Promise<ArtifactPreview> {
-  const ref = task.artifact(name);
-  const value = await task.data(name);
-  switch (ref.codec) {
-    case 'arrow': {
-      const table = value as Table;
-      const rows = Math.max(0, Math.min(maxRows ?? DEFAULT_ROWS, MAX_ROWS, table.numRows));
-      const columns = table.schema.fields.map((f) => f.name);
-      const body: JsonValue[][] = [];
-      for (let i = 0; i < rows; i++) {
-        const row = table.get(i);
-        body.push(columns.map((c) => toJsonCell(row?.[c])));
-      }
-      return { kind: 'table', columns, rows: body, totalRows: table.numRows };
-    }
-    case 'bytes': {
-      const bytes = value as Uint8Array;
-      const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, HEX_HEAD));
-      return { kind: 'bytes', length: bytes.byteLength, hexHead: head.toString('hex') };
-    }
-    default: {
-      const json = jsonSafe(value);
-      const text = JSON.stringify(json);
-      if (text !== undefined && text.length <= JSON_PREVIEW_CHARS)
-        return { kind: 'json', value: json, truncated: false };
-      return { kind: 'text', text: (text ?? String(value)).slice(0, JSON_PREVIEW_CHARS) };
-    }
-  }
-}
-
-function toJsonCell(value: unknown): JsonValue {
-  if (value === undefined || value === null) return null;
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'string' || typeof value === 'boolean') return value;
-  return jsonSafe(value);
-}
-
-function jsonSafe(value: unknown): JsonValue {
-  const text = JSON.stringify(value, (_key, item: unknown) => {
-    if (typeof item === 'bigint') return item.toString();
-    if (item instanceof Map) return Object.fromEntries([...item].map(([k, v]) => [String(k), v]));
-    if (item instanceof Set) return [...item];
-    if (typeof item === 'number' && !Number.isFinite(item)) return String(item);
-    if (ArrayBuffer.isView(item) && !(item instanceof DataView))
-      return Array.from(item as unknown as ArrayLike<number>, (n) => (typeof n === 'bigint' ? String(n) : n));
-    return item;
-  });
-  return text === undefined ? null : (JSON.parse(text) as JsonValue);
 }
 
 // ---------------------------------------------------------------- run

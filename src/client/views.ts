@@ -9,8 +9,9 @@ import type { RunRecord, TaskRecord } from '../runtime/records';
 import type { Run } from './run';
 import type { Task } from './task';
 
-export const DEFAULT_PREVIEW_ROWS = 20;
-const MAX_PREVIEW_CHARS = 20_000;
+export const DEFAULT_PREVIEW_ROWS = 50;
+const MAX_PREVIEW_ROWS = 1000;
+const MAX_PREVIEW_CHARS = 200_000;
 const HEX_HEAD_BYTES = 64;
 
 export function runView(record: RunRecord): RunView {
@@ -95,7 +96,8 @@ export async function artifactPreview(
 function tablePreview(table: Table, maxRows: number): ArtifactPreview {
   const columns = table.schema.fields.map((field) => field.name);
   const rows: JsonValue[][] = [];
-  for (let i = 0; i < Math.min(maxRows, table.numRows); i++) {
+  const shown = Math.max(0, Math.min(maxRows, MAX_PREVIEW_ROWS, table.numRows));
+  for (let i = 0; i < shown; i++) {
     const row = table.get(i);
     rows.push(columns.map((column) => toDisplayJson(row?.[column])));
   }

@@ -16,6 +16,8 @@ export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (ch) => ESCAPES[ch]);
 }
 
+const MAX_TASKS_SHOWN = 200;
+
 /** Previews by task pathspec, then artifact name. */
 export type ArtifactPreviews = Record<string, Record<string, ArtifactPreview>>;
 
@@ -162,9 +164,12 @@ export function renderDisplayHtml(display: CellflowDisplay, previews: ArtifactPr
     ],
   );
   const origin = run.origin ? `<p>${escapeHtml(`${run.origin.kind} of ${run.origin.pathspec}`)}</p>` : '';
-  const tasks = display.tasks
-    .map((t) => taskSection(t, previews[`${t.flow}/${t.runId}/${t.step}/${t.taskId}`]))
-    .join('');
+  // A 10,000-task foreach stays readable: the first tasks in full, then a count.
+  const shown = display.tasks.slice(0, MAX_TASKS_SHOWN);
+  const more = display.tasks.length - shown.length;
+  const tasks =
+    shown.map((t) => taskSection(t, previews[`${t.flow}/${t.runId}/${t.step}/${t.taskId}`])).join('') +
+    (more > 0 ? `<p>… and ${more} more tasks</p>` : '');
   return `<div class="cellflow-display">${header}${origin}${dagSection(display)}<h3>Tasks</h3>${tasks}${reproSection(run)}</div>`;
 }
 
