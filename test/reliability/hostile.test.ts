@@ -123,6 +123,8 @@ describe('path traversal', () => {
       { args: ['resume', `${pathspec.split('/')[0]}/..`], message: /invalid run id|expected/ },
     );
     const saved = process.env.CELLFLOW_HOME;
+    // `step` moves into the notebook's directory, as a task process does; this test runs it in-process.
+    const savedCwd = process.cwd();
     process.env.CELLFLOW_HOME = home;
     try {
       for (const c of cases) {
@@ -137,6 +139,7 @@ describe('path traversal', () => {
         expect(io.err).not.toMatch(/\n\s+at /);
       }
     } finally {
+      process.chdir(savedCwd);
       if (saved === undefined) delete process.env.CELLFLOW_HOME;
       else process.env.CELLFLOW_HOME = saved;
     }
