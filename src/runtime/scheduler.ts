@@ -209,7 +209,9 @@ export class Scheduler {
     const { datastore, flow, runId } = this.options;
     let record = readIfPresent(datastore, flow, runId, task.step, task.taskId);
     const wroteThisAttempt = record?.attempts.some((a) => a.attempt === attempt && a.status !== 'running');
-    if (outcome.reportedOk && outcome.code === 0 && record?.status === 'succeeded' && wroteThisAttempt) {
+    // task.json is the completion marker: once the task recorded this attempt as succeeded, its
+    // artifacts are durable, whatever became of its `done` message or its exit.
+    if (record?.status === 'succeeded' && wroteThisAttempt && !timedOut) {
       this.options.reporter.taskFinished(record);
       this.succeeded(record);
       return;

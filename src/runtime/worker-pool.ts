@@ -60,9 +60,16 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
     });
     child.once('exit', () => resolve(false));
   });
-  const finished = new Promise<{ code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean }>(
-    (resolve) => child.once('exit', (code, signal) => resolve({ code, signal, reportedOk })),
+  // 'exit' comes from the OS and may overtake the last IPC message still in the pipe; 'disconnect'
+  // comes once the channel is read to its end. Waiting for both means a sent `done` is never missed.
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
   );
+  const disconnected = new Promise<void>((resolve) => {
+    if (!child.connected) resolve();
+    else child.once('disconnect', () => resolve());
+  });
+  const finished = Promise.all([exited, disconnected]).then(([exit]) => ({ ...exit, reportedOk }));
   return {
     ready,
     startupErrors: () => startupStderr.trim(),

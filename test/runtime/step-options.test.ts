@@ -106,3 +106,21 @@ test('on a terminal the run shows a progress line (tasks done, running, failed, 
   expect(result.stdout).toMatch(/▸ \d+ done · \d+ running · 0 failed · [\d.]+ s/);
   expect(result.stdout).toMatch(/run succeeded: hello\/\d{13}-[0-9a-f]{12} \(5 tasks done, 0 failed/);
 });
+
+test("a task's recorded success stands even when its `done` message never reaches the scheduler", async () => {
+  // task.json is the completion marker. Here the step swallows the process's IPC messages, so the
+  // scheduler only sees a clean exit and a succeeded record (what a lost message looks like).
+  const nb = writeNotebook(work, 'lost-message.ipynb', [
+    {
+      tags: ['step:start'],
+      source: [
+        'self.value = 41;',
+        'const quiet = ((_message: unknown, callback?: () => void) => (callback?.(), true)) as typeof process.send;',
+        'process.send = quiet;',
+      ].join('\n'),
+    },
+    { tags: ['step:end'], source: 'self.value += 1;' },
+  ]);
+  const pathspec = await run(nb);
+  expect(endTask(pathspec, 'end').value('value')).toBe(42);
+});
