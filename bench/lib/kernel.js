@@ -7,7 +7,12 @@ const { REPO } = require('./cellflow');
 async function runKernelRoundTrip(ctx, script) {
   const runs = ctx.smoke ? 2 : 30;
   const result = check(
-    await measure(process.execPath, [script, '--json', '--runs', String(runs)], { cwd: REPO }),
+    // killGroup: a kernel the script leaves behind when it fails half-way is stopped with it.
+    await measure(process.execPath, [script, '--json', '--runs', String(runs)], {
+      cwd: REPO,
+      killGroup: true,
+      timeoutMs: 10 * 60 * 1000,
+    }),
     'bench/kernel-roundtrip.js',
   );
   const line = result.stdout.trim().split('\n').pop() ?? '';

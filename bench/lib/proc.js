@@ -7,7 +7,7 @@ const fs = require('fs');
 /**
  * @param {string} command
  * @param {string[]} args
- * @param {{ cwd?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number, sampleRss?: boolean }} options
+ * @param {{ cwd?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number, sampleRss?: boolean, killGroup?: boolean }} options
  * @returns {Promise<{ code: number | null, wallMs: number, stdout: string, stderr: string, peakRssKb?: number }>}
  */
 function measure(command, args, options = {}) {
@@ -17,6 +17,8 @@ function measure(command, args, options = {}) {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Its own process group, so that whatever it leaves running (a kernel) can be stopped with it.
+      detached: Boolean(options.killGroup),
     });
     let stdout = '';
     let stderr = '';
@@ -40,10 +42,20 @@ function measure(command, args, options = {}) {
     child.on('close', (code) => {
       clearTimeout(timer);
       if (sampler) clearInterval(sampler);
+      if (options.killGroup) killGroup(child.pid);
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       resolve({ code, wallMs, stdout, stderr, peakRssKb });
     });
   });
+}
+
+/** SIGKILLs what is left of a process group (nothing, normally). */
+function killGroup(pid) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // ESRCH: the group is already empty
+  }
 }
 
 function readVmHwmKb(pid) {
