@@ -82,8 +82,8 @@ test('hello.ipynb: the panel shows its 5-step DAG', async () => {
   await panel().locator('svg.cf-dag-svg').waitFor();
   expect(await stepNames()).toEqual(['start', 'a', 'b', 'join', 'end']);
   expect(await panel().locator('.cf-problems-summary').textContent()).toBe('No problems.');
-  // Step cells carry a badge with their step's name.
-  await expect(cellOfStep('join').count()).resolves.toBe(1);
+  // Step cells carry a badge with their step's name (drawn once the cell is rendered).
+  await eventually(async () => expect(await cellOfStep('join').count()).toBe(1));
   // The notebook's kernelspec `cellflow` started without asking.
   await page
     .locator('.jp-NotebookPanel .jp-Toolbar-kernelName[aria-label="TypeScript (cellflow)"]')
@@ -181,7 +181,7 @@ test('a new cell made a step through the step editor joins the DAG', async () =>
   await eventually(async () =>
     expect(await stepNames()).toEqual(['start', 'a', 'b', 'join', 'end', 'report']),
   );
-  await expect(cellOfStep('report').count()).resolves.toBe(1);
+  await eventually(async () => expect(await cellOfStep('report').count()).toBe(1));
   await screenshot(page, '03-new-step');
 }, 60_000);
 
