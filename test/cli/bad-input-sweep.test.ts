@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { memoryIO } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
+import { mulberry32 } from '../../src/runtime/seeded-random';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SEED = 20240611;
@@ -17,15 +18,6 @@ const EXAMPLES = ['hello', 'foreach', 'churn'].map((name) => ({
   bytes: fs.readFileSync(path.join(REPO, 'examples', `${name}.ipynb`)),
 }));
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const int = (n: number): number => Math.floor(random() * n);

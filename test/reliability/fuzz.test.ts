@@ -13,20 +13,12 @@ import { memoryIO } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { populate } from '../helpers/sample-runs';
+import { mulberry32 } from '../../src/runtime/seeded-random';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SEED = 20261125;
 const CASE_TIME_LIMIT_MS = 15_000;
 
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = mulberry32(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
 const int = (n: number): number => Math.floor(random() * n);
