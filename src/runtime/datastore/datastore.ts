@@ -2,7 +2,7 @@
 //   objects/<sha[0:2]>/<sha>
 //   flows/<Flow>/<runId>/run.json
 //   flows/<Flow>/<runId>/<step>/<taskId>/task.json and <attempt>.{stdout,stderr}
-import { randomBytes } from 'crypto';
+import { randomBytes, randomInt } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -112,6 +112,9 @@ export function findProjectRoot(cwd: string): string {
 }
 
 let lastRunIdMs = 0;
+/** Orders ids made within one millisecond of this process; starts at random to keep processes apart. */
+let runIdSequence = 0;
+const RUN_ID_SEQUENCE_MAX = 0xffff;
 
 export class Datastore {
   readonly objects: ObjectStore;
@@ -135,9 +138,18 @@ export class Datastore {
    * processes apart.
    */
   newRunId(): string {
-    const ms = Math.max(Date.now(), lastRunIdMs + 1);
-    lastRunIdMs = ms;
-    return `${String(ms).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
+    // Ids made in the same millisecond are ordered by a sequence rather than by moving the clock
+    // forward, so a burst of ids never sorts after an id another process makes a moment later.
+    const now = Date.now();
+    if (now > lastRunIdMs) {
+      lastRunIdMs = now;
+      runIdSequence = randomInt(0, RUN_ID_SEQUENCE_MAX >> 1);
+    } else if (++runIdSequence > RUN_ID_SEQUENCE_MAX) {
+      lastRunIdMs += 1; // 32,768 ids in one millisecond: borrow the next one
+      runIdSequence = 0;
+    }
+    const sequence = runIdSequence.toString(16).padStart(4, '0');
+    return `${String(lastRunIdMs).padStart(13, '0')}-${sequence}${randomBytes(4).toString('hex')}`;
   }
 
   flowDir(flow: string): string {
