@@ -63,6 +63,13 @@ export function parsePathspec(spec: string): Pathspec {
   return { flow, runId, step, taskId };
 }
 
+/** `Flow/runId` exactly: what every command that takes a run expects. */
+export function parseRunPathspec(spec: string): { flow: string; runId: string } {
+  const { flow, runId, step } = parsePathspec(spec);
+  if (!runId || step) throw new PathspecError(`${spec}: expected a run pathspec Flow/runId.`);
+  return { flow, runId };
+}
+
 export function formatPathspec(spec: Pathspec): string {
   return [spec.flow, spec.runId, spec.step, spec.taskId].filter((part) => part !== undefined).join('/');
 }

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
-import { Datastore, parsePathspec } from '../datastore/datastore';
+import { Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { RunRecord } from '../records';
 import {
@@ -56,9 +56,7 @@ export function githubRepository(url: string): { owner: string; repo: string } |
 }
 
 export async function exportBinder(options: BinderOptions): Promise<BinderResult> {
-  const spec = parsePathspec(options.pathspec);
-  if (!spec.runId || spec.step)
-    throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
+  const spec = parseRunPathspec(options.pathspec);
   const datastore = Datastore.open({ root: options.datastoreRoot });
   const record = datastore.readRun(spec.flow, spec.runId);
   const snapshot = record.source?.git?.snapshot;

@@ -6,8 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { JsonValue } from '../../core/model';
-import { Datastore, parsePathspec } from '../datastore/datastore';
-import { UserInputError } from '../errors';
+import { Datastore, parseRunPathspec } from '../datastore/datastore';
 import type { RunRecord } from '../records';
 import { compareRuns, orderRows, type ArtifactComparison } from './compare';
 import { sha256Of } from './lockfile';
@@ -50,9 +49,7 @@ export class ReproduceError extends Error {
 }
 
 export async function reproduceRun(options: ReproduceOptions): Promise<ReproduceResult> {
-  const spec = parsePathspec(options.pathspec);
-  if (!spec.runId || spec.step)
-    throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
+  const spec = parseRunPathspec(options.pathspec);
   const datastore = Datastore.open({ root: options.datastoreRoot });
   const original = datastore.readRun(spec.flow, spec.runId);
   const warnings: string[] = [];
