@@ -67,7 +67,13 @@ export class JupyterClient {
     env: NodeJS.ProcessEnv = {},
   ): Promise<JupyterClient> {
     const client = new JupyterClient();
-    await client.launch(kernelspecDir, cwd, env);
+    try {
+      await client.launch(kernelspecDir, cwd, env);
+    } catch (error) {
+      // A kernel that started but never answered must not outlive the caller.
+      await client.close();
+      throw error;
+    }
     return client;
   }
 
@@ -98,6 +104,8 @@ export class JupyterClient {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A command that cannot be spawned is reported as a kernel that did not answer, not thrown.
+    this.child.on('error', (error) => (this.stderr += `${error.message}\n`));
     this.child.stdout!.on('data', (d) => (this.stderr += d));
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     this.shell.connect(`tcp://127.0.0.1:${shell}`);
@@ -284,7 +292,7 @@ export class JupyterClient {
   /** Ends the kernel (shutdown_request, then SIGKILL if it lingers) and closes the sockets. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
       try {
         this.send(this.control, 'shutdown_request', { restart: false });
@@ -301,7 +309,8 @@ export class JupyterClient {
     this.shell.close();
     this.control.close();
     this.iopub.close();
-    fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
+    // Empty when launch failed before writing it (dirname('') would be the working directory).
+    if (this.connectionFile) fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
   }
 }
 
