@@ -29,6 +29,7 @@ export default tseslint.config(
       'bench/out',
       'bench/peers',
       'bench/.venv',
+      'bench/.deno',
       '**/*.js',
       '!bin/*.js',
       '!bench/*.js',
