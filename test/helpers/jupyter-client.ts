@@ -125,7 +125,8 @@ export class JupyterClient {
       ]);
       clearTimeout(timer);
       if (got !== false) return;
-      if (this.child.exitCode !== null) break;
+      // Exited, or never started (no pid: the command could not be spawned).
+      if (this.child.exitCode !== null || this.child.pid === undefined) break;
     }
     throw new Error(`the kernel did not answer\n${this.stderr}`);
   }
@@ -292,7 +293,8 @@ export class JupyterClient {
   /** Ends the kernel (shutdown_request, then SIGKILL if it lingers) and closes the sockets. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+    const running = this.child?.pid !== undefined && this.child.exitCode === null;
+    if (running && this.child.signalCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
       try {
         this.send(this.control, 'shutdown_request', { restart: false });
