@@ -176,7 +176,12 @@ async function main() {
         } catch (error) {
           // Deno is an extra peer: when its kernel does not start, the report says so and goes on.
           if (!kernel.optional) throw error;
-          kernel.error = String(error instanceof Error ? error.message : error).split('\n')[0];
+          // One line for the report's notes, with the kernel's own output that follows the message.
+          const lines = String(error instanceof Error ? error.message : error).split('\n');
+          kernel.error = lines
+            .filter((line) => line.trim())
+            .join(' / ')
+            .slice(0, 300);
         }
       }
       const running = kernels.filter((k) => k.client);
