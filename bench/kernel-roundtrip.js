@@ -71,17 +71,24 @@ async function startKernel(JupyterClient, kernel, cwd) {
 
 /**
  * The value of an expression in a plain kernel, to check that the cell really ran: tslab prints it on
- * stdout, Deno sends it (coloured) as an execute_result.
+ * stdout; Deno sends it (coloured) as an execute_result, at times after its idle status (Deno 2.9.6
+ * did so for about 1 cell in 20), so that is waited for a little.
  */
 async function plainValue(client, expression) {
-  const { iopub } = await client.execute(expression);
-  const result = iopub.find((m) => m.header.msg_type === 'execute_result');
-  if (result) return stripVTControlCharacters(result.content.data?.['text/plain'] ?? '');
+  const { reply, iopub } = await client.execute(expression);
   const stdout = iopub.filter((m) => m.header.msg_type === 'stream' && m.content.name === 'stdout');
-  return stdout
-    .map((m) => m.content.text)
-    .join('')
-    .trim();
+  if (stdout.length > 0)
+    return stdout
+      .map((m) => m.content.text)
+      .join('')
+      .trim();
+  for (let waited = 0; waited <= 1000; waited += 50) {
+    const messages = client.messagesFor(reply.parent_header.msg_id);
+    const result = messages.find((m) => m.header.msg_type === 'execute_result');
+    if (result) return stripVTControlCharacters(result.content.data?.['text/plain'] ?? '');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return undefined;
 }
 
 async function roundTrip(client, cell, metadata) {
