@@ -54,6 +54,10 @@ export class JupyterClient {
   private control = new zmq.Dealer({ routingId: `control-${this.session}` });
   private iopub = new zmq.Subscriber();
   private replies = new Map<string, (m: JMessage) => void>();
+  /** Why nothing more will come: the kernel exited (set half a second after it did). */
+  private exited?: Error;
+  /** Called with it then: the replies and idle statuses still awaited. */
+  private onExit = new Set<(error: Error) => void>();
   private iopubLog = new Map<string, JMessage[]>();
   private idleWaiters = new Map<string, () => void>();
   private closed = false;
@@ -106,6 +110,14 @@ export class JupyterClient {
     });
     // A command that cannot be spawned is reported as a kernel that did not answer, not thrown.
     this.child.on('error', (error) => (this.stderr += `${error.message}\n`));
+    this.child.on('exit', (code, signal) => {
+      // A kernel that has exited will not reply: fail what waits for it after a short grace for the
+      // replies it sent just before exiting (shutdown_reply), instead of after the request's timeout.
+      setTimeout(() => {
+        this.exited = new Error(`the kernel exited (${signal ?? `code ${code}`})\n${this.stderr}`);
+        for (const reject of this.onExit) reject(this.exited);
+      }, 500).unref();
+    });
     this.child.stdout!.on('data', (d) => (this.stderr += d));
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     this.shell.connect(`tcp://127.0.0.1:${shell}`);
@@ -169,11 +181,19 @@ export class JupyterClient {
     const id = this.send(socket, type, content, options.metadata);
     const reply = await this.waitReply(id, options.timeoutMs ?? 60_000);
     let timer: NodeJS.Timeout | undefined;
+    let gone: (() => void) | undefined;
     await Promise.race([
       this.waitIdle(id),
       new Promise((r) => (timer = setTimeout(r, options.timeoutMs ?? 60_000))),
+      // A kernel that exited after its reply (shutdown) publishes no idle status any more.
+      new Promise<void>((r) => {
+        gone = r;
+        if (this.exited) r();
+        else this.onExit.add(gone);
+      }),
     ]);
     clearTimeout(timer);
+    if (gone) this.onExit.delete(gone);
     return { reply, iopub: this.iopubLog.get(id) ?? [] };
   }
 
@@ -224,12 +244,21 @@ export class JupyterClient {
 
   waitReply(id: string, timeoutMs: number): Promise<JMessage> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (error: Error) => {
+        clearTimeout(timer);
         this.replies.delete(id);
-        reject(new Error(`no reply to ${id} within ${timeoutMs} ms\n${this.stderr}`));
-      }, timeoutMs);
+        this.onExit.delete(fail);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new Error(`no reply to ${id} within ${timeoutMs} ms\n${this.stderr}`)),
+        timeoutMs,
+      );
+      if (this.exited) return fail(this.exited);
+      this.onExit.add(fail);
       this.replies.set(id, (m) => {
         clearTimeout(timer);
+        this.onExit.delete(fail);
         resolve(m);
       });
     });
