@@ -49,7 +49,11 @@ async function ensureDeno({ install, log }) {
   if (!install)
     return { reason: `Deno is not installed in bench/.deno (a smoke run installs it only with --peers)` };
   log(`installing ${pkg}@${DENO_VERSION} into ${path.relative(process.cwd(), PREFIX)} (once)`);
-  fs.mkdirSync(PREFIX, { recursive: true });
+  try {
+    fs.mkdirSync(PREFIX, { recursive: true });
+  } catch (error) {
+    return { reason: `cannot create ${PREFIX}: ${error.message}` };
+  }
   // --prefix with a directory of its own: npm leaves the repository's package.json and lock alone.
   const npm = await measure(
     'npm',
