@@ -7,14 +7,15 @@ const path = require('path');
 const { parseArgs } = require('util');
 const { assertBuilt } = require('./lib/cellflow');
 const { ensurePeers } = require('./lib/peers');
+const { ensureDeno } = require('./lib/deno');
 const { machineFacts } = require('./lib/machine');
 const { renderResults, readRows } = require('./lib/report');
 const bench = require('./lib/benchmarks');
 
 const USAGE = `usage: npm run bench -- [--smoke] [--only 1,2,...] [--no-peers] [--peers] [--out FILE] [--keep] [--update]
-  --smoke     small sizes, no peer unless --peers; checks that every benchmark still runs
+  --smoke     small sizes, no peer unless --peers (Deno if already installed); checks that every benchmark still runs
   --only      run only these benchmarks (1 task overhead, 2 artifacts, 3 resume, 4 scale, 5 kernel, 6 compile)
-  --no-peers  do not install or run Metaflow
+  --no-peers  do not install or run Metaflow or Deno
   --out       where to write the results (default bench/RESULTS.md; bench/out/RESULTS.smoke.md with --smoke)
   --keep      keep the datastores under bench/out/work-* for inspection
   --update    keep the rows of the benchmarks not run now from the existing results file`;
@@ -41,6 +42,8 @@ function options(argv) {
     only,
     // A full run installs Metaflow when missing; a smoke run only uses it when asked.
     peers: values['no-peers'] ? false : (values.peers ?? !values.smoke),
+    // Deno (benchmark 5) likewise, except that a smoke run uses it when it is already there.
+    deno: values['no-peers'] ? 'off' : (values.peers ?? !values.smoke) ? 'install' : 'if-installed',
     out: path.resolve(
       values.out ?? path.join(__dirname, values.smoke ? 'out/RESULTS.smoke.md' : 'RESULTS.md'),
     ),
@@ -60,10 +63,17 @@ async function main() {
   const started = Date.now();
   const log = (line) =>
     console.log(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
-  const peer = opts.peers ? await ensurePeers({ install: true, log }) : undefined;
-  const work = fs.mkdtempSync(path.join(__dirname, 'out', 'work-'));
-  const ctx = { smoke: opts.smoke, peer, work, log };
   const wanted = (n) => !opts.only || opts.only.has(n);
+  const peer = opts.peers ? await ensurePeers({ install: true, log }) : undefined;
+  // Only benchmark 5 runs Deno, so only it installs Deno.
+  const deno = !wanted(5)
+    ? undefined
+    : opts.deno === 'off'
+      ? { reason: 'peers not run (--no-peers)' }
+      : await ensureDeno({ install: opts.deno === 'install', log });
+  if (deno?.reason) log(`Deno's kernel is not measured: ${deno.reason}`);
+  const work = fs.mkdtempSync(path.join(__dirname, 'out', 'work-'));
+  const ctx = { smoke: opts.smoke, peer, deno, work, log };
   const rows = [];
   let failures = 0;
   // A benchmark that fails (a peer that errors out) still leaves the others' figures in the report.
