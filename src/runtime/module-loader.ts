@@ -12,9 +12,8 @@ const ModuleCtor = Module as unknown as {
   _nodeModulePaths(dir: string): string[];
 };
 
+/** Stack frames in it point at the compiled lines: the task runner maps them (stack-mapping.ts) on failure. */
 export function loadFlowModule(javascript: string, filename: string): FlowModule {
-  // Stack traces of step code then point at .flow.ts lines, which the manifest maps to cells.
-  process.setSourceMapsEnabled(true);
   const module = new ModuleCtor(filename);
   module.filename = filename;
   module.paths = ModuleCtor._nodeModulePaths(path.dirname(filename));

@@ -11,6 +11,7 @@ import {
 import { Datastore } from './datastore/datastore';
 import { locateInNotebook } from './error-location';
 import { loadFlowModule } from './module-loader';
+import { inlineSourceMap, mapStack } from './stack-mapping';
 import type { ArtifactIndex, AttemptRecord, TaskRecord } from './records';
 import { taskRandom } from './seeded-random';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
@@ -20,7 +21,8 @@ export interface TaskOutcome {
   ok: boolean;
 }
 
-export async function runTask(spec: TaskSpec, preloaded?: FlowModule): Promise<TaskOutcome> {
+/** `javascript`: the flow module's code when the caller has already read it (a warm task process has). */
+export async function runTask(spec: TaskSpec, javascript?: string): Promise<TaskOutcome> {
   const datastore = Datastore.open({ root: spec.datastoreRoot });
   const startedAt = new Date().toISOString();
   const attempt: AttemptRecord = { attempt: spec.attempt, status: 'running', startedAt, pid: process.pid };
@@ -38,12 +40,10 @@ export async function runTask(spec: TaskSpec, preloaded?: FlowModule): Promise<T
   };
   Object.assign(process.env, spec.env);
 
-  let module: FlowModule | undefined = preloaded;
+  let module: FlowModule | undefined;
   try {
-    module ??= loadFlowModule(
-      datastore.objects.getSync(spec.module.javascriptSha256).toString('utf8'),
-      spec.module.filename,
-    );
+    javascript ??= datastore.objects.getSync(spec.module.javascriptSha256).toString('utf8');
+    module = loadFlowModule(javascript, spec.module.filename);
     const node = module.manifest.graph.nodes[spec.step];
     const step = module.steps[spec.step];
     if (!node || typeof step !== 'function') throw new Error(`the flow has no step '${spec.step}'.`);
@@ -110,10 +110,14 @@ export async function runTask(spec: TaskSpec, preloaded?: FlowModule): Promise<T
     return { record, ok: true };
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
+    const stack =
+      err.stack && javascript
+        ? mapStack(err.stack, spec.module.filename, inlineSourceMap(javascript))
+        : err.stack;
     const location = module
-      ? locateInNotebook(err.stack, spec.module.filename, module.manifest.lineMap)
+      ? locateInNotebook(stack, spec.module.filename, module.manifest.lineMap)
       : undefined;
-    attempt.error = { message: err.message, stack: err.stack, ...(location ?? {}) };
+    attempt.error = { message: err.message, stack, ...(location ?? {}) };
     record.artifacts = {};
     finish(record, attempt, 'failed');
     datastore.writeTask(record);

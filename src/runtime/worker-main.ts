@@ -16,14 +16,16 @@ interface WarmUp {
   filename: string;
 }
 
-function warmUp(): void {
+/** Reads the flow's code (verified once, here) and loads its imports; returns the code for the task. */
+function warmUp(): WarmUp & { javascript: string } {
   const raw = process.env.CELLFLOW_WORKER_WARMUP;
-  if (!raw) return;
-  const { datastoreRoot, javascriptSha256, filename } = JSON.parse(raw) as WarmUp;
-  const javascript = Datastore.open({ root: datastoreRoot })
-    .objects.getSync(javascriptSha256)
+  if (!raw) throw new Error('worker-main needs CELLFLOW_WORKER_WARMUP from the cellflow scheduler.');
+  const warm = JSON.parse(raw) as WarmUp;
+  const javascript = Datastore.open({ root: warm.datastoreRoot })
+    .objects.getSync(warm.javascriptSha256)
     .toString('utf8');
-  preloadImports(javascript, filename);
+  preloadImports(javascript, warm.filename);
+  return { ...warm, javascript };
 }
 
 function send(message: WorkerMessage): Promise<void> {
@@ -37,12 +39,14 @@ async function main(): Promise<void> {
   // than live on as an orphan. The run reads as abandoned and `resume` re-runs the task.
   process.once('disconnect', () => process.exit(3));
   installDeferredCaCerts();
-  warmUp();
+  const warm = warmUp();
   process.once('message', (message: SchedulerMessage) => {
     void (async () => {
       let ok = false;
       try {
-        ok = (await runTask(message.spec)).ok;
+        const { spec } = message;
+        const sameModule = spec.module.javascriptSha256 === warm.javascriptSha256;
+        ok = (await runTask(spec, sameModule ? warm.javascript : undefined)).ok;
       } catch (error) {
         // runTask records its own failures; this is one it could not record (e.g. the disk is full).
         // The scheduler records the attempt as failed and the message stays in the attempt's stderr.
