@@ -1,6 +1,5 @@
 // `cellflow binder RUN`: a branch that mybinder.org builds into JupyterLab reproducing the run.
 import type { Command } from 'commander';
-import { exportBinder } from '../../runtime/repro/binder';
 
 export function registerBinder(program: Command): void {
   program
@@ -15,6 +14,8 @@ export function registerBinder(program: Command): void {
       "what Binder installs as cellflow when the project does not lock it (npm spec; default: cellflow@<the run's version>)",
     )
     .action(async (run: string, opts: { branch?: string; cellflowSpec?: string }) => {
+      // Loaded on use: isomorphic-git costs ~70 ms, which every other command would pay at start.
+      const { exportBinder } = await import('../../runtime/repro/binder');
       const result = await exportBinder({
         pathspec: run,
         branch: opts.branch,

@@ -1,7 +1,5 @@
 // `cellflow reproduce RUN`: re-execute a past run from its record and compare every artifact.
 import type { Command } from 'commander';
-import { formatComparison } from '../../runtime/repro/compare';
-import { reproduceRun } from '../../runtime/repro/reproduce';
 import { parseCount } from './options';
 
 export function registerReproduce(program: Command): void {
@@ -27,6 +25,9 @@ export function registerReproduce(program: Command): void {
         run: string,
         opts: { in?: string; strict?: boolean; install: boolean; maxWorkers?: number; runIdFile?: string },
       ) => {
+        // Loaded on use, like every repro module: they are heavy and no other command needs them.
+        const { reproduceRun } = await import('../../runtime/repro/reproduce');
+        const { formatComparison } = await import('../../runtime/repro/compare');
         const result = await reproduceRun({
           pathspec: run,
           dir: opts.in,

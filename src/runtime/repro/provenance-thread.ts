@@ -5,11 +5,14 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { Datastore } from '../datastore/datastore';
 import { UserInputError } from '../errors';
-import { captureRunProvenance, type Provenance, type ProvenanceInput } from './provenance';
+import type { Provenance, ProvenanceInput } from './provenance';
 
 export function startProvenanceCapture(datastore: Datastore, input: ProvenanceInput): Promise<Provenance> {
   const entry = path.join(__dirname, 'provenance-worker.js');
-  if (!fs.existsSync(entry)) return captureRunProvenance(datastore, input);
+  // Only the fallback loads the capture code here: it pulls in isomorphic-git (~80 ms), which the
+  // scheduler's thread must not pay, nor carry in its heap into every task process it forks.
+  if (!fs.existsSync(entry))
+    return import('./provenance').then(({ captureRunProvenance }) => captureRunProvenance(datastore, input));
   return new Promise((resolve, reject) => {
     const worker = new Worker(entry, { workerData: { datastoreRoot: datastore.root, input } });
     let settled = false;
