@@ -146,9 +146,11 @@ export function lockedPackages(lock: Lockfile): Record<string, LockEntry> {
   return out;
 }
 
-async function readJson<T>(file: string): Promise<T | undefined> {
+// Synchronous on purpose: capture runs on its own thread, and a thousand small package.json reads
+// cost several times more CPU as promises (open, stat, read, close each through the thread pool).
+function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(await fs.promises.readFile(file, 'utf8')) as T;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
@@ -162,32 +164,29 @@ export async function driftOf(root: string, packages: Record<string, LockEntry>)
   const drift: DriftRecord = { checked: false, changed: [], missing: [], extraneous: [] };
   if (!fs.existsSync(path.join(root, 'node_modules'))) return drift;
   drift.checked = true;
-  const hidden =
-    (await readJson<Lockfile>(path.join(root, 'node_modules', '.package-lock.json')))?.packages ?? {};
+  const hidden = readJson<Lockfile>(path.join(root, 'node_modules', '.package-lock.json'))?.packages ?? {};
   const keys = Object.keys(packages).filter((key) => key.includes('node_modules/'));
-  await Promise.all(
-    keys.map(async (key) => {
-      const locked = packages[key];
-      const installedJson = await readJson<{ version?: string }>(path.join(root, key, 'package.json'));
-      if (!installedJson) {
-        // Optional packages (platform-specific binaries) are legitimately absent.
-        if (!locked.optional) drift.missing.push({ path: key, locked: pick(locked) });
-        return;
-      }
-      if (locked.link) return;
-      const seen = hidden[key];
-      const installed = {
-        version: installedJson.version,
-        integrity: seen?.integrity,
-        resolved: seen?.resolved,
-      };
-      const differs =
-        installed.version !== locked.version ||
-        (seen !== undefined && locked.integrity !== undefined && seen.integrity !== locked.integrity) ||
-        (seen !== undefined && locked.resolved !== undefined && seen.resolved !== locked.resolved);
-      if (differs) drift.changed.push({ path: key, locked: pick(locked), installed: pick(installed) });
-    }),
-  );
+  for (const key of keys) {
+    const locked = packages[key];
+    const installedJson = readJson<{ version?: string }>(path.join(root, key, 'package.json'));
+    if (!installedJson) {
+      // Optional packages (platform-specific binaries) are legitimately absent.
+      if (!locked.optional) drift.missing.push({ path: key, locked: pick(locked) });
+      continue;
+    }
+    if (locked.link) continue;
+    const seen = hidden[key];
+    const installed = {
+      version: installedJson.version,
+      integrity: seen?.integrity,
+      resolved: seen?.resolved,
+    };
+    const differs =
+      installed.version !== locked.version ||
+      (seen !== undefined && locked.integrity !== undefined && seen.integrity !== locked.integrity) ||
+      (seen !== undefined && locked.resolved !== undefined && seen.resolved !== locked.resolved);
+    if (differs) drift.changed.push({ path: key, locked: pick(locked), installed: pick(installed) });
+  }
   const lockedKeys = new Set(keys);
   const extraneous = new Set(
     Object.keys(hidden).filter((key) => key.includes('node_modules/') && !lockedKeys.has(key)),
@@ -196,7 +195,7 @@ export async function driftOf(root: string, packages: Record<string, LockEntry>)
     if (!lockedKeys.has(key)) extraneous.add(key);
   }
   for (const key of [...extraneous].sort()) {
-    const version = (await readJson<{ version?: string }>(path.join(root, key, 'package.json')))?.version;
+    const version = readJson<{ version?: string }>(path.join(root, key, 'package.json'))?.version;
     if (version !== undefined) drift.extraneous.push({ path: key, installed: { version } });
   }
   const byPath = (a: DriftEntry, b: DriftEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
@@ -240,7 +239,7 @@ async function topLevelPackages(nodeModules: string): Promise<string[]> {
  * (it is exactly that), else every package.json found under node_modules.
  */
 async function deriveLockfile(projectDir: string): Promise<Lockfile> {
-  const manifest = await readJson<{
+  const manifest = readJson<{
     name?: string;
     version?: string;
     dependencies?: Record<string, string>;
@@ -252,14 +251,14 @@ async function deriveLockfile(projectDir: string): Promise<Lockfile> {
   if (manifest?.dependencies) root.dependencies = manifest.dependencies;
   if (manifest?.devDependencies) root.devDependencies = manifest.devDependencies;
   const packages: Record<string, LockEntry> = { '': root };
-  const hidden = await readJson<Lockfile>(path.join(projectDir, 'node_modules', '.package-lock.json'));
+  const hidden = readJson<Lockfile>(path.join(projectDir, 'node_modules', '.package-lock.json'));
   if (hidden?.packages) {
     for (const [key, entry] of Object.entries(hidden.packages)) if (key !== '') packages[key] = entry;
   } else {
     const walk = async (nodeModules: string, prefix: string) => {
       for (const key of await topLevelPackages(nodeModules)) {
         const full = `${prefix}${key}`;
-        const json = await readJson<{ version?: string }>(path.join(projectDir, full, 'package.json'));
+        const json = readJson<{ version?: string }>(path.join(projectDir, full, 'package.json'));
         if (!json) continue;
         packages[full] = { version: json.version };
         await walk(path.join(projectDir, full, 'node_modules'), `${full}/`);
