@@ -4,10 +4,18 @@
 // tracked files laid over it, under refs/cellflow/runs/<Flow>/<runId>; nothing else in the
 // repository changes (statusMatrix runs with refresh:false so not even the index's stat cache moves).
 import * as fs from 'fs';
+import { gitFs } from './git-fs';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
-import { CELLFLOW_AUTHOR, gitdirOf, overlayTree, type TreeChange } from './git-tree';
+import {
+  CELLFLOW_AUTHOR,
+  gitdirOf,
+  oidAtPath,
+  overlayTree,
+  writeBlobOnce,
+  type TreeChange,
+} from './git-tree';
 import { stripUrlCredentials } from './secrets';
 
 export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile';
@@ -62,7 +70,7 @@ const toPosix = (p: string) => p.split(path.sep).join('/');
 
 export async function findGitRoot(dir: string): Promise<string | undefined> {
   try {
-    return await git.findRoot({ fs, filepath: dir });
+    return await git.findRoot({ fs: gitFs, filepath: dir });
   } catch {
     return undefined;
   }
@@ -165,13 +173,13 @@ async function captureGit(
   const cache = {};
   let head: string | null = null;
   try {
-    head = await git.resolveRef({ fs, dir, gitdir, ref: 'HEAD' });
+    head = await git.resolveRef({ fs: gitFs, dir, gitdir, ref: 'HEAD' });
   } catch {
     head = null; // a repository without commits yet
   }
-  const branch = (await git.currentBranch({ fs, dir, gitdir, fullname: false })) || null;
+  const branch = (await git.currentBranch({ fs: gitFs, dir, gitdir, fullname: false })) || null;
   const filepaths = await pathsExcluding(dir, input.exclude);
-  const matrix = await git.statusMatrix({ fs, dir, gitdir, cache, refresh: false, filepaths });
+  const matrix = await git.statusMatrix({ fs: gitFs, dir, gitdir, cache, refresh: false, filepaths });
   const dirty: string[] = [];
   const changes = new Map<string, TreeChange>();
   for (const [file, headStatus, workdirStatus, stageStatus] of matrix) {
@@ -182,21 +190,22 @@ async function captureGit(
     if (headStatus === 1 && workdirStatus === 2) {
       const absolute = path.join(dir, file);
       const stat = await fs.promises.stat(absolute);
-      const oid = await git.writeBlob({ fs, gitdir, blob: await fs.promises.readFile(absolute) });
+      const oid = await git.writeBlob({ fs: gitFs, gitdir, blob: await fs.promises.readFile(absolute) });
       changes.set(file, { path: file, oid, mode: stat.mode & 0o111 ? '100755' : '100644' });
     }
   }
+  const baseTree = head ? (await git.readCommit({ fs: gitFs, gitdir, oid: head, cache })).commit.tree : null;
   // The run's own sources win over whatever the working tree holds now: they are what ran.
   for (const source of sources) {
-    const oid = await git.writeBlob({ fs, gitdir, blob: source.bytes });
+    const atBase = await oidAtPath(gitdir, baseTree, source.path, cache);
+    const oid = await writeBlobOnce(gitdir, source.bytes, atBase);
     changes.set(source.path, { path: source.path, oid });
   }
-  const baseTree = head ? (await git.readCommit({ fs, gitdir, oid: head, cache })).commit.tree : null;
   const tree = await overlayTree(gitdir, baseTree, [...changes.values()]);
   const timestamp = Math.floor(Date.now() / 1000);
   const person = { ...CELLFLOW_AUTHOR, timestamp, timezoneOffset: 0 };
   const commit = await git.writeCommit({
-    fs,
+    fs: gitFs,
     gitdir,
     commit: {
       message: `cellflow run ${input.flow}/${input.runId}\n\nThe exact sources of the run: ${sources.map((s) => s.path).join(', ')}.\n`,
@@ -207,8 +216,8 @@ async function captureGit(
     },
   });
   const ref = snapshotRef(input.flow, input.runId);
-  await git.writeRef({ fs, gitdir, ref, value: commit });
-  const remotes = await git.listRemotes({ fs, dir, gitdir });
+  await git.writeRef({ fs: gitFs, gitdir, ref, value: commit });
+  const remotes = await git.listRemotes({ fs: gitFs, dir, gitdir });
   const remote = remotes.find((r) => r.remote === 'origin') ?? remotes[0];
   return {
     head,
