@@ -165,7 +165,10 @@ export class Scheduler {
       let timedOut = false;
       let outcome: { code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean } | undefined;
       try {
-        process = await pool.acquire(execArgv);
+        // Another task may follow unless this is the last one: nothing else is waiting or running
+        // and the step has no successor (the counter already includes this task).
+        const moreToCome = this.ready.length > 0 || this.running > 1 || node.next.length > 0;
+        process = await pool.acquire(execArgv, moreToCome);
         this.live.add(process);
         reporter.taskStarted(task.step, task.taskId, attempt);
         const output = attachTaskOutput(process.child, datastore, spec, reporter);

@@ -92,22 +92,29 @@ export class WorkerPool {
   private warmUpFailures = 0;
   private lastStartupError = '';
 
-  /** `size` processes are kept started ahead of demand; more would only compete for the CPUs. */
+  /**
+   * Up to `size` processes are kept started ahead of demand; more would only compete for the CPUs.
+   * One starts at once (a flow begins with its single entry task); the rest once tasks keep coming.
+   */
   constructor(
     private readonly warm: WarmUpInfo,
     private readonly size: number,
   ) {
-    this.refill();
+    this.refill(1);
   }
 
-  /** A started process, ready for one task. */
-  async acquire(execArgv: string[] = []): Promise<TaskProcess> {
+  /**
+   * A started process, ready for one task. `moreToCome`: whether the scheduler may ask again; when it
+   * will not (the last task of a run, e.g. the `end` a resume re-runs), no process is started in
+   * advance only to be killed unused, which on a small machine slows the tasks that are running.
+   */
+  async acquire(execArgv: string[] = [], moreToCome = true): Promise<TaskProcess> {
     if (execArgv.length > 0) return this.coldStart(execArgv); // V8 flags (heap limits) are fixed at start
     for (;;) {
       if (this.closed) throw new WorkerStartError('the run is stopping; no new task is started.');
       const ready = this.ready.shift();
       if (ready && ready.child.exitCode === null) {
-        this.refill();
+        if (moreToCome) this.refill(this.size);
         return ready;
       }
       if (this.warmUpFailures >= MAX_WARM_UP_FAILURES) {
@@ -115,7 +122,7 @@ export class WorkerPool {
           `task processes exit while starting (${this.warmUpFailures} in a row):\n${this.lastStartupError || '(no output)'}`,
         );
       }
-      if (this.warming.size === 0) this.refill();
+      if (this.warming.size === 0) this.refill(1);
       await Promise.race(this.warming);
     }
   }
@@ -130,11 +137,12 @@ export class WorkerPool {
     return process;
   }
 
-  private refill(): void {
+  /** Starts processes until `target` are ready or starting. */
+  private refill(target: number): void {
     while (
       !this.closed &&
       this.warmUpFailures < MAX_WARM_UP_FAILURES &&
-      this.ready.length + this.warming.size < this.size
+      this.ready.length + this.warming.size < target
     ) {
       const { process, ready, startupErrors } = startProcess(this.warm, []);
       this.track(process);

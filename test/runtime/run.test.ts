@@ -119,6 +119,39 @@ test('a failing step fails the run with exit 1 and the notebook cell and line; r
   for (const [file, stamp] of before) expect(after.get(file)).toBe(stamp);
 });
 
+// Counts the task processes the scheduler holds besides the one running this cell (Linux /proc).
+const COUNT_SPARE_PROCESSES = `
+const fs = require('fs');
+self.spare = fs.readdirSync('/proc').filter((pid) => {
+  if (!/^\\d+$/.test(pid) || Number(pid) === process.pid) return false;
+  try {
+    const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return ppid === process.ppid && fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('worker-main');
+  } catch {
+    return false;
+  }
+}).length;`;
+
+test('the last task of a run starts no spare process: resume at end runs in the only one', async () => {
+  const nb = writeNotebook(work, 'spare.ipynb', [
+    { tags: ['step:start'], source: COUNT_SPARE_PROCESSES },
+    { tags: ['step:end'], source: COUNT_SPARE_PROCESSES },
+  ]);
+  const first = await run(nb, ['--max-workers', '2']);
+  expect(first.code).toBe(0);
+  // Positive control: with a step still to come, processes are kept warm beside the running one.
+  expect(artifact(first.pathspec, 'start', 'spare')).toBeGreaterThanOrEqual(1);
+
+  const idFile = path.join(work, 'spare-resume-id');
+  const resumed = await cellflow(
+    ['resume', first.pathspec, '--from', 'end', '--max-workers', '2', '--run-id-file', idFile],
+    { env: env() },
+  );
+  expect(resumed.code).toBe(0);
+  expect(artifact(fs.readFileSync(idFile, 'utf8').trim(), 'end', 'spare')).toBe(0);
+});
+
 test('retry succeeds on the second attempt and records both attempts', async () => {
   const nb = writeNotebook(work, 'retry.ipynb', [
     {
