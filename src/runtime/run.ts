@@ -178,7 +178,15 @@ async function execute(
   const provenanceLanded = provenance.then(
     (captured) => {
       Object.assign(record, captured);
-      if (record.status === 'running') datastore.writeRun(record);
+      if (record.status !== 'running') return;
+      try {
+        datastore.writeRun(record);
+      } catch (error) {
+        // As for the heartbeat: the atomic write left the previous record, and the final write
+        // (which carries the provenance too) tries again. Thrown here, it crashed the scheduler with
+        // a stack trace when the provenance landed while a task had filled the disk.
+        reporter.note(`could not update the run record: ${(error as Error).message}`);
+      }
     },
     (error: Error) => {
       provenanceError = error;
