@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { ObjectStore } from '../../src/runtime/datastore/objects';
-import { captureLockfile, findLockfile, lockedPackages } from '../../src/runtime/repro/lockfile';
+import { captureLockfile, driftOf, findLockfile, lockedPackages } from '../../src/runtime/repro/lockfile';
+import { StatCache } from '../../src/runtime/repro/stat-cache';
 
 let work: string;
 beforeAll(() => (work = tempDir('cellflow-drift-')));
@@ -107,4 +108,31 @@ test('a lockfile that is not JSON is reported with its path', async () => {
   await expect(captureLockfile(objects, path.join(root, 'package-lock.json'), root)).rejects.toThrow(
     `${path.join(root, 'package-lock.json')}: not valid JSON`,
   );
+});
+
+test('a drift cache kept between runs gives the same drift and sees a package reinstalled since', async () => {
+  const root = path.join(work, 'cached');
+  const packages = {
+    'node_modules/a': { version: '1.0.0' },
+    'node_modules/b': { version: '2.0.0' },
+  };
+  install(root, 'node_modules/a', '1.0.0');
+  install(root, 'node_modules/b', '2.0.0');
+  const cacheFile = path.join(work, 'drift-cache.json');
+  const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
+  await settled();
+
+  const uncached = await driftOf(root, packages);
+  const first = new StatCache(cacheFile, 0);
+  expect(await driftOf(root, packages, first)).toEqual(uncached);
+  first.save();
+  expect(Object.keys(JSON.parse(fs.readFileSync(cacheFile, 'utf8')).entries)).toHaveLength(2);
+  expect(await driftOf(root, packages, new StatCache(cacheFile, 0))).toEqual(uncached);
+
+  install(root, 'node_modules/b', '2.1.0'); // npm install b@2.1.0, after the cache was written
+  await settled();
+  const after = await driftOf(root, packages, new StatCache(cacheFile, 0));
+  expect(after.changed).toEqual([
+    { path: 'node_modules/b', locked: { version: '2.0.0' }, installed: { version: '2.1.0' } },
+  ]);
 });

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
 import { UserInputError } from '../errors';
+import { StatCache } from './stat-cache';
 
 export interface LockfileRecord {
   /** Path of package-lock.json relative to `source.root`'s project, or null when derived. */
@@ -73,10 +74,12 @@ export function findLockfile(start: string, stop?: string): string | undefined {
  * Stores the lockfile (or one derived from node_modules) and checks node_modules against it.
  * `projectDir` is where node_modules is expected when there is no lockfile.
  */
+/** `cacheFile`: where the drift check remembers installed package.json files between runs. */
 export async function captureLockfile(
   objects: ObjectStore,
   lockfilePath: string | undefined,
   projectDir: string,
+  cacheFile?: string,
 ): Promise<{ record: LockfileRecord; bytes: Buffer }> {
   if (lockfilePath) {
     const bytes = await fs.promises.readFile(lockfilePath);
@@ -91,6 +94,9 @@ export async function captureLockfile(
     const root = path.dirname(lockfilePath);
     const packages = lockedPackages(lock);
     const blob = await objects.put(bytes);
+    const installed = new StatCache(cacheFile);
+    const drift = await driftOf(root, packages, installed);
+    installed.save();
     return {
       bytes,
       record: {
@@ -100,7 +106,7 @@ export async function captureLockfile(
         lockfileVersion: lock.lockfileVersion ?? 1,
         derived: false,
         packages: countInstallable(packages),
-        drift: await driftOf(root, packages),
+        drift,
       },
     };
   }
@@ -156,19 +162,36 @@ function readJson<T>(file: string): T | undefined {
   }
 }
 
+/** What the drift check needs of an installed package.json: its version (falsy JSON stays falsy). */
+const manifestVersion = (json: unknown) =>
+  json ? { version: (json as { version?: string }).version } : null;
+
+/** What it needs of npm's hidden lockfile: each entry's integrity and resolved URL. */
+function hiddenEntries(json: unknown): Record<string, Pick<LockEntry, 'integrity' | 'resolved'>> {
+  const entries: Record<string, Pick<LockEntry, 'integrity' | 'resolved'>> = {};
+  for (const [key, entry] of Object.entries((json as Lockfile | null)?.packages ?? {}))
+    entries[key] = { integrity: entry?.integrity, resolved: entry?.resolved };
+  return entries;
+}
+
 /**
  * Compares every locked package with node_modules/<pkg>/package.json (version) and with npm's hidden
  * lockfile node_modules/.package-lock.json (integrity and resolved, which package.json lacks).
+ * `files` reads them; a StatCache kept between runs only re-reads files whose stat changed.
  */
-export async function driftOf(root: string, packages: Record<string, LockEntry>): Promise<DriftRecord> {
+export async function driftOf(
+  root: string,
+  packages: Record<string, LockEntry>,
+  files: StatCache = new StatCache(undefined),
+): Promise<DriftRecord> {
   const drift: DriftRecord = { checked: false, changed: [], missing: [], extraneous: [] };
   if (!fs.existsSync(path.join(root, 'node_modules'))) return drift;
   drift.checked = true;
-  const hidden = readJson<Lockfile>(path.join(root, 'node_modules', '.package-lock.json'))?.packages ?? {};
+  const hidden = files.readJson(path.join(root, 'node_modules', '.package-lock.json'), hiddenEntries) ?? {};
   const keys = Object.keys(packages).filter((key) => key.includes('node_modules/'));
   for (const key of keys) {
     const locked = packages[key];
-    const installedJson = readJson<{ version?: string }>(path.join(root, key, 'package.json'));
+    const installedJson = files.readJson(path.join(root, key, 'package.json'), manifestVersion);
     if (!installedJson) {
       // Optional packages (platform-specific binaries) are legitimately absent.
       if (!locked.optional) drift.missing.push({ path: key, locked: pick(locked) });
@@ -195,7 +218,7 @@ export async function driftOf(root: string, packages: Record<string, LockEntry>)
     if (!lockedKeys.has(key)) extraneous.add(key);
   }
   for (const key of [...extraneous].sort()) {
-    const version = readJson<{ version?: string }>(path.join(root, key, 'package.json'))?.version;
+    const version = files.readJson(path.join(root, key, 'package.json'), manifestVersion)?.version;
     if (version !== undefined) drift.extraneous.push({ path: key, installed: { version } });
   }
   const byPath = (a: DriftEntry, b: DriftEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);

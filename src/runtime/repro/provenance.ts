@@ -1,5 +1,6 @@
 // captureRunProvenance: the reproducibility part of run.json (source, lockfile, environment),
 // captured concurrently, with secrets scrubbed from all of it.
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Datastore } from '../datastore/datastore';
@@ -32,6 +33,12 @@ function findUp(start: string, name: string, stop?: string): string | undefined 
   }
 }
 
+/** One drift cache per project: `<datastore>/cache/drift/<hash of the project's path>.json`. */
+function driftCacheFile(datastore: Datastore, projectDir: string): string {
+  const key = createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 24);
+  return path.join(datastore.root, 'cache', 'drift', `${key}.json`);
+}
+
 export async function captureRunProvenance(
   datastore: Datastore,
   input: ProvenanceInput,
@@ -51,7 +58,7 @@ export async function captureRunProvenance(
       { ...input, packageJson, lockfile: lockfilePath, exclude: datastore.root },
       gitRoot,
     ),
-    captureLockfile(datastore.objects, lockfilePath, projectDir),
+    captureLockfile(datastore.objects, lockfilePath, projectDir, driftCacheFile(datastore, projectDir)),
   ]);
   if (lockfile.record.path !== null && lockfilePath) {
     lockfile.record.path = path.relative(source.root, lockfilePath).split(path.sep).join('/');
