@@ -7,6 +7,7 @@ const { cellflow, REPO } = require('./cellflow');
 const { metaflow } = require('./peers');
 const { large } = require('./notebooks');
 const { rawWriteRead } = require('./raw-disk');
+const { processFloorMs } = require('./process-floor');
 
 const FOREACH_NB = path.join(REPO, 'bench', 'flows', 'foreach_noop.ipynb');
 const ARTIFACT_NB = path.join(REPO, 'bench', 'flows', 'artifact.ipynb');
@@ -43,6 +44,7 @@ async function taskOverheadAndResume(ctx) {
   const home = path.join(ctx.work, 'cellflow-home');
   const runIdFile = path.join(ctx.work, 'cellflow-run-id');
   const cfWalls = [];
+  const floors = [];
   const cfResumes = [];
   for (let i = 0; i < repeats; i++) {
     ctx.log(`task overhead: cellflow foreach over ${tasks} tasks (${i + 1}/${repeats})`);
@@ -61,6 +63,8 @@ async function taskOverheadAndResume(ctx) {
       home,
     );
     cfWalls.push(run.wallMs);
+    ctx.log(`task overhead: floor, ${tasks} bare Node processes (${i + 1}/${repeats})`);
+    floors.push(await processFloorMs(tasks, Number(MAX_WORKERS)));
     ctx.log(`resume: cellflow resume --from end (${i + 1}/${repeats})`);
     const resumed = await cellflow(
       ['resume', readRunId(runIdFile), '--from', 'end', '--max-workers', MAX_WORKERS, '-q'],
@@ -112,6 +116,8 @@ async function taskOverheadAndResume(ctx) {
     }
   }
   const cfPerTask = median(cfWalls) / tasks;
+  const floor = median(floors);
+  const times = (value) => `${(value / floor).toFixed(1)}×`;
   const mfPerTask = mfWalls.length ? median(mfWalls) / tasks : undefined;
   const cfResume = median(cfResumes);
   const mfResume = mfResumes.length ? median(mfResumes) : undefined;
@@ -124,7 +130,13 @@ async function taskOverheadAndResume(ctx) {
       format: ms,
       target: '≤ 1/10 of Metaflow',
       met: mfPerTask === undefined ? undefined : cfPerTask <= mfPerTask / 10,
-      notes: `whole run incl. start/join/end and process start, ÷ ${tasks}; cellflow median of ${cfWalls.length} runs (${cfWalls.map(seconds).join(', ')}), Metaflow ${mfWalls.map(seconds).join(', ') || 'not run'}`,
+      notes:
+        `whole run incl. start/join/end and process start, ÷ ${tasks}; cellflow median of ${cfWalls.length} runs (${cfWalls.map(seconds).join(', ')}), Metaflow ${mfWalls.map(seconds).join(', ') || 'not run'}. ` +
+        `Floor of a process per task on this machine (bare \`node\` forked, one IPC message each way, exit, ${MAX_WORKERS} at a time, median of ${floors.length}): ${ms(floor)}; ` +
+        `cellflow is ${times(cfPerTask)} the floor` +
+        (mfPerTask === undefined
+          ? ''
+          : `, Metaflow ${times(mfPerTask)}; the target, ${ms(mfPerTask / 10)}, is ${times(mfPerTask / 10)} the floor`),
     }),
     row({
       id: 3,

@@ -1,0 +1,44 @@
+'use strict';
+// The floor under benchmark 1 on this machine: one bare Node process per task, started with fork,
+// one IPC message each way, then exit, `maxWorkers` at a time. Task isolation in a process of its
+// own cannot cost less; a task runner's overhead is what it adds on top.
+const { fork } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const CHILD = `process.once('message', () => process.send('done', () => process.exit(0)));
+process.send('ready');\n`;
+
+/** Wall milliseconds per task for `tasks` bare processes, `maxWorkers` at a time. */
+async function processFloorMs(tasks, maxWorkers) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-bench-floor-'));
+  const child = path.join(dir, 'child.js');
+  fs.writeFileSync(child, CHILD);
+  // As cellflow's task processes: without NODE_EXTRA_CA_CERTS, whose eager parse they defer.
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const proc = fork(child, [], { env, stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+      proc.on('message', (message) => message === 'ready' && proc.send('task'));
+      proc.once('error', reject);
+      proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`floor child exited ${code}`))));
+    });
+  const started = process.hrtime.bigint();
+  let next = 0;
+  const slot = async () => {
+    while (next < tasks) {
+      next++;
+      await one();
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: maxWorkers }, slot));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return Number(process.hrtime.bigint() - started) / 1e6 / tasks;
+}
+
+module.exports = { processFloorMs };
