@@ -33,10 +33,10 @@ function findUp(start: string, name: string, stop?: string): string | undefined 
   }
 }
 
-/** One drift cache per project: `<datastore>/cache/drift/<hash of the project's path>.json`. */
-function driftCacheFile(datastore: Datastore, projectDir: string): string {
-  const key = createHash('sha256').update(path.resolve(projectDir)).digest('hex').slice(0, 24);
-  return path.join(datastore.root, 'cache', 'drift', `${key}.json`);
+/** What capture remembers between runs, per directory: `<datastore>/cache/<kind>/<hash of its path>.json`. */
+function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: string): string {
+  const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 24);
+  return path.join(datastore.root, 'cache', kind, `${key}.json`);
 }
 
 export async function captureRunProvenance(
@@ -55,10 +55,16 @@ export async function captureRunProvenance(
   const [source, lockfile] = await Promise.all([
     captureSource(
       datastore.objects,
-      { ...input, packageJson, lockfile: lockfilePath, exclude: datastore.root },
+      {
+        ...input,
+        packageJson,
+        lockfile: lockfilePath,
+        exclude: datastore.root,
+        statusCacheFile: gitRoot ? cacheFile(datastore, 'git-status', gitRoot) : undefined,
+      },
       gitRoot,
     ),
-    captureLockfile(datastore.objects, lockfilePath, projectDir, driftCacheFile(datastore, projectDir)),
+    captureLockfile(datastore.objects, lockfilePath, projectDir, cacheFile(datastore, 'drift', projectDir)),
   ]);
   if (lockfile.record.path !== null && lockfilePath) {
     lockfile.record.path = path.relative(source.root, lockfilePath).split(path.sep).join('/');

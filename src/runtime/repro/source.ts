@@ -5,6 +5,7 @@
 // repository changes (statusMatrix runs with refresh:false so not even the index's stat cache moves).
 import * as fs from 'fs';
 import { gitFs } from './git-fs';
+import { memoizedOverFiles } from './fs-memo';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
@@ -64,6 +65,8 @@ export interface SourceInput {
   runId: string;
   /** A directory inside the repository that is not part of the sources (the datastore itself). */
   exclude?: string;
+  /** Where the repository's status is remembered between runs (fs-memo.ts); none: always computed. */
+  statusCacheFile?: string;
 }
 
 const toPosix = (p: string) => p.split(path.sep).join('/');
@@ -179,7 +182,11 @@ async function captureGit(
   }
   const branch = (await git.currentBranch({ fs: gitFs, dir, gitdir, fullname: false })) || null;
   const filepaths = await pathsExcluding(dir, input.exclude);
-  const matrix = await git.statusMatrix({ fs: gitFs, dir, gitdir, cache, refresh: false, filepaths });
+  // The key holds every input that is not a file: what is compared, and isomorphic-git's version.
+  const key = JSON.stringify({ dir, gitdir, filepaths, isomorphicGit: git.version() });
+  const matrix = await memoizedOverFiles(input.statusCacheFile, key, (files) =>
+    git.statusMatrix({ fs: files, dir, gitdir, cache, refresh: false, filepaths }),
+  );
   const dirty: string[] = [];
   const changes = new Map<string, TreeChange>();
   for (const [file, headStatus, workdirStatus, stageStatus] of matrix) {
