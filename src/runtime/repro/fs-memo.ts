@@ -4,34 +4,16 @@
 // is reused: git's index applies the same rule to decide a file is unchanged without reading it.
 // Used for the git status of a run's repository, which isomorphic-git computes in pure JavaScript
 // (~100 ms of CPU for this repository's 276 files) while it rarely changes between two runs.
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as path from 'path';
 import { gitFs } from './git-fs';
+import { SETTLE_MS, settled, statSignature, writeCacheFile } from './stat-signature';
 
 export type GitFs = typeof gitFs;
-
-/**
- * A path changed again within the file system's timestamp granularity after it was read could keep
- * its stat (git's "racy" case): a result that read anything this fresh is not remembered.
- */
-const SETTLE_MS = 2000;
 
 /** `l` for paths looked at without following a symbolic link, `s` for those followed. */
 type Kind = 'l' | 's';
 
-function signature(kind: Kind, file: string): { text: string | null; newestNs: bigint } {
-  try {
-    const stat = kind === 'l' ? fs.lstatSync(file, { bigint: true }) : fs.statSync(file, { bigint: true });
-    const newestNs = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
-    return {
-      text: `${stat.dev}:${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`,
-      newestNs,
-    };
-  } catch {
-    return { text: null, newestNs: 0n };
-  }
-}
+const signature = (kind: Kind, file: string) => statSignature(file, kind === 's');
 
 interface Stored<T> {
   key: string;
@@ -55,9 +37,9 @@ function recordingFs(): Recording {
   const note = (kind: Kind, file: unknown) => {
     const key = `${kind}${String(file)}`;
     if (deps.has(key)) return;
-    const { text, newestNs } = signature(kind, String(file));
+    const { text, changedNs } = signature(kind, String(file));
     deps.set(key, text);
-    if (newestNs > newest) newest = newestNs;
+    if (changedNs > newest) newest = changedNs;
   };
   const base = gitFs.promises;
   const reading =
@@ -123,19 +105,7 @@ export async function memoizedOverFiles<T>(
   }
   const recording = recordingFs();
   const result = await compute(recording.fs);
-  const settled = BigInt(Date.now()) * 1_000_000n - recording.newestNs() >= BigInt(settleMs) * 1_000_000n;
-  if (cacheFile && settled && !recording.wrote()) save(cacheFile, { key, deps: [...recording.deps], result });
+  if (cacheFile && settled(recording.newestNs(), settleMs) && !recording.wrote())
+    writeCacheFile(cacheFile, { key, deps: [...recording.deps], result } satisfies Stored<T>);
   return result;
-}
-
-/** Written atomically; a failure only costs the next run a recomputation. */
-function save<T>(cacheFile: string, stored: Stored<T>): void {
-  const temp = `${cacheFile}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-    fs.writeFileSync(temp, JSON.stringify(stored));
-    fs.renameSync(temp, cacheFile);
-  } catch {
-    fs.rmSync(temp, { force: true });
-  }
 }

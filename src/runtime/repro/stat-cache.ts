@@ -2,15 +2,8 @@
 // file's stat is unchanged, as git's index trusts an unchanged stat instead of re-hashing the file.
 // Every run compares every installed package.json with the lockfile (953 here: ~60 ms of reading and
 // parsing on the provenance thread), yet between two runs they almost never change.
-import { randomBytes } from 'crypto';
 import * as fs from 'fs';
-import * as path from 'path';
-
-/**
- * A file changed again within the file system's timestamp granularity after it was read could keep
- * its stat; like git's "racy" entries, files touched this recently are read but not remembered.
- */
-const SETTLE_MS = 2000;
+import { SETTLE_MS, settled, statSignature, writeCacheFile } from './stat-signature';
 
 interface Entry {
   stat: string;
@@ -23,14 +16,11 @@ export class StatCache {
   private readonly used = new Set<string>();
   private changed = false;
 
-  private readonly settleNs: bigint;
-
   /** `file`: where the cache lives between runs; undefined keeps it in memory only. */
   constructor(
     private readonly file: string | undefined,
-    settleMs = SETTLE_MS,
+    private readonly settleMs = SETTLE_MS,
   ) {
-    this.settleNs = BigInt(settleMs) * 1_000_000n;
     if (!file) return;
     try {
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { entries?: Record<string, Entry> };
@@ -46,13 +36,8 @@ export class StatCache {
    * missing or not JSON. `pick` must depend on the content only (its result is what is remembered).
    */
   readJson<T>(file: string, pick: (json: unknown) => T): T | undefined {
-    let stat: fs.BigIntStats;
-    try {
-      stat = fs.statSync(file, { bigint: true });
-    } catch {
-      return undefined;
-    }
-    const signature = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+    const { text: signature, changedNs } = statSignature(file);
+    if (signature === null) return undefined;
     const cached = this.entries.get(file);
     if (cached?.stat === signature) {
       this.used.add(file);
@@ -64,8 +49,7 @@ export class StatCache {
     } catch {
       return undefined;
     }
-    const now = BigInt(Date.now()) * 1_000_000n;
-    if (now - stat.ctimeNs >= this.settleNs && now - stat.mtimeNs >= this.settleNs) {
+    if (settled(changedNs, this.settleMs)) {
       this.entries.set(file, { stat: signature, value });
       this.used.add(file);
       this.changed = true;
@@ -76,14 +60,7 @@ export class StatCache {
   /** Writes the cache back when it learned something; a failure only costs the next run a re-read. */
   save(): void {
     if (!this.file || (!this.changed && this.used.size === this.entries.size)) return;
-    const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      const kept = [...this.used].map((file) => [file, this.entries.get(file)!] as const);
-      fs.writeFileSync(temp, JSON.stringify({ entries: Object.fromEntries(kept) }));
-      fs.renameSync(temp, this.file);
-    } catch {
-      fs.rmSync(temp, { force: true });
-    }
+    const kept = [...this.used].map((file) => [file, this.entries.get(file)!] as const);
+    writeCacheFile(this.file, { entries: Object.fromEntries(kept) });
   }
 }
