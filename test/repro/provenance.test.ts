@@ -167,6 +167,31 @@ test('a datastore inside the repository (not git-ignored) is neither walked nor 
   expect(schemaErrors('run', second)).toEqual([]);
 });
 
+test('a datastore inside a git-ignored folder: changes elsewhere are still listed, nothing from the folder', async () => {
+  const dir = path.join(work, 'ignored-store');
+  fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+  const notebook = writeNotebook(dir, 'tiny.ipynb', [{ tags: ['step:start'], source: 'self.a = 1;' }]);
+  fs.writeFileSync(path.join(dir, 'src', 'lib.ts'), 'export const v = 1;\n');
+  fs.writeFileSync(path.join(dir, '.gitignore'), 'out/\n');
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'tiny');
+  fs.writeFileSync(path.join(dir, 'src', 'lib.ts'), 'export const v = 2;\n');
+  fs.writeFileSync(path.join(dir, 'src', 'new.ts'), 'untracked\n');
+  fs.mkdirSync(path.join(dir, 'out', 'other'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'out', 'other', 'noise.txt'), 'ignored\n');
+  const home = path.join(dir, 'out', 'store');
+  const idFile = path.join(work, 'ignored-store-id');
+  const result = await cellflow(['run', notebook, '-q', '--run-id-file', idFile], {
+    cwd: dir,
+    env: { CELLFLOW_HOME: home },
+  });
+  expect(result.code).toBe(0);
+  const [flow, runId] = fs.readFileSync(idFile, 'utf8').trim().split('/');
+  const record = Datastore.open({ root: home }).readRun(flow, runId);
+  expect(record.source!.git!.dirty).toEqual(['M src/lib.ts', '?? src/new.ts']);
+});
+
 test('in a linked git worktree nothing is written to git (isomorphic-git cannot follow its common directory); the sources are in the datastore', async () => {
   const dir = path.join(work, 'main-checkout');
   fs.mkdirSync(dir);

@@ -146,13 +146,17 @@ function isInside(file: string, dir: string): boolean {
  * down to it, every sibling. A datastore inside the repository that is not git-ignored would
  * otherwise be walked file by file on every run (and listed as dirty, object by object).
  */
-async function pathsExcluding(dir: string, exclude: string | undefined): Promise<string[]> {
+async function pathsExcluding(dir: string, gitdir: string, exclude: string | undefined): Promise<string[]> {
   const relative = exclude ? path.relative(dir, exclude) : '';
   if (!exclude || relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return ['.'];
   const parts = relative.split(path.sep);
   const paths: string[] = [];
   for (let depth = 0; depth < parts.length; depth++) {
     const parent = parts.slice(0, depth);
+    // A git-ignored folder on the way (bench/out/, build/) holds nothing the status reports (save
+    // files force-added there): listing its other entries would only make isomorphic-git look at
+    // them, and make the remembered status depend on every folder created beside the datastore.
+    if (depth > 0 && (await git.isIgnored({ fs: gitFs, dir, gitdir, filepath: parent.join('/') }))) break;
     let names: string[];
     try {
       names = await fs.promises.readdir(path.join(dir, ...parent));
@@ -181,7 +185,7 @@ async function captureGit(
     head = null; // a repository without commits yet
   }
   const branch = (await git.currentBranch({ fs: gitFs, dir, gitdir, fullname: false })) || null;
-  const filepaths = await pathsExcluding(dir, input.exclude);
+  const filepaths = await pathsExcluding(dir, gitdir, input.exclude);
   // The key holds every input that is not a file: what is compared, and isomorphic-git's version.
   const key = JSON.stringify({ dir, gitdir, filepaths, isomorphicGit: git.version() });
   const matrix = await memoizedOverFiles(input.statusCacheFile, key, (files) =>
