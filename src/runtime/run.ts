@@ -16,7 +16,6 @@ import { pathspecOf } from './task-spec';
 import { WorkerPool } from './worker-pool';
 import { currentUser } from './user';
 import { startProvenanceCapture } from './repro/provenance-thread';
-import type { Provenance } from './repro/provenance';
 
 export interface RunOptions {
   input: string;
@@ -75,8 +74,6 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     throw new UserInputError(`${options.pathspec} succeeded: name the step to resume from with --from STEP.`);
   if (!source.manifest.graph.nodes[from])
     throw new UserInputError(`--from ${from}: the flow has no step '${from}'.`);
-  // From here the resume will run: its provenance capture starts while the origin's tasks are read.
-  const started = startRun(source, datastore.root);
   const rerun = descendantsOf(source.manifest.graph, from);
   const reuse = new Map<string, TaskRecord>();
   for (const task of datastore.listTasks(flow, runId)) {
@@ -84,20 +81,15 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
       reuse.set(positionKey(task.step, task.foreachStack), task);
     }
   }
-  return execute(
-    source,
-    origin.params,
-    {
-      ...options,
-      input: origin.input,
-      tags: options.tags ?? origin.tags,
-      seed: options.seed ?? origin.seed,
-      datastoreRoot: datastore.root,
-      origin: { kind: 'resume', pathspec: options.pathspec, fromStep: from },
-      reuse,
-    },
-    started,
-  );
+  return execute(source, origin.params, {
+    ...options,
+    input: origin.input,
+    tags: options.tags ?? origin.tags,
+    seed: options.seed ?? origin.seed,
+    datastoreRoot: datastore.root,
+    origin: { kind: 'resume', pathspec: options.pathspec, fromStep: from },
+    reuse,
+  });
 }
 
 interface ExecuteOptions extends RunOptions {
@@ -105,41 +97,27 @@ interface ExecuteOptions extends RunOptions {
   reuse?: Map<string, TaskRecord>;
 }
 
-/** A run with an id whose provenance is being captured, on another thread, while it is set up and runs. */
-interface StartedRun {
-  datastore: Datastore;
-  runId: string;
-  provenance: Promise<Provenance>;
-}
-
-/** Call only once the input is known to be good: the capture writes a snapshot ref for this run id. */
-function startRun(source: FlowSource, datastoreRoot: string | undefined): StartedRun {
-  const datastore = Datastore.open({ root: datastoreRoot, cwd: path.dirname(source.inputPath) });
+async function execute(
+  source: FlowSource,
+  params: Record<string, JsonValue>,
+  options: ExecuteOptions,
+): Promise<RunResult> {
+  const datastore = Datastore.open({ root: options.datastoreRoot, cwd: path.dirname(source.inputPath) });
+  const { manifest } = source;
+  const flow = manifest.flow;
   const runId = datastore.newRunId();
   // Provenance (code snapshot, lockfile, environment) is captured on another thread while tasks run.
   const provenance = startProvenanceCapture(datastore, {
-    flow: source.manifest.flow,
+    flow,
     runId,
     inputPath: source.inputPath,
     inputText: source.text,
     moduleFilename: source.moduleFilename,
     typescript: source.typescript,
   });
-  // Observed once the run has started; if storing the module fails first (a full disk), its
+  // Observed below once the run has started; if storing the module fails first (a full disk), its
   // rejection must not surface as an unhandled rejection with a stack trace.
   provenance.catch(() => undefined);
-  return { datastore, runId, provenance };
-}
-
-async function execute(
-  source: FlowSource,
-  params: Record<string, JsonValue>,
-  options: ExecuteOptions,
-  started: StartedRun = startRun(source, options.datastoreRoot),
-): Promise<RunResult> {
-  const { datastore, runId, provenance } = started;
-  const { manifest } = source;
-  const flow = manifest.flow;
   const [typescript, javascript] = await Promise.all([
     datastore.objects.put(Buffer.from(source.typescript)),
     datastore.objects.put(Buffer.from(source.javascript)),

@@ -192,6 +192,40 @@ test('a datastore inside a git-ignored folder: changes elsewhere are still liste
   expect(record.source!.git!.dirty).toEqual(['M src/lib.ts', '?? src/new.ts']);
 });
 
+test('a resume refused because an origin record is damaged leaves no snapshot ref behind', async () => {
+  const dir = path.join(work, 'damaged-origin');
+  fs.mkdirSync(dir);
+  const notebook = writeNotebook(dir, 'two.ipynb', [
+    { tags: ['step:start'], source: 'self.a = 1;' },
+    { tags: ['step:end'], source: 'self.b = self.a + 1;' },
+  ]);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', 'two');
+  const home = path.join(work, 'damaged-origin-store');
+  const idFile = path.join(work, 'damaged-origin-id');
+  const first = await cellflow(['run', notebook, '-q', '--run-id-file', idFile], {
+    cwd: dir,
+    env: { CELLFLOW_HOME: home },
+  });
+  expect(first.code).toBe(0);
+  const pathspec = fs.readFileSync(idFile, 'utf8').trim();
+  const refs = () => git(dir, 'for-each-ref', '--format=%(refname)', 'refs/cellflow/').trim().split('\n');
+  expect(refs()).toEqual([`refs/cellflow/runs/${pathspec}`]);
+  const [flow, runId] = pathspec.split('/');
+  const startRecord = Datastore.open({ root: home }).listTasks(flow, runId, 'start')[0];
+  const file = path.join(home, 'flows', flow, runId, 'start', startRecord.taskId, 'task.json');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').slice(0, 40)); // torn
+
+  const resumed = await cellflow(['resume', pathspec, '--from', 'end'], {
+    cwd: dir,
+    env: { CELLFLOW_HOME: home },
+  });
+  expect(resumed.code).not.toBe(0);
+  expect(resumed.stderr).toContain(file);
+  expect(refs()).toEqual([`refs/cellflow/runs/${pathspec}`]);
+});
+
 test('in a linked git worktree nothing is written to git (isomorphic-git cannot follow its common directory); the sources are in the datastore', async () => {
   const dir = path.join(work, 'main-checkout');
   fs.mkdirSync(dir);
