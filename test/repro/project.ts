@@ -18,6 +18,13 @@ export function git(dir: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' });
 }
 
+/** `git init` in `dir` (branch main) and one commit of everything in it. */
+export function initAndCommit(dir: string, message: string): void {
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', message);
+}
+
 /** A project holding examples/churn.ipynb and its data, a package.json and a lockfile with no deps. */
 export function churnProject(
   dir: string,

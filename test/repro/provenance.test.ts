@@ -6,7 +6,7 @@ import { cellflow } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
-import { allFiles, churnProject, git, gitState, readRecords } from './project';
+import { allFiles, churnProject, git, gitState, initAndCommit, readRecords } from './project';
 
 const SECRET = 's3cr3t-value-4821';
 let work: string;
@@ -147,9 +147,7 @@ test('a datastore inside the repository (not git-ignored) is neither walked nor 
   const dir = path.join(work, 'inside');
   fs.mkdirSync(dir);
   const notebook = writeNotebook(dir, 'tiny.ipynb', [{ tags: ['step:start'], source: 'self.a = 1;' }]);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'tiny');
+  initAndCommit(dir, 'tiny');
   const runHere = async () => {
     const idFile = path.join(work, `inside-${Math.random()}`);
     const result = await cellflow(['run', notebook, '-q', '--run-id-file', idFile], {
@@ -173,9 +171,7 @@ test('a datastore inside a git-ignored folder: changes elsewhere are still liste
   const notebook = writeNotebook(dir, 'tiny.ipynb', [{ tags: ['step:start'], source: 'self.a = 1;' }]);
   fs.writeFileSync(path.join(dir, 'src', 'lib.ts'), 'export const v = 1;\n');
   fs.writeFileSync(path.join(dir, '.gitignore'), 'out/\n');
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'tiny');
+  initAndCommit(dir, 'tiny');
   fs.writeFileSync(path.join(dir, 'src', 'lib.ts'), 'export const v = 2;\n');
   fs.writeFileSync(path.join(dir, 'src', 'new.ts'), 'untracked\n');
   fs.mkdirSync(path.join(dir, 'out', 'other'), { recursive: true });
@@ -199,9 +195,7 @@ test('a resume refused because an origin record is damaged leaves no snapshot re
     { tags: ['step:start'], source: 'self.a = 1;' },
     { tags: ['step:end'], source: 'self.b = self.a + 1;' },
   ]);
-  git(dir, 'init', '-q', '-b', 'main');
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-q', '-m', 'two');
+  initAndCommit(dir, 'two');
   const home = path.join(work, 'damaged-origin-store');
   const idFile = path.join(work, 'damaged-origin-id');
   const first = await cellflow(['run', notebook, '-q', '--run-id-file', idFile], {
