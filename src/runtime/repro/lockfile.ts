@@ -72,9 +72,9 @@ export function findLockfile(start: string, stop?: string): string | undefined {
 
 /**
  * Stores the lockfile (or one derived from node_modules) and checks node_modules against it.
- * `projectDir` is where node_modules is expected when there is no lockfile.
+ * `projectDir` is where node_modules is expected when there is no lockfile; `cacheFile` is where the
+ * drift check remembers installed package.json files between runs.
  */
-/** `cacheFile`: where the drift check remembers installed package.json files between runs. */
 export async function captureLockfile(
   objects: ObjectStore,
   lockfilePath: string | undefined,
