@@ -103,31 +103,38 @@ async function startRun(
     send(reply);
   };
 
+  let pathspec: string | undefined;
+  // The CLI writes the run-id file before it prints anything about the run, so looking for it
+  // before each log line keeps `started` ahead of the run's output (a poll alone lost that race).
+  const announceStarted = () => {
+    if (pathspec || !fs.existsSync(runIdFile)) return;
+    const text = fs.readFileSync(runIdFile, 'utf8');
+    if (!text.endsWith('\n')) return; // caught mid-write: the line is not whole yet
+    pathspec = text.trim();
+    emit({ id: request.id, event: 'started', pathspec });
+  };
+
   const lines = (stream: NodeJS.ReadableStream) => {
     let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
+      if (parts.length) announceStarted();
       for (const line of parts) emit({ id: request.id, event: 'log', line });
     });
     stream.on('end', () => {
-      if (partial) emit({ id: request.id, event: 'log', line: partial });
+      if (!partial) return;
+      announceStarted();
+      emit({ id: request.id, event: 'log', line: partial });
     });
   };
   lines(child.stdout!);
   lines(child.stderr!);
 
-  let pathspec: string | undefined;
   const seen = new Map<string, string>();
   const poll = () => {
-    if (!pathspec && fs.existsSync(runIdFile)) {
-      const text = fs.readFileSync(runIdFile, 'utf8').trim();
-      if (text) {
-        pathspec = text;
-        emit({ id: request.id, event: 'started', pathspec });
-      }
-    }
+    announceStarted();
     if (!pathspec) return;
     const { flow, runId } = parsePathspec(pathspec);
     const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: path.dirname(notebook) });
