@@ -59,6 +59,21 @@ export function analyzeCode(source: string): CodeFacts {
   return facts;
 }
 
+function emptyFacts(): CodeFacts {
+  return {
+    syntaxErrors: [],
+    imports: [],
+    importedNames: [],
+    topLevel: [],
+    declaredAnywhere: new Set(),
+    reads: new Map(),
+    exportLines: [],
+    topLevelAwaitLines: [],
+    topLevelReturnLines: [],
+    literalContinuationLines: new Set(),
+  };
+}
+
 /** Pathological nesting (thousands of brackets) overflows the recursive parser: report, don't crash. */
 function computeFactsSafely(source: string): CodeFacts {
   try {
@@ -66,16 +81,8 @@ function computeFactsSafely(source: string): CodeFacts {
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     return {
+      ...emptyFacts(),
       syntaxErrors: [{ line: 1, message: 'the code is nested too deeply for the TypeScript parser' }],
-      imports: [],
-      importedNames: [],
-      topLevel: [],
-      declaredAnywhere: new Set(),
-      reads: new Map(),
-      exportLines: [],
-      topLevelAwaitLines: [],
-      topLevelReturnLines: [],
-      literalContinuationLines: new Set(),
     };
   }
 }
@@ -89,19 +96,11 @@ function computeFacts(source: string): CodeFacts {
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) newlines.push(i);
   const lineOf = (offset: number): number => countBelow(newlines, offset) + 1;
   const facts: CodeFacts = {
+    ...emptyFacts(),
     syntaxErrors: parseDiagnostics(file).map((d) => ({
       line: lineOf(d.start ?? 0),
       message: ts.flattenDiagnosticMessageText(d.messageText, ' '),
     })),
-    imports: [],
-    importedNames: [],
-    topLevel: [],
-    declaredAnywhere: new Set(),
-    reads: new Map(),
-    exportLines: [],
-    topLevelAwaitLines: [],
-    topLevelReturnLines: [],
-    literalContinuationLines: new Set(),
   };
 
   for (const statement of file.statements) {
