@@ -170,6 +170,21 @@ describe('a full disk', () => {
     expect(JSON.parse(check.stdout).strayFiles).toEqual([]); // the failed write cleaned up after itself
   });
 
+  test('a step that reads a large artifact and keeps it needs no room to store it again', async () => {
+    if (skipReason) return;
+    const home = path.join(disk(), 'store-reread');
+    // 1.2 MiB on a 2 MiB disk: stored once it fits, but a second copy (even a temp file) would not.
+    const nb = writeNotebook(work, 'reread.ipynb', [
+      { tags: ['step:start'], source: 'self.big = Buffer.alloc(1200 << 10, 7);' },
+      { tags: ['step:check'], source: 'self.first = self.big[0];' },
+      { tags: ['step:end'], source: 'console.log(`big: ${self.big.length} bytes of ${self.first}`);' },
+    ]);
+    const result = await cellflow(['run', nb], { env: { CELLFLOW_HOME: home } });
+    expect(result.stdout).toContain('big: 1228800 bytes of 7');
+    expect(result.code).toBe(0);
+    fs.rmSync(home, { recursive: true });
+  });
+
   test('a disk with no room at all: the run stops with the message, nothing half-written', async () => {
     if (skipReason) return;
     const home = path.join(disk(), 'store2');

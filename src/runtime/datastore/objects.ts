@@ -55,14 +55,34 @@ export class ObjectStore {
 
   /** Synchronous put, for callers that have the whole value in hand (run records, small files). */
   putSync(data: Uint8Array): ArtifactBlob {
-    const sha256 = createHash('sha256').update(data).digest('hex');
-    const blob = { sha256, bytes: data.byteLength };
-    if (this.has(sha256)) return blob;
+    return this.putInMemory([data]);
+  }
+
+  /**
+   * Stores chunks as one object without joining them. Chunks already in memory (an array) are hashed
+   * before anything is written, so an object the store holds costs no write at all: a step that reads
+   * a large artifact and keeps it saves it again at the cost of a hash. Other iterables are streamed
+   * to a temp file while being hashed.
+   */
+  async putChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
+    if (Array.isArray(chunks)) return this.putInMemory(chunks as Uint8Array[]);
+    return this.putStreamed(chunks);
+  }
+
+  private putInMemory(chunks: Uint8Array[]): ArtifactBlob {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for (const chunk of chunks) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    }
+    const sha256 = hash.digest('hex');
+    if (this.has(sha256)) return { sha256, bytes };
     try {
       const temp = this.openTemp();
       try {
         try {
-          writeFully(temp.fd, data);
+          for (const chunk of chunks) writeFully(temp.fd, chunk);
           fs.fsyncSync(temp.fd);
         } finally {
           fs.closeSync(temp.fd);
@@ -75,11 +95,10 @@ export class ObjectStore {
     } catch (error) {
       throw this.explain(error, `writing object ${sha256}`);
     }
-    return blob;
+    return { sha256, bytes };
   }
 
-  /** Streams chunks to a temp file while hashing them: the chunks are never joined in memory. */
-  async putChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
+  private async putStreamed(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
     const hash = createHash('sha256');
     let bytes = 0;
     let temp: { file: string; fd: number };
