@@ -2,8 +2,8 @@
 // so `self` in a step cell is decoded from bytes (a copy that cannot alias the parent's values), a
 // join's mergeArtifacts compares hashes exactly as a flow run does, and saveInteractive() can write
 // the objects to a datastore unchanged.
-import { createHash } from 'crypto';
 import { decodeArtifact, encodeArtifact } from '../src/runtime/codecs';
+import { hashChunks } from '../src/runtime/datastore/objects';
 import type { ArtifactRef } from '../src/runtime/records';
 
 export class InteractiveStore {
@@ -11,13 +11,7 @@ export class InteractiveStore {
 
   save(name: string, value: unknown): ArtifactRef {
     const { codec, chunks } = encodeArtifact(name, value);
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for (const chunk of chunks) {
-      hash.update(chunk);
-      bytes += chunk.byteLength;
-    }
-    const sha256 = hash.digest('hex');
+    const { sha256, bytes } = hashChunks(chunks);
     // Chunks may be views on live buffers (Arrow, Uint8Array): keep a copy so later edits cannot leak in.
     if (!this.objects.has(sha256)) this.objects.set(sha256, [Buffer.concat(chunks)]);
     return { sha256, codec, bytes };

@@ -70,13 +70,7 @@ export class ObjectStore {
   }
 
   private putInMemory(chunks: Uint8Array[]): ArtifactBlob {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for (const chunk of chunks) {
-      hash.update(chunk);
-      bytes += chunk.byteLength;
-    }
-    const sha256 = hash.digest('hex');
+    const { sha256, bytes } = hashChunks(chunks);
     if (this.has(sha256)) return { sha256, bytes };
     try {
       const temp = this.openTemp();
@@ -178,6 +172,17 @@ export class ObjectStore {
       throw error;
     }
   }
+}
+
+/** The sha256 and length of chunks taken as one content, without joining them. */
+export function hashChunks(chunks: Iterable<Uint8Array>): ArtifactBlob {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const chunk of chunks) {
+    hash.update(chunk);
+    bytes += chunk.byteLength;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 function writeFully(fd: number, data: Uint8Array): void {
