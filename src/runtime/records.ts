@@ -16,7 +16,7 @@ export interface ArtifactRef {
 export type ArtifactIndex = Record<string, ArtifactRef>;
 
 export type TaskStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'abandoned';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
 
 export interface AttemptRecord {
   attempt: number;

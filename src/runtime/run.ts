@@ -230,7 +230,8 @@ async function execute(
     .listTasks(flow, runId, manifest.graph.end)
     .some((t) => t.status === 'succeeded');
   const ok = result.ok && reachedEnd && !provenanceError;
-  record.status = ok ? 'succeeded' : 'failed';
+  // Interrupted (SIGINT/SIGTERM, the Stop button) is not failed: nothing in the flow went wrong.
+  record.status = ok ? 'succeeded' : scheduler.aborted ? 'cancelled' : 'failed';
   record.finishedAt = new Date().toISOString();
   delete record.scheduler;
   datastore.writeRun(record);

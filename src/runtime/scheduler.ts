@@ -54,6 +54,7 @@ export class Scheduler {
   private readonly joinBuckets = new Map<string, Map<string | number, TaskRecord>>();
   private readonly failed: string[] = [];
   private failing = false;
+  private interrupted = false;
   private created = 0;
   private wake: (() => void) | undefined;
   /** Task records cloned by resume that are not fsynced yet. */
@@ -82,8 +83,14 @@ export class Scheduler {
     return { ok: this.failed.length === 0 && !this.failing, tasks: this.created, failed: this.failed };
   }
 
-  /** Kills running tasks (Ctrl-C): their attempts are recorded as failed. */
+  /** True once abort() ran: the run was interrupted, not failed. */
+  get aborted(): boolean {
+    return this.interrupted;
+  }
+
+  /** Kills running tasks (Ctrl-C, SIGTERM): they are recorded as cancelled, and the run stops. */
   abort(): void {
+    this.interrupted = true;
     this.failing = true;
     void this.options.pool.close(); // wakes tasks still waiting for a process
     for (const process of this.live) process.kill();
@@ -221,11 +228,14 @@ export class Scheduler {
     }
     if (!record || !wroteThisAttempt || timedOut) {
       // The process died before it could record the attempt (killed, timed out, crashed natively).
-      const why = timedOut
-        ? `timed out after ${node.options.timeoutSeconds} s (timeout:${node.options.timeoutSeconds}) and was killed`
-        : outcome.signal
-          ? `was killed by ${outcome.signal}`
-          : `exited with code ${outcome.code} before recording a result`;
+      const cancelled = this.interrupted && !timedOut;
+      const why = cancelled
+        ? 'was stopped: the run was interrupted'
+        : timedOut
+          ? `timed out after ${node.options.timeoutSeconds} s (timeout:${node.options.timeoutSeconds}) and was killed`
+          : outcome.signal
+            ? `was killed by ${outcome.signal}`
+            : `exited with code ${outcome.code} before recording a result`;
       const failedAttempt: AttemptRecord = {
         attempt,
         status: 'failed',
@@ -238,7 +248,7 @@ export class Scheduler {
         runId,
         step: task.step,
         taskId: task.taskId,
-        status: 'failed',
+        status: cancelled ? 'cancelled' : 'failed',
         attempts: [...task.attempts, failedAttempt],
         artifacts: {},
         parents: task.parents,

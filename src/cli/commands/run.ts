@@ -47,7 +47,11 @@ interface RunCommandOptions {
 /** The closing lines of `run` and `resume`: outcome, where the record is, how to look at it. */
 export function reportRunResult(result: RunResult, reporter: ConsoleReporter): number {
   const { record, pathspec } = result;
-  const verdict = result.ok ? '✓ run succeeded' : '✗ run failed';
+  const verdict = result.ok
+    ? '✓ run succeeded'
+    : record.status === 'cancelled'
+      ? '✗ run cancelled (interrupted)'
+      : '✗ run failed';
   process.stdout.write(
     [
       `${verdict}: ${pathspec} (${reporter.summary()})`,

@@ -6,7 +6,7 @@ import type { RunRecord } from '../../runtime/records';
 import { collect, parseCount } from './options';
 import { elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 
-const RUN_STATUSES = ['running', 'succeeded', 'failed', 'abandoned'];
+const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'abandoned'];
 
 function parseStatus(value: string): string {
   if (!RUN_STATUSES.includes(value)) throw new InvalidArgumentError(`use one of ${RUN_STATUSES.join(', ')}.`);
