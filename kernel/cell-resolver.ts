@@ -16,8 +16,10 @@ export interface ResolvedCell {
   graph?: FlowGraph;
   /** The flow's name, when the notebook is known. */
   flowName?: string;
-  /** Tags as the frontend sent them (undefined: the frontend sent no cell metadata). */
+  /** Tags as the frontend sent them (undefined: the cell has none, or the frontend sent no metadata). */
   tags?: string[];
+  /** The frontend sent cell metadata (JupyterLab sends the cell's id even for a cell without tags). */
+  fromFrontend?: boolean;
   /** How the step was learnt, for messages. */
   source: 'tags' | 'notebook' | 'previous-step' | 'none';
 }
@@ -35,10 +37,15 @@ export function resolveCell(
 ): ResolvedCell {
   const tags = Array.isArray(metadata.tags) ? metadata.tags.filter((t) => typeof t === 'string') : undefined;
   const cellId = typeof metadata.cellId === 'string' ? metadata.cellId : undefined;
+  // JupyterLab sends a cell's metadata, where `tags` is absent on a cell without tags, and its id.
+  const fromFrontend = tags !== undefined || cellId !== undefined;
   const located = lookup(index, cellId, code);
-  const where = located
-    ? { cell: located.cell, notebook: located.notebook, graph: located.graph, flowName: located.flow.name }
-    : {};
+  const where = {
+    ...(located
+      ? { cell: located.cell, notebook: located.notebook, graph: located.graph, flowName: located.flow.name }
+      : {}),
+    ...(fromFrontend ? { fromFrontend } : {}),
+  };
   if (tags) {
     const parsed = parseCellTags(tags);
     if (parsed.step) {
@@ -72,7 +79,7 @@ export function resolveCell(
   }
   // JupyterLab sent metadata for an untagged cell the saved notebook does not have yet: it continues
   // the step run last, as an untagged cell below a step cell does.
-  if (tags && lastStep) {
+  if (fromFrontend && lastStep) {
     const known = index.notebookWithStep(lastStep);
     return {
       kind: 'step',
@@ -81,10 +88,11 @@ export function resolveCell(
       graph: known?.graph,
       flowName: known?.flow.name,
       tags,
+      fromFrontend,
       source: 'previous-step',
     };
   }
-  return { kind: 'plain', tags, source: 'none' };
+  return { kind: 'plain', tags, ...(fromFrontend ? { fromFrontend } : {}), source: 'none' };
 }
 
 function lookup(index: NotebookIndex, cellId: string | undefined, code: string): LocatedCell | undefined {

@@ -12,7 +12,7 @@ export class NoStepContextError extends Error {
 
 function explain(name: string, cell: ResolvedCell): string {
   const head = `\`${name}\` exists only in a step's cells, and the kernel does not know this cell as part of a step`;
-  if (cell.tags === undefined)
+  if (cell.tags === undefined && !cell.fromFrontend)
     return (
       `${head}: the client sent no cell metadata (nbclient and papermill do not), and no notebook in the ` +
       `kernel's working directory has a cell with this exact code. Save the notebook beside the kernel's ` +

@@ -178,6 +178,8 @@ export class CellflowHandler extends JupyterHandlerImpl {
     if (cell.kind === 'step') {
       const parameters = this.notebooks.parametersFor(cell.step!);
       this.bind(this.steps.enter(cell, code, parameters), cell);
+      // Said with the cell's output, where the user looks: what this cell runs that a flow run would not.
+      for (const note of this.steps.notes) this.io?.stream('stderr', `cellflow: ${note}\n`);
     } else {
       this.bind(undefined, cell);
     }
@@ -208,12 +210,12 @@ export class CellflowHandler extends JupyterHandlerImpl {
       const names = parseParameters(code, cell.cell ?? { index: 0, id: 'parameters' }).parameters.map(
         (p) => p.name,
       );
-      const values: Record<string, JsonValue> = { ...(this.steps.parameterValues ?? {}) };
+      const values: Record<string, JsonValue> = {};
       for (const name of names) {
         const value = this.cellExecutor.locals[name];
         if (value !== undefined) values[name] = value as JsonValue;
       }
-      this.steps.parameterValues = values;
+      this.steps.setParameters(values);
     }
   }
 

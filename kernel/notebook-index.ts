@@ -37,6 +37,11 @@ const MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024;
 
 export class NotebookIndex {
   private readonly cache = new Map<string, Indexed>();
+  /**
+   * Notebooks as JupyterLab holds them (sent through the comm before each execution): unsaved cells,
+   * moves and tag edits included. They win over the file on disk, which is older while one is open.
+   */
+  private readonly live = new Map<string, Indexed>();
   /** The notebook of the last cell found: where a tagged cell the files do not know yet most likely is. */
   private lastNotebook: string | undefined;
 
@@ -45,11 +50,23 @@ export class NotebookIndex {
     private readonly sessionNotebook: string | undefined = process.env.JPY_SESSION_NAME,
   ) {}
 
+  /** The notebook `name` (relative to the kernel's working directory) as the frontend holds it now. */
+  setLive(name: string, text: string): void {
+    const file = path.resolve(this.cwd, name);
+    const indexed = indexNotebook(file, analyzeNotebook(text, path.basename(file)), {
+      mtimeMs: 0,
+      size: text.length,
+    });
+    this.live.set(file, indexed);
+    this.lastNotebook = file;
+  }
+
   /** The notebooks to consult, the session's first. */
   candidates(): string[] {
     const files: string[] = [];
     const session = this.sessionPath();
     if (session) files.push(session);
+    for (const file of this.live.keys()) if (!files.includes(file)) files.push(file);
     let entries: string[] = [];
     try {
       entries = fs.readdirSync(this.cwd);
@@ -58,7 +75,7 @@ export class NotebookIndex {
     }
     for (const name of entries.sort()) {
       const file = path.join(this.cwd, name);
-      if (name.endsWith('.ipynb') && !name.startsWith('.') && file !== session) files.push(file);
+      if (name.endsWith('.ipynb') && !name.startsWith('.') && !files.includes(file)) files.push(file);
     }
     return files;
   }
@@ -80,6 +97,11 @@ export class NotebookIndex {
     const key = normaliseSource(code);
     if (cellId && session) {
       const hit = this.load(session)?.byId.get(cellId);
+      if (hit) return hit;
+    }
+    // A notebook the frontend sent is current, so its ids are as authoritative as the session's.
+    for (const live of cellId ? this.live.values() : []) {
+      const hit = live.byId.get(cellId!);
       if (hit) return hit;
     }
     const byId = cellId
@@ -138,6 +160,8 @@ export class NotebookIndex {
   }
 
   private load(file: string): Indexed | undefined {
+    const live = this.live.get(file);
+    if (live) return live;
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -160,7 +184,11 @@ export class NotebookIndex {
   }
 }
 
-function indexNotebook(file: string, analysis: NotebookAnalysis, stat: fs.Stats): Indexed {
+function indexNotebook(
+  file: string,
+  analysis: NotebookAnalysis,
+  stat: { mtimeMs: number; size: number },
+): Indexed {
   const byId = new Map<string, LocatedCell>();
   const bySource = new Map<string, LocatedCell[]>();
   const flow = analysis.flow;

@@ -48,7 +48,7 @@ export async function saveInteractive(
   };
 
   const params: Record<string, JsonValue> = {};
-  for (const p of parameters) params[p.name] = steps.parameterValues?.[p.name] ?? p.default;
+  for (const p of parameters) params[p.name] = steps.parameters?.[p.name] ?? p.default;
   const record: RunRecord = {
     flow,
     runId,

@@ -30,6 +30,31 @@ interface ForeachFrame {
   split: string;
   index: number;
   count: number;
+  /** The seq of the split step's result the element came from (a re-run split starts afresh). */
+  splitSeq?: number;
+}
+
+/** A join that closes a foreach joined only the elements that ran in this kernel. */
+export interface PartialJoin {
+  split: string;
+  /** Indices of the elements joined. */
+  ran: number[];
+  count: number;
+  /** The join the partial result comes from (itself, or an upstream join). */
+  join: string;
+}
+
+/** Why a step's result no longer matches what a flow run would give. */
+export type StaleReason = 'parameters' | 'upstream';
+
+export interface InteractiveStepState {
+  step: string;
+  stale: boolean;
+  reason?: StaleReason;
+  ranAt: string;
+  /** A foreach body: the element it ran on. */
+  element?: { split: string; index: number; count: number };
+  partial?: PartialJoin;
 }
 
 export interface StepResult {
@@ -44,6 +69,9 @@ export interface StepResult {
   isJoin: boolean;
   foreach: ForeachFrame[];
   foreachCount?: number;
+  /** sha256 of each parameter's value the step was built with (a changed parameter makes it stale). */
+  params: Record<string, string>;
+  partial?: PartialJoin;
   flow: string;
   graph?: FlowGraph;
   cell?: ResolvedCell['cell'];
@@ -64,11 +92,16 @@ interface ActiveStep {
   isJoin: boolean;
   foreach: ForeachFrame[];
   foreachArtifact?: string;
+  params: Record<string, string>;
+  partial?: PartialJoin;
   flow: string;
   graph?: FlowGraph;
   cell?: ResolvedCell['cell'];
   bindings: StepBindings;
 }
+
+/** What the kernel tells the user about a step cell it is about to run (printed with the cell). */
+export type StepNote = string;
 
 interface Observed {
   next?: string[];
@@ -77,8 +110,14 @@ interface Observed {
 
 export class StepContext {
   readonly results = new Map<string, StepResult>();
+  /** A foreach body's results per element index, so a join can gather every element that ran. */
+  private readonly elements = new Map<string, Map<number, StepResult>>();
   /** Parameter values the parameters cell set in this kernel (else the notebook's defaults). */
-  parameterValues: Record<string, JsonValue> | undefined;
+  private parameterValues: Record<string, JsonValue> | undefined;
+  /** The notebook's declared parameters, as last seen (their defaults count until the cell runs). */
+  private declared: Parameter[] = [];
+  /** What the kernel says about the step cell it is entering (the foreach element, a partial join). */
+  notes: StepNote[] = [];
   private active: ActiveStep | undefined;
   private seq = 0;
   private readonly observed = new Map<string, Observed>();
@@ -92,6 +131,15 @@ export class StepContext {
     return this.active?.step;
   }
 
+  /** The parameters cell ran: its values replace the previous ones (steps built on others go stale). */
+  setParameters(values: Record<string, JsonValue>): void {
+    this.parameterValues = { ...(this.parameterValues ?? {}), ...values };
+  }
+
+  get parameters(): Record<string, JsonValue> | undefined {
+    return this.parameterValues;
+  }
+
   /** `cellflow.useItem(i)`: the element the next foreach body cell runs on. */
   useItem(index: number): void {
     if (!Number.isInteger(index) || index < 0)
@@ -103,6 +151,8 @@ export class StepContext {
   enter(cell: ResolvedCell, code: string, parameters: Parameter[]): StepBindings {
     const step = cell.step!;
     this.observe(cell);
+    if (parameters.length) this.declared = parameters;
+    this.notes = [];
     if (!cell.startsStep) {
       if (this.active?.step === step) return this.active.bindings;
       const previous = this.results.get(step);
@@ -117,9 +167,7 @@ export class StepContext {
         this.foreachValue(previous.foreach),
       );
       // A join's later cells see the same `inputs` as its first cell.
-      const inputs = previous.isJoin
-        ? this.joinInputs(previous.parents.map((p) => this.results.get(p)!))
-        : [];
+      const inputs = previous.isJoin ? this.joinInputs(this.joinedResults(previous.parents, previous)) : [];
       this.active = this.activate(step, state, inputs, previous, cell);
       return this.active.bindings;
     }
@@ -140,6 +188,8 @@ export class StepContext {
     let foreach: ForeachFrame[] = parentResults[0]?.foreach ?? [];
     const parent = parentResults[0];
     const splitArtifact = parent && !isJoin ? this.foreachArtifactOf(parent) : undefined;
+    let joined = parentResults;
+    let partial = parentResults.find((r) => r.partial)?.partial;
     if (splitArtifact) {
       const elements = load(parent.artifacts[splitArtifact]) as unknown[];
       const index = this.chosenItem ?? 0;
@@ -149,16 +199,39 @@ export class StepContext {
           `cellflow.useItem(${index}): self.${splitArtifact} of step '${parent.step}' has ` +
             `${Array.isArray(elements) ? elements.length : 0} elements.`,
         );
-      foreach = [...foreach, { split: parent.step, index, count: elements.length }];
+      foreach = [...foreach, { split: parent.step, index, count: elements.length, splitSeq: parent.seq }];
+      if (elements.length > 1)
+        this.notes.push(
+          `foreach body '${step}' runs on element ${index + 1} of ${elements.length} of self.${splitArtifact} ` +
+            `(self.index = ${index}); a flow run runs all ${elements.length}. ` +
+            `cellflow.useItem(i) before this cell runs another element; the join gathers every element run.`,
+        );
     } else if (isJoin && closesForeach) {
+      const frame = foreach[foreach.length - 1];
       foreach = foreach.slice(0, -1);
+      if (frame) {
+        joined = this.elementsOf(parents[0], frame);
+        const ran = joined.map((r) => r.foreach[r.foreach.length - 1].index);
+        if (ran.length < frame.count) {
+          partial = { split: frame.split, ran, count: frame.count, join: step };
+          this.notes.push(
+            `join '${step}' joins ${ran.length} of ${frame.count} elements of the foreach at '${frame.split}' ` +
+              `(element${ran.length === 1 ? '' : 's'} ${ran.map((i) => i + 1).join(', ')}): its result is partial ` +
+              `and may differ from a flow run, which joins all ${frame.count}.`,
+          );
+        } else partial = undefined;
+      }
     }
 
+    const current = this.parameterArtifacts(this.declared.length ? this.declared : parameters);
     const inherited: ArtifactIndex = isJoin
-      ? this.parameterArtifacts(parameters)
-      : { ...(parent?.artifacts ?? this.parameterArtifacts(parameters)) };
+      ? { ...current }
+      : parent
+        ? this.withCurrentParameters(parent, current)
+        : { ...current };
+    const params = Object.fromEntries(Object.entries(current).map(([name, ref]) => [name, ref.sha256]));
     const state = createSelf(inherited, load, this.foreachValue(foreach));
-    const inputs = isJoin ? this.joinInputs(parentResults) : [];
+    const inputs = isJoin ? this.joinInputs(joined) : [];
     this.active = this.activate(
       step,
       state,
@@ -168,11 +241,50 @@ export class StepContext {
         parents,
         isJoin,
         foreach,
+        params,
+        partial,
         flow: cell.graph ? (cell.flowName ?? 'interactive') : (parent?.flow ?? 'interactive'),
       },
       cell,
     );
     return this.active.bindings;
+  }
+
+  /**
+   * A child starts from its parent's artifacts, but a parameter the parent left as it got it takes
+   * the parameter's current value: parameters are the run's constants, and the parameters cell may
+   * have re-run since the parent ran.
+   */
+  private withCurrentParameters(parent: StepResult, current: ArtifactIndex): ArtifactIndex {
+    const inherited = { ...parent.artifacts };
+    for (const [name, ref] of Object.entries(current)) {
+      const had = inherited[name];
+      if (!had || had.sha256 === parent.params[name]) inherited[name] = ref;
+    }
+    return inherited;
+  }
+
+  /** The results a join gets: for a foreach body, every element run on the current split, in order. */
+  private joinedResults(parents: string[], join: StepResult): StepResult[] {
+    const frame = this.results.get(parents[0])?.foreach.at(-1);
+    if (
+      parents.length === 1 &&
+      frame &&
+      join.foreach.length < (this.results.get(parents[0])?.foreach.length ?? 0)
+    )
+      return this.elementsOf(parents[0], frame);
+    return parents.map((p) => this.results.get(p)).filter((r): r is StepResult => r !== undefined);
+  }
+
+  private elementsOf(body: string, frame: ForeachFrame): StepResult[] {
+    const depth = this.results.get(body)?.foreach.length ?? 0;
+    const byIndex = this.elements.get(body) ?? new Map<number, StepResult>();
+    return [...byIndex.values()]
+      .filter((r) => {
+        const f = r.foreach[depth - 1];
+        return r.foreach.length === depth && f?.split === frame.split && f.splitSeq === frame.splitSeq;
+      })
+      .sort((a, b) => a.foreach[depth - 1].index - b.foreach[depth - 1].index);
   }
 
   /** After a step's cell succeeded: its artifacts become the step's latest interactive result. */
@@ -200,28 +312,64 @@ export class StepContext {
       isJoin: active.isJoin,
       foreach: active.foreach,
       ...(foreachCount !== undefined ? { foreachCount } : {}),
+      params: active.params,
+      ...(active.partial ? { partial: active.partial } : {}),
       flow: active.flow,
       graph: active.graph,
       cell: active.cell,
     };
     this.results.set(active.step, result);
+    const frame = active.foreach.at(-1);
+    if (frame) {
+      const byIndex = this.elements.get(active.step) ?? new Map<number, StepResult>();
+      byIndex.set(frame.index, result);
+      this.elements.set(active.step, byIndex);
+    }
     return result;
   }
 
-  /** Steps with results; stale when an upstream step re-ran after the step was built. */
-  state(): { step: string; stale: boolean; ranAt: string }[] {
-    const stale = (step: string, seen = new Set<string>()): boolean => {
+  /**
+   * Steps with results; stale when a parameter changed since the step was built (its own or an
+   * upstream step's) or an upstream step re-ran after it was built. A foreach body names the element it
+   * ran; a join that gathered only some of a foreach's elements, and every step after it, is partial.
+   */
+  state(): InteractiveStepState[] {
+    const current = this.parameterArtifacts(this.declared);
+    const paramsChanged = (r: StepResult) =>
+      Object.entries(current).some(
+        ([name, ref]) => r.params[name] !== undefined && r.params[name] !== ref.sha256,
+      );
+    const memo = new Map<string, StaleReason | null>();
+    const staleness = (step: string, seen = new Set<string>()): StaleReason | null => {
+      if (memo.has(step)) return memo.get(step)!;
       const result = this.results.get(step);
-      if (!result || seen.has(step)) return false;
+      if (!result || seen.has(step)) return null;
       seen.add(step);
-      return result.parents.some((p) => {
+      let reason: StaleReason | null = paramsChanged(result) ? 'parameters' : null;
+      for (const p of result.parents) {
+        if (reason) break;
         const parent = this.results.get(p);
-        return !parent || parent.seq !== result.basedOn[p] || stale(p, seen);
-      });
+        if (!parent || parent.seq !== result.basedOn[p]) reason = 'upstream';
+        else if (staleness(p, seen) === 'parameters') reason = 'parameters';
+        else if (staleness(p, seen)) reason = 'upstream';
+      }
+      memo.set(step, reason);
+      return reason;
     };
     return [...this.results.values()]
       .sort((a, b) => a.seq - b.seq)
-      .map((r) => ({ step: r.step, stale: stale(r.step), ranAt: r.ranAt }));
+      .map((r) => {
+        const reason = staleness(r.step);
+        const frame = r.foreach.at(-1);
+        return {
+          step: r.step,
+          stale: reason !== null,
+          ...(reason ? { reason } : {}),
+          ranAt: r.ranAt,
+          ...(frame ? { element: { split: frame.split, index: frame.index, count: frame.count } } : {}),
+          ...(r.partial ? { partial: r.partial } : {}),
+        };
+      });
   }
 
   // ---------------------------------------------------------------- graph shape
@@ -310,6 +458,8 @@ export class StepContext {
       parents: string[];
       isJoin: boolean;
       foreach: ForeachFrame[];
+      params: Record<string, string>;
+      partial?: PartialJoin;
       flow: string;
     },
     cell: ResolvedCell,
@@ -337,6 +487,8 @@ export class StepContext {
       isJoin: from.isJoin,
       foreach: from.foreach,
       foreachArtifact: graph?.nodes[step]?.foreach ?? this.observed.get(step)?.foreach,
+      params: from.params,
+      ...(from.partial ? { partial: from.partial } : {}),
       flow: from.flow,
       graph,
       cell: cell.cell,

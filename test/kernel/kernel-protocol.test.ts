@@ -239,7 +239,7 @@ test('the comm runs the notebook as a flow with the real CLI, streaming started/
   expect(events.some((e) => e.event === 'log' && String(e.line).includes('done: out = 3'))).toBe(true);
 });
 
-test('foreach: the body runs on element 0, or the one chosen with cellflow.useItem(i); the join gets it', async () => {
+test('foreach: the body runs on element 0, or the one chosen with cellflow.useItem(i); the join gets each element run', async () => {
   const client = await start({ JPY_SESSION_NAME: 'foreach.ipynb' });
   const cells = await runAllCells(client, path.join(examples, 'foreach.ipynb'));
   expect(streamText(cells[2])).toContain('lr=0.001 ');
@@ -251,7 +251,7 @@ test('foreach: the body runs on element 0, or the one chosen with cellflow.useIt
   });
   expect(resultOf(third)).toEqual({ 'text/plain': '3' });
   const joined = await client.execute('inputs.map((i) => i.lr)', { tags: ['step:pick'], cellId: 'pick' });
-  expect(resultOf(joined)).toEqual({ 'text/plain': '[ 0.1 ]' });
+  expect(resultOf(joined)).toEqual({ 'text/plain': '[ 0.001, 0.1 ]' });
   const tooFar = await client.execute('cellflow.useItem(6)');
   expect(tooFar.reply.content.status).toBe('ok');
   const out = await client.execute('self.lr = self.input;', { tags: ['step:train'], cellId: 'train' });
