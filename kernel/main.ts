@@ -45,7 +45,7 @@ export function startKernel(configPath: string, cwd = process.cwd()): CellflowSe
   box.handler = handler;
   const server = new CellflowServer(handler, configPath, {
     interrupt: () => executor.interrupt(),
-    comm: { cwd, steps },
+    comm: { cwd, steps, notebooks },
     warmUp: () => handler.declareGlobals(),
   });
   // A blocking cell is stopped by SIGINT through vm's breakOnSigint; an awaiting one by interrupt().

@@ -16,9 +16,20 @@ export type Request =
       op: 'run';
       notebook: string;
       params?: Record<string, string>;
+      tags?: string[];
+      seed?: number;
       maxWorkers?: number;
       datastore?: string;
     }
+  /** `cellflow resume RUN [--from STEP]`, streamed like `run`. */
+  | { id: string; op: 'resume'; pathspec: string; fromStep?: string; maxWorkers?: number; datastore?: string }
+  /** Interrupts a run started with `run`/`resume` (its request id): the run is recorded as cancelled. */
+  | { id: string; op: 'stop'; run: string }
+  /**
+   * The notebook as the frontend holds it (nbformat JSON, outputs left out), sent before each execution,
+   * so the kernel places new, moved and re-tagged cells before the notebook is saved.
+   */
+  | { id: string; op: 'notebook'; notebook: string; content: string }
   /** Past runs of a flow, newest first. */
   | { id: string; op: 'runs'; flow: string; limit?: number; datastore?: string }
   /** One run: record, graph and every task's status. */
@@ -43,9 +54,12 @@ export type Reply =
   | { id: string; ok: true; result: JsonValue }
   | { id: string; ok: false; error: string }
   /** Streamed while a run started with `op: 'run'` is in progress. */
-  | { id: string; event: 'started'; pathspec: string }
-  | { id: string; event: 'task'; task: TaskStatusEvent }
-  | { id: string; event: 'log'; line: string };
+  | { id: string; event: 'started'; pathspec: string; seq?: number }
+  | { id: string; event: 'task'; task: TaskStatusEvent; seq?: number }
+  | { id: string; event: 'log'; line: string; stream?: 'stdout' | 'stderr'; seq?: number };
+
+// `seq` on events: 1, 2, 3... per request, in the order the kernel sent them; the extension applies an
+// event only if its seq is newer than the last one it applied, so a late message cannot undo a later state.
 
 /** Artifact previews: the extension escapes every string it shows. */
 export type ArtifactPreview =
@@ -58,7 +72,7 @@ export type ArtifactPreview =
 // Structural subsets of the runtime's RunRecord and TaskRecord (src/runtime/records.ts), so the kernel
 // may send the records as they are; the extension reads only these fields.
 
-export type RunStatusName = 'running' | 'succeeded' | 'failed' | 'abandoned';
+export type RunStatusName = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
 
 /** A run as `runs` lists it and `run-detail` shows it. */
 export interface RunView {
@@ -126,7 +140,17 @@ export interface LogsResult {
 
 /** Result of `interactive-state`: steps run in this kernel; `stale` once an upstream step re-ran. */
 export interface InteractiveStateResult {
-  steps: { step: string; stale: boolean; ranAt?: string }[];
+  steps: {
+    step: string;
+    stale: boolean;
+    /** Why: a parameter changed since it ran, or an upstream step re-ran. */
+    reason?: 'parameters' | 'upstream';
+    ranAt?: string;
+    /** A foreach body: the one element it ran on (0-based index). */
+    element?: { split: string; index: number; count: number };
+    /** Built on a join that gathered only the foreach elements run in the kernel (0-based `ran`). */
+    partial?: { join: string; split: string; ran: number[]; count: number };
+  }[];
 }
 
 /** Data of a `CELLFLOW_MIMETYPE` display: a Run as `run-detail` returns it, or one Task. */

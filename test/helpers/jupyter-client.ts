@@ -229,17 +229,27 @@ export class JupyterClient {
     data: Record<string, unknown>,
     timeoutMs = 60_000,
   ): Promise<{ final: Record<string, unknown>; all: Record<string, unknown>[] }> {
-    const id = this.send(this.shell, 'comm_msg', { comm_id: commId, data });
+    const id = this.commSend(commId, data);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const all = this.messagesFor(id)
-        .filter((m) => m.header.msg_type === 'comm_msg')
-        .map((m) => (m.content as { data: Record<string, unknown> }).data);
+      const all = this.commReplies(id);
       const final = all.find((d) => 'ok' in d);
       if (final) return { final, all };
       if (Date.now() > deadline) throw new Error(`no comm reply to ${JSON.stringify(data)}\n${this.stderr}`);
       await delay(20);
     }
+  }
+
+  /** Sends `data` on a comm without waiting; returns the message id, for commReplies. */
+  commSend(commId: string, data: Record<string, unknown>): string {
+    return this.send(this.shell, 'comm_msg', { comm_id: commId, data });
+  }
+
+  /** The comm messages the kernel has sent so far in reply to message `id`, in order. */
+  commReplies(id: string): Record<string, unknown>[] {
+    return this.messagesFor(id)
+      .filter((m) => m.header.msg_type === 'comm_msg')
+      .map((m) => (m.content as { data: Record<string, unknown> }).data);
   }
 
   waitReply(id: string, timeoutMs: number): Promise<JMessage> {
