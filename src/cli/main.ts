@@ -67,8 +67,21 @@ export async function runCli(args: string[], io: CliIO = processIO()): Promise<n
   }
 }
 
+/**
+ * A reader that went away (`cellflow inspect RUN | head -2`) ends the output, never the work: a run
+ * whose terminal closed still finishes and records its outcome, and nothing prints a stack trace.
+ */
+function stopWritingOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    stream.write = (() => true) as typeof stream.write;
+  });
+}
+
 /** Entry point of bin/cellflow.js, with `process.argv`. */
 export async function main(argv: string[]): Promise<void> {
+  stopWritingOnClosedPipe(process.stdout);
+  stopWritingOnClosedPipe(process.stderr);
   cacheTypeScriptCode(); // the command process only: in-process runCli callers keep their loader
   const code = await runCli(argv.slice(2));
   // Commands that manage their own exit code (runs of a flow) set process.exitCode themselves.
