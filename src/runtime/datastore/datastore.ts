@@ -10,6 +10,7 @@ import { decodeArtifact, encodeArtifact } from '../codecs';
 import { UserInputError } from '../errors';
 import type { ArtifactRef, RunRecord, RunStatus, TaskRecord } from '../records';
 import { DatastoreFullError, isDiskFull, ObjectStore } from './objects';
+import { claimDatastoreRoot } from './root-marker';
 
 export { DatastoreFullError } from './objects';
 
@@ -192,13 +193,18 @@ export class Datastore {
 
   // ---------------------------------------------------------------- runs
 
+  runRecordPath(flow: string, runId: string): string {
+    return path.join(this.runDir(flow, runId), 'run.json');
+  }
+
   writeRun(record: RunRecord): void {
-    this.writeRecord(path.join(this.runDir(record.flow, record.runId), 'run.json'), record);
+    this.writeRecord(this.runRecordPath(record.flow, record.runId), record);
   }
 
   /** Atomic record write; a full disk becomes a DatastoreFullError naming the record. */
   private writeRecord(file: string, record: RunRecord | TaskRecord, sync = true): void {
     try {
+      claimDatastoreRoot(this.root);
       writeJsonAtomic(file, record, sync);
     } catch (error) {
       if (isDiskFull(error))
@@ -208,8 +214,7 @@ export class Datastore {
   }
 
   readRun(flow: string, runId: string): RunRecord {
-    const file = path.join(this.runDir(flow, runId), 'run.json');
-    return readJson<RunRecord>(file, `run ${flow}/${runId}`);
+    return readJson<RunRecord>(this.runRecordPath(flow, runId), `run ${flow}/${runId}`);
   }
 
   hasRun(flow: string, runId: string): boolean {

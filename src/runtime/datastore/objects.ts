@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { claimDatastoreRoot } from './root-marker';
 
 /** Where an object's bytes live and how many there are. */
 export interface ArtifactBlob {
@@ -155,6 +156,7 @@ export class ObjectStore {
   }
 
   private openTemp(): { file: string; fd: number } {
+    claimDatastoreRoot(path.dirname(this.root));
     const dir = path.join(this.root, TEMP_DIR);
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
