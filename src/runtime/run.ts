@@ -31,6 +31,8 @@ export interface RunOptions {
 export interface RunResult {
   record: RunRecord;
   pathspec: string;
+  /** Where run.json lives: an absolute path (or, for a remote datastore, its URL). */
+  recordLocation: string;
   ok: boolean;
   tasks: number;
   failed: string[];
@@ -235,7 +237,14 @@ async function execute(
   record.finishedAt = new Date().toISOString();
   delete record.scheduler;
   datastore.writeRun(record);
-  return { record, pathspec, ok, tasks: result.tasks, failed: result.failed };
+  return {
+    record,
+    pathspec,
+    recordLocation: datastore.runRecordPath(flow, runId),
+    ok,
+    tasks: result.tasks,
+    failed: result.failed,
+  };
 }
 
 /** The step to resume from by default: the earliest failed step in graph order. */

@@ -55,7 +55,7 @@ export function reportRunResult(result: RunResult, reporter: ConsoleReporter): n
   process.stdout.write(
     [
       `${verdict}: ${pathspec} (${reporter.summary()})`,
-      `  record:  ${path.join(record.flow, record.runId, 'run.json')} in the datastore`,
+      `  record:  ${result.recordLocation}`,
       `  inspect: cellflow inspect ${pathspec}`,
       ...(result.ok ? [] : [`  resume:  cellflow resume ${pathspec}`]),
       '',
