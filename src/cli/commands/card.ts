@@ -26,21 +26,28 @@ export function registerCard(program: Command, io: CliIO): void {
     .command('card')
     .description('write an HTML report of a run or task (steps, tasks, artifact previews, reproducibility)')
     .argument('<pathspec>', 'Flow/runId or Flow/runId/step/taskId')
-    .option('--out <file>', 'where to write the page (default: ./<Flow>-<runId>.html)')
+    .option('--out <file>', 'where to write the page (default: cards/ in the datastore)')
     .option('--rows <n>', 'rows shown of each table artifact', parseInteger, 20)
     .action(async (pathspec: string, options: CardOptions) => {
-      const page = await renderCard(Datastore.open(), pathspec, options.rows);
-      const spec = parsePathspec(pathspec);
-      const out = path.resolve(
-        options.out ?? `${[spec.flow, spec.runId, spec.step, spec.taskId].filter(Boolean).join('-')}.html`,
-      );
+      const datastore = Datastore.open();
+      const page = await renderCard(datastore, pathspec, options.rows);
+      // In the datastore by default, beside the run it describes: never a stray file in the project.
+      const out = path.resolve(options.out ?? defaultCardPath(datastore, pathspec));
       try {
+        fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, page);
       } catch (error) {
         throw new UserInputError(`cannot write the card to ${out}: ${(error as Error).message}`);
       }
       io.stdout(`${out}\n`);
     });
+}
+
+/** `<datastore>/cards/<Flow>/<runId>[-<step>-<taskId>].html` */
+function defaultCardPath(datastore: Datastore, pathspec: string): string {
+  const spec = parsePathspec(pathspec);
+  const name = [spec.runId, spec.step, spec.taskId].filter(Boolean).join('-');
+  return path.join(datastore.root, 'cards', spec.flow, `${name}.html`);
 }
 
 export async function renderCard(datastore: Datastore, pathspec: string, rows: number): Promise<string> {
