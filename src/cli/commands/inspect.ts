@@ -5,6 +5,8 @@ import { Run } from '../../client/run';
 import { Step } from '../../client/step';
 import { Task } from '../../client/task';
 import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
+import type { RunRecord } from '../../runtime/records';
+import type { DriftRecord } from '../../runtime/repro/lockfile';
 import { artifactAsJson, describeArtifact } from './artifact-view';
 import { countStatuses, elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 
@@ -82,6 +84,7 @@ function showRun(run: Run, json?: boolean): string {
     const from = record.origin.fromStep ? ` from step ${record.origin.fromStep}` : '';
     lines.push(`  origin    ${record.origin.kind} of ${record.origin.pathspec}${from}`);
   }
+  lines.push(...reproducibilityLines(record));
   const table = renderTable(
     ['STEP', 'TASKS', 'STATUS', 'DURATION'],
     steps.map((s) => [s.name, String(s.tasks), s.status, formatDuration(elapsed(s.startedAt, s.finishedAt))]),
@@ -154,6 +157,37 @@ async function showArtifact(task: Task, name: string, json?: boolean): Promise<s
   const value = await task.data(name);
   if (json) return JSON.stringify(artifactAsJson(ref, value), null, 2) + '\n';
   return describeArtifact(name, ref, value);
+}
+
+/** What a user asks first of a past run: which seed, which commit, and were the packages as locked. */
+function reproducibilityLines(record: RunRecord): string[] {
+  const lines = [`  seed      ${record.seed ?? '-'}`];
+  const git = record.source?.git;
+  if (git) {
+    const dirty = git.dirty.length
+      ? ` (+${git.dirty.length} uncommitted ${git.dirty.length === 1 ? 'file' : 'files'})`
+      : '';
+    lines.push(
+      `  git       ${git.head ?? '(no commit yet)'}${git.branch ? ` on ${git.branch}` : ''}${dirty}`,
+    );
+    lines.push(`  snapshot  ${git.snapshot.commit} (${git.snapshot.ref})`);
+  } else if (record.source) {
+    lines.push(`  git       -${record.source.gitError ? ` (${record.source.gitError})` : ''}`);
+  }
+  if (record.lockfile) lines.push(`  drift     ${driftSummary(record.lockfile.drift)}`);
+  return lines;
+}
+
+function driftSummary(drift: DriftRecord): string {
+  if (!drift.checked) return 'not checked (no node_modules)';
+  const parts = [
+    [drift.changed.length, 'changed'],
+    [drift.missing.length, 'missing'],
+    [drift.extraneous.length, 'extraneous'],
+  ].filter(([count]) => count) as [number, string][];
+  return parts.length
+    ? `${parts.map(([count, what]) => `${count} ${what}`).join(', ')} against the lockfile`
+    : 'none: node_modules matched the lockfile';
 }
 
 function formatParams(params: Record<string, unknown>): string {
