@@ -139,7 +139,10 @@ async function main() {
         name: 'cellflow',
         spec: path.join(prefix, 'share', 'jupyter', 'kernels', 'cellflow'),
         env,
-        warm: { code: 'self.x = 0;', metadata: { tags: ['step:start', 'next:a,b'], cellId: 'start' } },
+        warm: {
+          code: 'self.x = 0;',
+          metadata: { tags: ['step:start', 'next:a', 'next:b'], cellId: 'start' },
+        },
         metadata: { tags: ['step:a', 'next:join'], cellId: 'a' },
       },
       {

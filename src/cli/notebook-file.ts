@@ -9,7 +9,8 @@ const REASONS: Record<string, string> = {
   ENOTDIR: 'a parent is not a directory',
 };
 
-export function readNotebookFile(file: string): string {
+/** The notebook's text; `keepBom` keeps a leading byte-order mark (for commands that write it back). */
+export function readNotebookFile(file: string, options: { keepBom?: boolean } = {}): string {
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -18,7 +19,7 @@ export function readNotebookFile(file: string): string {
     throw new UserError(`${file}: cannot read the notebook (${REASONS[code] ?? (code || String(error))}).`);
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: options.keepBom === true }).decode(bytes);
   } catch {
     throw new UserError(`${file}: not valid UTF-8 text; a notebook is UTF-8 encoded JSON.`);
   }

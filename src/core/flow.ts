@@ -33,7 +33,7 @@ export function groupNotebook(notebook: Notebook, path: string): NotebookFlow {
     const stepOfCell = tags.step ?? current?.name;
     for (const p of tags.problems) {
       report({
-        severity: 'error',
+        severity: p.severity,
         rule: p.rule,
         message: p.message,
         cell: ref,

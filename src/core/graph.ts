@@ -74,7 +74,7 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
       error(
         'unknown-next-target',
         step,
-        `step '${step.name}' has next:${step.next!.join(',')}, but there is no step '${target}'`,
+        `step '${step.name}' has next:${target}, but there is no step '${target}'`,
         guess ? `Did you mean '${guess}'?` : `Known steps: ${list([...byName.keys()])}.`,
       );
       return false;
@@ -89,7 +89,7 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
     error(
       'no-end',
       last,
-      `the last step '${last.name}' has next:${last.next!.join(',')}, so the flow has no end step`,
+      `the last step '${last.name}' has ${last.next!.map((t) => `next:${t}`).join(' ')}, so the flow has no end step`,
       'The last step in the notebook is the end: remove its next: tag, or add an end step after it.',
     );
   }

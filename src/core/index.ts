@@ -13,11 +13,15 @@ export {
   parseTag,
   formatTag,
   parseCellTags,
+  splitCommaTag,
+  fixCellTags,
   defaultStepOptions,
   isValidStepName,
   isValidArtifactName,
 } from './tags';
-export type { TagParse, TagProblem, CellTags, TagProblemAt } from './tags';
+export type { TagParse, TagProblem, CellTags, TagProblemAt, TagRule } from './tags';
+export { fixNotebookTags } from './fix-tags';
+export type { NotebookTagFix, TagFix } from './fix-tags';
 export { parseNotebook } from './notebook';
 export type { NotebookParse } from './notebook';
 export { groupNotebook } from './flow';

@@ -9,6 +9,8 @@ import type { CodeChunk, Diagnostic, NotebookFlow } from './model';
 export const LINT_RULES: Record<string, string> = {
   'invalid-notebook': 'the file is nbformat 4 JSON with a list of well-formed cells',
   'invalid-tag': 'cellflow tags have well-formed values (step names, retry:N, resources:cpu=N, ...)',
+  'comma-tag': "one value per tag: nbformat forbids ',' in tags, so next:a,b is next:a next:b (lint --fix)",
+  'unknown-tag': 'a word:value tag on a step cell is a cellflow tag (a warning with a "did you mean")',
   'misspelled-tag': 'a tag that looks like a misspelt cellflow tag gets a "did you mean"',
   'conflicting-tags': 'a cell is one of step, parameters or skip, with each option once',
   'option-without-step': 'next:, foreach: and step options sit on a step: cell',

@@ -53,15 +53,20 @@ export interface Resources {
   gpu?: number;
 }
 
+/** The keys of `resources:KEY=N`; `memory` is in MB. */
+export type ResourceKey = 'cpu' | 'memory' | 'gpu';
+
 export type Tag =
   | { kind: 'step'; name: string }
-  | { kind: 'next'; targets: string[] }
+  /** One successor; a branch repeats the tag (`next:a`, `next:b`). */
+  | { kind: 'next'; target: string }
   | { kind: 'foreach'; artifact: string }
   | { kind: 'parameters' }
   | { kind: 'skip' }
   | { kind: 'retry'; count: number }
   | { kind: 'timeout'; seconds: number }
-  | { kind: 'resources'; resources: Resources }
+  /** One resource per tag (`resources:cpu=2`, `resources:memory=4096`). */
+  | { kind: 'resources'; key: ResourceKey; amount: number }
   | { kind: 'catch'; artifact: string }
   | { kind: 'env'; key: string; value: string }
   /** Any tag cellflow does not own (e.g. `hide-input`); kept, ignored. */

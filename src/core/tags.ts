@@ -1,8 +1,11 @@
 // The tag grammar (DESIGN.md "Tag grammar"): parse one tag, format it back, and read a cell's tags
-// into what the flow needs. Tags cellflow does not own are kept as `other`; a tag that looks like a
-// misspelt cellflow tag (`stp:train`, `Next:a`) is an error with a "did you mean" hint, because
-// silently ignoring it would change the flow.
-import type { Resources, StepOptions, Tag } from './model';
+// into what the flow needs. One value per tag: nbformat's schema forbids ',' in a tag, so a branch
+// repeats `next:` and each resource has its own `resources:` tag. A comma tag (the old `next:a,b`) is
+// an error whose rewrite is known (splitCommaTag), and it is read as that rewrite, so the rest of the
+// analysis sees the graph the author meant. Tags cellflow does not own are kept as `other`; a tag that
+// looks like a misspelt cellflow tag (`stp:train`, `Next:a`) is an error with a "did you mean" hint,
+// because silently ignoring it would change the flow.
+import type { ResourceKey, Severity, StepOptions, Tag } from './model';
 
 const STEP_NAME = /^[a-z_][a-z0-9_]*$/;
 const MAX_STEP_NAME = 64;
@@ -17,10 +20,12 @@ const VALUED = ['step', 'next', 'foreach', 'retry', 'timeout', 'resources', 'cat
 const BARE = ['parameters', 'skip'] as const;
 
 export interface TagProblem {
-  /** `invalid-tag` (a cellflow tag with a malformed value) or `misspelled-tag`. */
-  rule: 'invalid-tag' | 'misspelled-tag';
+  /** `invalid-tag` (a cellflow tag with a malformed value), `misspelled-tag`, or `comma-tag`. */
+  rule: 'invalid-tag' | 'misspelled-tag' | 'comma-tag';
   message: string;
   hint?: string;
+  /** For `comma-tag`: the tags to use instead, when they can be written (see splitCommaTag). */
+  rewrite?: string[];
 }
 
 export type TagParse = { tag: Tag; problem?: undefined } | { tag?: undefined; problem: TagProblem };
@@ -62,35 +67,32 @@ function artifactNameProblem(name: string, tag: string): string | undefined {
   return undefined;
 }
 
+const RESOURCE_KEYS: readonly ResourceKey[] = ['cpu', 'memory', 'gpu'];
+
+/** `resources:KEY=N`, one resource per tag. */
 function parseResources(value: string, tag: string): TagParse {
-  const resources: Resources = {};
-  const keys = { cpu: 'cpu', memory: 'memoryMb', gpu: 'gpu' } as const;
-  for (const part of value.split(',')) {
-    const [key, amount, ...rest] = part.split('=').map((s) => s.trim());
-    if (!(key in keys)) {
-      const guess = closest(key ?? '', Object.keys(keys));
-      return invalid(
-        `tag '${tag}' names an unknown resource '${key}': use cpu=N, memory=MB, gpu=N`,
-        guess ? `Did you mean '${guess}'?` : undefined,
-      );
-    }
-    const field = keys[key as keyof typeof keys];
-    if (resources[field] !== undefined) return invalid(`tag '${tag}' gives resource '${key}' twice`);
-    const number = Number(amount);
-    const whole = key !== 'cpu';
-    const pattern = whole ? /^\d+$/ : /^\d+(\.\d+)?$/;
-    if (amount === undefined || rest.length > 0 || !pattern.test(amount) || (key !== 'gpu' && number <= 0)) {
-      const what =
-        key === 'cpu'
-          ? 'a positive number'
-          : key === 'memory'
-            ? 'a positive whole number of MB'
-            : 'a whole number';
-      return invalid(`tag '${tag}': ${key} must be ${what}, got '${amount ?? ''}'`);
-    }
-    resources[field] = number;
+  const eq = value.indexOf('=');
+  const key = (eq < 0 ? value : value.slice(0, eq)).trim();
+  const amount = eq < 0 ? undefined : value.slice(eq + 1).trim();
+  if (!(RESOURCE_KEYS as readonly string[]).includes(key)) {
+    const guess = closest(key, RESOURCE_KEYS);
+    return invalid(
+      `tag '${tag}' names an unknown resource '${key}': use resources:cpu=N, resources:memory=MB or resources:gpu=N`,
+      guess ? `Did you mean '${guess}'?` : undefined,
+    );
   }
-  return { tag: { kind: 'resources', resources } };
+  const number = Number(amount);
+  const pattern = key === 'cpu' ? /^\d+(\.\d+)?$/ : /^\d+$/;
+  if (amount === undefined || !pattern.test(amount) || (key !== 'gpu' && number <= 0)) {
+    const what =
+      key === 'cpu'
+        ? 'a positive number'
+        : key === 'memory'
+          ? 'a positive whole number of MB'
+          : 'a whole number';
+    return invalid(`tag '${tag}': ${key} must be ${what}, got '${amount ?? ''}'`);
+  }
+  return { tag: { kind: 'resources', key: key as ResourceKey, amount: number } };
 }
 
 /** Parses the value of a tag whose keyword is exactly a cellflow keyword. */
@@ -101,14 +103,10 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
       return problem ? invalid(problem, stepNameHint('step', value)) : { tag: { kind: 'step', name: value } };
     }
     case 'next': {
-      const targets = value.split(',').map((s) => s.trim());
-      for (const target of targets) {
-        const problem = stepNameProblem(target, tag);
-        if (problem) return invalid(problem);
-      }
-      const repeated = targets.find((t, i) => targets.indexOf(t) !== i);
-      if (repeated) return invalid(`tag '${tag}' names step '${repeated}' twice`);
-      return { tag: { kind: 'next', targets } };
+      const problem = stepNameProblem(value, tag);
+      return problem
+        ? invalid(problem, stepNameHint('next', value))
+        : { tag: { kind: 'next', target: value } };
     }
     case 'foreach':
     case 'catch': {
@@ -142,8 +140,51 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
   }
 }
 
+/**
+ * The tags that replace a comma tag, one value each: `next:a,b` → `next:a`, `next:b`;
+ * `resources:cpu=2,memory=4096` → `resources:cpu=2`, `resources:memory=4096`; any `word:x,y` →
+ * `word:x`, `word:y`; `a,b` → `a`, `b`. Empty parts and repeats are dropped. Undefined when the tag
+ * has no comma, or when no tags can say the same (an `env:` value that itself holds a comma, or
+ * nothing but commas).
+ */
+export function splitCommaTag(raw: string): string[] | undefined {
+  if (!raw.includes(',')) return undefined;
+  const colon = raw.indexOf(':');
+  const keyword = colon < 0 ? '' : raw.slice(0, colon + 1);
+  const values = (colon < 0 ? raw : raw.slice(colon + 1))
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  if (values.length === 0) return undefined;
+  if (keyword === 'env:' && !values.every((v) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(v))) return undefined;
+  const tags = values.map((v) => keyword + v);
+  return tags.filter((t, i) => tags.indexOf(t) === i);
+}
+
+/** `'a'`, `'a' and 'b'`, `'a', 'b' and 'c'`. */
+function quotedList(items: readonly string[]): string {
+  const quoted = items.map((t) => `'${t}'`);
+  return quoted.length <= 1
+    ? quoted.join('')
+    : `${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1]}`;
+}
+
+function commaProblem(raw: string): TagParse {
+  const rewrite = splitCommaTag(raw);
+  const message = `tag '${raw}' contains ',', which nbformat forbids in a tag: write one value per tag`;
+  if (!rewrite) {
+    const hint = raw.startsWith('env:')
+      ? 'An env: value cannot hold a comma; set that variable outside the notebook.'
+      : 'Remove it.';
+    return { problem: { rule: 'comma-tag', message, hint } };
+  }
+  const hint = `Use ${rewrite.length === 1 ? 'the tag' : 'the tags'} ${quotedList(rewrite)} instead ('cellflow lint --fix' rewrites it).`;
+  return { problem: { rule: 'comma-tag', message, hint, rewrite } };
+}
+
 /** Parses one tag. Tags cellflow does not own come back as `{ kind: 'other' }`. */
 export function parseTag(raw: string): TagParse {
+  if (raw.includes(',')) return commaProblem(raw);
   const colon = raw.indexOf(':');
   const keyword = colon < 0 ? raw : raw.slice(0, colon);
   const value = colon < 0 ? '' : raw.slice(colon + 1).trim();
@@ -172,11 +213,11 @@ export function parseTag(raw: string): TagParse {
 function placeholder(keyword: string): string {
   const examples: Record<string, string> = {
     step: 'NAME',
-    next: 'A,B',
+    next: 'NAME',
     foreach: 'ARTIFACT',
     retry: 'N',
     timeout: 'SECONDS',
-    resources: 'cpu=N,memory=MB,gpu=N',
+    resources: 'cpu=N',
     catch: 'ARTIFACT',
     env: 'KEY=VALUE',
   };
@@ -227,13 +268,13 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-/** The inverse of parseTag: `formatTag(parseTag(t).tag)` gives back a canonical `t`. */
+/** The inverse of parseTag: `formatTag(parseTag(t).tag)` gives back a canonical `t`. Never a comma. */
 export function formatTag(tag: Tag): string {
   switch (tag.kind) {
     case 'step':
       return `step:${tag.name}`;
     case 'next':
-      return `next:${tag.targets.join(',')}`;
+      return `next:${tag.target}`;
     case 'foreach':
       return `foreach:${tag.artifact}`;
     case 'parameters':
@@ -243,15 +284,8 @@ export function formatTag(tag: Tag): string {
       return `retry:${tag.count}`;
     case 'timeout':
       return `timeout:${tag.seconds}`;
-    case 'resources': {
-      const { cpu, memoryMb, gpu } = tag.resources;
-      const parts = [
-        cpu !== undefined ? `cpu=${cpu}` : '',
-        memoryMb !== undefined ? `memory=${memoryMb}` : '',
-        gpu !== undefined ? `gpu=${gpu}` : '',
-      ];
-      return `resources:${parts.filter(Boolean).join(',')}`;
-    }
+    case 'resources':
+      return `resources:${tag.key}=${tag.amount}`;
     case 'catch':
       return `catch:${tag.artifact}`;
     case 'env':
@@ -268,6 +302,7 @@ export function defaultStepOptions(): StepOptions {
 /** What one cell's tags say, with every problem found in them. */
 export interface CellTags {
   step?: string;
+  /** The `next:` targets, in tag order (a branch repeats the tag). */
   next?: string[];
   foreach?: string;
   parameters: boolean;
@@ -279,12 +314,24 @@ export interface CellTags {
   problems: TagProblemAt[];
 }
 
+export type TagRule =
+  | TagProblem['rule']
+  | 'conflicting-tags'
+  | 'option-without-step'
+  /** A `word:value` tag on a step cell that is no cellflow tag (a warning: it may be another tool's). */
+  | 'unknown-tag';
+
 export interface TagProblemAt {
-  rule: 'invalid-tag' | 'misspelled-tag' | 'conflicting-tags' | 'option-without-step';
+  rule: TagRule;
+  severity: Severity;
   tag: string;
   message: string;
   hint?: string;
+  /** For `comma-tag`: the tags to use instead. */
+  rewrite?: string[];
 }
+
+const KEYWORD_TAGS = (VALUED as readonly string[]).map((k) => `${k}:`).concat(BARE);
 
 /** Reads a cell's `metadata.tags`. Never throws: problems are collected for the linter. */
 export function parseCellTags(tags: readonly string[]): CellTags {
@@ -296,24 +343,35 @@ export function parseCellTags(tags: readonly string[]): CellTags {
     other: [],
     problems: [],
   };
+  const conflict = (raw: string, message: string): void => {
+    result.problems.push({ rule: 'conflicting-tags', severity: 'error', tag: raw, message });
+  };
   const seen = new Map<string, string>();
   const once = (kind: string, raw: string): boolean => {
     const earlier = seen.get(kind);
     if (earlier !== undefined) {
-      result.problems.push({
-        rule: 'conflicting-tags',
-        tag: raw,
-        message: `tags '${earlier}' and '${raw}' conflict: a cell takes one ${kind}: tag`,
-      });
+      conflict(raw, `tags '${earlier}' and '${raw}' conflict: a cell takes one ${kind}: tag`);
       return false;
     }
     seen.set(kind, raw);
     return true;
   };
+  const resources = new Map<ResourceKey, string>();
+  // A comma tag is reported once and then read as its rewrite, so the graph is the one meant.
+  const expanded: string[] = [];
   for (const raw of tags) {
+    const parsed = raw.includes(',') ? parseTag(raw) : undefined;
+    if (parsed?.problem) {
+      result.problems.push({ ...parsed.problem, severity: 'error', tag: raw });
+      expanded.push(...(parsed.problem.rewrite ?? []));
+    } else {
+      expanded.push(raw);
+    }
+  }
+  for (const raw of expanded) {
     const parsed = parseTag(raw);
     if (parsed.problem) {
-      result.problems.push({ ...parsed.problem, tag: raw });
+      result.problems.push({ ...parsed.problem, severity: 'error', tag: raw });
       continue;
     }
     const tag = parsed.tag;
@@ -322,7 +380,10 @@ export function parseCellTags(tags: readonly string[]): CellTags {
         if (once('step', raw)) result.step = tag.name;
         break;
       case 'next':
-        if (once('next', raw)) result.next = tag.targets;
+        result.next ??= [];
+        if (result.next.includes(tag.target))
+          conflict(raw, `tag '${raw}' names step '${tag.target}' a second time`);
+        else result.next.push(tag.target);
         break;
       case 'foreach':
         if (once('foreach', raw)) result.foreach = tag.artifact;
@@ -339,19 +400,23 @@ export function parseCellTags(tags: readonly string[]): CellTags {
       case 'timeout':
         if (once('timeout', raw)) result.options.timeoutSeconds = tag.seconds;
         break;
-      case 'resources':
-        if (once('resources', raw)) result.options.resources = tag.resources;
+      case 'resources': {
+        const earlier = resources.get(tag.key);
+        if (earlier !== undefined) {
+          conflict(raw, `tags '${earlier}' and '${raw}' conflict: resource '${tag.key}' is set twice`);
+          break;
+        }
+        resources.set(tag.key, raw);
+        if (tag.key === 'memory') result.options.resources.memoryMb = tag.amount;
+        else result.options.resources[tag.key] = tag.amount;
         break;
+      }
       case 'catch':
         if (once('catch', raw)) result.options.catch = tag.artifact;
         break;
       case 'env':
         if (tag.key in result.options.env) {
-          result.problems.push({
-            rule: 'conflicting-tags',
-            tag: raw,
-            message: `tag '${raw}' sets environment variable '${tag.key}' a second time`,
-          });
+          conflict(raw, `tag '${raw}' sets environment variable '${tag.key}' a second time`);
         } else {
           result.options.env[tag.key] = tag.value;
         }
@@ -362,8 +427,39 @@ export function parseCellTags(tags: readonly string[]): CellTags {
     }
     if (!['step', 'parameters', 'skip', 'other'].includes(tag.kind)) result.hasStepOptions = true;
   }
-  checkRoles(result, tags);
+  checkRoles(result, expanded);
+  if (result.step !== undefined) {
+    for (const raw of result.other) {
+      const problem = unknownTagProblem(raw);
+      if (problem) result.problems.push(problem);
+    }
+  }
   return result;
+}
+
+/**
+ * A `word:value` tag on a step cell that cellflow does not know: most likely a misspelt option
+ * (`retries:3`), farther from a keyword than parseTag's near misses. A warning, because other tools
+ * may own such tags.
+ */
+function unknownTagProblem(raw: string): TagProblemAt | undefined {
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(raw.slice(0, colon))) return undefined;
+  const word = raw.slice(0, colon).toLowerCase();
+  const guess =
+    (VALUED as readonly string[]).find(
+      (k) =>
+        word.startsWith(k) || (word.length >= 3 && k.startsWith(word)) || (k.length >= 4 && word.includes(k)),
+    ) ?? closest(word, VALUED, () => 3);
+  return {
+    rule: 'unknown-tag',
+    severity: 'warning',
+    tag: raw,
+    message: `tag '${raw}' on a step cell is not a cellflow tag, so it is ignored`,
+    hint: guess
+      ? `Did you mean '${guess}:${raw.slice(colon + 1).trim()}'?`
+      : `cellflow's tags are ${KEYWORD_TAGS.map((k) => `'${k}'`).join(', ')}.`,
+  };
 }
 
 /** A cell is at most one of: a step, the parameters, skipped; options need a step. */
@@ -376,6 +472,7 @@ function checkRoles(result: CellTags, tags: readonly string[]): void {
   if (roles.length > 1) {
     result.problems.push({
       rule: 'conflicting-tags',
+      severity: 'error',
       tag: roles[1],
       message: `tags ${roles.map((r) => `'${r}'`).join(' and ')} conflict: a cell is a step, the parameters, or skipped`,
     });
@@ -387,6 +484,7 @@ function checkRoles(result: CellTags, tags: readonly string[]): void {
     });
     result.problems.push({
       rule: 'option-without-step',
+      severity: 'error',
       tag: optionTags[0] ?? '',
       message:
         optionTags.length > 1
@@ -394,4 +492,35 @@ function checkRoles(result: CellTags, tags: readonly string[]): void {
           : `tag '${optionTags[0]}' only applies to a step: put it on the cell tagged step:NAME`,
     });
   }
+}
+
+/**
+ * A cell's tags with every comma tag replaced, in place, by its rewrite (tags already on the cell
+ * are not added twice). `changes` lists what was replaced; `unfixable` the comma tags left as they
+ * were because no tags can say the same.
+ */
+export function fixCellTags(tags: readonly string[]): {
+  tags: string[];
+  changes: { from: string; to: string[] }[];
+  unfixable: string[];
+} {
+  const changes: { from: string; to: string[] }[] = [];
+  const unfixable: string[] = [];
+  const out: string[] = [];
+  for (const raw of tags) {
+    if (!raw.includes(',')) {
+      out.push(raw);
+      continue;
+    }
+    const rewrite = splitCommaTag(raw);
+    if (!rewrite) {
+      unfixable.push(raw);
+      out.push(raw);
+      continue;
+    }
+    const added = rewrite.filter((t) => !out.includes(t) && !tags.includes(t));
+    changes.push({ from: raw, to: added });
+    out.push(...added);
+  }
+  return { tags: out, changes, unfixable };
 }

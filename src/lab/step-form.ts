@@ -1,7 +1,7 @@
 // The step editor's form as data: a cell's cellflow tags ↔ the form's text fields, and the messages
 // shown as the user types. Pure; validity and the tag strings come from core's tag grammar.
 import type { Tag } from '../core/model';
-import { formatTag, parseTag } from '../core';
+import { fixCellTags, formatTag, parseTag } from '../core';
 
 export type CellRole = 'step' | 'parameters' | 'skip' | 'none';
 
@@ -9,7 +9,7 @@ export type CellRole = 'step' | 'parameters' | 'skip' | 'none';
 export interface StepFormValues {
   role: CellRole;
   name: string;
-  /** Comma-separated successors; empty: the next step in notebook order. */
+  /** Successors as typed, separated by commas or spaces (one `next:` tag each); empty: the next step in notebook order. */
   next: string;
   foreach: string;
   retry: string;
@@ -55,6 +55,7 @@ export const EMPTY_FORM: StepFormValues = {
 export function formFromTags(tags: Tag[]): StepFormValues {
   const values: StepFormValues = { ...EMPTY_FORM };
   const env: string[] = [];
+  const next: string[] = [];
   for (const tag of tags) {
     switch (tag.kind) {
       case 'step':
@@ -68,7 +69,7 @@ export function formFromTags(tags: Tag[]): StepFormValues {
         if (values.role === 'none') values.role = 'skip';
         break;
       case 'next':
-        values.next = tag.targets.join(', ');
+        next.push(tag.target);
         break;
       case 'foreach':
         values.foreach = tag.artifact;
@@ -80,9 +81,7 @@ export function formFromTags(tags: Tag[]): StepFormValues {
         values.timeout = String(tag.seconds);
         break;
       case 'resources':
-        if (tag.resources.cpu !== undefined) values.cpu = String(tag.resources.cpu);
-        if (tag.resources.memoryMb !== undefined) values.memory = String(tag.resources.memoryMb);
-        if (tag.resources.gpu !== undefined) values.gpu = String(tag.resources.gpu);
+        values[tag.key] = String(tag.amount);
         break;
       case 'catch':
         values.catchArtifact = tag.artifact;
@@ -95,6 +94,7 @@ export function formFromTags(tags: Tag[]): StepFormValues {
     }
   }
   values.env = env.join('\n');
+  values.next = next.join(', ');
   return values;
 }
 
@@ -118,7 +118,9 @@ export function checkStepForm(values: StepFormValues, context: StepFormContext):
   }
 
   const targets = splitList(values.next);
-  if (targets.length) errors.next = tagProblem(`next:${targets.join(',')}`);
+  for (const target of targets) errors.next ??= tagProblem(`next:${target}`);
+  const twice = targets.find((t, i) => targets.indexOf(t) !== i);
+  if (!errors.next && twice) errors.next = `Step '${twice}' is named twice.`;
   if (!errors.next && name && targets.includes(name)) errors.next = 'A step cannot be its own successor.';
   if (!errors.next) {
     const known = new Set(context.otherSteps.map((s) => s.name));
@@ -179,16 +181,13 @@ export function tagsFromForm(values: StepFormValues): Tag[] {
       break;
   }
   const tags: Tag[] = [{ kind: 'step', name: values.name.trim() }];
-  const targets = splitList(values.next);
-  if (targets.length) tags.push({ kind: 'next', targets });
+  for (const target of splitList(values.next)) tags.push({ kind: 'next', target });
   if (values.foreach.trim()) tags.push({ kind: 'foreach', artifact: values.foreach.trim() });
   if (values.retry.trim()) tags.push({ kind: 'retry', count: Number(values.retry) });
   if (values.timeout.trim()) tags.push({ kind: 'timeout', seconds: Number(values.timeout) });
-  const resources: { cpu?: number; memoryMb?: number; gpu?: number } = {};
-  if (values.cpu.trim()) resources.cpu = Number(values.cpu);
-  if (values.memory.trim()) resources.memoryMb = Number(values.memory);
-  if (values.gpu.trim()) resources.gpu = Number(values.gpu);
-  if (Object.keys(resources).length) tags.push({ kind: 'resources', resources });
+  for (const key of ['cpu', 'memory', 'gpu'] as const) {
+    if (values[key].trim()) tags.push({ kind: 'resources', key, amount: Number(values[key]) });
+  }
   if (values.catchArtifact.trim()) tags.push({ kind: 'catch', artifact: values.catchArtifact.trim() });
   for (const { key, value } of envLines(values.env)) tags.push({ kind: 'env', key, value });
   return tags;
@@ -206,7 +205,7 @@ function dropEmpty(messages: StepFormMessages): StepFormMessages {
 
 function splitList(text: string): string[] {
   return text
-    .split(',')
+    .split(/[,\s]+/)
     .map((s) => s.trim())
     .filter(Boolean);
 }
@@ -227,18 +226,20 @@ function envLines(text: string): { line: number; key: string; value: string; has
     });
 }
 
-/** Parsed tags of a cell, skipping ones core rejects (the linter reports those). */
+/** Parsed tags of a cell, skipping ones core rejects (the linter reports those); an old comma tag
+ * (`next:a,b`) is read as the tags it stands for, so the form shows what the author meant. */
 export function readCellTags(raw: readonly string[]): Tag[] {
-  return raw.flatMap((t) => parseTag(t).tag ?? []);
+  return fixCellTags(raw).tags.flatMap((t) => parseTag(t).tag ?? []);
 }
 
 /**
  * A cell's new tags: the ones cellflow does not own, as they were (misspelt cellflow tags too: they
  * may be the user's own, and lint points at them), then the form's tags in canonical form. Valid or
- * malformed cellflow tags are replaced by the form.
+ * malformed cellflow tags are replaced by the form. Comma tags are split first: nothing the editor
+ * writes has a comma, so the notebook stays valid for nbformat.
  */
 export function rewriteCellTags(raw: readonly string[], values: StepFormValues): string[] {
-  const kept = raw.filter((t) => {
+  const kept = fixCellTags(raw).tags.filter((t) => {
     const { tag, problem } = parseTag(t);
     return tag?.kind === 'other' || problem?.rule === 'misspelled-tag';
   });

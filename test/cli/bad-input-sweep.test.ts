@@ -40,6 +40,8 @@ const TAG_POOL = [
   'step:',
   'step:Bad',
   'next:a,b',
+  'next:a',
+  'next:b',
   'next:end',
   'next:start',
   'next:nowhere',
@@ -54,6 +56,8 @@ const TAG_POOL = [
   'timeout:5',
   'resources:cpu=',
   'resources:cpu=2,memory=64',
+  'resources:memory=64',
+  'env:A=1,B=2',
   'catch:err',
   'env:A=1',
   'env:=',
@@ -177,10 +181,10 @@ function cycles(): Case {
   const targets = Array.from({ length: 1 + int(2) }, () => pick(names));
   cell.metadata!.tags = [
     ...cell.metadata!.tags!.filter((t) => !t.startsWith('next:')),
-    `next:${[...new Set(targets)].join(',')}`,
+    ...[...new Set(targets)].map((t) => `next:${t}`),
   ];
   return {
-    label: `${name}: rewired to next:${targets.join(',')}`,
+    label: `${name}: rewired to ${targets.map((t) => `next:${t}`).join(' ')}`,
     bytes: bytesOf(json),
     args: pick(COMMANDS),
   };

@@ -80,7 +80,7 @@ test('nested foreach: depths, and each join closes the innermost foreach', () =>
 test('a split inside a foreach body is joined first, then the foreach', () => {
   const g = graphOf([
     [['step:start', 'foreach:xs'], 'self.xs = [1, 2];'],
-    [['step:body', 'next:p,q'], ''],
+    [['step:body', 'next:p', 'next:q'], ''],
     [['step:p', 'next:pq'], ''],
     [['step:q'], ''],
     [['step:pq'], 'mergeArtifacts(inputs);'],
@@ -94,7 +94,7 @@ test('a split inside a foreach body is joined first, then the foreach', () => {
 
 test('a branch may go straight from the split to its join', () => {
   const g = graphOf([
-    [['step:start', 'next:long,join'], ''],
+    [['step:start', 'next:long', 'next:join'], ''],
     [['step:long'], ''],
     [['step:join'], ''],
     [['step:end'], ''],
@@ -118,7 +118,8 @@ test('step options reach the graph nodes', () => {
         'step:start',
         'retry:2',
         'timeout:60',
-        'resources:cpu=2,memory=1024',
+        'resources:cpu=2',
+        'resources:memory=1024',
         'catch:failure',
         'env:MODE=fast',
       ],

@@ -14,6 +14,10 @@ const EXPECTED: Record<string, string> = {
   'invalid-notebook': 'error [invalid-notebook]: the notebook has no cells; expected a list of cells.',
   'invalid-tag':
     "cell 0 (id start), step 'start': error [invalid-tag]: tag 'retry:x': retry must be a whole number of extra attempts from 0 to 100.",
+  'comma-tag':
+    "cell 0 (id start), step 'start': error [comma-tag]: tag 'next:a,b' contains ',', which nbformat forbids in a tag: write one value per tag. Use the tags 'next:a' and 'next:b' instead ('cellflow lint --fix' rewrites it).",
+  'unknown-tag':
+    "cell 0 (id start), step 'start': warning [unknown-tag]: tag 'retries:3' on a step cell is not a cellflow tag, so it is ignored. Did you mean 'retry:3'?",
   'misspelled-tag':
     "cell 1 (id code), step 'start': error [misspelled-tag]: tag 'stp:train' is not a cellflow tag, but looks like one. Did you mean 'step:train'?",
   'conflicting-tags':

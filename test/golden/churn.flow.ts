@@ -150,7 +150,7 @@ export const manifest: FlowManifest = {
   "flow": "churn",
   "notebook": {
     "path": "churn.ipynb",
-    "sha256": "1fa509ce26dd6af557b016f9130bd41fd91298b7d557d6a14a8315155cea00cd"
+    "sha256": "b8da1da7c1d23c50d859bfa0d165e27439cf17d20ac523ee0fa2b909af9267c7"
   },
   "graph": {
     "entry": "start",

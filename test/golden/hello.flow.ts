@@ -41,7 +41,7 @@ export const manifest: FlowManifest = {
   "flow": "hello",
   "notebook": {
     "path": "hello.ipynb",
-    "sha256": "79006c78a4f4c56cb5da26c3013ee4ebebe98ff859a5f1a1450b6972c9330027"
+    "sha256": "44ec5cf2de198750ddb180fcae264142d0578914c1783ffce43cafe2a4f5d09b"
   },
   "graph": {
     "entry": "start",

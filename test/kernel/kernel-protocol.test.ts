@@ -173,7 +173,7 @@ test('SIGINT stops a blocking cell and interrupt_request an awaiting one; the ke
 
 test('restart (shutdown and start again) clears the step state', async () => {
   const first = await start({ JPY_SESSION_NAME: 'hello.ipynb' });
-  await first.execute('self.x = 0;', { tags: ['step:start', 'next:a,b'], cellId: 'start' });
+  await first.execute('self.x = 0;', { tags: ['step:start', 'next:a', 'next:b'], cellId: 'start' });
   const shutdown = await first.request('shutdown_request', { restart: true }, { channel: 'control' });
   expect(shutdown.reply.content).toEqual({ status: 'ok', restart: true });
   await first.close();
@@ -268,7 +268,7 @@ test('values the parameters cell sets are what the entry step starts from', asyn
   });
   expect(set.reply.content.status).toBe('ok');
   const start = await hello.execute('self.x = 0;\n[self.speed, self.label]', {
-    tags: ['step:start', 'next:a,b'],
+    tags: ['step:start', 'next:a', 'next:b'],
     cellId: 'start',
   });
   expect(resultOf(start)).toEqual({ 'text/plain': "[ 9, 'fast' ]" });

@@ -29,7 +29,9 @@ test('tags → form → tags gives back the canonical tags, and unrelated tags s
     'next:end',
     'retry:2',
     'timeout:30',
-    'resources:cpu=2,memory=512,gpu=1',
+    'resources:cpu=2',
+    'resources:memory=512',
+    'resources:gpu=1',
     'catch:error',
     'env:MODE=fast',
     'env:SEED=7',
@@ -53,7 +55,7 @@ test('tags → form → tags gives back the canonical tags, and unrelated tags s
 
 test('making a cell a step writes step and next tags core parses back to the same values', () => {
   const tags = rewriteCellTags(['keep-me'], step({ name: 'fit', next: 'a, b' }));
-  expect(tags).toEqual(['keep-me', 'step:fit', 'next:a,b']);
+  expect(tags).toEqual(['keep-me', 'step:fit', 'next:a', 'next:b']);
   for (const tag of tags) expect(parseTag(tag).problem).toBeUndefined();
   expect(formFromTags(readCellTags(tags)).next).toBe('a, b');
 });
@@ -74,7 +76,7 @@ test('a foreach step with options', () => {
     { kind: 'step', name: 'fan' },
     { kind: 'foreach', artifact: 'grid' },
     { kind: 'retry', count: 1 },
-    { kind: 'resources', resources: { cpu: 0.5 } },
+    { kind: 'resources', key: 'cpu', amount: 0.5 },
   ]);
 });
 
@@ -89,7 +91,7 @@ test.each([
   [{ name: 'a' }, 'name', /^Step 'a' already exists \(cell 2\)\.$/],
   [{ next: 'a, Bad' }, 'next', /step name 'Bad'/],
   [{ next: 'train' }, 'next', /^A step cannot be its own successor\.$/],
-  [{ next: 'a, a' }, 'next', /names step 'a' twice/],
+  [{ next: 'a, a' }, 'next', /^Step 'a' is named twice\.$/],
   [{ foreach: '1x' }, 'foreach', /artifact name '1x'/],
   [{ foreach: 'grid', next: 'a, b' }, 'foreach', /^A foreach step has exactly one successor\.$/],
   [{ retry: 'x' }, 'retry', /retry must be a whole number/],

@@ -35,7 +35,7 @@ function endTask(pathspec: string, step: string) {
 test('env: and resources:memory reach the task process; tags and current are recorded', async () => {
   const nb = writeNotebook(work, 'options.ipynb', [
     {
-      tags: ['step:start', 'env:GREETING=hello world', 'resources:cpu=1,memory=96'],
+      tags: ['step:start', 'env:GREETING=hello world', 'resources:cpu=1', 'resources:memory=96'],
       source: [
         "import * as v8 from 'v8';",
         'self.greeting = process.env.GREETING;',

@@ -1,6 +1,15 @@
 // `cellflow lint NB...`: check that notebooks form sound flows; exit 2 if any has an error.
+// `--fix` first rewrites comma tags in place (fixNotebookTags changes no other byte of the file).
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Command } from 'commander';
-import { analyzeNotebook, formatDiagnostic, hasErrors } from '../../core';
+import {
+  analyzeNotebook,
+  fixNotebookTags,
+  formatDiagnostic,
+  hasErrors,
+  type NotebookTagFix,
+} from '../../core';
 import { EXIT_BAD_INPUT } from '../errors';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
@@ -9,13 +18,39 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** Rewrites the notebook's comma tags in place and says what changed. */
+function fixNotebookFile(file: string, io: CliIO, json: boolean): NotebookTagFix {
+  const text = readNotebookFile(file, { keepBom: true });
+  const fix = fixNotebookTags(text);
+  if (fix.text !== text) {
+    // Write beside it and rename, so an interrupted fix never leaves half a notebook.
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.cellflow-fix-${process.pid}`);
+    fs.writeFileSync(temp, fix.text, { mode: fs.statSync(file).mode });
+    fs.renameSync(temp, file);
+  }
+  if (!json) {
+    for (const { cell, from, to } of fix.changes) {
+      const written = to.length ? to.map((t) => `'${t}'`).join(', ') : 'nothing (the cell has those tags)';
+      io.stdout(`${file}: cell ${cell.index} (id ${cell.id}): fixed '${from}' → ${written}\n`);
+    }
+    if (fix.changes.length) {
+      const cells = new Set(fix.changes.map((c) => c.cell.index)).size;
+      io.stdout(`${file}: rewrote ${plural(fix.changes.length, 'comma tag')} in ${plural(cells, 'cell')}\n`);
+    }
+  }
+  return fix;
+}
+
 /** Lints one notebook, writing its report; true when it has no errors. */
-export function lintNotebook(file: string, io: CliIO, json: boolean): boolean {
-  const analysis = analyzeNotebook(readNotebookFile(file), file);
+export function lintNotebook(file: string, io: CliIO, json: boolean, fix = false): boolean {
+  const fixed = fix ? fixNotebookFile(file, io, json) : undefined;
+  const text = fixed ? fixed.text : readNotebookFile(file);
+  const analysis = analyzeNotebook(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file);
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = analysis.diagnostics.length - errors;
   if (json) {
-    io.stdout(JSON.stringify({ notebook: file, ok: errors === 0, diagnostics: analysis.diagnostics }) + '\n');
+    const report = { notebook: file, ok: errors === 0, diagnostics: analysis.diagnostics };
+    io.stdout(JSON.stringify(fixed ? { ...report, fixed: fixed.changes } : report) + '\n');
     return errors === 0;
   }
   for (const d of analysis.diagnostics) io.stderr(formatDiagnostic(d, file) + '\n');
@@ -38,9 +73,14 @@ export function registerLint(program: Command, io: CliIO): void {
     .description('check that notebooks form sound flows (exit 2 if any has an error)')
     .argument('<notebooks...>', 'tagged notebooks (.ipynb)')
     .option('--json', 'one JSON object per notebook: { notebook, ok, diagnostics }')
-    .action((notebooks: string[], options: { json?: boolean }) => {
+    .option(
+      '--fix',
+      'rewrite comma tags (next:a,b → next:a next:b) in place, changing nothing else, then lint',
+    )
+    .action((notebooks: string[], options: { json?: boolean; fix?: boolean }) => {
       let ok = true;
-      for (const file of notebooks) ok = lintNotebook(file, io, options.json === true) && ok;
+      for (const file of notebooks)
+        ok = lintNotebook(file, io, options.json === true, options.fix === true) && ok;
       if (!ok) io.exitCode = EXIT_BAD_INPUT;
     });
 }
