@@ -3,6 +3,7 @@
 // skipped cells say so. Derived from the session's analysis, so they match the flow panel.
 import type { Cell } from '@jupyterlab/cells';
 import { el } from './dom';
+import { badgeNote } from './interactive-notes';
 import type { FlowAnalysis } from './analysis';
 import type { FlowSession } from './flow-session';
 import type { SettingsModel } from './settings';
@@ -53,14 +54,21 @@ export class StepBadges {
     const show = this.settings.current.showBadges;
     const badges = show ? badgesOf(this.session.analysis) : new Map<string, CellBadge>();
     const marks = this.session.interactive;
+    const details = this.session.interactiveDetails;
     for (const cell of this.session.panel.content.widgets) {
       const badge = badges.get(cell.model.id);
-      renderBadge(cell, badge, badge?.role === 'step' && badge.step ? marks[badge.step] : undefined);
+      const step = badge?.role === 'step' ? badge.step : undefined;
+      renderBadge(cell, badge, step ? marks[step] : undefined, step ? badgeNote(details[step]) : undefined);
     }
   }
 }
 
-function renderBadge(cell: Cell, badge: CellBadge | undefined, mark: 'fresh' | 'stale' | undefined): void {
+function renderBadge(
+  cell: Cell,
+  badge: CellBadge | undefined,
+  mark: 'fresh' | 'stale' | undefined,
+  note: string | undefined,
+): void {
   let node = cell.node.querySelector<HTMLElement>(`:scope > .${BADGE_CLASS}`);
   if (!badge) {
     node?.remove();
@@ -72,10 +80,10 @@ function renderBadge(cell: Cell, badge: CellBadge | undefined, mark: 'fresh' | '
     cell.node.appendChild(node);
     cell.addClass(HOST_CLASS);
   }
-  node.textContent = mark ? `${badge.text} · ${mark === 'fresh' ? 'ran' : 'stale'}` : badge.text;
+  node.textContent = mark ? `${badge.text} · ${note ?? (mark === 'fresh' ? 'ran' : 'stale')}` : badge.text;
   node.title =
     mark === 'stale'
-      ? 'An upstream step re-ran since this step ran: run it again for current results.'
+      ? 'A parameter changed or an upstream step re-ran since this step ran: run it again for current results.'
       : mark === 'fresh'
         ? 'This step has interactive results in the kernel.'
         : badge.text;

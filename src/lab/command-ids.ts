@@ -4,6 +4,8 @@ export const CommandIds = {
   editStep: 'cellflow:edit-step',
   export: 'cellflow:export',
   runFlow: 'cellflow:run-flow',
+  stopFlow: 'cellflow:stop-flow',
+  resumeFlow: 'cellflow:resume-flow',
   openPanel: 'cellflow:open-panel',
   openRuns: 'cellflow:open-runs',
 } as const;

@@ -4,12 +4,16 @@ import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type ICommandPalette, MainAreaWidget, Notification, showErrorMessage } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
 import type { INotebookTracker } from '@jupyterlab/notebook';
+import { PathExt } from '@jupyterlab/coreutils';
+import type { RunResult } from '../core/protocol';
 
 import { CommandIds, PALETTE_CATEGORY } from './command-ids';
 import { ExportError, exportFlow } from './export-flow';
 import type { FlowSession, FlowSessions } from './flow-session';
 import { cellflowIcon } from './icons';
 import { RunBrowser } from './run-browser';
+import { askResumeOptions, askRunOptions } from './run-dialog';
+import { initialRunForm, parameterFields, resumeRequestOf, runRequestOf } from './run-form';
 import { messageOf } from './run-detail-view';
 import type { SettingsModel } from './settings';
 import { editStepForm } from './step-editor';
@@ -31,6 +35,14 @@ export interface CommandDeps {
   docManager: IDocumentManager | null;
   palette: ICommandPalette | null;
 }
+
+/** Keyboard shortcuts in a notebook's command mode: step editor, run as flow, stop, flow panel. */
+export const SHORTCUTS: [string, string[]][] = [
+  [CommandIds.editStep, ['Shift S']],
+  [CommandIds.runFlow, ['Accel Shift F5']],
+  [CommandIds.stopFlow, ['Accel Shift F6']],
+  [CommandIds.openPanel, ['Accel Shift D']],
+];
 
 export function registerCommands(deps: CommandDeps): void {
   const { app, tracker, sessions, palette } = deps;
@@ -59,10 +71,23 @@ export function registerCommands(deps: CommandDeps): void {
     execute: () => exportCurrent(deps, current()),
   });
   app.commands.addCommand(CommandIds.runFlow, {
-    label: 'Run Notebook as Flow',
-    caption: 'Save the notebook and run it as a flow in the cellflow kernel, with live task status',
+    label: 'Run Notebook as Flow…',
+    caption:
+      'Choose parameters, tags, seed, workers and datastore, then save the notebook and run it as a flow with live task status',
     isEnabled: hasNotebook,
     execute: () => runCurrent(deps, current()),
+  });
+  app.commands.addCommand(CommandIds.stopFlow, {
+    label: 'Stop Flow Run',
+    caption: 'Interrupt the flow run started from this notebook (recorded as cancelled)',
+    isEnabled: () => current()?.liveRun?.running === true,
+    execute: () => void current()?.stop(),
+  });
+  app.commands.addCommand(CommandIds.resumeFlow, {
+    label: 'Resume Flow Run…',
+    caption: 'Resume the last run of this notebook from its failed step, or a step you pick',
+    isEnabled: () => !!current()?.liveRun?.pathspec && current()?.liveRun?.running === false,
+    execute: () => resumeCurrent(deps, current()),
   });
   app.commands.addCommand(CommandIds.openPanel, {
     label: 'Show Flow Panel',
@@ -76,6 +101,9 @@ export function registerCommands(deps: CommandDeps): void {
     execute: () => openRuns(deps, current()),
   });
   for (const command of Object.values(CommandIds)) palette?.addItem({ command, category: PALETTE_CATEGORY });
+  // Command mode keys, as JupyterLab's own notebook shortcuts (Shift+S is free there).
+  for (const [command, keys] of SHORTCUTS)
+    app.commands.addKeyBinding({ command, keys, selector: '.jp-Notebook.jp-mod-commandMode:focus' });
   // Enabled states follow the active notebook and cell.
   const refresh = () => app.commands.notifyCommandChanged();
   tracker.currentChanged.connect(refresh);
@@ -102,12 +130,22 @@ async function editActiveCell(
     values.role = 'step';
     values.name = suggestStepName(context);
   }
-  const edited = await editStepForm(`cellflow tags of cell ${index}`, values, context);
-  if (!edited) return;
+  const edited = await editStepForm(`cellflow tags of cell ${index + 1}`, values, context);
+  // Back to the notebook in command mode, so its keyboard shortcuts work again after the dialog.
+  const refocus = () => {
+    session.panel.content.mode = 'command';
+    session.panel.content.activate();
+    session.panel.content.node.focus();
+  };
+  if (!edited) {
+    refocus();
+    return;
+  }
   const tags = rewriteCellTags(raw, edited);
   if (tags.length) cell.model.setMetadata('tags', tags);
   else cell.model.deleteMetadata('tags');
   session.refresh();
+  refocus();
 }
 
 async function exportCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
@@ -127,14 +165,48 @@ async function exportCurrent(deps: CommandDeps, session: FlowSession | null): Pr
 
 async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
   if (!session) return;
+  const analysis = session.refresh();
+  const settings = deps.settings.current;
+  const parameters = analysis?.flow?.parameters ?? [];
+  const values = await askRunOptions(
+    `Run ${session.path} as a flow`,
+    parameters,
+    initialRunForm(parameters, settings),
+  );
+  session.panel.content.activate();
+  if (!values) return;
+  const request = runRequestOf(PathExt.basename(session.path), parameterFields(parameters), values);
+  await followRun(deps, session, `Running ${session.path} as a flow…`, () => session.runAsFlow(request));
+}
+
+async function resumeCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
+  const live = session?.liveRun;
+  if (!session || !live?.pathspec) return;
+  const steps = session.refresh()?.graph?.order ?? [];
+  const values = await askResumeOptions(`Resume ${live.pathspec}`, steps, live.failure?.step, {
+    fromStep: '',
+    maxWorkers: deps.settings.current.maxWorkers > 0 ? String(deps.settings.current.maxWorkers) : '',
+  });
+  session.panel.content.activate();
+  if (!values) return;
+  const request = resumeRequestOf(live.pathspec, values, deps.settings.current.datastore);
+  await followRun(deps, session, `Resuming ${live.pathspec}…`, () => session.resume(request));
+}
+
+async function followRun(
+  deps: CommandDeps,
+  session: FlowSession,
+  message: string,
+  start: () => Promise<RunResult>,
+): Promise<void> {
   deps.app.shell.activateById(deps.panelId);
-  const notice = Notification.emit(`Running ${session.path} as a flow…`, 'in-progress', { autoClose: false });
+  const notice = Notification.emit(message, 'in-progress', { autoClose: false });
   try {
-    const result = await session.runAsFlow();
+    const result = await start();
     Notification.update({
       id: notice,
       message: `Run ${result.pathspec} ${result.status}`,
-      type: result.status === 'succeeded' ? 'success' : 'error',
+      type: result.status === 'succeeded' ? 'success' : result.status === 'cancelled' ? 'warning' : 'error',
       autoClose: 6000,
       actions: [{ label: 'Show run', callback: () => void openRuns(deps, session, result.pathspec) }],
     });
@@ -143,7 +215,7 @@ async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promi
   } catch (error) {
     Notification.update({
       id: notice,
-      message: `Run failed to start: ${messageOf(error)}`,
+      message: `The run could not start: ${messageOf(error)}`,
       type: 'error',
       autoClose: 8000,
     });

@@ -10,6 +10,7 @@ import { DagView } from './dag-view';
 import { clear, el } from './dom';
 import type { FlowSession } from './flow-session';
 import { CommandIds } from './command-ids';
+import { interactiveNotes } from './interactive-notes';
 
 export class FlowPanel extends Widget {
   private readonly commands: CommandRegistry;
@@ -20,7 +21,9 @@ export class FlowPanel extends Widget {
   private readonly dag: DagView;
   private readonly problems = el('ul', { className: 'cf-problems' });
   private readonly summary = el('div', { className: 'cf-problems-summary' });
-  private layoutKey = '';
+  private readonly notes = el('ul', { className: 'cf-interactive-notes' });
+  /** What the DAG shows now; null: nothing drawn yet (so an empty notebook is drawn too). */
+  private layoutKey: string | null = null;
   private dagLayout: DagLayout | null = null;
   private drawing = 0;
 
@@ -39,6 +42,7 @@ export class FlowPanel extends Widget {
       this.actions,
       this.runLine,
       this.dag.node,
+      this.notes,
       el('h3', { text: 'Problems' }),
       this.summary,
       this.problems,
@@ -67,7 +71,7 @@ export class FlowPanel extends Widget {
     this.session?.changed.disconnect(this.onChanged, this);
     this.session = session;
     session?.changed.connect(this.onChanged, this);
-    this.layoutKey = '';
+    this.layoutKey = null;
     this.show_(session);
   }
 
@@ -82,7 +86,8 @@ export class FlowPanel extends Widget {
     if (!session || !analysis) {
       this.title_.append(el('span', { text: 'Open a notebook to see its flow.' }));
       this.dag.render(null, 'No notebook.');
-      this.layoutKey = '';
+      this.layoutKey = null;
+      this.dagLayout = null;
       this.renderProblems([]);
       clear(this.runLine);
       return;
@@ -113,6 +118,8 @@ export class FlowPanel extends Widget {
     if (key !== this.layoutKey) {
       this.layoutKey = key;
       const ticket = ++this.drawing;
+      // A notebook without steps shows only its own message, never the previous notebook's graph.
+      if (!key) this.dag.render(null);
       const layout = graph && graph.order.length ? await layoutDag(graph) : null;
       if (ticket !== this.drawing || session !== this.session) return;
       this.dagLayout = layout;
@@ -120,6 +127,7 @@ export class FlowPanel extends Widget {
     }
     this.dag.setStatus(session.liveRun?.steps() ?? {});
     this.dag.setInteractive(session.interactive);
+    this.renderInteractiveNotes(session);
     const diagnostics = session.analysis?.diagnostics ?? [];
     this.dag.setProblems(diagnostics.filter((d) => d.severity === 'error' && d.step).map((d) => d.step!));
     this.node.dataset.steps = String(this.dagLayout?.nodes.length ?? 0);
@@ -129,14 +137,72 @@ export class FlowPanel extends Widget {
     clear(this.runLine);
     const live = session.liveRun;
     if (!live) return;
-    const status = live.finalStatus ?? 'running';
+    const status = live.stopping && live.running ? 'stopping' : (live.finalStatus ?? 'running');
     this.runLine.dataset.status = status;
     this.runLine.append(
-      el('span', { text: 'Run ' }),
+      el('span', { text: live.origin ? 'Resume ' : 'Run ' }),
       el('span', { className: 'cf-run-pathspec', text: live.pathspec ?? '(starting)' }),
       ' ',
-      el('span', { className: `cf-badge cf-status-${status}`, text: status }),
+      el('span', { className: `cf-badge cf-status-${status.replace(/\s+/g, '-')}`, text: status }),
     );
+    const button = (label: string, command: string, title: string) =>
+      el('button', {
+        className: 'jp-Button jp-mod-styled cf-run-action',
+        text: label,
+        title,
+        dataset: { command },
+        onClick: () => void this.commands.execute(command),
+      });
+    if (live.running && !live.stopping)
+      this.runLine.append(
+        ' ',
+        button('Stop', CommandIds.stopFlow, 'Interrupt the run (recorded as cancelled)'),
+      );
+    if ((live.finalStatus === 'failed' || live.finalStatus === 'cancelled') && live.pathspec)
+      this.runLine.append(' ', button('Resume…', CommandIds.resumeFlow, 'Resume this run from a step'));
+    if (live.error) this.runLine.append(el('pre', { className: 'cf-run-error', text: live.error }));
+    const failure = live.failure;
+    if (failure) {
+      const where = failure.cell
+        ? `step ${failure.step}, cell ${failure.cell.index + 1}${failure.line ? `, line ${failure.line}` : ''}`
+        : `step ${failure.step}`;
+      const cell = failure.cell;
+      this.runLine.append(
+        el('div', { className: 'cf-run-failure' }, [
+          cell
+            ? el('a', {
+                className: 'cf-problem-link cf-run-failure-link',
+                text: where,
+                attrs: { href: '#', role: 'link' },
+                dataset: { cellIndex: String(cell.index) },
+                onClick: (event) => {
+                  event.preventDefault();
+                  void this.session?.revealCell({ index: cell.index });
+                },
+              })
+            : el('span', { text: where }),
+          ': ',
+          el('span', { className: 'cf-run-failure-message', text: failure.message }),
+        ]),
+      );
+    }
+  }
+
+  /** Where the notebook's interactive results differ from a flow run: said in words under the DAG. */
+  private renderInteractiveNotes(session: FlowSession): void {
+    clear(this.notes);
+    const details = Object.values(session.interactiveDetails);
+    for (const d of details) {
+      const node = this.dag.node.querySelector<SVGGElement>(`g[data-step="${CSS.escape(d.step)}"]`);
+      if (d.element) node?.setAttribute('data-element', `${d.element.index + 1}/${d.element.count}`);
+      else node?.removeAttribute('data-element');
+      node?.classList.toggle('cf-partial', !!d.partial);
+      if (d.partial) node?.setAttribute('data-partial', `${d.partial.ran.length}/${d.partial.count}`);
+      else node?.removeAttribute('data-partial');
+    }
+    const lines = interactiveNotes(details);
+    for (const line of lines)
+      this.notes.append(el('li', { className: `cf-note cf-note-${line.kind}`, text: line.text }));
   }
 
   private renderProblems(diagnostics: Diagnostic[]): void {
@@ -148,7 +214,8 @@ export class FlowPanel extends Widget {
       : 'No problems.';
     this.node.dataset.errors = String(this.session?.analysis ? errorCount(this.session.analysis) : 0);
     for (const d of diagnostics) {
-      const where = d.cell ? `cell ${d.cell.index}${d.line ? `, line ${d.line}` : ''}` : '';
+      // 1-based, as JupyterLab numbers cells.
+      const where = d.cell ? `cell ${d.cell.index + 1}${d.line ? `, line ${d.line}` : ''}` : '';
       const item = el('li', { className: `cf-problem cf-${d.severity}`, dataset: { rule: d.rule } }, [
         el('span', { className: 'cf-problem-severity', text: d.severity }),
         ' ',

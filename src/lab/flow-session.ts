@@ -7,14 +7,18 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
 import type { IObservableList } from '@jupyterlab/observables';
 import { Signal } from '@lumino/signaling';
-import type { InteractiveStateResult, RunResult } from '../core/protocol';
+import type { InteractiveStateResult, RunDetailResult, RunResult } from '../core/protocol';
 import { analyzeModel, type FlowAnalysis } from './analysis';
+import { CELLFLOW_KERNEL, notebookLayout } from './live-notebook';
+import type { RequestBody } from './reply-router';
 import type { InteractiveMark } from './dag-view';
 import { type CellflowClient, clientFor } from './kernel-client';
 import { LiveRunState } from './run-status';
 import { datastoreOption, type SettingsModel } from './settings';
 
 const ANALYSIS_DELAY_MS = 150;
+
+export type InteractiveStep = InteractiveStateResult['steps'][number];
 
 export class FlowSession {
   readonly panel: NotebookPanel;
@@ -26,6 +30,7 @@ export class FlowSession {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private live: LiveRunState | null = null;
   private marks: Record<string, InteractiveMark> = {};
+  private details: Record<string, InteractiveStep> = {};
   private disposed = false;
 
   constructor(panel: NotebookPanel, settings: SettingsModel) {
@@ -59,6 +64,11 @@ export class FlowSession {
     return this.marks;
   }
 
+  /** What the kernel said about each step: why it is stale, the foreach element it ran, partial joins. */
+  get interactiveDetails(): Record<string, InteractiveStep> {
+    return this.details;
+  }
+
   /** Re-analyses now (commands call this so they never act on a stale analysis). */
   refresh(): FlowAnalysis | null {
     if (this.timer) clearTimeout(this.timer);
@@ -78,45 +88,111 @@ export class FlowSession {
     return clientFor(kernel);
   }
 
-  /** Saves the notebook and runs it as a flow through the kernel, following its tasks live. */
-  async runAsFlow(): Promise<RunResult> {
-    if (this.live && !this.live.finalStatus) throw new Error(`a run of ${this.path} is already in progress`);
-    const client = this.client();
-    await this.panel.context.save();
-    const live = new LiveRunState();
-    this.live = live;
-    this.changed.emit();
+  /**
+   * Saves the notebook and runs it as a flow through the kernel, following its tasks live. Without a
+   * request, the settings' max workers and datastore are used and the notebook's parameter defaults.
+   */
+  async runAsFlow(request?: Omit<Extract<RequestBody, { op: 'run' }>, 'notebook'>): Promise<RunResult> {
     const settings = this.settings.current;
-    try {
-      const result = (await client.request(
-        {
+    const body: RequestBody = request
+      ? { ...request, op: 'run', notebook: PathExt.basename(this.path) }
+      : {
           op: 'run',
           notebook: PathExt.basename(this.path),
           ...(settings.maxWorkers > 0 ? { maxWorkers: settings.maxWorkers } : {}),
           ...datastoreOption(settings),
-        },
-        (event) => {
-          if (event.event === 'started') live.pathspec = event.pathspec;
-          else if (event.event === 'task') live.update(event.task);
-          else return;
-          this.changed.emit();
-        },
-      )) as unknown as RunResult;
+        };
+    return this.follow(body, async () => {
+      await this.panel.context.save();
+    });
+  }
+
+  /** Resumes a past run of this notebook's flow (from its first failed step, or `fromStep`). */
+  resume(request: Extract<RequestBody, { op: 'resume' }>): Promise<RunResult> {
+    return this.follow(request);
+  }
+
+  /** Interrupts the run in progress; the kernel records it as cancelled. */
+  async stop(): Promise<void> {
+    const live = this.live;
+    if (!live?.running || !live.requestId) return;
+    live.stopping = true;
+    this.changed.emit();
+    await this.client().request({ op: 'stop', run: live.requestId });
+  }
+
+  private async follow(body: RequestBody, before?: () => Promise<void>): Promise<RunResult> {
+    if (this.live?.running) throw new Error(`a run of ${this.path} is already in progress`);
+    const client = this.client();
+    await before?.();
+    const live = new LiveRunState();
+    if (body.op === 'resume') live.origin = body.pathspec;
+    this.live = live;
+    this.changed.emit();
+    try {
+      const { id, done } = client.start(body, (event) => {
+        if (!live.accept(event.seq)) return;
+        if (event.event === 'started') live.pathspec = event.pathspec;
+        else if (event.event === 'task') live.update(event.task);
+        else return;
+        this.changed.emit();
+      });
+      live.requestId = id;
+      const result = (await done) as unknown as RunResult;
       live.pathspec = result.pathspec ?? live.pathspec;
+      if (result.status === 'failed') live.failure = await this.failureOf(result.pathspec, body);
       live.finalStatus = result.status;
       this.runFinished.emit(result);
       return result;
     } catch (error) {
-      live.finalStatus = 'failed';
+      live.finalStatus = live.pathspec ? 'failed' : 'not started';
+      live.error = error instanceof Error ? error.message : String(error);
       throw error;
     } finally {
       this.changed.emit();
     }
   }
 
+  /** The first failed task's error, with its cell when the runtime knew it (for a link to the cell). */
+  private async failureOf(pathspec: string, body: RequestBody): Promise<LiveRunState['failure']> {
+    try {
+      const detail = (await this.client().request({
+        op: 'run-detail',
+        pathspec,
+        ...('datastore' in body && body.datastore ? { datastore: body.datastore } : {}),
+      })) as unknown as RunDetailResult;
+      for (const task of detail.tasks) {
+        if (task.status !== 'failed') continue;
+        const error = [...task.attempts].reverse().find((a) => a.error)?.error;
+        if (error) return { step: task.step, message: error.message, cell: error.cell, line: error.line };
+      }
+    } catch {
+      // the run browser still shows the run; the panel just has no link
+    }
+    return undefined;
+  }
+
+  /**
+   * Sends the notebook as it is on screen to the kernel (before each execution), so cells added,
+   * moved or re-tagged since the last save are placed in the right step. Only to cellflow's kernel.
+   */
+  pushNotebook(): void {
+    const kernel = this.panel.sessionContext.session?.kernel;
+    const model = this.panel.content.model;
+    if (!kernel || !model || kernel.name !== CELLFLOW_KERNEL) return;
+    try {
+      void this.client()
+        .request({ op: 'notebook', notebook: PathExt.basename(this.path), content: notebookLayout(model) })
+        .catch(() => undefined);
+    } catch {
+      // no kernel connection: the kernel reads the saved notebook instead
+    }
+  }
+
   /** Asks the kernel which steps have interactive results; quietly none without a cellflow kernel. */
   async refreshInteractive(): Promise<void> {
     let marks: Record<string, InteractiveMark> = {};
+    let details: Record<string, InteractiveStep> = {};
     // A notebook without steps (say, a Python one) is not asked: its kernel knows no `cellflow` comm.
     if (!this.current?.graph) {
       this.marks = marks;
@@ -127,11 +203,13 @@ export class FlowSession {
         op: 'interactive-state',
       })) as unknown as InteractiveStateResult;
       for (const step of result.steps ?? []) marks[step.step] = step.stale ? 'stale' : 'fresh';
+      details = Object.fromEntries((result.steps ?? []).map((s) => [s.step, s]));
     } catch {
       marks = {};
     }
     if (this.disposed) return;
     this.marks = marks;
+    this.details = details;
     this.changed.emit();
   }
 
@@ -178,6 +256,7 @@ export class FlowSession {
     // A restarted kernel has no interactive results left.
     if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
       this.marks = {};
+      this.details = {};
       this.changed.emit();
     }
   }

@@ -45,6 +45,11 @@ function activate(
   tracker.currentChanged.connect(follow);
   follow();
 
+  // Before each cell is sent, the kernel gets the notebook as it is on screen (unsaved cells included).
+  NotebookActions.executionScheduled.connect((_, { notebook }) => {
+    sessions.find((s) => s.panel.content === notebook)?.pushNotebook();
+  });
+
   const pending = new Map<Notebook, ReturnType<typeof setTimeout>>();
   NotebookActions.executed.connect((_, { notebook }) => {
     const session = sessions.find((s) => s.panel.content === notebook);

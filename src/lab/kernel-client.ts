@@ -25,15 +25,20 @@ export class CellflowClient {
 
   /** Sends one request; resolves with the final `ok` result, rejects with the kernel's error. */
   request(body: RequestBody, onEvent?: (event: EventReply) => void): Promise<JsonValue> {
+    return this.start(body, onEvent).done;
+  }
+
+  /** As request(), and the request's id too (a run's id is what `stop` names). */
+  start(body: RequestBody, onEvent?: (event: EventReply) => void): { id: string; done: Promise<JsonValue> } {
     let comm: Kernel.IComm;
     try {
       comm = this.ensureComm();
     } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      return { id: '', done: Promise.reject(error instanceof Error ? error : new Error(String(error))) };
     }
     const { id, done } = this.router.open(onEvent, REQUEST_TIMEOUT_MS);
     comm.send({ ...body, id } as unknown as JsonValue);
-    return done;
+    return { id, done };
   }
 
   private ensureComm(): Kernel.IComm {

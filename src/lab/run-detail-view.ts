@@ -103,7 +103,7 @@ export class RunDetailView extends Widget {
             className: 'cf-task-error',
             text:
               failure.cell !== undefined
-                ? `cell ${failure.cell.index} (id ${failure.cell.id})${failure.line ? `, line ${failure.line}` : ''}: ${failure.message}`
+                ? `cell ${failure.cell.index + 1}${failure.line ? `, line ${failure.line}` : ''}: ${failure.message}`
                 : failure.message,
           })
         : null,

@@ -27,11 +27,33 @@ export function stepStatuses(tasks: { step: string; status: TaskStatus }[]): Rec
   return result;
 }
 
-/** The latest status of each task of a live run, as `task` events arrive (in any order of tasks). */
+/**
+ * The latest status of each task of a live run, as `task` events arrive. Events carry the kernel's
+ * sequence number: one older than the last applied is dropped, so a late message cannot undo a newer
+ * state (a task shown running again after it succeeded).
+ */
 export class LiveRunState {
   private readonly tasks = new Map<string, { step: string; status: TaskStatus }>();
+  private lastSeq = 0;
   pathspec?: string;
   finalStatus?: string;
+  /** The comm request that started the run: what Stop names. */
+  requestId?: string;
+  /** Why the run could not start or was lost (the CLI's message). */
+  error?: string;
+  /** The failed task's error, where the cell is known (a link to it). */
+  failure?: { step: string; message: string; cell?: { index: number; id: string }; line?: number };
+  /** A resume: the run it resumes. */
+  origin?: string;
+  stopping = false;
+
+  /** Applies an event's sequence number; false when the event is older than one already applied. */
+  accept(seq: number | undefined): boolean {
+    if (seq === undefined) return true;
+    if (seq <= this.lastSeq) return false;
+    this.lastSeq = seq;
+    return true;
+  }
 
   update(event: TaskStatusEvent): void {
     this.tasks.set(`${event.step}/${event.taskId}`, { step: event.step, status: event.status });
@@ -39,5 +61,9 @@ export class LiveRunState {
 
   steps(): Record<string, TaskStatus> {
     return stepStatuses([...this.tasks.values()]);
+  }
+
+  get running(): boolean {
+    return this.finalStatus === undefined;
   }
 }

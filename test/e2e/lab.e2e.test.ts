@@ -251,6 +251,14 @@ test('export writes hello.flow.ts beside the notebook and opens it', async () =>
 }, 60_000);
 
 /** Starts recording every state the panel's run line and DAG statuses go through. */
+/** The panel's Run button opens the "Run as Flow…" dialog; accept it as it opens. */
+async function runAsFlowWithDefaults(): Promise<void> {
+  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  await page.locator('.jp-Dialog .cf-run-flow-form').waitFor();
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await page.locator('.jp-Dialog').waitFor({ state: 'detached' });
+}
+
 async function recordPanelStates(): Promise<void> {
   await page.evaluate(() => {
     const states: { line: string; nodes: Record<string, string> }[] = [];
@@ -269,7 +277,7 @@ async function recordPanelStates(): Promise<void> {
 
 test('run as flow: live task status in the panel, then the run in the run browser with out = 3', async () => {
   await recordPanelStates();
-  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  await runAsFlowWithDefaults();
   await panel().locator('.cf-panel-run[data-status="succeeded"]').waitFor({ timeout: 90_000 });
   expect(await dagNodes().evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-status')))).toEqual(
     Array(6).fill('succeeded'),
@@ -348,7 +356,7 @@ test('settings: a run as flow goes to the chosen datastore, one task at a time',
   await screenshot(page, '08a-settings-datastore');
   await page.locator('.lm-TabBar-tab', { hasText: 'hello.ipynb' }).click();
 
-  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  await runAsFlowWithDefaults();
   const line = panel().locator('.cf-panel-run[data-status="succeeded"] .cf-run-pathspec');
   await eventually(async () => expect(await line.textContent()).not.toBe(previous), 90_000);
   const runId = ((await line.textContent()) ?? '').split('/')[1];
@@ -379,7 +387,7 @@ test('a failing step: the run fails in the panel and the run browser names its c
   await page.keyboard.press('Control+A');
   await page.keyboard.type("throw new Error('boom <b>x</b>');");
   await page.keyboard.press('Escape');
-  await panel().locator('button[data-command="cellflow:run-flow"]').click();
+  await runAsFlowWithDefaults();
   await panel().locator('.cf-panel-run[data-status="failed"]').waitFor({ timeout: 90_000 });
   await panel().locator('g.cf-dag-node[data-step="report"][data-status="failed"]').waitFor();
   const pathspec = (await panel().locator('.cf-run-pathspec').textContent()) ?? '';
@@ -390,7 +398,12 @@ test('a failing step: the run fails in the panel and the run browser names its c
     .waitFor({ timeout: 30_000 });
   await runs.locator('.cf-run-detail g.cf-dag-node[data-step="report"]').click();
   const error = runs.locator('.cf-run-task .cf-task-error');
-  await expect(error.textContent()).resolves.toMatch(/^cell 8 \(id [^)]+\), line 1: .*boom <b>x<\/b>/);
+  // 1-based, as JupyterLab numbers cells, and no raw cell id.
+  await expect(error.textContent()).resolves.toMatch(/^cell 9, line 1: .*boom <b>x<\/b>/);
+  // The panel links the failure to its cell, and offers Resume.
+  const link = panel().locator('.cf-run-failure-link');
+  await expect(link.textContent()).resolves.toBe('step report, cell 9, line 1');
+  await panel().locator('button[data-command="cellflow:resume-flow"]').waitFor();
   expect(await runs.locator('.cf-run-task b').count()).toBe(0);
   await screenshot(page, '09-failed-step');
   expect(pageErrors).toEqual([]);

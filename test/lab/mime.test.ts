@@ -107,7 +107,7 @@ test('a displayed run shows its facts, tasks and DAG colored by task status, all
   expect(status).toEqual({ start: 'succeeded', end: 'failed' });
   // Selecting the failed task shows where in the notebook it failed; no preview buttons without a kernel.
   (root.querySelector('tr[data-task="hello/42/end/2"]') as HTMLElement).click();
-  expect(root.querySelector('.cf-task-error')!.textContent).toBe(`cell 3 (id end), line 2: ${XSS}`);
+  expect(root.querySelector('.cf-task-error')!.textContent).toBe(`cell 4, line 2: ${XSS}`);
   (root.querySelector('tr[data-task="hello/42/start/1"]') as HTMLElement).click();
   expect(root.querySelector('tr[data-artifact="x"]')!.textContent).toContain('json');
   expect(root.querySelectorAll('.cf-preview-button')).toHaveLength(0);

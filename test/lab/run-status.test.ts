@@ -27,3 +27,17 @@ test('a live run keeps the latest status of each task', () => {
   live.update({ step: 'a', taskId: '2', status: 'running' });
   expect(live.steps()).toEqual({ start: 'succeeded', a: 'running' });
 });
+
+test('events older than the last one applied are dropped: a late "running" cannot undo "succeeded"', () => {
+  const live = new LiveRunState();
+  expect(live.accept(1)).toBe(true);
+  live.update({ step: 'start', taskId: '1', status: 'running' });
+  expect(live.accept(3)).toBe(true);
+  live.update({ step: 'start', taskId: '1', status: 'succeeded' });
+  expect(live.accept(2)).toBe(false);
+  expect(live.accept(3)).toBe(false);
+  expect(live.steps()).toEqual({ start: 'succeeded' });
+  expect(live.running).toBe(true);
+  live.finalStatus = 'cancelled';
+  expect(live.running).toBe(false);
+});
