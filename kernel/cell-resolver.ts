@@ -9,6 +9,8 @@ import type { LocatedCell, NotebookIndex } from './notebook-index';
 export interface ResolvedCell {
   kind: 'step' | 'parameters' | 'plain';
   step?: string;
+  /** For an `endpoint:NAME` cell: NAME (the kernel runs it as plain code without its `export`). */
+  endpoint?: string;
   /** The `step:` cell itself (a fresh copy of the parent's artifacts) rather than a continuation. */
   startsStep?: boolean;
   cell?: CellRef;
@@ -62,6 +64,8 @@ export function resolveCell(
       };
     }
     if (parsed.parameters) return { kind: 'parameters', ...where, tags, source: 'tags' };
+    // An endpoint cell defines a function for `cellflow serve`: plain code here, never a step's.
+    if (parsed.endpoint) return { kind: 'plain', endpoint: parsed.endpoint, ...where, tags, source: 'tags' };
     if (parsed.skip) return { kind: 'plain', ...where, tags, source: 'tags' };
   }
   if (located) {
@@ -75,6 +79,8 @@ export function resolveCell(
         source: 'notebook',
       };
     if (located.role === 'parameters') return { kind: 'parameters', ...where, tags, source: 'notebook' };
+    if (located.role === 'endpoint')
+      return { kind: 'plain', endpoint: located.endpoint, ...where, tags, source: 'notebook' };
     return { kind: 'plain', ...where, tags, source: 'notebook' };
   }
   // JupyterLab sent metadata for an untagged cell the saved notebook does not have yet: it continues

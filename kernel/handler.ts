@@ -9,6 +9,7 @@ import type { ConsoleInterface, Executor } from 'tslab/dist/executor';
 import * as tslabJupyter from 'tslab/dist/jupyter';
 import { JupyterHandlerImpl } from 'tslab/dist/jupyter';
 import type { JsonValue } from '../src/core/model';
+import { withoutExportKeywords } from '../src/core/endpoints';
 import { parseParameters } from '../src/core/parameters';
 import { resolveCell, type RequestMetadata, type ResolvedCell } from './cell-resolver';
 import { CellSources, describeCell } from './cell-sources';
@@ -154,9 +155,10 @@ export class CellflowHandler extends JupyterHandlerImpl {
     try {
       const cell = resolveCell(metadata, request.code, this.notebooks, this.steps.lastStep);
       this.current = cell;
-      this.sources.pending = { code: request.code, cell: cell.cell, step: cell.step };
+      const code = cell.endpoint ? withoutExportKeywords(request.code) : request.code;
+      this.sources.pending = { code, cell: cell.cell, step: cell.step };
       this.prepare(cell, request.code);
-      ok = await this.cellExecutor.execute(request.code);
+      ok = await this.cellExecutor.execute(code);
       if (ok) this.finish(cell, request.code);
     } catch (error) {
       this.failures.push(this.describeError(error));

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { analyzeNotebook, type NotebookAnalysis } from '../src/core/index';
 import type { CellRef, FlowGraph, NotebookFlow, Parameter } from '../src/core/model';
 
-export type CellRole = 'step' | 'prelude' | 'parameters' | 'skip' | 'markdown';
+export type CellRole = 'step' | 'prelude' | 'parameters' | 'skip' | 'endpoint' | 'markdown';
 
 export interface LocatedCell {
   notebook: string;
@@ -21,6 +21,8 @@ export interface LocatedCell {
   step?: string;
   /** True for the `step:` cell itself, false for the untagged cells that continue it. */
   startsStep?: boolean;
+  /** For an endpoint cell: the endpoint's name. */
+  endpoint?: string;
   /** The cell's source as saved, normalised for comparison. */
   source?: string;
 }
@@ -211,6 +213,7 @@ function indexNotebook(
   };
   for (const chunk of flow.prelude) add(chunk.cell, 'prelude');
   for (const ref of flow.skipped) add(ref, 'skip');
+  for (const endpoint of flow.endpoints) add(endpoint.code.cell, 'endpoint', { endpoint: endpoint.name });
   const parameterCells = new Set(flow.parameters.map((p) => p.cell.id));
   for (const cell of flow.notebook.cells) {
     if (cell.cellType === 'code' && (parameterCells.has(cell.id) || cell.tags.includes('parameters')))

@@ -6,6 +6,8 @@ export * from './client';
 // Types a compiled flow module (`NAME.flow.ts`) and step code refer to.
 export type {
   FlowSteps,
+  FlowEndpoints,
+  EndpointFunction,
   FlowManifest,
   StepScope,
   StepFunction,

@@ -2,6 +2,7 @@
 // top-level bindings, the names it reads, `export`s, and which lines start inside a multi-line string
 // or template literal (those must not be re-indented when the cell becomes a step function body).
 import type * as TS from 'typescript';
+import type { RequestField } from './model';
 import { typescript } from './typescript';
 
 /** Set by the entry points below before any helper runs (see typescript.ts). */
@@ -27,6 +28,39 @@ export interface TopLevelBinding extends Located {
   kind: BindingKind;
 }
 
+/** A `mergeArtifacts(inputs, { include | exclude })` call: literal lists, or `opaque` when not literal. */
+export interface MergeCall {
+  include?: string[];
+  exclude?: string[];
+  opaque: boolean;
+}
+
+/** One parameter of an exported function. */
+export interface FunctionParameter {
+  /** The identifier, when the parameter is one (not a destructuring pattern). */
+  name?: string;
+  /** Property names a destructuring pattern takes (`{ model, scaling }`). */
+  destructured?: string[];
+  /** The type annotation as written. */
+  typeText?: string;
+  /** Fields of an object-literal type annotation; a named type is resolved by the caller (`typeName`). */
+  typeFields?: RequestField[];
+  typeName?: string;
+  rest: boolean;
+  optional: boolean;
+}
+
+/** An exported function (`export function f` or `export const f = (...) =>`) and what it reads. */
+export interface ExportedFunction {
+  name: string;
+  line: number;
+  parameters: FunctionParameter[];
+  /** Properties read from the second parameter (`artifacts.X`, `artifacts['X']`, `const { X } = artifacts`). */
+  secondParameterReads: Located[];
+  /** First line where the second parameter is used in another way (passed on, indexed by a variable). */
+  secondParameterOpaqueLine?: number;
+}
+
 export interface CodeFacts {
   syntaxErrors: { line: number; message: string }[];
   imports: ImportRange[];
@@ -44,6 +78,16 @@ export interface CodeFacts {
   topLevelReturnLines: number[];
   /** 1-based lines whose first character is inside a string or template literal. */
   literalContinuationLines: Set<number>;
+  /** Artifacts assigned as `self.X = ...` (or `+=`, `++`, `self['X'] = ...`), first line each. */
+  selfWrites: Map<string, number>;
+  /** `self[expression] = ...` or `Object.assign(self, ...)`: writes the compiler cannot name. */
+  selfDynamicWrite: boolean;
+  mergeCalls: MergeCall[];
+  exportedFunctions: ExportedFunction[];
+  /** Offsets of `export` keywords the compiler strips from an endpoint cell's function. */
+  exportKeywordOffsets: number[];
+  /** Object types declared at the top level (`interface R {...}`, `type R = {...}`), by name. */
+  objectTypes: Map<string, RequestField[]>;
 }
 
 const cache = new Map<string, CodeFacts>();
@@ -71,6 +115,12 @@ function emptyFacts(): CodeFacts {
     topLevelAwaitLines: [],
     topLevelReturnLines: [],
     literalContinuationLines: new Set(),
+    selfWrites: new Map(),
+    selfDynamicWrite: false,
+    mergeCalls: [],
+    exportedFunctions: [],
+    exportKeywordOffsets: [],
+    objectTypes: new Map(),
   };
 }
 
@@ -121,7 +171,9 @@ function computeFacts(source: string): CodeFacts {
         (ts.getModifiers(statement) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword))
     ) {
       facts.exportLines.push(line);
+      collectExport(statement, file, lineOf, facts);
     }
+    collectObjectType(statement, file, facts);
     for (const binding of topLevelBindings(statement, line)) facts.topLevel.push(binding);
   }
 
@@ -139,6 +191,15 @@ function computeFacts(source: string): CodeFacts {
       facts.topLevelAwaitLines.push(lineOf(node.getStart(file)));
     } else if (!inFunction && ts.isReturnStatement(node)) {
       facts.topLevelReturnLines.push(lineOf(node.getStart(file)));
+    }
+    if (
+      ts.isBinaryExpression(node) ||
+      ts.isPrefixUnaryExpression(node) ||
+      ts.isPostfixUnaryExpression(node)
+    ) {
+      collectSelfWrite(node, lineOf(node.getStart(file)), facts);
+    } else if (ts.isCallExpression(node)) {
+      collectCall(node, facts);
     }
     ts.forEachChild(node, (child) => visit(child, nowInFunction));
   };
@@ -277,4 +338,224 @@ function countBelow(sorted: number[], limit: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+// ---------------------------------------------------------------- artifacts written, merged and served
+
+const ASSIGNMENTS = new Set<TS.SyntaxKind>();
+
+function isAssignmentOperator(kind: TS.SyntaxKind): boolean {
+  if (ASSIGNMENTS.size === 0) {
+    for (let k = ts.SyntaxKind.FirstAssignment; k <= ts.SyntaxKind.LastAssignment; k++) ASSIGNMENTS.add(k);
+  }
+  return ASSIGNMENTS.has(kind);
+}
+
+/** `self.X = v`, `self.X += v`, `self.X++`, `self['X'] = v`; `self[k] = v` is a dynamic write. */
+function collectSelfWrite(node: TS.Expression, line: number, facts: CodeFacts): void {
+  let target: TS.Expression | undefined;
+  if (ts.isBinaryExpression(node) && isAssignmentOperator(node.operatorToken.kind)) target = node.left;
+  if (
+    (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
+    (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)
+  ) {
+    target = node.operand;
+  }
+  if (!target) return;
+  if (ts.isPropertyAccessExpression(target) && isSelf(target.expression)) {
+    if (!facts.selfWrites.has(target.name.text)) facts.selfWrites.set(target.name.text, line);
+  } else if (ts.isElementAccessExpression(target) && isSelf(target.expression)) {
+    const key = target.argumentExpression;
+    if (ts.isStringLiteralLike(key)) {
+      if (!facts.selfWrites.has(key.text)) facts.selfWrites.set(key.text, line);
+    } else {
+      facts.selfDynamicWrite = true;
+    }
+  }
+}
+
+function isSelf(node: TS.Expression): boolean {
+  return ts.isIdentifier(node) && node.text === 'self';
+}
+
+/** `mergeArtifacts(inputs, { include: [...] })` and `Object.assign(self, ...)`. */
+function collectCall(node: TS.CallExpression, facts: CodeFacts): void {
+  const callee = node.expression;
+  if (ts.isIdentifier(callee) && callee.text === 'mergeArtifacts') {
+    facts.mergeCalls.push(mergeCallOf(node.arguments[1]));
+  } else if (
+    ts.isPropertyAccessExpression(callee) &&
+    ts.isIdentifier(callee.expression) &&
+    callee.expression.text === 'Object' &&
+    callee.name.text === 'assign' &&
+    node.arguments[0] !== undefined &&
+    isSelf(node.arguments[0])
+  ) {
+    facts.selfDynamicWrite = true;
+  }
+}
+
+function mergeCallOf(options: TS.Expression | undefined): MergeCall {
+  if (options === undefined) return { opaque: false };
+  if (!ts.isObjectLiteralExpression(options)) return { opaque: true };
+  const call: MergeCall = { opaque: false };
+  for (const property of options.properties) {
+    if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) return { opaque: true };
+    const key = property.name.text;
+    if (key !== 'include' && key !== 'exclude') continue;
+    const list = property.initializer;
+    if (!ts.isArrayLiteralExpression(list) || !list.elements.every(ts.isStringLiteralLike)) {
+      return { opaque: true };
+    }
+    call[key] = list.elements.map((e) => (e as TS.StringLiteralLike).text);
+  }
+  return call;
+}
+
+/** Records `export function f(...)` and `export const f = (...) => ...` with their parameters. */
+function collectExport(
+  statement: TS.Statement,
+  file: TS.SourceFile,
+  lineOf: (offset: number) => number,
+  facts: CodeFacts,
+): void {
+  const exportKeyword = (ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : []).find(
+    (m) => m.kind === ts.SyntaxKind.ExportKeyword,
+  );
+  const isDefault = (ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : []).some(
+    (m) => m.kind === ts.SyntaxKind.DefaultKeyword,
+  );
+  if (!exportKeyword || isDefault) return;
+  const functions: { name: string; fn: TS.SignatureDeclaration & { body?: TS.Node } }[] = [];
+  if (ts.isFunctionDeclaration(statement) && statement.name) {
+    functions.push({ name: statement.name.text, fn: statement });
+  } else if (ts.isVariableStatement(statement)) {
+    for (const d of statement.declarationList.declarations) {
+      const init = d.initializer;
+      if (ts.isIdentifier(d.name) && init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
+        functions.push({ name: d.name.text, fn: init });
+      }
+    }
+  }
+  if (functions.length === 0) return;
+  facts.exportKeywordOffsets.push(exportKeyword.getStart(file));
+  for (const { name, fn } of functions) {
+    const parameters = fn.parameters.map((p) => parameterOf(p, file));
+    const exported: ExportedFunction = {
+      name,
+      line: lineOf(fn.getStart(file)),
+      parameters,
+      secondParameterReads: [],
+    };
+    const second = fn.parameters[1];
+    if (second && ts.isObjectBindingPattern(second.name)) {
+      for (const element of second.name.elements) {
+        const key = element.propertyName ?? element.name;
+        if (element.dotDotDotToken || !ts.isIdentifier(key)) {
+          exported.secondParameterOpaqueLine ??= lineOf(element.getStart(file));
+        } else {
+          exported.secondParameterReads.push({ name: key.text, line: lineOf(element.getStart(file)) });
+        }
+      }
+    } else if (second && ts.isIdentifier(second.name) && fn.body) {
+      collectPropertyReads(fn.body, second.name.text, file, lineOf, exported);
+    }
+    facts.exportedFunctions.push(exported);
+  }
+}
+
+function parameterOf(p: TS.ParameterDeclaration, file: TS.SourceFile): FunctionParameter {
+  const parameter: FunctionParameter = { rest: p.dotDotDotToken !== undefined, optional: !!p.questionToken };
+  if (ts.isIdentifier(p.name)) parameter.name = p.name.text;
+  if (ts.isObjectBindingPattern(p.name)) {
+    parameter.destructured = p.name.elements.map((e) => (e.propertyName ?? e.name).getText(file));
+  }
+  if (p.type) {
+    parameter.typeText = p.type.getText(file).replace(/\s+/g, ' ');
+    if (ts.isTypeLiteralNode(p.type)) parameter.typeFields = fieldsOf(p.type.members, file);
+    if (ts.isTypeReferenceNode(p.type) && ts.isIdentifier(p.type.typeName) && !p.type.typeArguments) {
+      parameter.typeName = p.type.typeName.text;
+    }
+  }
+  return parameter;
+}
+
+function fieldsOf(members: TS.NodeArray<TS.TypeElement>, file: TS.SourceFile): RequestField[] {
+  const fields: RequestField[] = [];
+  for (const member of members) {
+    if (!ts.isPropertySignature(member) || !member.name) continue;
+    const name =
+      ts.isIdentifier(member.name) || ts.isStringLiteral(member.name) ? member.name.text : undefined;
+    if (name === undefined) continue;
+    const kind = member.type?.kind;
+    const type =
+      kind === ts.SyntaxKind.NumberKeyword
+        ? 'number'
+        : kind === ts.SyntaxKind.StringKeyword
+          ? 'string'
+          : kind === ts.SyntaxKind.BooleanKeyword
+            ? 'boolean'
+            : 'other';
+    fields.push({
+      name,
+      type,
+      optional: !!member.questionToken,
+      text: member.type ? member.type.getText(file).replace(/\s+/g, ' ') : 'any',
+    });
+  }
+  return fields;
+}
+
+/** `interface R { ... }` and `type R = { ... }` at the top level: request types an endpoint may name. */
+function collectObjectType(statement: TS.Statement, file: TS.SourceFile, facts: CodeFacts): void {
+  if (ts.isInterfaceDeclaration(statement) && !statement.heritageClauses && !statement.typeParameters) {
+    facts.objectTypes.set(statement.name.text, fieldsOf(statement.members, file));
+  } else if (
+    ts.isTypeAliasDeclaration(statement) &&
+    !statement.typeParameters &&
+    ts.isTypeLiteralNode(statement.type)
+  ) {
+    facts.objectTypes.set(statement.name.text, fieldsOf(statement.type.members, file));
+  }
+}
+
+/** Reads of `name.X`, `name['X']` and `const { X } = name` in a function body. */
+function collectPropertyReads(
+  body: TS.Node,
+  name: string,
+  file: TS.SourceFile,
+  lineOf: (offset: number) => number,
+  into: ExportedFunction,
+): void {
+  const visit = (node: TS.Node): void => {
+    if (ts.isIdentifier(node) && node.text === name && isValueRead(node)) {
+      const parent = node.parent;
+      const line = lineOf(node.getStart(file));
+      if (ts.isPropertyAccessExpression(parent) && parent.expression === node) {
+        into.secondParameterReads.push({ name: parent.name.text, line });
+      } else if (
+        ts.isElementAccessExpression(parent) &&
+        parent.expression === node &&
+        ts.isStringLiteralLike(parent.argumentExpression)
+      ) {
+        into.secondParameterReads.push({ name: parent.argumentExpression.text, line });
+      } else if (
+        ts.isVariableDeclaration(parent) &&
+        parent.initializer === node &&
+        ts.isObjectBindingPattern(parent.name) &&
+        parent.name.elements.every((e) => !e.dotDotDotToken && ts.isIdentifier(e.propertyName ?? e.name))
+      ) {
+        for (const element of parent.name.elements) {
+          into.secondParameterReads.push({
+            name: (element.propertyName ?? element.name).getText(file),
+            line,
+          });
+        }
+      } else {
+        into.secondParameterOpaqueLine ??= line;
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(body);
 }

@@ -15,6 +15,8 @@ interface Declaration {
 /** A scope whose reads are checked: the prelude or one step. */
 interface ReadingScope {
   step?: string;
+  /** An endpoint cell: it runs in the server, long after the steps, and sees only their artifacts. */
+  endpoint?: string;
   chunks: CodeChunk[];
 }
 
@@ -57,6 +59,7 @@ export function checkBindings(flow: NotebookFlow): Diagnostic[] {
   const scopes: ReadingScope[] = [
     { chunks: flow.prelude },
     ...flow.steps.map((s) => ({ step: s.name, chunks: s.code })),
+    ...flow.endpoints.map((e) => ({ endpoint: e.name, chunks: [e.code] })),
   ];
   for (const scope of scopes) {
     const facts = scope.chunks.map((chunk) => ({ chunk, facts: analyzeCode(chunk.source) }));
@@ -87,7 +90,11 @@ function describe(
   cell: CellRef,
   line: number,
 ): Diagnostic {
-  const reader = scope.step ? `step '${scope.step}'` : 'the prelude';
+  const reader = scope.step
+    ? `step '${scope.step}'`
+    : scope.endpoint
+      ? `endpoint '${scope.endpoint}'`
+      : 'the prelude';
   const base = { severity: 'error' as const, cell, line, ...(scope.step ? { step: scope.step } : {}) };
   if (origin.owner === 'parameters') {
     return {
@@ -101,6 +108,13 @@ function describe(
       ...base,
       rule: 'binding-from-skipped-cell',
       message: `'${name}' is declared in a skipped cell (${where(origin.cell)}) and read in ${reader}; skipped cells are not part of the flow: declare it in the prelude or in this step.`,
+    };
+  }
+  if (scope.endpoint) {
+    return {
+      ...base,
+      rule: 'binding-across-steps',
+      message: `'${name}' is declared in step '${origin.owner}' (${where(origin.cell)}) and read in endpoint '${scope.endpoint}'; an endpoint sees the run's artifacts, not the steps' variables: assign self.${name} in '${origin.owner}' and read artifacts.${name} here.`,
     };
   }
   return {

@@ -17,6 +17,7 @@ export function groupNotebook(notebook: Notebook, path: string): NotebookFlow {
     prelude: [],
     parameters: [],
     steps: [],
+    endpoints: [],
     skipped: [],
     diagnostics: [],
   };
@@ -86,6 +87,21 @@ export function groupNotebook(notebook: Notebook, path: string): NotebookFlow {
         } else {
           flow.parameters.push(parameter);
         }
+      }
+      continue;
+    }
+    if (tags.endpoint !== undefined && tags.step === undefined) {
+      // An endpoint cell stands alone: it is not step code, and the cells after it go on as before.
+      const earlier = flow.endpoints.find((e) => e.name === tags.endpoint);
+      if (earlier) {
+        report({
+          severity: 'error',
+          rule: 'duplicate-endpoint',
+          message: `endpoint '${tags.endpoint}' is already defined by cell ${earlier.code.cell.index} (id ${earlier.code.cell.id}); endpoint names must be unique`,
+          cell: ref,
+        });
+      } else {
+        flow.endpoints.push({ name: tags.endpoint, code: { cell: ref, source: cell.source } });
       }
       continue;
     }

@@ -2,6 +2,7 @@
 // Pure: no I/O, runs in Node and in the browser. The runtime, kernel, CLI and JupyterLab extension
 // all go through analyzeNotebook / compileNotebook so they agree on what a notebook means.
 import { compileFlow } from './compile';
+import { lintEndpoints } from './endpoints';
 import { groupNotebook } from './flow';
 import { buildGraph } from './graph';
 import { lintCode } from './lint';
@@ -29,6 +30,8 @@ export { parseParameters } from './parameters';
 export { buildGraph, readsInputs } from './graph';
 export { lintCode, LINT_RULES } from './lint';
 export { compileFlow } from './compile';
+export { artifactsAtEnd } from './artifacts';
+export { endpointManifests, withoutExportKeywords } from './endpoints';
 export { renderGraph, GRAPH_FORMATS } from './render';
 export type { GraphFormat } from './render';
 export { flowNameOf, sanitizeFlowName } from './names';
@@ -53,7 +56,14 @@ export function analyzeNotebook(text: string, path: string): NotebookAnalysis {
   if (!parsed.notebook) return { diagnostics: parsed.diagnostics };
   const flow = groupNotebook(parsed.notebook, path);
   const built = buildGraph(flow);
-  const diagnostics = sortDiagnostics([...flow.diagnostics, ...built.diagnostics, ...lintCode(flow)]);
+  // Endpoint artifacts are checked against the graph only once its structure is sound.
+  const endpointGraph = hasErrors(built.diagnostics) ? undefined : built.graph;
+  const diagnostics = sortDiagnostics([
+    ...flow.diagnostics,
+    ...built.diagnostics,
+    ...lintCode(flow),
+    ...lintEndpoints(flow, endpointGraph),
+  ]);
   flow.diagnostics = diagnostics;
   return { flow, ...(built.graph ? { graph: built.graph } : {}), diagnostics };
 }

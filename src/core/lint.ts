@@ -41,16 +41,22 @@ export const LINT_RULES: Record<string, string> = {
   'duplicate-binding': 'a let/const/class is declared once per scope',
   'conflicting-imports': 'imports that bind the same name agree',
   'reserved-name': "the prelude does not declare the module's own exports",
+  'duplicate-endpoint': 'endpoint names are unique',
+  'endpoint-signature': 'an endpoint:NAME cell exports exactly `function NAME(request, artifacts)`',
+  'endpoint-unknown-artifact': 'every artifact an endpoint reads exists at the end of the flow',
+  'invalid-serve-metadata': 'metadata.cellflow.serve.reference names an artifact the flow ends with',
 };
 
 /** Names the compiled module itself declares at top level. */
-const MODULE_NAMES = new Set(['steps', 'manifest']);
+const MODULE_NAMES = new Set(['steps', 'manifest', 'endpoints']);
 
 export function lintCode(flow: NotebookFlow): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  const scopes: { step?: string; chunks: CodeChunk[] }[] = [
+  const scopes: { step?: string; endpoint?: string; chunks: CodeChunk[] }[] = [
     { chunks: flow.prelude },
     ...flow.steps.map((s) => ({ step: s.name, chunks: s.code })),
+    // Each endpoint cell becomes a function scope of its own; its one export is checked in endpoints.ts.
+    ...flow.endpoints.map((e) => ({ endpoint: e.name, chunks: [e.code] })),
   ];
   const imports = new Map<string, { text: string; chunk: CodeChunk }>();
   for (const scope of scopes) {
@@ -67,15 +73,19 @@ export function lintCode(flow: NotebookFlow): Diagnostic[] {
           ...(scope.step ? { step: scope.step } : {}),
         });
       };
-      const where = scope.step ? `step '${scope.step}'` : 'the prelude';
-      for (const line of facts.exportLines) {
+      const where = scope.step
+        ? `step '${scope.step}'`
+        : scope.endpoint
+          ? `endpoint '${scope.endpoint}'`
+          : 'the prelude';
+      for (const line of scope.endpoint ? [] : facts.exportLines) {
         at(
           'export-in-cell',
           line,
           `cells cannot export: the compiled flow module owns its exports; remove 'export' here`,
         );
       }
-      if (!scope.step) {
+      if (!scope.step && !scope.endpoint) {
         for (const line of facts.topLevelAwaitLines) {
           at(
             'await-in-prelude',
@@ -92,7 +102,7 @@ export function lintCode(flow: NotebookFlow): Diagnostic[] {
         );
       }
       for (const binding of facts.topLevel) {
-        if (!scope.step && MODULE_NAMES.has(binding.name)) {
+        if (!scope.step && !scope.endpoint && MODULE_NAMES.has(binding.name)) {
           at(
             'reserved-name',
             binding.line,

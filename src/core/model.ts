@@ -69,6 +69,7 @@ export type Tag =
   | { kind: 'resources'; key: ResourceKey; amount: number }
   | { kind: 'catch'; artifact: string }
   | { kind: 'env'; key: string; value: string }
+  | { kind: 'endpoint'; name: string }
   /** Any tag cellflow does not own (e.g. `hide-input`); kept, ignored. */
   | { kind: 'other'; raw: string };
 
@@ -114,6 +115,12 @@ export interface Parameter {
   line: number;
 }
 
+/** A cell tagged `endpoint:NAME`: it defines `export function NAME(request, artifacts)`. */
+export interface EndpointSource {
+  name: string;
+  code: CodeChunk;
+}
+
 export interface NotebookFlow {
   /** Flow name: `metadata.cellflow.flow` or the file name, sanitised. */
   name: string;
@@ -121,6 +128,7 @@ export interface NotebookFlow {
   prelude: CodeChunk[];
   parameters: Parameter[];
   steps: StepSource[];
+  endpoints: EndpointSource[];
   skipped: CellRef[];
   diagnostics: Diagnostic[];
 }
@@ -167,6 +175,35 @@ export interface LineMapSegment {
   cellLine: number;
 }
 
+/** One field of an endpoint's request type, when the type is an object type the compiler can see. */
+export interface RequestField {
+  name: string;
+  /** `number`, `string`, `boolean`, or `other` for anything else (arrays, unions, references). */
+  type: 'number' | 'string' | 'boolean' | 'other';
+  optional: boolean;
+  /** The field's type as written. */
+  text: string;
+}
+
+/** What `GET /` of `cellflow serve` shows about an endpoint's request, from its first parameter. */
+export interface RequestShape {
+  /** The parameter's type annotation as written, or `unknown` without one. */
+  type: string;
+  /** The fields, when the type is an object literal or an interface/type declared in the notebook. */
+  fields?: RequestField[];
+}
+
+/** A served function (DESIGN "Serving"): `endpoints[name](request, artifacts)` in the module. */
+export interface EndpointManifest {
+  name: string;
+  cell: CellRef;
+  /** The artifacts the function reads (`artifacts.X`), sorted; every one exists at the end of the flow. */
+  artifacts: string[];
+  /** True when it also uses `artifacts` in a way the compiler cannot follow (passes it on, `artifacts[k]`). */
+  readsOtherArtifacts?: boolean;
+  request: RequestShape;
+}
+
 /** The manifest embedded in every compiled flow module; validated by schema/flow.schema.json. */
 export interface FlowManifest {
   cellflow: 1;
@@ -174,6 +211,10 @@ export interface FlowManifest {
   notebook: { path: string; sha256: string };
   graph: FlowGraph;
   parameters: Parameter[];
+  /** Present when the notebook has `endpoint:NAME` cells. */
+  endpoints?: EndpointManifest[];
+  /** `metadata.cellflow.serve`: the artifact holding the data a served model's inputs are compared with. */
+  serve?: { reference: string };
   lineMap: LineMapSegment[];
 }
 
@@ -226,8 +267,15 @@ export type StepFunction = (scope: StepScope) => Promise<void> | void;
 /** The `steps` object of a compiled flow module: one function per step, keyed by step name. */
 export type FlowSteps = Record<string, StepFunction>;
 
+/** A served function: the request (parsed JSON) and the run's artifacts (read-only). */
+export type EndpointFunction = (request: any, artifacts: Readonly<Record<string, any>>) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** The `endpoints` object of a compiled flow module, keyed by endpoint name. */
+export type FlowEndpoints = Record<string, EndpointFunction>;
+
 /** What a compiled flow module exports. */
 export interface FlowModule {
   manifest: FlowManifest;
   steps: FlowSteps;
+  endpoints?: FlowEndpoints;
 }

@@ -16,7 +16,17 @@ const MAX_RETRY = 100;
 const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Keywords written `keyword:value`, and keywords written alone. */
-const VALUED = ['step', 'next', 'foreach', 'retry', 'timeout', 'resources', 'catch', 'env'] as const;
+const VALUED = [
+  'step',
+  'next',
+  'foreach',
+  'retry',
+  'timeout',
+  'resources',
+  'catch',
+  'env',
+  'endpoint',
+] as const;
 const BARE = ['parameters', 'skip'] as const;
 
 export interface TagProblem {
@@ -129,6 +139,11 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
       return { tag: { kind: 'timeout', seconds: Number(value) } };
     case 'resources':
       return parseResources(value, tag);
+    case 'endpoint': {
+      // The name is both the exported function's name and the URL path `/NAME`: an identifier.
+      const problem = artifactNameProblem(value, tag)?.replace('artifact name', 'endpoint name');
+      return problem ? invalid(problem) : { tag: { kind: 'endpoint', name: value } };
+    }
     case 'env': {
       const eq = value.indexOf('=');
       const key = eq < 0 ? value : value.slice(0, eq);
@@ -220,6 +235,7 @@ function placeholder(keyword: string): string {
     resources: 'cpu=N',
     catch: 'ARTIFACT',
     env: 'KEY=VALUE',
+    endpoint: 'NAME',
   };
   return examples[keyword];
 }
@@ -290,6 +306,8 @@ export function formatTag(tag: Tag): string {
       return `catch:${tag.artifact}`;
     case 'env':
       return `env:${tag.key}=${tag.value}`;
+    case 'endpoint':
+      return `endpoint:${tag.name}`;
     case 'other':
       return tag.raw;
   }
@@ -307,6 +325,8 @@ export interface CellTags {
   foreach?: string;
   parameters: boolean;
   skip: boolean;
+  /** `endpoint:NAME`: the cell defines a served function (DESIGN "Serving"), not step code. */
+  endpoint?: string;
   options: StepOptions;
   /** True when the cell carries a per-step option or `next:`/`foreach:`: only valid on a `step:` cell. */
   hasStepOptions: boolean;
@@ -421,11 +441,14 @@ export function parseCellTags(tags: readonly string[]): CellTags {
           result.options.env[tag.key] = tag.value;
         }
         break;
+      case 'endpoint':
+        if (once('endpoint', raw)) result.endpoint = tag.name;
+        break;
       case 'other':
         result.other.push(raw);
         break;
     }
-    if (!['step', 'parameters', 'skip', 'other'].includes(tag.kind)) result.hasStepOptions = true;
+    if (!NOT_STEP_OPTIONS.includes(tag.kind)) result.hasStepOptions = true;
   }
   checkRoles(result, expanded);
   if (result.step !== undefined) {
@@ -462,25 +485,29 @@ function unknownTagProblem(raw: string): TagProblemAt | undefined {
   };
 }
 
-/** A cell is at most one of: a step, the parameters, skipped; options need a step. */
+/** Tag kinds that are a cell's role (or not cellflow's), rather than an option of a step. */
+const NOT_STEP_OPTIONS = ['step', 'parameters', 'skip', 'endpoint', 'other'];
+
+/** A cell is at most one of: a step, the parameters, skipped, an endpoint; options need a step. */
 function checkRoles(result: CellTags, tags: readonly string[]): void {
   const roles = [
     result.step !== undefined ? `step:${result.step}` : '',
     result.parameters ? 'parameters' : '',
     result.skip ? 'skip' : '',
+    result.endpoint !== undefined ? `endpoint:${result.endpoint}` : '',
   ].filter(Boolean);
   if (roles.length > 1) {
     result.problems.push({
       rule: 'conflicting-tags',
       severity: 'error',
       tag: roles[1],
-      message: `tags ${roles.map((r) => `'${r}'`).join(' and ')} conflict: a cell is a step, the parameters, or skipped`,
+      message: `tags ${roles.map((r) => `'${r}'`).join(' and ')} conflict: a cell is a step, the parameters, an endpoint, or skipped`,
     });
   }
   if (result.hasStepOptions && result.step === undefined) {
     const optionTags = tags.filter((raw) => {
       const kind = parseTag(raw).tag?.kind;
-      return kind !== undefined && !['step', 'parameters', 'skip', 'other'].includes(kind);
+      return kind !== undefined && !NOT_STEP_OPTIONS.includes(kind);
     });
     result.problems.push({
       rule: 'option-without-step',

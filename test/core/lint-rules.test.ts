@@ -21,7 +21,7 @@ const EXPECTED: Record<string, string> = {
   'misspelled-tag':
     "cell 1 (id code), step 'start': error [misspelled-tag]: tag 'stp:train' is not a cellflow tag, but looks like one. Did you mean 'step:train'?",
   'conflicting-tags':
-    "cell 0 (id start), step 'start': error [conflicting-tags]: tags 'step:start' and 'skip' conflict: a cell is a step, the parameters, or skipped.",
+    "cell 0 (id start), step 'start': error [conflicting-tags]: tags 'step:start' and 'skip' conflict: a cell is a step, the parameters, an endpoint, or skipped.",
   'option-without-step':
     "cell 1 (id code), step 'start': error [option-without-step]: tag 'retry:2' only applies to a step: put it on the cell tagged step:NAME.",
   'tag-on-non-code-cell':
@@ -77,6 +77,14 @@ const EXPECTED: Record<string, string> = {
     "cell 1 (id start), step 'start', line 1: error [conflicting-imports]: this import binds 'fs', which cell 0 (id setup) imports differently; imports are hoisted into one module, so they must agree.",
   'reserved-name':
     "cell 0 (id setup), line 1: error [reserved-name]: the prelude declares 'steps', a name the compiled flow module uses; rename it.",
+  'duplicate-endpoint':
+    "cell 3 (id predict-again): error [duplicate-endpoint]: endpoint 'predict' is already defined by cell 2 (id predict); endpoint names must be unique.",
+  'endpoint-signature':
+    "cell 2 (id predict), line 1: error [endpoint-signature]: the cell is tagged 'endpoint:predict' but does not export a function named 'predict': define export function predict(request, artifacts).",
+  'endpoint-unknown-artifact':
+    "cell 2 (id predict), line 2: error [endpoint-unknown-artifact]: endpoint 'predict' reads artifact 'modle', which the flow does not have at its end (step 'end'); it has model. Did you mean 'artifacts.model'?",
+  'invalid-serve-metadata':
+    "error [invalid-serve-metadata]: notebook metadata cellflow.serve.reference names artifact 'modl', which the flow does not have at its end (step 'end'). Did you mean 'model'?",
 };
 
 const fixture = (rule: string): string => path.join(FIXTURES, `${rule}.ipynb`);
