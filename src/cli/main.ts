@@ -28,6 +28,10 @@ const COMMANDS: Record<string, () => Register> = {
   card: () => require('./commands/card').registerCard,
   fsck: () => require('./commands/fsck').registerFsck,
   kernel: () => require('./commands/kernel').registerKernel,
+  serve: () => require('./commands/serve').registerServe,
+  predictions: () => require('./commands/predictions').registerPredictions,
+  replay: () => require('./commands/replay').registerReplay,
+  monitor: () => require('./commands/monitor').registerMonitor,
 };
 
 function packageVersion(): string {

@@ -51,3 +51,27 @@ function scrubValue(value: unknown, secrets: string[]): unknown {
   }
   return value;
 }
+
+/**
+ * A deep copy of a served request where every field whose name looks secret (the names run records
+ * redact) holds REDACTED, whatever its value's type; `paths` lists the fields redacted (`card.token`).
+ */
+export function redactFields(value: unknown): { value: unknown; paths: string[] } {
+  const paths: string[] = [];
+  const walk = (item: unknown, at: string): unknown => {
+    if (Array.isArray(item)) return item.map((element, i) => walk(element, `${at}[${i}]`));
+    if (item === null || typeof item !== 'object') return item;
+    const out: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(item)) {
+      const where = at ? `${at}.${key}` : key;
+      if (looksSecret(key)) {
+        out[key] = REDACTED;
+        paths.push(where);
+      } else {
+        out[key] = walk(field, where);
+      }
+    }
+    return out;
+  };
+  return { value: walk(value, ''), paths };
+}

@@ -1,0 +1,93 @@
+// Where the prediction log's batches go: `predictions/...` keys of the datastore. A batch is written
+// once, as a new object, and never changed (append-only by construction, which S3 can do too: it has
+// no append). The local folder makes each write durable before it resolves: temp file, fsync,
+// rename, fsync of the folder.
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface LogStorage {
+  /** Stores a new object under `key` durably; resolves only once it would survive a crash. */
+  create(key: string, data: Uint8Array): Promise<void>;
+  /** Every key under `prefix` (a folder-like `a/b/`), in no particular order. */
+  list(prefix: string): Promise<string[]>;
+  read(key: string): Promise<Buffer>;
+  /** For messages: where the log lives. */
+  readonly location: string;
+}
+
+export class LocalLogStorage implements LogStorage {
+  /** Folders already made durable: fsyncing their parents once is enough. */
+  private readonly synced = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  get location(): string {
+    return this.root;
+  }
+
+  async create(key: string, data: Uint8Array): Promise<void> {
+    const file = path.join(this.root, ...key.split('/'));
+    const dir = path.dirname(file);
+    await this.ensureDir(dir);
+    const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fs.promises.open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } catch (error) {
+      await handle.close();
+      await fs.promises.rm(temp, { force: true });
+      throw error;
+    }
+    await handle.close();
+    await fs.promises.rename(temp, file);
+    await syncDir(dir);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const base = path.join(this.root, ...prefix.split('/').filter(Boolean));
+    const keys: string[] = [];
+    const walk = async (dir: string, rel: string): Promise<void> => {
+      let entries: fs.Dirent[];
+      try {
+        entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith('.')) continue; // temp files of writes in progress
+        const child = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await walk(path.join(dir, entry.name), child);
+        else if (entry.isFile()) keys.push(`${prefix.replace(/\/?$/, '/')}${child}`);
+      }
+    };
+    await walk(base, '');
+    return keys;
+  }
+
+  read(key: string): Promise<Buffer> {
+    return fs.promises.readFile(path.join(this.root, ...key.split('/')));
+  }
+
+  /** Creates the folder and makes each new folder's entry in its parent durable. */
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.synced.has(dir)) return;
+    const made = await fs.promises.mkdir(dir, { recursive: true });
+    if (made !== undefined) {
+      // Every folder from the first one made down to `dir` is a new entry in its parent.
+      for (let d = dir; d.length >= made.length; d = path.dirname(d)) await syncDir(path.dirname(d));
+    }
+    this.synced.add(dir);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

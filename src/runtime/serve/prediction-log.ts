@@ -1,0 +1,162 @@
+// The prediction log (DESIGN "Serving"): every answered request, with the run and the sha256 of each
+// artifact the function read, so any answer can be traced and recomputed (`cellflow replay`).
+//
+// Layout: predictions/<Flow>/<endpoint>/<yyyy-mm-dd>/<batchId>.jsonl, one JSON record a line, each
+// batch a new object that is never rewritten. Durability is group commit: `append` resolves only when
+// the batch holding the record is durable (fsynced, or stored on S3), and the server answers a
+// request only after that. So a SIGKILL loses no acknowledged prediction; what it can lose are
+// predictions whose answer was not yet sent. While one batch is being written the next one fills up,
+// so under load a batch holds every request that arrived during the previous write.
+import type { Datastore } from '../datastore/datastore';
+import { newPredictionId } from './prediction-id';
+import type { LogStorage } from './log-storage';
+
+export interface PredictionRecord {
+  id: string;
+  /** ISO time the request arrived. */
+  time: string;
+  flow: string;
+  endpoint: string;
+  /** The run that answered: `Flow/runId`. */
+  run: string;
+  /** The artifacts the function read: name → sha256. */
+  artifacts: Record<string, string>;
+  /** The request as received, with secret-looking fields redacted. */
+  request: unknown;
+  /** Fields of the request that were redacted (replay cannot see their values). */
+  redacted?: string[];
+  response: unknown;
+  status: number;
+  latencyMs: number;
+}
+
+/** Batches larger than this are split: one write stays bounded in size and time. */
+const MAX_BATCH = 1000;
+
+interface Pending {
+  record: PredictionRecord;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class PredictionLog {
+  private pending: Pending[] = [];
+  private writing: Promise<void> | undefined;
+  private written = 0;
+  private batches = 0;
+
+  constructor(private readonly storage: LogStorage) {}
+
+  get location(): string {
+    return this.storage.location;
+  }
+
+  /** Counts, for the server's summary at shutdown. */
+  get stats(): { predictions: number; batches: number } {
+    return { predictions: this.written, batches: this.batches };
+  }
+
+  /** Resolves once the record is durable; rejects when its batch could not be written. */
+  append(record: PredictionRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ record, resolve, reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  /** Waits for every appended record to be written (SIGTERM: nothing acknowledged is left behind). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the requests that are already being answered join this batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, MAX_BATCH);
+      try {
+        await this.write(batch.map((p) => p.record));
+        this.written += batch.length;
+        this.batches += 1;
+        batch.forEach((p) => p.resolve());
+      } catch (error) {
+        batch.forEach((p) => p.reject(error as Error));
+      }
+    }
+    this.writing = undefined;
+  }
+
+  /** One object per endpoint and day in the batch (usually one). */
+  private async write(records: PredictionRecord[]): Promise<void> {
+    const groups = new Map<string, PredictionRecord[]>();
+    for (const record of records) {
+      const key = `${predictionsPrefix(record.flow, record.endpoint)}${record.time.slice(0, 10)}/`;
+      groups.set(key, [...(groups.get(key) ?? []), record]);
+    }
+    await Promise.all(
+      [...groups].map(([prefix, group]) =>
+        this.storage.create(
+          `${prefix}${newPredictionId()}.jsonl`,
+          Buffer.from(group.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+        ),
+      ),
+    );
+  }
+}
+
+export function predictionsPrefix(flow: string, endpoint?: string): string {
+  return endpoint === undefined ? `predictions/${flow}/` : `predictions/${flow}/${endpoint}/`;
+}
+
+export interface PredictionQuery {
+  endpoint?: string;
+  /** Only records at or after this time. */
+  since?: Date;
+}
+
+/** Every logged record of a flow (or one endpoint), oldest first. */
+export async function readPredictions(
+  storage: LogStorage,
+  flow: string,
+  query: PredictionQuery = {},
+): Promise<PredictionRecord[]> {
+  const keys = await storage.list(predictionsPrefix(flow, query.endpoint));
+  const sinceDay = query.since?.toISOString().slice(0, 10);
+  const wanted = keys.filter((key) => {
+    if (!key.endsWith('.jsonl')) return false;
+    const day = key.split('/').at(-2) ?? '';
+    return sinceDay === undefined || day >= sinceDay;
+  });
+  const records: PredictionRecord[] = [];
+  for (const key of wanted) {
+    const text = (await storage.read(key)).toString('utf8');
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const record = JSON.parse(line) as PredictionRecord;
+      if (query.since && Date.parse(record.time) < query.since.getTime()) continue;
+      records.push(record);
+    }
+  }
+  return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The record with this id, wherever it is: the id's time names the day's folder. */
+export async function findPrediction(storage: LogStorage, id: string): Promise<PredictionRecord | undefined> {
+  const day = new Date(Number(id.slice(0, 13))).toISOString().slice(0, 10);
+  const keys = (await storage.list('predictions/')).filter((key) => key.split('/').at(-2) === day);
+  for (const key of keys) {
+    const text = (await storage.read(key)).toString('utf8');
+    if (!text.includes(id)) continue;
+    for (const line of text.split('\n')) {
+      if (line.includes(`"id":"${id}"`)) return JSON.parse(line) as PredictionRecord;
+    }
+  }
+  return undefined;
+}
+
+/** The log storage of a datastore (the local folder; S3 when the datastore is a bucket). */
+export function logStorageOf(datastore: Datastore): LogStorage {
+  // Loaded here so that commands which never log do not load it.
+  const { LocalLogStorage } = require('./log-storage') as typeof import('./log-storage');
+  return new LocalLogStorage(datastore.root);
+}
