@@ -1,5 +1,4 @@
 // A task of a run: its status, attempts, artifacts and logs.
-import * as fs from 'fs';
 import type { Datastore } from '../runtime/datastore/datastore';
 import { formatPathspec, NotFoundError, parsePathspec, PathspecError } from '../runtime/datastore/datastore';
 import type { ArtifactRef, AttemptRecord, TaskRecord, TaskStatus } from '../runtime/records';
@@ -135,17 +134,16 @@ export class Task {
   /** One attempt's output (default: the latest); '' when it printed nothing. */
   async log(stream: 'stdout' | 'stderr', attempt = this.currentAttempt): Promise<string> {
     if (attempt === undefined) return '';
-    const own = await readIfExists(
-      this.datastore.logPath(this.flow, this.runId, this.step, this.id, attempt, stream),
-    );
+    const own = await this.datastore.readLog(this.flow, this.runId, this.step, this.id, attempt, stream);
     if (own !== undefined) return own;
     // A task reused by `resume` keeps its logs with the task that produced it.
     const origin = this.record.reusedFrom;
     if (origin) {
       const spec = parsePathspec(origin);
       if (spec.runId && spec.step && spec.taskId) {
-        const file = this.datastore.logPath(spec.flow, spec.runId, spec.step, spec.taskId, attempt, stream);
-        return (await readIfExists(file)) ?? '';
+        return (
+          (await this.datastore.readLog(spec.flow, spec.runId, spec.step, spec.taskId, attempt, stream)) ?? ''
+        );
       }
     }
     return '';
@@ -157,15 +155,6 @@ export class Task {
 
   private visibleArtifacts(): Record<string, ArtifactRef> {
     return this.finished ? this.record.artifacts : {};
-  }
-}
-
-async function readIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.promises.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
 

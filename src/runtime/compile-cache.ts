@@ -1,6 +1,6 @@
 // Remembers what a notebook compiled to, so that running or resuming an unchanged notebook does not
 // load the TypeScript compiler (0.3-2 s on a busy 2-core machine: most of a resume's time).
-// Entries live in the datastore under cache/compiled/<key>.json and point at the module's sources,
+// Entries live in the datastore's cache folder (cache/compiled/<key>.json; a local folder for S3) and point at the module's sources,
 // which are content-addressed objects that every run stores anyway (and that are verified on read).
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -22,7 +22,7 @@ export function loadFlowSourceCached(inputPath: string, datastore: Datastore): F
   const absolute = path.resolve(inputPath);
   if (!absolute.endsWith('.ipynb') || process.env.CELLFLOW_NO_COMPILE_CACHE) return loadFlowSource(inputPath);
   const text = readFlowInput(inputPath);
-  const file = path.join(datastore.root, 'cache', 'compiled', `${cacheKey(absolute, text)}.json`);
+  const file = path.join(datastore.cacheDir, 'compiled', `${cacheKey(absolute, text)}.json`);
   const hit = readEntry(file, datastore);
   if (hit) {
     return {

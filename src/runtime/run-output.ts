@@ -1,8 +1,6 @@
 // What a run shows and keeps of its tasks' output: every line is written to the attempt's log file in
 // the datastore and echoed live with a `step/task` prefix; on a terminal a progress line is redrawn.
 import type { ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
 import type { Datastore } from './datastore/datastore';
 import { describeLocation } from './error-location';
 import type { TaskRecord } from './records';
@@ -27,9 +25,7 @@ export function attachTaskOutput(
   reporter: RunReporter,
 ): { closed: Promise<void> } {
   const streams = (['stdout', 'stderr'] as const).map((name) => {
-    const file = datastore.logPath(spec.flow, spec.runId, spec.step, spec.taskId, spec.attempt, name);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const log = fs.createWriteStream(file);
+    const log = datastore.openLog(spec.flow, spec.runId, spec.step, spec.taskId, spec.attempt, name);
     const source = child[name]!;
     let partial = '';
     source.setEncoding('utf8');
@@ -42,7 +38,10 @@ export function attachTaskOutput(
     return new Promise<void>((resolve) =>
       source.once('close', () => {
         if (partial) reporter.taskLine(spec.step, spec.taskId, name, partial);
-        log.end(resolve);
+        void log.end().then(resolve, (error: Error) => {
+          reporter.note(`could not store the ${name} of ${spec.step}/${spec.taskId}: ${error.message}`);
+          resolve();
+        });
       }),
     );
   });

@@ -1,7 +1,6 @@
 // The local scheduler: walks the flow graph, creates tasks as their inputs become ready (fanning out
 // foreach steps, gathering joins), runs each in a warm task process, and applies retry, timeout and
 // catch. It holds only small task descriptors in memory; artifacts stay in the datastore.
-import * as fs from 'fs';
 import type { FlowGraph, GraphNode, JsonValue } from '../core/model';
 import type { Datastore } from './datastore/datastore';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './records';
@@ -256,7 +255,7 @@ export class Scheduler {
         startedAt: task.attempts[0]?.startedAt ?? startedAt,
         finishedAt: failedAttempt.finishedAt,
       };
-      datastore.writeTask(record);
+      datastore.writeTaskOver(record);
     }
     task.attempts = record.attempts;
     if (!this.failing && task.attempts.length <= node.options.retry) {
@@ -302,7 +301,7 @@ export class Scheduler {
           [node.options.catch!]: await this.options.datastore.saveArtifact(node.options.catch!, errorValue),
         },
       };
-      this.options.datastore.writeTask(record);
+      this.options.datastore.writeTaskOver(record);
     } catch (error) {
       // The caught error could not be stored (a full disk): the task stays failed and the run stops.
       this.options.reporter.taskFinished(failed);
@@ -373,7 +372,5 @@ function readIfPresent(
   step: string,
   taskId: string,
 ): TaskRecord | undefined {
-  const file = `${datastore.taskDir(flow, runId, step, taskId)}/task.json`;
-  if (!fs.existsSync(file)) return undefined;
-  return datastore.readTask(flow, runId, step, taskId);
+  return datastore.readTaskIfPresent(flow, runId, step, taskId);
 }

@@ -19,11 +19,11 @@ export function registerFsck(program: Command, io: CliIO): void {
     .description("verify every object's sha256 and every record's references; list what damage affects")
     .option('--datastore <dir>', 'datastore to check (default: $CELLFLOW_HOME or <project>/.cellflow)')
     .option('--json', 'print the report as JSON')
-    .action((options: FsckOptions) => {
+    .action(async (options: FsckOptions) => {
       const datastore = Datastore.open({ root: options.datastore });
-      if (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory())
+      if (datastore.isLocal && (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory()))
         throw new UserError(`no datastore at ${datastore.root}`);
-      const report = fsckDatastore(datastore);
+      const report = await fsckDatastore(datastore);
       io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
       if (isDamaged(report)) io.exitCode = EXIT_FAILED;
     });

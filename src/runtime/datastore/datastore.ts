@@ -1,111 +1,38 @@
-// The local datastore: content-addressed objects plus run and task records, laid out as DESIGN.md says:
+// The datastore: DESIGN's layout (layout.ts) of run records, task records, logs and content-addressed
+// objects over a storage backend (the local folder or an S3 bucket, backend.ts). Every layer reaches
+// the datastore through this module; it re-exports the pathspec grammar, liveness and errors.
 //   objects/<sha[0:2]>/<sha>
 //   flows/<Flow>/<runId>/run.json
 //   flows/<Flow>/<runId>/<step>/<taskId>/task.json and <attempt>.{stdout,stderr}
-import { randomBytes, randomInt } from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { decodeArtifact, encodeArtifact } from '../codecs';
-import { UserInputError } from '../errors';
-import type { ArtifactRef, RunRecord, RunStatus, TaskRecord } from '../records';
+import type { ArtifactRef, RunRecord, TaskRecord } from '../records';
+import { PreconditionFailedError, type StorageBackend, type WriteOptions } from './backend';
+import * as layout from './layout';
+import { LocalBackend } from './local-backend';
 import { DatastoreFullError, isDiskFull, ObjectStore } from './objects';
-import { claimDatastoreRoot } from './root-marker';
+import { checkName, isName, NotFoundError } from './pathspec';
+import { newRunId } from './run-ids';
 
-export { DatastoreFullError } from './objects';
+export { DatastoreFullError, IntegrityError } from './objects';
+export { PreconditionFailedError, StorageConfigError, StorageError } from './backend';
+export type { StorageBackend } from './backend';
+export {
+  checkName,
+  formatPathspec,
+  NotFoundError,
+  parsePathspec,
+  parseRunPathspec,
+  PathspecError,
+  type Pathspec,
+} from './pathspec';
+export { effectiveRunStatus, HEARTBEAT_STALE_MS, heartbeatStaleMs } from './liveness';
+export { writeFileAtomic, writeJsonAtomic } from './atomic-write';
 
-/** A pathspec or a name inside one is malformed (bad input: exit 2). */
-export class PathspecError extends UserInputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PathspecError';
-  }
-}
-
-/** The run, step or task a pathspec names does not exist in this datastore (bad input: exit 2). */
-export class NotFoundError extends UserInputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
-}
-
-export interface Pathspec {
-  flow: string;
-  runId?: string;
-  step?: string;
-  taskId?: string;
-}
-
-const NAME = /^[A-Za-z0-9_-]+$/;
-const MAX_NAME = 128;
-
-/** Throws unless `value` is a safe single path component: `[A-Za-z0-9_-]`, so never `..`, `/` or NUL. */
-export function checkName(kind: string, value: string, where = ''): string {
-  if (typeof value !== 'string' || !NAME.test(value) || value.length > MAX_NAME) {
-    throw new PathspecError(
-      `invalid ${kind} ${JSON.stringify(value)}${where}: use 1-${MAX_NAME} characters from A-Z, a-z, 0-9, '_' and '-'`,
-    );
-  }
-  return value;
-}
-
-/** `Flow[/runId[/step[/taskId]]]`, each part validated. */
-export function parsePathspec(spec: string): Pathspec {
-  const parts = String(spec).split('/');
-  if (parts.length > 4 || parts.some((part) => part === '')) {
-    throw new PathspecError(
-      `invalid pathspec ${JSON.stringify(spec)}: expected Flow[/runId[/step[/taskId]]]`,
-    );
-  }
-  const kinds = ['flow name', 'run id', 'step name', 'task id'];
-  parts.forEach((part, i) => checkName(kinds[i], part, ` in pathspec ${JSON.stringify(spec)}`));
-  const [flow, runId, step, taskId] = parts;
-  return { flow, runId, step, taskId };
-}
-
-/** `Flow/runId` exactly: what every command that takes a run expects. */
-export function parseRunPathspec(spec: string): { flow: string; runId: string } {
-  const { flow, runId, step } = parsePathspec(spec);
-  if (!runId || step) throw new PathspecError(`${spec}: expected a run pathspec Flow/runId.`);
-  return { flow, runId };
-}
-
-export function formatPathspec(spec: Pathspec): string {
-  return [spec.flow, spec.runId, spec.step, spec.taskId].filter((part) => part !== undefined).join('/');
-}
-
-/** Without a heartbeat for this long, a 'running' run whose scheduler we cannot see is abandoned. */
-export const HEARTBEAT_STALE_MS = 30_000;
-
-/** HEARTBEAT_STALE_MS, or CELLFLOW_HEARTBEAT_STALE_MS (tests shorten it; so may a slow shared disk). */
-export function heartbeatStaleMs(): number {
-  const configured = Number(process.env.CELLFLOW_HEARTBEAT_STALE_MS);
-  return Number.isFinite(configured) && configured > 0 ? configured : HEARTBEAT_STALE_MS;
-}
-
-/**
- * The status readers show: a 'running' run whose scheduler stopped heartbeating, or whose pid is dead
- * on this host, is 'abandoned' (its scheduler was killed before it could write a final status).
- */
-export function effectiveRunStatus(record: RunRecord, now: number = Date.now()): RunStatus {
-  if (record.status !== 'running') return record.status;
-  const scheduler = record.scheduler;
-  if (!scheduler) return 'running';
-  const beat = Date.parse(scheduler.heartbeatAt);
-  if (!Number.isFinite(beat) || now - beat > heartbeatStaleMs()) return 'abandoned';
-  if (scheduler.host === os.hostname() && !processAlive(scheduler.pid)) return 'abandoned';
-  return 'running';
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** True for `s3://BUCKET[/PREFIX]` datastore locations. */
+export function isS3Location(location: string): boolean {
+  return /^s3:\/\//i.test(location);
 }
 
 /** The nearest ancestor of `cwd` that holds package.json or .git, else `cwd` itself. */
@@ -119,61 +46,86 @@ export function findProjectRoot(cwd: string): string {
   }
 }
 
-let lastRunIdMs = 0;
-/** Orders ids made within one millisecond of this process; starts at random to keep processes apart. */
-let runIdSequence = 0;
-const RUN_ID_SEQUENCE_MAX = 0xffff;
+/**
+ * Where the datastore is: `explicit` (--datastore, a task spec), else $CELLFLOW_DATASTORE, else
+ * $CELLFLOW_HOME, else `<project root>/.cellflow`. A folder is resolved to an absolute path.
+ */
+export function resolveDatastoreLocation(explicit?: string, cwd: string = process.cwd()): string {
+  const chosen = explicit || process.env.CELLFLOW_DATASTORE || process.env.CELLFLOW_HOME;
+  if (chosen && isS3Location(chosen)) return chosen;
+  return chosen ? path.resolve(cwd, chosen) : path.join(findProjectRoot(cwd), '.cellflow');
+}
+
+/** One S3 backend per location and process: each holds a worker thread with its client. */
+const s3Backends = new Map<string, StorageBackend>();
+
+function openBackend(location: string): StorageBackend {
+  if (!isS3Location(location)) return new LocalBackend(location);
+  let backend = s3Backends.get(location);
+  if (!backend) {
+    // Loaded only for S3: the local fast path never pays for the AWS SDK.
+    const { S3Backend } = require('./s3-backend') as typeof import('./s3-backend');
+    backend = new S3Backend(location);
+    s3Backends.set(location, backend);
+  }
+  return backend;
+}
 
 export class Datastore {
   readonly objects: ObjectStore;
+  /** Versions of the records this datastore object read or wrote: the If-Match of the next write. */
+  private readonly versions = new Map<string, string>();
 
-  private constructor(readonly root: string) {
-    this.objects = new ObjectStore(path.join(root, 'objects'));
+  private constructor(readonly backend: StorageBackend) {
+    this.objects = new ObjectStore(backend);
   }
 
-  /** Root: options.root, else $CELLFLOW_HOME, else `<project root>/.cellflow`. */
+  /** See resolveDatastoreLocation; `root` may be a folder or `s3://BUCKET/PREFIX`. */
   static open(options: { root?: string; cwd?: string } = {}): Datastore {
-    const explicit = options.root ?? process.env.CELLFLOW_HOME;
-    const root = explicit
-      ? path.resolve(explicit)
-      : path.join(findProjectRoot(options.cwd ?? process.cwd()), '.cellflow');
-    return new Datastore(root);
+    return new Datastore(openBackend(resolveDatastoreLocation(options.root, options.cwd)));
   }
 
-  /**
-   * `<13-digit epoch ms>-<12 hex random>`, e.g. `1718000000123-9f2c4e1a7b30`. Lexical order is time
-   * order (ms are bumped so ids from one process strictly increase); 48 random bits keep concurrent
-   * processes apart.
-   */
+  /** The location: a folder, or s3://BUCKET/PREFIX. What task specs and child processes carry. */
+  get root(): string {
+    return this.backend.location;
+  }
+
+  get isLocal(): boolean {
+    return this.backend.kind === 'local';
+  }
+
+  /** A local folder for this datastore's caches (inside it when local; under ~/.cache for S3). */
+  get cacheDir(): string {
+    return this.backend.cacheDir;
+  }
+
   newRunId(): string {
-    // Ids made in the same millisecond are ordered by a sequence rather than by moving the clock
-    // forward, so a burst of ids never sorts after an id another process makes a moment later.
-    const now = Date.now();
-    if (now > lastRunIdMs) {
-      lastRunIdMs = now;
-      runIdSequence = randomInt(0, RUN_ID_SEQUENCE_MAX >> 1);
-    } else if (++runIdSequence > RUN_ID_SEQUENCE_MAX) {
-      lastRunIdMs += 1; // 32,768 ids in one millisecond: borrow the next one
-      runIdSequence = 0;
-    }
-    const sequence = runIdSequence.toString(16).padStart(4, '0');
-    return `${String(lastRunIdMs).padStart(13, '0')}-${sequence}${randomBytes(4).toString('hex')}`;
+    return newRunId();
+  }
+
+  // ---------------------------------------------------------------- local paths (local backend only)
+
+  /** The file or folder a key names on a local datastore (logs streamed live, tests, fsck). */
+  localPath(key: string): string {
+    if (!(this.backend instanceof LocalBackend))
+      throw new Error(`${this.root} is not a local folder: ${key} has no file path`);
+    return this.backend.pathOf(key);
   }
 
   flowDir(flow: string): string {
-    return path.join(this.root, 'flows', checkName('flow name', flow));
+    return this.localPath(layout.flowPrefix(flow));
   }
 
   runDir(flow: string, runId: string): string {
-    return path.join(this.flowDir(flow), checkName('run id', runId));
+    return this.localPath(layout.runPrefix(flow, runId));
   }
 
   stepDir(flow: string, runId: string, step: string): string {
-    return path.join(this.runDir(flow, runId), checkName('step name', step));
+    return this.localPath(layout.stepPrefix(flow, runId, step));
   }
 
   taskDir(flow: string, runId: string, step: string, taskId: string): string {
-    return path.join(this.stepDir(flow, runId, step), checkName('task id', taskId));
+    return this.localPath(layout.taskPrefix(flow, runId, step, taskId));
   }
 
   logPath(
@@ -184,98 +136,143 @@ export class Datastore {
     attempt: number,
     stream: 'stdout' | 'stderr',
   ): string {
-    if (!Number.isInteger(attempt) || attempt < 0)
-      throw new PathspecError(`invalid attempt number ${attempt}`);
-    if (stream !== 'stdout' && stream !== 'stderr')
-      throw new PathspecError(`invalid log stream ${JSON.stringify(stream)}`);
-    return path.join(this.taskDir(flow, runId, step, taskId), `${attempt}.${stream}`);
+    return this.localPath(layout.logKey(flow, runId, step, taskId, attempt, stream));
   }
 
   // ---------------------------------------------------------------- runs
 
-  runRecordPath(flow: string, runId: string): string {
-    return path.join(this.runDir(flow, runId), 'run.json');
-  }
-
+  /**
+   * Creates the run record (create-only: run ids never collide silently) or replaces the version
+   * this datastore object last read or wrote (If-Match), so a stale writer cannot drop a change.
+   */
   writeRun(record: RunRecord): void {
-    this.writeRecord(this.runRecordPath(record.flow, record.runId), record);
+    const key = layout.runKey(record.flow, record.runId);
+    this.writeRecord(key, record, this.conditionFor(key));
   }
 
-  /** Atomic record write; a full disk becomes a DatastoreFullError naming the record. */
-  private writeRecord(file: string, record: RunRecord | TaskRecord, sync = true): void {
-    try {
-      claimDatastoreRoot(this.root);
-      writeJsonAtomic(file, record, sync);
-    } catch (error) {
-      if (isDiskFull(error))
-        throw new DatastoreFullError(this.root, `writing ${path.relative(this.root, file)}`);
-      throw error;
-    }
+  /** Where run.json is, as a user would find it (a file, or its s3:// URL). */
+  runRecordPath(flow: string, runId: string): string {
+    return this.describeKey(layout.runKey(flow, runId));
   }
 
   readRun(flow: string, runId: string): RunRecord {
-    return readJson<RunRecord>(this.runRecordPath(flow, runId), `run ${flow}/${runId}`);
+    return this.readRecord<RunRecord>(layout.runKey(flow, runId), `run ${flow}/${runId}`);
+  }
+
+  async readRunAsync(flow: string, runId: string): Promise<RunRecord | undefined> {
+    const key = layout.runKey(flow, runId);
+    const blob = await this.backend.read(key);
+    if (!blob) return undefined;
+    this.versions.set(key, blob.version);
+    return parseRecord<RunRecord>(blob.data, `run ${flow}/${runId}`, this.describeKey(key));
   }
 
   hasRun(flow: string, runId: string): boolean {
-    return fs.existsSync(path.join(this.runDir(flow, runId), 'run.json'));
+    return this.backend.existsSync(layout.runKey(flow, runId));
   }
 
   listFlows(): string[] {
-    return listNames(path.join(this.root, 'flows')).sort();
+    return names(this.backend.listSync(layout.FLOWS).folders).sort();
   }
 
   /** Run ids of a flow, newest first (run ids sort by time). */
   listRuns(flow: string): string[] {
-    return listNames(this.flowDir(flow)).sort().reverse();
+    return names(this.backend.listSync(layout.flowPrefix(flow)).folders)
+      .sort()
+      .reverse();
   }
 
   // ---------------------------------------------------------------- tasks
 
-  /** The final record (succeeded/failed, with artifacts) is the task's completion marker. */
+  /**
+   * The final record (succeeded/failed, with artifacts) is the task's completion marker. A task's
+   * first record is create-only (If-None-Match: *: of two attempts racing for one task, exactly one
+   * wins); a later one (a retry's, the scheduler's) replaces only the version it read.
+   */
   writeTask(record: TaskRecord): void {
-    this.writeRecord(this.taskRecordPath(record), record);
+    const key = this.taskRecordKey(record);
+    this.writeRecord(key, record, this.taskCondition(key, record));
   }
 
   /**
-   * Writes a task record atomically (temp + rename) but leaves it to `syncRecords` to make it durable.
+   * Writes a task record atomically but leaves it to `syncRecords` to make it durable (local).
    * Resume clones hundreds of records at once: one fsync each, in a row, was most of its time; these
    * are fsynced together, in parallel with the tasks that run, before the run records its outcome.
-   * Returns the file for `syncRecords`.
+   * Returns the key for `syncRecords`.
    */
   writeTaskDeferringSync(record: TaskRecord): string {
-    const file = this.taskRecordPath(record);
-    this.writeRecord(file, record, false);
-    return file;
+    const key = this.taskRecordKey(record);
+    this.writeRecord(key, record, { ifAbsent: true, deferSync: true });
+    return key;
   }
 
-  /** fsyncs records written by `writeTaskDeferringSync`, several at a time (the disk batches them). */
-  async syncRecords(files: string[]): Promise<void> {
-    const queue = [...files];
-    const worker = async () => {
-      for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
-        const handle = await fs.promises.open(file, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(RECORD_SYNC_CONCURRENCY, queue.length) }, worker));
+  /** Makes records written by `writeTaskDeferringSync` durable, several at a time. */
+  async syncRecords(keys: string[]): Promise<void> {
+    await this.backend.syncKeys(keys);
   }
 
-  private taskRecordPath(record: TaskRecord): string {
-    return path.join(this.taskDir(record.flow, record.runId, record.step, record.taskId), 'task.json');
+  private taskRecordKey(record: TaskRecord): string {
+    return layout.taskKey(record.flow, record.runId, record.step, record.taskId);
+  }
+
+  /** The condition a task record is written under (see writeTask). */
+  private taskCondition(key: string, record: TaskRecord): WriteOptions {
+    const known = this.versions.get(key);
+    if (known !== undefined) return { ifVersion: known };
+    if (record.attempts.length <= 1) return { ifAbsent: true };
+    // A retry in a fresh process replaces the previous attempt's record, and only that one.
+    const current = this.backend.readSync(key);
+    if (!current) return { ifAbsent: true };
+    const previous = parseRecord<TaskRecord>(current.data, key, this.describeKey(key));
+    if (previous.attempts.length >= record.attempts.length) {
+      throw new PreconditionFailedError(
+        key,
+        `task ${record.flow}/${record.runId}/${record.step}/${record.taskId} already has a record of attempt ${previous.attempts.length - 1}`,
+      );
+    }
+    return { ifVersion: current.version };
+  }
+
+  /**
+   * A record the scheduler writes about a task whose process could not (it was killed): replaces
+   * whatever is there now, conditionally, so a record written in between is not lost silently.
+   */
+  writeTaskOver(record: TaskRecord): void {
+    const key = this.taskRecordKey(record);
+    const current = this.backend.readSync(key);
+    this.writeRecord(key, record, current ? { ifVersion: current.version } : { ifAbsent: true });
   }
 
   readTask(flow: string, runId: string, step: string, taskId: string): TaskRecord {
-    const file = path.join(this.taskDir(flow, runId, step, taskId), 'task.json');
-    return readJson<TaskRecord>(file, `task ${flow}/${runId}/${step}/${taskId}`);
+    return this.readRecord<TaskRecord>(
+      layout.taskKey(flow, runId, step, taskId),
+      `task ${flow}/${runId}/${step}/${taskId}`,
+    );
+  }
+
+  /** The task's record, or undefined before its first record is written. */
+  readTaskIfPresent(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
+    const key = layout.taskKey(flow, runId, step, taskId);
+    const blob = this.backend.readSync(key);
+    if (!blob) return undefined;
+    return parseRecord<TaskRecord>(
+      blob.data,
+      `task ${flow}/${runId}/${step}/${taskId}`,
+      this.describeKey(key),
+    );
+  }
+
+  hasTask(flow: string, runId: string, step: string, taskId: string): boolean {
+    return this.backend.existsSync(layout.taskKey(flow, runId, step, taskId));
   }
 
   listSteps(flow: string, runId: string): string[] {
-    return listNames(this.runDir(flow, runId));
+    return names(this.backend.listSync(layout.runPrefix(flow, runId)).folders);
+  }
+
+  /** Task ids of a step, in numeric order. */
+  listTaskIds(flow: string, runId: string, step: string): string[] {
+    return names(this.backend.listSync(layout.stepPrefix(flow, runId, step)).folders).sort(compareTaskIds);
   }
 
   /** Task records of a run (or one step of it), ordered by step then numeric task id. */
@@ -283,14 +280,55 @@ export class Datastore {
     const steps = step === undefined ? this.listSteps(flow, runId).sort() : [checkName('step name', step)];
     const records: TaskRecord[] = [];
     for (const name of steps) {
-      const taskIds = listNames(this.stepDir(flow, runId, name)).sort(compareTaskIds);
-      for (const taskId of taskIds) {
-        if (fs.existsSync(path.join(this.taskDir(flow, runId, name, taskId), 'task.json'))) {
-          records.push(this.readTask(flow, runId, name, taskId));
-        }
+      for (const taskId of this.listTaskIds(flow, runId, name)) {
+        const record = this.readTaskIfPresent(flow, runId, name, taskId);
+        if (record) records.push(record);
       }
     }
     return records;
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  /** One attempt's output, or undefined when it printed nothing (or has no log). */
+  async readLog(
+    flow: string,
+    runId: string,
+    step: string,
+    taskId: string,
+    attempt: number,
+    stream: 'stdout' | 'stderr',
+  ): Promise<string | undefined> {
+    const blob = await this.backend.read(layout.logKey(flow, runId, step, taskId, attempt, stream));
+    return blob?.data.toString('utf8');
+  }
+
+  /**
+   * A writer for one attempt's log. Local: a file appended as the task prints (readable live).
+   * S3: the output is kept and written as one object when the stream ends.
+   */
+  openLog(
+    flow: string,
+    runId: string,
+    step: string,
+    taskId: string,
+    attempt: number,
+    stream: 'stdout' | 'stderr',
+  ): { write(chunk: string): void; end(): Promise<void> } {
+    const key = layout.logKey(flow, runId, step, taskId, attempt, stream);
+    if (this.backend instanceof LocalBackend) {
+      const file = this.backend.pathOf(key);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const log = fs.createWriteStream(file);
+      return { write: (chunk) => log.write(chunk), end: () => new Promise((resolve) => log.end(resolve)) };
+    }
+    const chunks: string[] = [];
+    return {
+      write: (chunk) => chunks.push(chunk),
+      end: async () => {
+        await this.backend.write(key, chunks.join(''));
+      },
+    };
   }
 
   // ---------------------------------------------------------------- artifacts
@@ -314,6 +352,44 @@ export class Datastore {
   loadArtifactSync(ref: ArtifactRef, context?: string): unknown {
     return decodeArtifact(ref.codec, this.objects.getSync(ref.sha256, context));
   }
+
+  // ---------------------------------------------------------------- records
+
+  private conditionFor(key: string): WriteOptions {
+    const known = this.versions.get(key);
+    return known !== undefined ? { ifVersion: known } : { ifAbsent: true };
+  }
+
+  /** Atomic, conditional record write; a full disk becomes a DatastoreFullError naming the record. */
+  private writeRecord(key: string, record: RunRecord | TaskRecord, options: WriteOptions): void {
+    try {
+      const version = this.backend.writeSync(key, JSON.stringify(record, null, 2) + '\n', options);
+      if (!options.deferSync) this.versions.set(key, version);
+    } catch (error) {
+      if (isDiskFull(error)) throw new DatastoreFullError(this.root, `writing ${key}`);
+      throw error;
+    }
+  }
+
+  private readRecord<T>(key: string, what: string): T {
+    const blob = this.backend.readSync(key);
+    if (!blob) throw new NotFoundError(`${what} not found (no ${this.describeKey(key)})`);
+    this.versions.set(key, blob.version);
+    return parseRecord<T>(blob.data, what, this.describeKey(key));
+  }
+
+  /** A key as the user would find it: the file on a local datastore, the URL on S3. */
+  describeKey(key: string): string {
+    return this.backend instanceof LocalBackend ? this.backend.pathOf(key) : `${this.root}/${key}`;
+  }
+}
+
+function parseRecord<T>(data: Buffer, what: string, where: string): T {
+  try {
+    return JSON.parse(data.toString('utf8')) as T;
+  } catch (error) {
+    throw new Error(`${what}: ${where} is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 /** Task ids are usually integers: sort 2 before 10, fall back to text order. */
@@ -324,61 +400,7 @@ function compareTaskIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Sub-directories with valid names (temp files and stray entries are skipped). */
-function listNames(dir: string): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return entries.filter((entry) => entry.isDirectory() && NAME.test(entry.name)).map((entry) => entry.name);
-}
-
-/** fsyncs in flight at once in `syncRecords` (libuv's default thread pool has four threads). */
-const RECORD_SYNC_CONCURRENCY = 8;
-
-/**
- * temp file + fsync + rename: a reader sees the old record or the new one, never half of one.
- * `sync: false` skips the fsync (the caller makes the file durable later, see `syncRecords`).
- */
-export function writeJsonAtomic(file: string, value: unknown, sync = true): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(temp, 'wx');
-  try {
-    try {
-      fs.writeFileSync(fd, JSON.stringify(value, null, 2) + '\n');
-      if (sync) fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (error) {
-    fs.rmSync(temp, { force: true }); // a half-written temp record is never left behind
-    throw error;
-  }
-  try {
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-function readJson<T>(file: string, what: string): T {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new NotFoundError(`${what} not found (no ${file})`);
-    throw error;
-  }
-  try {
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw new Error(`${what}: ${file} is not valid JSON: ${(error as Error).message}`);
-  }
+/** Entries with valid names (temp files and stray entries are skipped). */
+function names(entries: string[]): string[] {
+  return entries.filter(isName);
 }

@@ -4,8 +4,8 @@
 // which results can no longer be trusted.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
-import * as path from 'path';
 import type { ArtifactIndex, RunRecord, TaskRecord } from '../records';
+import type { StorageBackend } from './backend';
 import type { Datastore } from './datastore';
 
 /** One place that refers to an object: `Flow/run/step/task` and what the object is there. */
@@ -49,9 +49,9 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_-]+$/;
 const READ_CHUNK = 1 << 20;
 
-export function fsckDatastore(datastore: Datastore): FsckReport {
-  const objectsRoot = datastore.objects.root;
-  const { present, bytes, strayFiles, corrupt } = scanObjects(objectsRoot);
+export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
+  const backend = datastore.backend;
+  const { present, bytes, strayFiles, corrupt } = await scanObjects(datastore);
   const references = new Map<string, ObjectReference[]>();
   const refer = (sha256: unknown, ref: ObjectReference) => {
     if (typeof sha256 !== 'string') return;
@@ -63,23 +63,36 @@ export function fsckDatastore(datastore: Datastore): FsckReport {
   let runs = 0;
   let tasks = 0;
 
-  for (const flow of subdirs(path.join(datastore.root, 'flows'))) {
-    for (const runId of subdirs(path.join(datastore.root, 'flows', flow))) {
-      const runDir = path.join(datastore.root, 'flows', flow, runId);
+  for (const flow of await subdirs(backend, 'flows')) {
+    for (const runId of await subdirs(backend, `flows/${flow}`)) {
+      const runPrefix = `flows/${flow}/${runId}`;
       const runSpec = `${flow}/${runId}`;
-      const runFile = path.join(runDir, 'run.json');
-      if (fs.existsSync(runFile)) {
+      const runBlob = await backend.read(`${runPrefix}/run.json`);
+      if (runBlob) {
         runs++;
-        const run = readRecord<RunRecord>(runFile, runSpec, damagedRecords, isRunRecord);
+        const run = readRecord<RunRecord>(
+          runBlob.data,
+          datastore.describeKey(`${runPrefix}/run.json`),
+          runSpec,
+          damagedRecords,
+          isRunRecord,
+        );
         if (run) for (const [sha, role] of runReferences(run)) refer(sha, { pathspec: runSpec, role });
       }
-      for (const step of subdirs(runDir)) {
-        for (const taskId of subdirs(path.join(runDir, step))) {
-          const taskFile = path.join(runDir, step, taskId, 'task.json');
-          if (!fs.existsSync(taskFile)) continue;
+      for (const step of await subdirs(backend, runPrefix)) {
+        for (const taskId of await subdirs(backend, `${runPrefix}/${step}`)) {
+          const taskKey = `${runPrefix}/${step}/${taskId}/task.json`;
+          const taskBlob = await backend.read(taskKey);
+          if (!taskBlob) continue;
           tasks++;
           const taskSpec = `${runSpec}/${step}/${taskId}`;
-          const task = readRecord<TaskRecord>(taskFile, taskSpec, damagedRecords, isTaskRecord);
+          const task = readRecord<TaskRecord>(
+            taskBlob.data,
+            datastore.describeKey(taskKey),
+            taskSpec,
+            damagedRecords,
+            isTaskRecord,
+          );
           if (!task) continue;
           for (const [name, ref] of Object.entries(task.artifacts))
             refer(ref?.sha256, { pathspec: taskSpec, role: `artifact '${name}'` });
@@ -152,33 +165,42 @@ interface ObjectScan {
   corrupt: Map<string, string>;
 }
 
-function scanObjects(root: string): ObjectScan {
+async function scanObjects(datastore: Datastore): Promise<ObjectScan> {
   const scan: ObjectScan = { present: new Set(), bytes: 0, strayFiles: [], corrupt: new Map() };
-  for (const entry of readdir(root)) {
-    const dir = path.join(root, entry.name);
-    if (!entry.isDirectory() || !/^[0-9a-f]{2}$/.test(entry.name)) {
-      // objects/.tmp holds writers' temp files: only ever partial objects, never referenced.
-      for (const file of listFilesDeep(dir)) scan.strayFiles.push(path.relative(root, file));
+  for (const { key } of await datastore.backend.listAll('objects')) {
+    const relative = key.slice('objects/'.length);
+    const [fan, name, ...deeper] = relative.split('/');
+    // objects/.tmp holds writers' temp files: only ever partial objects, never referenced.
+    if (
+      deeper.length ||
+      !name ||
+      !/^[0-9a-f]{2}$/.test(fan) ||
+      !SHA256_HEX.test(name) ||
+      !name.startsWith(fan)
+    ) {
+      scan.strayFiles.push(relative);
       continue;
     }
-    for (const item of readdir(dir)) {
-      const file = path.join(dir, item.name);
-      if (!item.isFile() || !SHA256_HEX.test(item.name) || !item.name.startsWith(entry.name)) {
-        scan.strayFiles.push(path.relative(root, file));
-        continue;
-      }
-      try {
-        const { sha256, bytes } = hashFile(file);
-        scan.bytes += bytes;
-        if (sha256 === item.name) scan.present.add(item.name);
-        else scan.corrupt.set(item.name, `is corrupt: its content hashes to ${sha256}`);
-      } catch (error) {
-        scan.corrupt.set(item.name, `cannot be read: ${(error as Error).message}`);
-      }
+    try {
+      const { sha256, bytes } = await hashObject(datastore, key);
+      scan.bytes += bytes;
+      if (sha256 === name) scan.present.add(name);
+      else scan.corrupt.set(name, `is corrupt: its content hashes to ${sha256}`);
+    } catch (error) {
+      if ((error as Error).name === 'StorageConfigError') throw error;
+      scan.corrupt.set(name, `cannot be read: ${(error as Error).message}`);
     }
   }
   scan.strayFiles.sort();
   return scan;
+}
+
+/** A local object is hashed from its file in chunks (never whole in memory); a remote one as read. */
+async function hashObject(datastore: Datastore, key: string): Promise<{ sha256: string; bytes: number }> {
+  if (datastore.isLocal) return hashFile(datastore.localPath(key));
+  const blob = await datastore.backend.read(key);
+  if (!blob) throw new Error('it disappeared while being checked');
+  return { sha256: createHash('sha256').update(blob.data).digest('hex'), bytes: blob.data.byteLength };
 }
 
 /** Hashes a file in fixed-size chunks so a multi-gigabyte object never sits in memory. */
@@ -201,6 +223,7 @@ function hashFile(file: string): { sha256: string; bytes: number } {
 }
 
 function readRecord<T>(
+  data: Buffer,
   file: string,
   pathspec: string,
   damaged: DamagedRecord[],
@@ -208,7 +231,7 @@ function readRecord<T>(
 ): T | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    value = JSON.parse(data.toString('utf8'));
   } catch (error) {
     damaged.push({ file, pathspec, detail: `cannot be read as JSON: ${(error as Error).message}` });
     return undefined;
@@ -244,29 +267,6 @@ function isTaskRecord(value: unknown): string | undefined {
   return undefined;
 }
 
-function readdir(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-function subdirs(dir: string): string[] {
-  return readdir(dir)
-    .filter((entry) => entry.isDirectory() && NAME.test(entry.name))
-    .map((entry) => entry.name)
-    .sort();
-}
-
-function listFilesDeep(dir: string): string[] {
-  let stat: fs.Stats;
-  try {
-    stat = fs.lstatSync(dir);
-  } catch {
-    return [];
-  }
-  if (!stat.isDirectory()) return [dir];
-  return readdir(dir).flatMap((entry) => listFilesDeep(path.join(dir, entry.name)));
+async function subdirs(backend: StorageBackend, prefix: string): Promise<string[]> {
+  return (await backend.list(prefix)).folders.filter((name) => NAME.test(name)).sort();
 }

@@ -1,9 +1,9 @@
-// Content-addressed object store: objects/<sha256[0:2]>/<sha256>, written atomically, deduplicated,
-// and verified against their hash on every read.
-import { createHash, randomBytes } from 'crypto';
-import * as fs from 'fs';
+// Content-addressed object store: objects/<sha256[0:2]>/<sha256> on any backend, written once (an
+// object that exists is never rewritten), deduplicated, and verified against its hash on every read.
+import { createHash } from 'crypto';
 import * as path from 'path';
-import { claimDatastoreRoot } from './root-marker';
+import type { StorageBackend } from './backend';
+import { LocalBackend } from './local-backend';
 
 /** Where an object's bytes live and how many there are. */
 export interface ArtifactBlob {
@@ -33,147 +33,131 @@ export const isDiskFull = (error: unknown): boolean =>
   ['ENOSPC', 'EDQUOT'].includes((error as NodeJS.ErrnoException)?.code ?? '');
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-/** Temp files live in a hidden sibling of the fan-out folders, so readers never see partial objects. */
-const TEMP_DIR = '.tmp';
 
 export class ObjectStore {
-  constructor(readonly root: string) {}
+  readonly backend: StorageBackend;
+  private readonly prefix: string;
 
-  /** objects/<sha[0:2]>/<sha>; rejects anything that is not a sha256, so no path can escape the root. */
-  pathOf(sha256: string): string {
+  /** `backend` with objects under `objects/`; a folder path means a local store whose objects are in it. */
+  constructor(backend: StorageBackend | string, prefix = 'objects') {
+    if (typeof backend === 'string') {
+      this.backend = new LocalBackend(path.dirname(path.resolve(backend)));
+      this.prefix = path.basename(backend);
+    } else {
+      this.backend = backend;
+      this.prefix = prefix;
+    }
+  }
+
+  /** The folder objects live in (local backend only; fsck and tests reach files through it). */
+  get root(): string {
+    return path.join(this.local().location, this.prefix);
+  }
+
+  /** objects/<sha[0:2]>/<sha>; rejects anything that is not a sha256, so no key can escape the prefix. */
+  keyOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256))
       throw new IntegrityError(`not a sha256 object name: ${JSON.stringify(sha256)}`);
-    return path.join(this.root, sha256.slice(0, 2), sha256);
+    return `${this.prefix}/${sha256.slice(0, 2)}/${sha256}`;
+  }
+
+  /** The object's file (local backend only). */
+  pathOf(sha256: string): string {
+    return this.local().pathOf(this.keyOf(sha256));
   }
 
   has(sha256: string): boolean {
-    return fs.existsSync(this.pathOf(sha256));
+    return this.backend.existsSync(this.keyOf(sha256));
+  }
+
+  async hasAsync(sha256: string): Promise<boolean> {
+    return this.backend.exists(this.keyOf(sha256));
   }
 
   async put(data: Uint8Array): Promise<ArtifactBlob> {
-    return this.putSync(data);
+    return this.putChunks([data]);
   }
 
   /** Synchronous put, for callers that have the whole value in hand (run records, small files). */
   putSync(data: Uint8Array): ArtifactBlob {
-    return this.putInMemory([data]);
-  }
-
-  /**
-   * Stores chunks as one object without joining them. Chunks already in memory (an array) are hashed
-   * before anything is written, so an object the store holds costs no write at all: a step that reads
-   * a large artifact and keeps it saves it again at the cost of a hash. Other iterables are streamed
-   * to a temp file while being hashed.
-   */
-  async putChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
-    if (Array.isArray(chunks)) return this.putInMemory(chunks as Uint8Array[]);
-    return this.putStreamed(chunks);
-  }
-
-  private putInMemory(chunks: Uint8Array[]): ArtifactBlob {
-    const { sha256, bytes } = hashChunks(chunks);
+    const { sha256, bytes } = hashChunks([data]);
     if (this.has(sha256)) return { sha256, bytes };
     try {
-      const temp = this.openTemp();
-      try {
-        try {
-          for (const chunk of chunks) writeFully(temp.fd, chunk);
-          fs.fsyncSync(temp.fd);
-        } finally {
-          fs.closeSync(temp.fd);
-        }
-      } catch (error) {
-        fs.rmSync(temp.file, { force: true });
-        throw error;
-      }
-      this.commit(temp.file, sha256);
+      if (this.backend.kind === 'local') this.local().writeChunksSync(this.keyOf(sha256), [data]);
+      else this.backend.writeSync(this.keyOf(sha256), data, { ifAbsent: true });
     } catch (error) {
-      throw this.explain(error, `writing object ${sha256}`);
+      if (!isAlreadyThere(error)) throw this.explain(error, `writing object ${sha256}`);
     }
     return { sha256, bytes };
   }
 
-  private async putStreamed(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let temp: { file: string; fd: number };
-    try {
-      temp = this.openTemp();
-    } catch (error) {
-      throw this.explain(error, 'writing an object');
-    }
-    try {
+  /**
+   * Stores chunks as one object without joining them. They are hashed before anything is written, so
+   * an object the store holds costs no write at all: a step that reads a large artifact and keeps it
+   * saves it again at the cost of a hash.
+   */
+  async putChunks(chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<ArtifactBlob> {
+    if (!Array.isArray(chunks) && this.backend instanceof LocalBackend) {
       try {
-        for await (const chunk of chunks) {
-          hash.update(chunk);
-          writeFully(temp.fd, chunk);
-          bytes += chunk.byteLength;
-        }
-        fs.fsyncSync(temp.fd);
-      } finally {
-        fs.closeSync(temp.fd);
+        return await this.backend.writeStreamed(this.prefix, chunks);
+      } catch (error) {
+        throw this.explain(error, 'writing an object');
       }
-    } catch (error) {
-      fs.rmSync(temp.file, { force: true });
-      throw this.explain(error, 'writing an object');
     }
-    const sha256 = hash.digest('hex');
+    // S3 names an object by its hash before uploading it: a stream is collected first.
+    const list: Uint8Array[] = [];
+    if (Array.isArray(chunks)) list.push(...(chunks as Uint8Array[]));
+    else for await (const chunk of chunks) list.push(chunk);
+    const { sha256, bytes } = hashChunks(list);
+    if (await this.hasAsync(sha256)) return { sha256, bytes };
     try {
-      if (this.has(sha256)) fs.rmSync(temp.file, { force: true });
-      else this.commit(temp.file, sha256);
+      await this.backend.writeChunks(this.keyOf(sha256), list);
     } catch (error) {
-      throw this.explain(error, `writing object ${sha256}`);
+      if (!isAlreadyThere(error)) throw this.explain(error, `writing object ${sha256}`);
     }
     return { sha256, bytes };
   }
 
   /** Reads and verifies an object; `context` (artifact name, pathspec) goes into the error message. */
   async get(sha256: string, context?: string): Promise<Buffer> {
-    const file = this.pathOf(sha256);
-    let data: Buffer;
+    const key = this.keyOf(sha256);
+    let blob;
     try {
-      data = await fs.promises.readFile(file);
+      blob = await this.backend.read(key);
     } catch (error) {
-      throw missing(sha256, context, error);
+      throw unreadable(sha256, context, error);
     }
-    return verified(sha256, data, context);
+    if (!blob) throw missing(sha256, context);
+    return verified(sha256, blob.data, context);
   }
 
   getSync(sha256: string, context?: string): Buffer {
-    const file = this.pathOf(sha256);
-    let data: Buffer;
+    const key = this.keyOf(sha256);
+    let blob;
     try {
-      data = fs.readFileSync(file);
+      blob = this.backend.readSync(key);
     } catch (error) {
-      throw missing(sha256, context, error);
+      throw unreadable(sha256, context, error);
     }
-    return verified(sha256, data, context);
+    if (!blob) throw missing(sha256, context);
+    return verified(sha256, blob.data, context);
   }
 
   /** A full disk is named as such (the datastore root, what was being written); other errors pass. */
   private explain(error: unknown, what: string): unknown {
-    return isDiskFull(error) ? new DatastoreFullError(path.dirname(this.root), what) : error;
+    return isDiskFull(error) ? new DatastoreFullError(this.backend.location, what) : error;
   }
 
-  private openTemp(): { file: string; fd: number } {
-    claimDatastoreRoot(path.dirname(this.root));
-    const dir = path.join(this.root, TEMP_DIR);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
-    return { file, fd: fs.openSync(file, 'wx') };
+  private local(): LocalBackend {
+    if (!(this.backend instanceof LocalBackend))
+      throw new Error(`${this.backend.location} is not a local folder: its objects have no file path`);
+    return this.backend;
   }
+}
 
-  /** rename() is atomic: a concurrent writer of the same object just replaces identical bytes. */
-  private commit(tempFile: string, sha256: string): void {
-    const target = this.pathOf(sha256);
-    try {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.renameSync(tempFile, target);
-    } catch (error) {
-      fs.rmSync(tempFile, { force: true });
-      throw error;
-    }
-  }
+/** Two writers of one object: the loser's create-only write fails, and the object is there. */
+function isAlreadyThere(error: unknown): boolean {
+  return (error as Error)?.name === 'PreconditionFailedError';
 }
 
 /** The sha256 and length of chunks taken as one content, without joining them. */
@@ -187,19 +171,17 @@ export function hashChunks(chunks: Iterable<Uint8Array>): ArtifactBlob {
   return { sha256: hash.digest('hex'), bytes };
 }
 
-function writeFully(fd: number, data: Uint8Array): void {
-  let offset = 0;
-  while (offset < data.byteLength) offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
-}
-
 function describe(sha256: string, context?: string): string {
   return context ? `object ${sha256} (${context})` : `object ${sha256}`;
 }
 
-function missing(sha256: string, context: string | undefined, error: unknown): IntegrityError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT')
-    return new IntegrityError(`${describe(sha256, context)} is missing from the datastore`);
+function missing(sha256: string, context: string | undefined): IntegrityError {
+  return new IntegrityError(`${describe(sha256, context)} is missing from the datastore`);
+}
+
+function unreadable(sha256: string, context: string | undefined, error: unknown): Error {
+  // The storage's own configuration errors (credentials, bucket) keep their message and exit code.
+  if ((error as Error)?.name === 'StorageConfigError') return error as Error;
   return new IntegrityError(`${describe(sha256, context)} cannot be read: ${(error as Error).message}`);
 }
 

@@ -36,7 +36,7 @@ function findUp(start: string, name: string, stop?: string): string | undefined 
 /** What capture remembers between runs, per directory: `<datastore>/cache/<kind>/<hash of its path>.json`. */
 function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: string): string {
   const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 24);
-  return path.join(datastore.root, 'cache', kind, `${key}.json`);
+  return path.join(datastore.cacheDir, kind, `${key}.json`);
 }
 
 export async function captureRunProvenance(
@@ -59,7 +59,7 @@ export async function captureRunProvenance(
         ...input,
         packageJson,
         lockfile: lockfilePath,
-        exclude: datastore.root,
+        exclude: datastore.isLocal ? datastore.root : undefined,
         statusCacheFile: gitRoot ? cacheFile(datastore, 'git-status', gitRoot) : undefined,
       },
       gitRoot,
