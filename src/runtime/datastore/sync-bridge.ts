@@ -66,6 +66,7 @@ export class WorkerBridge {
     this.worker = new Worker(entry, {
       workerData: { data, syncPort: port2, flag: this.flag },
       transferList: [port2],
+      env: { ...process.env }, // the caller's environment as it is now (jest sandboxes process.env)
       stdout: false,
       stderr: false,
     });
