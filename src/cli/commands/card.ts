@@ -47,7 +47,13 @@ export function registerCard(program: Command, io: CliIO): void {
 function defaultCardPath(datastore: Datastore, pathspec: string): string {
   const spec = parsePathspec(pathspec);
   const name = [spec.runId, spec.step, spec.taskId].filter(Boolean).join('-');
-  return path.join(datastore.root, 'cards', spec.flow, `${name}.html`);
+  // An S3 datastore's cards are written on this machine, beside its other local caches.
+  return path.join(
+    datastore.isLocal ? datastore.root : datastore.cacheDir,
+    'cards',
+    spec.flow,
+    `${name}.html`,
+  );
 }
 
 export async function renderCard(datastore: Datastore, pathspec: string, rows: number): Promise<string> {
