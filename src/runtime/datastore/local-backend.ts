@@ -112,7 +112,7 @@ export class LocalBackend implements StorageBackend {
       }
       const sha256 = hash.digest('hex');
       const target = this.pathOf(`${prefix}/${sha256.slice(0, 2)}/${sha256}`);
-      if (fs.existsSync(target)) fs.rmSync(temp, { force: true });
+      if (freshen(target)) fs.rmSync(temp, { force: true });
       else {
         fs.mkdirSync(path.dirname(target), { recursive: true });
         fs.renameSync(temp, target);
@@ -126,6 +126,11 @@ export class LocalBackend implements StorageBackend {
 
   existsSync(key: string): boolean {
     return fs.existsSync(this.pathOf(key));
+  }
+
+  /** existsSync that also makes the file's mtime now (see ObjectStore.freshen). */
+  freshenSync(key: string): boolean {
+    return freshen(this.pathOf(key));
   }
 
   async exists(key: string): Promise<boolean> {
@@ -212,5 +217,16 @@ function versionOfIfPresent(file: string): string | undefined {
   } catch (error) {
     if (isAbsent(error)) return undefined;
     throw error;
+  }
+}
+
+/** True when `file` exists, after setting its mtime to now; a read-only store only says it exists. */
+function freshen(file: string): boolean {
+  const now = new Date();
+  try {
+    fs.utimesSync(file, now, now);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? false : fs.existsSync(file);
   }
 }

@@ -74,6 +74,16 @@ export class ObjectStore {
     return this.backend.exists(this.keyOf(sha256));
   }
 
+  /**
+   * True when the object is stored. On the local folder its mtime is made now as well: a writer that
+   * reuses a stored object makes it as new as one it wrote, so `cellflow gc` never takes it (gc.ts).
+   */
+  freshen(sha256: string): boolean {
+    return this.backend instanceof LocalBackend
+      ? this.backend.freshenSync(this.keyOf(sha256))
+      : this.has(sha256);
+  }
+
   async put(data: Uint8Array): Promise<ArtifactBlob> {
     return this.putChunks([data]);
   }
@@ -81,7 +91,7 @@ export class ObjectStore {
   /** Synchronous put, for callers that have the whole value in hand (run records, small files). */
   putSync(data: Uint8Array): ArtifactBlob {
     const { sha256, bytes } = hashChunks([data]);
-    if (this.has(sha256)) return { sha256, bytes };
+    if (this.freshen(sha256)) return { sha256, bytes };
     try {
       if (this.backend.kind === 'local') this.local().writeChunksSync(this.keyOf(sha256), [data]);
       else this.backend.writeSync(this.keyOf(sha256), data, { ifAbsent: true });
@@ -109,7 +119,8 @@ export class ObjectStore {
     if (Array.isArray(chunks)) list.push(...(chunks as Uint8Array[]));
     else for await (const chunk of chunks) list.push(chunk);
     const { sha256, bytes } = hashChunks(list);
-    if (await this.hasAsync(sha256)) return { sha256, bytes };
+    if (this.backend instanceof LocalBackend ? this.freshen(sha256) : await this.hasAsync(sha256))
+      return { sha256, bytes };
     try {
       await this.backend.writeChunks(this.keyOf(sha256), list);
     } catch (error) {
