@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Register> = {
   tag: () => require('./commands/tag').registerTag,
   card: () => require('./commands/card').registerCard,
   fsck: () => require('./commands/fsck').registerFsck,
+  gc: () => require('./commands/gc').registerGc,
   kernel: () => require('./commands/kernel').registerKernel,
   serve: () => require('./commands/serve').registerServe,
   predictions: () => require('./commands/predictions').registerPredictions,

@@ -66,3 +66,9 @@ export function countStatuses(statuses: string[]): string {
   const other = [...counts.keys()].filter((s) => !order.includes(s)).sort();
   return [...known, ...other].map((s) => `${counts.get(s)} ${s}`).join(', ');
 }
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -7,6 +7,7 @@ import { Datastore } from '../../runtime/datastore/datastore';
 import { fsckDatastore, type FsckReport } from '../../runtime/datastore/fsck';
 import { EXIT_FAILED, UserError } from '../errors';
 import type { CliIO } from '../io';
+import { formatBytes } from './display';
 
 interface FsckOptions {
   datastore?: string;
@@ -54,10 +55,4 @@ export function formatReport(report: FsckReport): string {
     );
   } else lines.push('ok: no damage found');
   return lines.join('\n') + '\n';
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
