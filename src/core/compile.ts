@@ -84,7 +84,9 @@ function stepHeader(node: GraphNode, cells: CellRef[]): string {
   const parts = [`step ${node.name}`, describeCells(cells)];
   if (node.isJoin) parts.push(node.closes ? `join (closes ${node.closes})` : 'join');
   if (node.foreach) parts.push(`foreach: ${node.foreach}`);
-  parts.push(node.next.length > 0 ? `next: ${node.next.join(', ')}` : 'end');
+  if (node.switch !== undefined) parts.push(`switch: self.${node.switch} → ${node.next.join(' | ')}`);
+  else parts.push(node.next.length > 0 ? `next: ${node.next.join(', ')}` : 'end');
+  if (node.loops) parts.push(`loops back to ${node.loops.join(', ')}`);
   return `  // ── ${parts.join(' · ')} ──`;
 }
 

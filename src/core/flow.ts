@@ -125,6 +125,7 @@ export function groupNotebook(notebook: Notebook, path: string): NotebookFlow {
         docs,
         next: tags.next,
         foreach: tags.foreach,
+        ...(tags.switch !== undefined ? { switch: tags.switch } : {}),
         options: tags.options,
       };
       // A duplicate's cells stay out of the flow (attached to a step nobody sees) so analysis goes on.

@@ -61,6 +61,7 @@ export type Tag =
   /** One successor; a branch repeats the tag (`next:a`, `next:b`). */
   | { kind: 'next'; target: string }
   | { kind: 'foreach'; artifact: string }
+  | { kind: 'switch'; artifact: string }
   | { kind: 'parameters' }
   | { kind: 'skip' }
   | { kind: 'retry'; count: number }
@@ -102,6 +103,8 @@ export interface StepSource {
   /** Explicit `next:` targets; undefined means "the next step in notebook order". */
   next?: string[];
   foreach?: string;
+  /** `switch:ARTIFACT`: exactly one of `next` runs, the one `self.ARTIFACT` names. */
+  switch?: string;
   options: StepOptions;
 }
 
@@ -135,20 +138,29 @@ export interface NotebookFlow {
 
 // ---------------------------------------------------------------- graph
 
-export type NodeKind = 'entry' | 'linear' | 'split' | 'foreach' | 'join' | 'end';
+export type NodeKind = 'entry' | 'linear' | 'split' | 'switch' | 'foreach' | 'join' | 'end';
 
 export interface GraphNode {
   name: string;
-  /** Role, by priority end > entry > join > foreach > split > linear (as Metaflow types nodes). */
+  /** Role, by priority end > entry > join > foreach > switch > split > linear (as Metaflow types nodes). */
   kind: NodeKind;
   next: string[];
   parents: string[];
   /** Artifact fanned out over, when this step starts a foreach. */
   foreach?: string;
+  /** Artifact whose value (a step name) picks the one successor that runs, when this step is a switch.
+   * The cases are `next`: each value names the step it leads to. */
+  switch?: string;
+  /** Successors reached by going back to an earlier step: the back edges of loops, which every
+   * cycle closes through a switch. The rest of the graph is acyclic. */
+  loops?: string[];
   /** True when the step has two or more parents or closes a foreach: it receives `inputs`. */
   isJoin: boolean;
   /** For a join: the split or foreach step it closes. */
   closes?: string;
+  /** For a join of a split with a switch inside a branch: parent step → the branch of `closes` it is
+   * on, so the join waits for one arrival per branch rather than one per parent. */
+  branches?: Record<string, string>;
   /** How many foreach splits enclose this step (0 outside any). */
   foreachDepth: number;
   cell: CellRef;

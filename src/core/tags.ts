@@ -20,6 +20,7 @@ const VALUED = [
   'step',
   'next',
   'foreach',
+  'switch',
   'retry',
   'timeout',
   'resources',
@@ -119,13 +120,11 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
         : { tag: { kind: 'next', target: value } };
     }
     case 'foreach':
+    case 'switch':
     case 'catch': {
       const problem = artifactNameProblem(value, tag);
       if (problem) return invalid(problem);
-      return {
-        tag:
-          keyword === 'foreach' ? { kind: 'foreach', artifact: value } : { kind: 'catch', artifact: value },
-      };
+      return { tag: { kind: keyword, artifact: value } };
     }
     case 'retry':
       if (!/^\d+$/.test(value) || Number(value) > MAX_RETRY) {
@@ -230,6 +229,7 @@ function placeholder(keyword: string): string {
     step: 'NAME',
     next: 'NAME',
     foreach: 'ARTIFACT',
+    switch: 'ARTIFACT',
     retry: 'N',
     timeout: 'SECONDS',
     resources: 'cpu=N',
@@ -293,6 +293,8 @@ export function formatTag(tag: Tag): string {
       return `next:${tag.target}`;
     case 'foreach':
       return `foreach:${tag.artifact}`;
+    case 'switch':
+      return `switch:${tag.artifact}`;
     case 'parameters':
     case 'skip':
       return tag.kind;
@@ -323,12 +325,14 @@ export interface CellTags {
   /** The `next:` targets, in tag order (a branch repeats the tag). */
   next?: string[];
   foreach?: string;
+  /** `switch:ARTIFACT`: the artifact whose value names the one successor that runs. */
+  switch?: string;
   parameters: boolean;
   skip: boolean;
   /** `endpoint:NAME`: the cell defines a served function (DESIGN "Serving"), not step code. */
   endpoint?: string;
   options: StepOptions;
-  /** True when the cell carries a per-step option or `next:`/`foreach:`: only valid on a `step:` cell. */
+  /** True when the cell carries a per-step option or `next:`/`foreach:`/`switch:`: only valid on a `step:` cell. */
   hasStepOptions: boolean;
   other: string[];
   problems: TagProblemAt[];
@@ -407,6 +411,9 @@ export function parseCellTags(tags: readonly string[]): CellTags {
         break;
       case 'foreach':
         if (once('foreach', raw)) result.foreach = tag.artifact;
+        break;
+      case 'switch':
+        if (once('switch', raw)) result.switch = tag.artifact;
         break;
       case 'parameters':
         result.parameters = true;

@@ -50,6 +50,10 @@ export interface TaskRecord {
   foreachStack: ForeachFrame[];
   /** For a foreach step: how many elements its artifact had, i.e. how many tasks fan out. */
   foreachCount?: number;
+  /** Loops: how many earlier tasks of this step ran at the same foreach position (absent: none). */
+  iteration?: number;
+  /** For a switch step: the successor its artifact named; the other cases were not taken. */
+  switchTaken?: string;
   /** Set when this task was reused by `resume`: the pathspec of the original task. */
   reusedFrom?: string;
   startedAt?: string;

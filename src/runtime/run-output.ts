@@ -13,6 +13,8 @@ export interface RunReporter {
   taskRetrying(record: TaskRecord, delayMs: number): void;
   taskCaught(record: TaskRecord, artifact: string): void;
   taskReused(record: TaskRecord): void;
+  /** A switch task chose its case; `notTaken` are the successors skipped. */
+  switchTaken(record: TaskRecord, notTaken: string[]): void;
   note(message: string): void;
   close(): void;
 }
@@ -116,6 +118,14 @@ export class ConsoleReporter implements RunReporter {
   taskReused(): void {
     this.counts.reused++;
     this.counts.done++;
+  }
+
+  switchTaken(record: TaskRecord, notTaken: string[]): void {
+    if (this.quiet) return;
+    const skipped = notTaken.map((n) => `'${n}'`).join(', ');
+    this.print(
+      `↷ step ${record.step} (task ${record.taskId}) chose '${record.switchTaken}'; not taken: ${skipped}`,
+    );
   }
 
   note(message: string): void {

@@ -11,7 +11,7 @@ import { loadFlowSourceCached } from './compile-cache';
 import { resolveParams } from './parameters';
 import type { ArtifactIndex, RunRecord, TaskRecord } from './records';
 import { ConsoleReporter, type RunReporter } from './run-output';
-import { positionKey, Scheduler } from './scheduler';
+import { Scheduler, taskKey } from './scheduler';
 import { pathspecOf } from './task-spec';
 import { WorkerPool } from './worker-pool';
 import { currentUser } from './user';
@@ -26,6 +26,8 @@ export interface RunOptions {
   datastoreRoot?: string;
   reporter?: RunReporter;
   runIdFile?: string;
+  /** How many times a step may run at one foreach position before the run fails (loops). */
+  maxIterations?: number;
 }
 
 export interface RunResult {
@@ -76,11 +78,13 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     throw new UserInputError(`${options.pathspec} succeeded: name the step to resume from with --from STEP.`);
   if (!source.manifest.graph.nodes[from])
     throw new UserInputError(`--from ${from}: the flow has no step '${from}'.`);
-  const rerun = descendantsOf(source.manifest.graph, from);
+  // --from re-runs that step and everything after it. Without it, as Metaflow: every successful task
+  // is cloned (in a loop, every iteration before the failure) and the failed ones run again.
+  const rerun = options.fromStep ? descendantsOf(source.manifest.graph, from) : new Set<string>();
   const reuse = new Map<string, TaskRecord>();
   for (const task of datastore.listTasks(flow, runId)) {
     if (task.status === 'succeeded' && !rerun.has(task.step) && source.manifest.graph.nodes[task.step]) {
-      reuse.set(positionKey(task.step, task.foreachStack), task);
+      reuse.set(taskKey(task.step, task.foreachStack, task.iteration), task);
     }
   }
   return execute(source, origin.params, {
@@ -206,6 +210,7 @@ async function execute(
     maxWorkers,
     reporter,
     reuse: options.reuse,
+    maxIterations: options.maxIterations,
     retryBackoffMs: process.env.CELLFLOW_RETRY_BACKOFF_MS
       ? Number(process.env.CELLFLOW_RETRY_BACKOFF_MS)
       : undefined,

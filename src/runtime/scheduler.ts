@@ -1,6 +1,12 @@
 // The local scheduler: walks the flow graph, creates tasks as their inputs become ready (fanning out
-// foreach steps, gathering joins), runs each in a warm task process, and applies retry, timeout and
-// catch. It holds only small task descriptors in memory; artifacts stay in the datastore.
+// foreach steps, gathering joins, following the one case a switch chose), runs each in a warm task
+// process, and applies retry, timeout and catch. It holds only small task descriptors in memory;
+// artifacts stay in the datastore.
+//
+// Loops: a switch may lead back to an earlier step. Each visit is a new task with a new task id; the
+// task records its `iteration` (how many tasks of the step ran before at the same foreach position),
+// which with the step and foreach position names it for resume. A step planned a --max-iterations'th
+// further time fails the run: a loop whose switch never leaves ends there, not never.
 import type { FlowGraph, GraphNode, JsonValue } from '../core/model';
 import type { Datastore } from './datastore/datastore';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './records';
@@ -24,7 +30,11 @@ export interface SchedulerOptions {
   reuse?: Map<string, TaskRecord>;
   /** First retry waits this long, doubling each time (Metaflow waits minutes; tasks here are local). */
   retryBackoffMs?: number;
+  /** How many times a step may run at one foreach position (loops); default DEFAULT_MAX_ITERATIONS. */
+  maxIterations?: number;
 }
+
+export const DEFAULT_MAX_ITERATIONS = 1000;
 
 interface PlannedTask {
   taskId: string;
@@ -33,6 +43,8 @@ interface PlannedTask {
   /** Parent records, kept only until the task starts: non-join tasks inherit their artifact map. */
   inheritFrom?: TaskRecord;
   foreachStack: ForeachFrame[];
+  /** Visits of this step at this foreach position before this one (loops). */
+  iteration: number;
   attempts: AttemptRecord[];
 }
 
@@ -45,12 +57,18 @@ export interface SchedulerResult {
 export const positionKey = (step: string, stack: ForeachFrame[]) =>
   `${step}@${stack.map((f) => `${f.step}.${f.index}`).join('/')}`;
 
+/** What names a task across runs (resume, reproduce): step, foreach position and loop iteration. */
+export const taskKey = (step: string, stack: ForeachFrame[], iteration = 0) =>
+  iteration > 0 ? `${positionKey(step, stack)}#${iteration}` : positionKey(step, stack);
+
 export class Scheduler {
   private nextTaskId = 1;
   private readonly ready: PlannedTask[] = [];
   private running = 0;
   private readonly live = new Set<TaskProcess>();
   private readonly joinBuckets = new Map<string, Map<string | number, TaskRecord>>();
+  /** Tasks planned so far per step and foreach position: the next one's iteration. */
+  private readonly visits = new Map<string, number>();
   private readonly failed: string[] = [];
   private failing = false;
   private interrupted = false;
@@ -107,13 +125,22 @@ export class Scheduler {
   }
 
   private plan(step: string, parents: TaskRecord[], foreachStack: ForeachFrame[]): void {
-    const reused = this.options.reuse?.get(positionKey(step, foreachStack));
+    const position = positionKey(step, foreachStack);
+    const iteration = this.visits.get(position) ?? 0;
+    const maxIterations = this.options.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+    if (iteration >= maxIterations) {
+      this.loopNeverLeft(step, parents[0], maxIterations);
+      return;
+    }
+    this.visits.set(position, iteration + 1);
+    const reused = this.options.reuse?.get(taskKey(step, foreachStack, iteration));
     const task: PlannedTask = {
       taskId: String(this.nextTaskId++),
       step,
       parents: parents.map((p) => pathspecOf(p.flow, p.runId, p.step, p.taskId)),
       inheritFrom: parents.length === 1 ? parents[0] : undefined,
       foreachStack,
+      iteration,
       attempts: [],
     };
     this.created++;
@@ -134,6 +161,7 @@ export class Scheduler {
       taskId: task.taskId,
       parents: task.parents,
       foreachStack: task.foreachStack,
+      ...(task.iteration > 0 ? { iteration: task.iteration } : {}),
       reusedFrom: pathspecOf(origin.flow, origin.runId, origin.step, origin.taskId),
     };
     this.unsynced.push(datastore.writeTaskDeferringSync(record));
@@ -157,6 +185,7 @@ export class Scheduler {
       module: this.options.module,
       parents: task.parents,
       foreachStack: task.foreachStack,
+      ...(task.iteration > 0 ? { iteration: task.iteration } : {}),
       parameterArtifacts: this.options.parameterArtifacts,
       params: this.options.params,
       seed: this.options.seed,
@@ -252,6 +281,7 @@ export class Scheduler {
         artifacts: {},
         parents: task.parents,
         foreachStack: task.foreachStack,
+        ...(task.iteration > 0 ? { iteration: task.iteration } : {}),
         startedAt: task.attempts[0]?.startedAt ?? startedAt,
         finishedAt: failedAttempt.finishedAt,
       };
@@ -318,10 +348,41 @@ export class Scheduler {
     this.notify();
   }
 
+  /** --max-iterations reached: the run fails naming the step and the switch that kept choosing it. */
+  private loopNeverLeft(step: string, parent: TaskRecord | undefined, maxIterations: number): void {
+    const { flow, runId, reporter } = this.options;
+    const by = parent ? ` (the switch in step '${parent.step}', task ${parent.taskId}, chose it again)` : '';
+    reporter.note(
+      `✗ step ${step} would run a ${ordinal(maxIterations + 1)} time${by}: the loop did not leave within --max-iterations ${maxIterations}`,
+    );
+    this.failed.push(pathspecOf(flow, runId, step));
+    this.failing = true;
+  }
+
+  /** The successors that run after a task: all of them, or for a switch the one it chose. */
+  private successorsOf(record: TaskRecord, node: GraphNode): string[] {
+    if (node.switch === undefined) return node.next;
+    const taken = record.switchTaken;
+    if (taken === undefined || !node.next.includes(taken)) {
+      // Only a caught failure succeeds without a case (the task runner checks the value).
+      this.options.reporter.note(
+        `✗ step ${record.step} (task ${record.taskId}): its error was caught, so switch:${node.switch} chose no successor (one of ${node.next.map((n) => `'${n}'`).join(', ')})`,
+      );
+      this.failed.push(pathspecOf(record.flow, record.runId, record.step, record.taskId));
+      this.failing = true;
+      return [];
+    }
+    this.options.reporter.switchTaken(
+      record,
+      node.next.filter((n) => n !== taken),
+    );
+    return [taken];
+  }
+
   private succeeded(record: TaskRecord): void {
     const { graph } = this.options;
     const node = graph.nodes[record.step];
-    for (const next of node.next) {
+    for (const next of this.successorsOf(record, node)) {
       const successor = graph.nodes[next];
       if (node.foreach) {
         const count = record.foreachCount ?? 0;
@@ -352,6 +413,17 @@ export class Scheduler {
       const parents = [...bucket.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, r]) => r);
       this.joinBuckets.delete(key);
       this.plan(join.name, parents, stack);
+    } else if (join.branches) {
+      // A switch inside a branch: one task arrives per branch of the split, from whichever case ran.
+      const branches = this.options.graph.nodes[join.closes!].next;
+      bucket.set(join.branches[record.step], record);
+      if (!branches.every((b) => bucket.has(b))) return;
+      this.joinBuckets.delete(key);
+      this.plan(
+        join.name,
+        branches.map((b) => bucket.get(b)!),
+        stack,
+      );
     } else {
       bucket.set(record.step, record);
       if (!join.parents.every((p) => bucket.has(p))) return;
@@ -373,4 +445,10 @@ function readIfPresent(
   taskId: string,
 ): TaskRecord | undefined {
   return datastore.readTaskIfPresent(flow, runId, step, taskId);
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${suffix}`;
 }

@@ -14,6 +14,7 @@ import { loadFlowModule } from './module-loader';
 import { inlineSourceMap, mapStack } from './stack-mapping';
 import type { ArtifactIndex, AttemptRecord, TaskRecord } from './records';
 import { taskRandom } from './seeded-random';
+import { chosenCase } from './switch-case';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
 
 export interface TaskOutcome {
@@ -36,6 +37,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     artifacts: {},
     parents: spec.parents,
     foreachStack: spec.foreachStack,
+    ...(spec.iteration ? { iteration: spec.iteration } : {}),
     startedAt: spec.previousAttempts[0]?.startedAt ?? startedAt,
   };
   Object.assign(process.env, spec.env);
@@ -74,7 +76,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       : [];
     const random = taskRandom(
       spec.seed,
-      spec.step,
+      spec.iteration ? `${spec.step}#${spec.iteration}` : spec.step,
       spec.foreachStack.map((f) => f.index),
     );
     const current: Current = {
@@ -105,6 +107,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
         throw new Error(`foreach:${node.foreach} has no elements: self.${node.foreach} is an empty array.`);
       record.foreachCount = elements.length;
     }
+    if (node.switch !== undefined) record.switchTaken = chosenCase(node, state.self[node.switch]);
     finish(record, attempt, 'succeeded');
     datastore.writeTask(record);
     return { record, ok: true };

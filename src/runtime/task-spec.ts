@@ -17,6 +17,8 @@ export interface TaskSpec {
   /** Parent tasks' pathspecs (several for a join). */
   parents: string[];
   foreachStack: ForeachFrame[];
+  /** Loops: how many tasks of this step ran before at the same foreach position (0 or absent: none). */
+  iteration?: number;
   /** Parameter values stored as artifacts once per run; every task sees them. */
   parameterArtifacts: ArtifactIndex;
   params: Record<string, JsonValue>;

@@ -54,7 +54,7 @@ test('lint fails a bad notebook with exit 2 and the cell-naming message, and goe
   const result = await cellflow(['lint', 'test/fixtures/lint/cycle.ipynb', 'examples/hello.ipynb']);
   expect(result.code).toBe(2);
   expect(result.stderr).toBe(
-    "test/fixtures/lint/cycle.ipynb: cell 2 (id b), step 'b': error [cycle]: steps form a cycle: a → b → a; a flow is acyclic.\n" +
+    "test/fixtures/lint/cycle.ipynb: cell 2 (id b), step 'b': error [cycle]: steps form a cycle: a → b → a; a flow is acyclic unless the loop goes through a switch. To loop, make a step of the cycle a switch: tag it switch:ARTIFACT with one next: per case, one of which leaves the loop.\n" +
       'test/fixtures/lint/cycle.ipynb: 1 error\n',
   );
   expect(result.stdout).toContain('examples/hello.ipynb: ok');

@@ -11,7 +11,7 @@ import type { CompiledFlow, FlowModule, StepScope } from '../../src/core/model';
 import { notebook } from './nb';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const EXAMPLES = ['hello', 'foreach', 'churn'];
+const EXAMPLES = ['hello', 'foreach', 'churn', 'loop'];
 const exampleText = (name: string): string =>
   fs.readFileSync(path.join(REPO, 'examples', `${name}.ipynb`), 'utf8');
 

@@ -7,7 +7,7 @@ import { compileNotebook } from '../../src/core';
 const REPO = path.resolve(__dirname, '..', '..');
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
-test.each(['hello', 'foreach', 'churn'])('%s.flow.ts matches its golden file', (name) => {
+test.each(['hello', 'foreach', 'churn', 'loop'])('%s.flow.ts matches its golden file', (name) => {
   const text = fs.readFileSync(path.join(REPO, 'examples', `${name}.ipynb`), 'utf8');
   const source = compileNotebook(text, `${name}.ipynb`).source;
   const golden = path.join(REPO, 'test', 'golden', `${name}.flow.ts`);

@@ -44,7 +44,18 @@ const EXPECTED: Record<string, string> = {
     "cell 1 (id again), step 'again': error [entry-has-parents]: step 'again' goes to 'start', the entry step: the first step of the notebook cannot have parents.",
   'unreachable-step':
     "cell 1 (id orphan), step 'orphan': error [unreachable-step]: step 'orphan' is never reached from the entry step 'start'. Name it in the next: tag of the step that should run before it.",
-  cycle: "cell 2 (id b), step 'b': error [cycle]: steps form a cycle: a → b → a; a flow is acyclic.",
+  cycle:
+    "cell 2 (id b), step 'b': error [cycle]: steps form a cycle: a → b → a; a flow is acyclic unless the loop goes through a switch. To loop, make a step of the cycle a switch: tag it switch:ARTIFACT with one next: per case, one of which leaves the loop.",
+  'switch-successors':
+    "cell 0 (id start), step 'start': error [switch-successors]: step 'start' has switch:mode but one successor ('end'): a switch picks one of two or more next: steps. Add a next:STEP tag for every case, e.g. next:end next:other; self.mode names the one to run.",
+  'switch-with-foreach':
+    "cell 0 (id start), step 'start': error [switch-with-foreach]: step 'start' has both switch:mode and foreach:items: a step either fans out over every element or picks one successor. Split it in two: the foreach step, then a step in the body (or after the join) with the switch.",
+  'loop-into-join':
+    "cell 4 (id again), step 'again': error [loop-into-join]: step 'again' loops back to 'join', a join: a loop cannot go back into a join, which waits for one task from every branch. Loop back to the step that opens the split, or to a step after the join.",
+  'loop-crosses-split':
+    "cell 2 (id a), step 'a': error [loop-crosses-split]: step 'a' loops back to 'fan' across the split at step 'fan': a loop stays inside one branch (or one foreach element), or around the whole split and its join.",
+  'cannot-reach-end':
+    "cell 1 (id ping), step 'ping': error [cannot-reach-end]: steps 'ping', 'pong' can never reach the end step 'end': every path from them loops back without leaving. Give a switch in the loop a next: case that leads out of it, towards the end.",
   'foreach-successors':
     "cell 0 (id start), step 'start': error [foreach-successors]: step 'start' has foreach:items and 2 successors ('a', 'b'): a foreach runs exactly one step per element.",
   'end-is-join':
@@ -120,7 +131,7 @@ describe.each(Object.keys(EXPECTED))('%s', (rule) => {
 });
 
 test('every example passes lint with no diagnostics at all', () => {
-  for (const name of ['hello', 'foreach', 'churn']) {
+  for (const name of ['hello', 'foreach', 'churn', 'loop']) {
     const file = path.join('examples', `${name}.ipynb`);
     const analysis = analyzeNotebook(fs.readFileSync(path.join(REPO, file), 'utf8'), file);
     expect(analysis.diagnostics).toEqual([]);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import * as path from 'path';
 import { resumeRun } from '../../runtime/run';
 import { ConsoleReporter } from '../../runtime/run-output';
+import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { parseCount } from './options';
 import { reportRunResult } from './run';
 
@@ -14,11 +15,22 @@ export function registerResume(program: Command): void {
     .option('--from <step>', 'step to resume from (default: the first failed step)')
     .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
     .option('--run-id-file <file>', "write the new run's pathspec to FILE")
+    .option(
+      '--max-iterations <n>',
+      `fail the run when a loop runs a step more than N times (default: ${DEFAULT_MAX_ITERATIONS})`,
+      parseCount,
+    )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
     .action(
       async (
         run: string,
-        opts: { from?: string; maxWorkers?: number; runIdFile?: string; quiet?: boolean },
+        opts: {
+          from?: string;
+          maxWorkers?: number;
+          runIdFile?: string;
+          maxIterations?: number;
+          quiet?: boolean;
+        },
       ) => {
         const reporter = new ConsoleReporter(path.basename(run), process.stdout, opts.quiet);
         const result = await resumeRun({
@@ -26,6 +38,7 @@ export function registerResume(program: Command): void {
           fromStep: opts.from,
           maxWorkers: opts.maxWorkers,
           runIdFile: opts.runIdFile,
+          maxIterations: opts.maxIterations,
           reporter,
         });
         process.exitCode = reportRunResult(result, reporter);

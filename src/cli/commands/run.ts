@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import * as path from 'path';
 import { runFlow, type RunResult } from '../../runtime/run';
 import { ConsoleReporter } from '../../runtime/run-output';
+import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { collect, parseCount, parseInteger } from './options';
 
 export function registerRun(program: Command): void {
@@ -19,6 +20,11 @@ export function registerRun(program: Command): void {
       parseInteger,
     )
     .option('--run-id-file <file>', "write the new run's pathspec to FILE")
+    .option(
+      '--max-iterations <n>',
+      `fail the run when a loop runs a step more than N times (default: ${DEFAULT_MAX_ITERATIONS})`,
+      parseCount,
+    )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
     .action(async (notebook: string, opts: RunCommandOptions) => {
       const reporter = new ConsoleReporter(path.basename(notebook), process.stdout, opts.quiet);
@@ -29,6 +35,7 @@ export function registerRun(program: Command): void {
         maxWorkers: opts.maxWorkers,
         seed: opts.seed,
         runIdFile: opts.runIdFile,
+        maxIterations: opts.maxIterations,
         reporter,
       });
       process.exitCode = reportRunResult(result, reporter);
@@ -41,6 +48,7 @@ interface RunCommandOptions {
   maxWorkers?: number;
   seed?: number;
   runIdFile?: string;
+  maxIterations?: number;
   quiet?: boolean;
 }
 

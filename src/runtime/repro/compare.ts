@@ -1,7 +1,7 @@
-// Artifact by artifact comparison of two runs of the same flow. Tasks are matched by step and
-// foreach position (task ids depend on scheduling order); artifacts by their sha256.
+// Artifact by artifact comparison of two runs of the same flow. Tasks are matched by step, foreach
+// position and loop iteration (task ids depend on scheduling order); artifacts by their sha256.
 import type { TaskRecord } from '../records';
-import { positionKey } from '../scheduler';
+import { taskKey } from '../scheduler';
 
 export type Verdict = 'identical' | 'different' | 'missing' | 'added';
 
@@ -18,7 +18,7 @@ export interface ArtifactComparison {
 
 /** One row per step and artifact; a step's foreach tasks are summarised in the row. */
 export function compareRuns(original: TaskRecord[], reproduced: TaskRecord[]): ArtifactComparison[] {
-  const key = (t: TaskRecord) => positionKey(t.step, t.foreachStack);
+  const key = (t: TaskRecord) => taskKey(t.step, t.foreachStack, t.iteration);
   const done = (tasks: TaskRecord[]) =>
     new Map(tasks.filter((t) => t.status === 'succeeded').map((t) => [key(t), t]));
   const before = done(original);
