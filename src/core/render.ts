@@ -1,4 +1,5 @@
-// Draws a flow graph as terminal text (boxes by layer), Mermaid, Graphviz DOT or JSON.
+// Draws a flow graph as terminal text (boxes by layer), Mermaid, Graphviz DOT or JSON. A switch's
+// edges are drawn apart from a split's (dashed, labelled with the case), and a loop's back edges too.
 import { topologicalOrder } from './graph';
 import type { FlowGraph, GraphNode, Parameter } from './model';
 
@@ -26,21 +27,38 @@ export function renderGraph(
 function kindLabel(node: GraphNode): string {
   if (node.kind === 'join') return node.closes ? `join ⟵ ${node.closes}` : 'join';
   if (node.foreach) return `${node.kind === 'entry' ? 'entry · ' : ''}foreach ${node.foreach}`;
+  if (node.switch !== undefined) return `${node.kind === 'entry' ? 'entry · ' : ''}switch ${node.switch}`;
   if (node.kind === 'entry' && node.next.length >= 2) return 'entry · split';
   return node.kind;
 }
 
-/** Layer of each step: the longest path from the entry, so every edge points downwards. */
+/** True when `from → to` goes back to an earlier step (a loop's back edge). */
+export function isLoopEdge(graph: FlowGraph, from: string, to: string): boolean {
+  return graph.nodes[from]?.loops?.includes(to) ?? false;
+}
+
+/** The label of an edge: the case a switch takes it on, the foreach it fans out over, or nothing. */
+export function edgeLabel(node: GraphNode, target: string): string | undefined {
+  if (node.switch !== undefined) return `${node.switch} = ${target}`;
+  if (node.foreach) return `foreach ${node.foreach}`;
+  return undefined;
+}
+
+/** Layer of each step: the longest path from the entry, so every edge but a loop's points downwards. */
 function layers(graph: FlowGraph): string[][] {
-  const next = new Map(graph.order.map((n) => [n, graph.nodes[n].next]));
-  const parents = new Map(graph.order.map((n) => [n, graph.nodes[n].parents]));
+  const forward = (n: string) => graph.nodes[n].next.filter((t) => !isLoopEdge(graph, n, t));
+  const next = new Map(graph.order.map((n) => [n, forward(n)]));
+  const parents = new Map(
+    graph.order.map((n) => [n, graph.nodes[n].parents.filter((p) => !isLoopEdge(graph, p, n))]),
+  );
   const sorted = topologicalOrder(graph.order, next, parents);
   // Steps on a cycle (lint reports it) are left out of the order: draw them after their known parents.
   const placed = new Set(sorted);
   const rest = graph.order.filter((n) => !placed.has(n));
   const depth = new Map<string, number>();
   for (const name of [...sorted, ...rest]) {
-    const known = graph.nodes[name].parents
+    const known = parents
+      .get(name)!
       .map((p) => depth.get(p))
       .filter((d): d is number => d !== undefined);
     depth.set(name, known.length === 0 ? 0 : Math.max(...known) + 1);
@@ -68,7 +86,7 @@ function renderText(graph: FlowGraph, flowName: string, parameters: Parameter[])
       const node = graph.nodes[name];
       const label = kindLabel(node);
       const inner = Math.max([...name].length, [...label].length) + 2;
-      const arrow = node.next.length > 0 ? `▼ ${node.next.join(', ')}` : '';
+      const arrow = arrowText(graph, node);
       return { node, label, inner, arrow, width: Math.max(inner + 2, [...arrow].length) };
     }),
   );
@@ -96,6 +114,13 @@ function renderText(graph: FlowGraph, flowName: string, parameters: Parameter[])
   return out.join('\n') + '\n';
 }
 
+/** What the text view writes under a step: its successors; a switch's cases as alternatives; ↺ a loop. */
+function arrowText(graph: FlowGraph, node: GraphNode): string {
+  if (node.next.length === 0) return '';
+  const targets = node.next.map((t) => (isLoopEdge(graph, node.name, t) ? `↺ ${t}` : t));
+  return node.switch !== undefined ? `▼ one of: ${targets.join(' | ')}` : `▼ ${targets.join(', ')}`;
+}
+
 function mermaidShape(node: GraphNode): [string, string] {
   switch (node.kind) {
     case 'entry':
@@ -103,6 +128,8 @@ function mermaidShape(node: GraphNode): [string, string] {
       return ['([', '])'];
     case 'split':
       return ['{{', '}}'];
+    case 'switch':
+      return ['{', '}'];
     case 'foreach':
       return ['[[', ']]'];
     case 'join':
@@ -124,7 +151,11 @@ function renderMermaid(graph: FlowGraph): string {
   for (const name of graph.order) {
     const node = graph.nodes[name];
     for (const target of node.next) {
-      const edge = node.foreach ? `-- "foreach ${node.foreach}" -->` : '-->';
+      const loop = isLoopEdge(graph, name, target);
+      const label = [loop ? '↺' : '', edgeLabel(node, target) ?? ''].filter(Boolean).join(' ');
+      // Dotted: a switch's cases (one of them runs) and loops; solid: edges that always run.
+      const dotted = node.switch !== undefined || loop;
+      const edge = dotted ? (label ? `-. "${label}" .->` : '-.->') : label ? `-- "${label}" -->` : '-->';
       lines.push(`  ${mermaidId(name)} ${edge} ${mermaidId(target)}`);
     }
   }
@@ -139,6 +170,8 @@ function dotShape(node: GraphNode): string {
     case 'split':
     case 'foreach':
       return 'hexagon';
+    case 'switch':
+      return 'diamond';
     case 'join':
       return 'invtrapezium';
     default:
@@ -158,8 +191,18 @@ function renderDot(graph: FlowGraph, flowName: string): string {
   for (const name of graph.order) {
     const node = graph.nodes[name];
     for (const target of node.next) {
-      const label = node.foreach ? ` [label=${JSON.stringify(`foreach ${node.foreach}`)}, style=bold]` : '';
-      lines.push(`  ${JSON.stringify(name)} -> ${JSON.stringify(target)}${label};`);
+      const loop = isLoopEdge(graph, name, target);
+      const label = [loop ? '↺' : '', edgeLabel(node, target) ?? ''].filter(Boolean).join(' ');
+      const attributes = [
+        ...(label ? [`label=${JSON.stringify(label)}`] : []),
+        ...(node.foreach ? ['style=bold'] : []),
+        ...(node.switch !== undefined ? ['style=dashed', 'color=blue', 'fontcolor=blue'] : []),
+        // A back edge must not pull its target below its source.
+        ...(loop ? ['constraint=false'] : []),
+        ...(loop && node.switch === undefined ? ['style=dashed'] : []),
+      ];
+      const list = attributes.length > 0 ? ` [${attributes.join(', ')}]` : '';
+      lines.push(`  ${JSON.stringify(name)} -> ${JSON.stringify(target)}${list};`);
     }
   }
   lines.push('}');

@@ -2,6 +2,7 @@
 // results), the code cells that continue a step show which step they belong to, and parameters and
 // skipped cells say so. Derived from the session's analysis, so they match the flow panel.
 import type { Cell } from '@jupyterlab/cells';
+import type { InteractiveMark } from './dag-view';
 import { el } from './dom';
 import { badgeNote } from './interactive-notes';
 import type { FlowAnalysis } from './analysis';
@@ -63,10 +64,17 @@ export class StepBadges {
   }
 }
 
+/** What a step's badge adds for its interactive state. */
+const MARK_TEXT: Record<InteractiveMark, string> = {
+  fresh: 'ran',
+  stale: 'stale',
+  skipped: 'not taken',
+};
+
 function renderBadge(
   cell: Cell,
   badge: CellBadge | undefined,
-  mark: 'fresh' | 'stale' | undefined,
+  mark: InteractiveMark | undefined,
   note: string | undefined,
 ): void {
   let node = cell.node.querySelector<HTMLElement>(`:scope > .${BADGE_CLASS}`);
@@ -80,7 +88,7 @@ function renderBadge(
     cell.node.appendChild(node);
     cell.addClass(HOST_CLASS);
   }
-  node.textContent = mark ? `${badge.text} · ${note ?? (mark === 'fresh' ? 'ran' : 'stale')}` : badge.text;
+  node.textContent = mark ? `${badge.text} · ${note ?? MARK_TEXT[mark]}` : badge.text;
   node.title =
     mark === 'stale'
       ? 'A parameter changed or an upstream step re-ran since this step ran: run it again for current results.'

@@ -5,7 +5,8 @@ import type { DagLayout } from './dag-layout';
 import { nodeCaption } from './dag-layout';
 import type { TaskStatus } from './run-status';
 
-export type InteractiveMark = 'fresh' | 'stale';
+/** A step's interactive state in the kernel; `skipped`: a switch chose another case last time. */
+export type InteractiveMark = 'fresh' | 'stale' | 'skipped';
 
 export interface DagViewOptions {
   /** Called when a step's node is clicked or activated with the keyboard. */
@@ -17,7 +18,7 @@ export interface DagViewOptions {
 const STATUS_CLASSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'].map(
   (s) => `cf-status-${s}`,
 );
-const MARK_CLASSES = ['cf-interactive-fresh', 'cf-interactive-stale'];
+const MARK_CLASSES = ['cf-interactive-fresh', 'cf-interactive-stale', 'cf-interactive-skipped'];
 
 let nextMarkerId = 0;
 
@@ -63,19 +64,43 @@ export class DagView {
     for (const edge of layout.edges) {
       if (edge.points.length < 2) continue;
       const d = edge.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x} ${p.y}`).join(' ');
+      const classes = [
+        'cf-dag-edge',
+        edge.foreach ? 'cf-dag-edge-foreach' : '',
+        edge.switchCase !== undefined ? 'cf-dag-edge-switch' : '',
+        edge.loop ? 'cf-dag-edge-loop' : '',
+      ].filter(Boolean);
       edges.appendChild(
         svg('path', {
-          class: edge.foreach ? 'cf-dag-edge cf-dag-edge-foreach' : 'cf-dag-edge',
+          class: classes.join(' '),
           d,
           'data-from': edge.from,
           'data-to': edge.to,
+          ...(edge.switchCase !== undefined ? { 'data-case': edge.switchCase } : {}),
           'marker-end': `url(#${this.markerId})`,
         }),
       );
+      if (edge.label) {
+        const { text, x, y, width, height } = edge.label;
+        edges.appendChild(
+          svg(
+            'text',
+            {
+              class: 'cf-dag-edge-label',
+              x: x + width / 2,
+              y: y + height - 3,
+              'text-anchor': 'middle',
+              'data-from': edge.from,
+              'data-to': edge.to,
+            },
+            [text],
+          ),
+        );
+      }
     }
     root.appendChild(edges);
     for (const box of layout.nodes) {
-      const caption = nodeCaption(box.kind, box.foreach);
+      const caption = nodeCaption(box.kind, box.foreach, box.switch);
       const group = svg(
         'g',
         {

@@ -74,3 +74,71 @@ test('text: boxes by layer, top to bottom, with each box’s successors under it
   expect(out.match(/┌/g)).toHaveLength(5);
   expect(out.match(/┘/g)).toHaveLength(5);
 });
+
+describe('switches and loops (examples/loop.ipynb)', () => {
+  const { graph } = analysis('loop');
+
+  test('text: the switch step names its artifact, its cases are alternatives, the loop is marked', () => {
+    const out = renderGraph(graph!, 'text', 'loop');
+    expect(out).toContain('│ switch then │');
+    expect(out).toContain('▼ one of: ↺ improve | report');
+    // Layers follow the forward edges: the loop does not push steps down.
+    expect(out.indexOf('improve')).toBeLessThan(out.indexOf('report'));
+  });
+
+  test('mermaid: a rhombus, dotted labelled case edges, the back edge marked ↺', () => {
+    const out = renderGraph(graph!, 'mermaid', 'loop');
+    expect(out).toContain('  s_improve{"improve"}\n');
+    expect(out).toContain('  s_improve -. "↺ then = improve" .-> s_improve\n');
+    expect(out).toContain('  s_improve -. "then = report" .-> s_report\n');
+    expect(out).toContain('  s_start --> s_improve\n');
+  });
+
+  test('dot: a diamond, dashed blue case edges, the back edge without layout constraint', () => {
+    const out = renderGraph(graph!, 'dot', 'loop');
+    expect(out).toContain('  "improve" [shape=diamond];\n');
+    expect(out).toContain(
+      '  "improve" -> "improve" [label="↺ then = improve", style=dashed, color=blue, fontcolor=blue, constraint=false];\n',
+    );
+    expect(out).toContain(
+      '  "improve" -> "report" [label="then = report", style=dashed, color=blue, fontcolor=blue];\n',
+    );
+  });
+
+  test('json: the node carries its switch artifact, its cases and its back edges', () => {
+    const parsed = JSON.parse(renderGraph(graph!, 'json', 'loop'));
+    expect(parsed.graph.nodes.improve).toMatchObject({
+      kind: 'switch',
+      switch: 'then',
+      next: ['improve', 'report'],
+      loops: ['improve'],
+    });
+  });
+
+  test('a back edge from a plain step (a while loop) is drawn as a loop too', () => {
+    const text = JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: [
+        ['start', ['step:start']],
+        ['check', ['step:check', 'switch:go', 'next:body', 'next:end']],
+        ['body', ['step:body', 'next:check']],
+        ['end', ['step:end']],
+      ].map(([id, tags]) => ({
+        cell_type: 'code',
+        id,
+        metadata: { tags },
+        source: '',
+        outputs: [],
+        execution_count: null,
+      })),
+    });
+    const g = analyzeNotebook(text, 'while.ipynb').graph!;
+    expect(renderGraph(g, 'mermaid', 'while')).toContain('  s_body -. "↺" .-> s_check\n');
+    expect(renderGraph(g, 'dot', 'while')).toContain(
+      '  "body" -> "check" [label="↺", constraint=false, style=dashed];\n',
+    );
+    expect(renderGraph(g, 'text', 'while')).toContain('▼ ↺ check');
+  });
+});

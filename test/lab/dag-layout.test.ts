@@ -99,3 +99,81 @@ test('a foreach edge is marked so it can be drawn differently', async () => {
   expect(layout.edges.filter((e) => e.foreach).map((e) => `${e.from}->${e.to}`)).toEqual(['start->body']);
   expect(layout.nodes.find((n) => n.name === 'start')!.foreach).toBe('grid');
 });
+
+// Metaflow's recursive_switch graph, plus a plain merge after the switch's cases.
+const loop: FlowGraph = {
+  entry: 'start',
+  end: 'end',
+  order: ['start', 'loop_step', 'exit_loop', 'end'],
+  nodes: {
+    start: node('start', 'entry', ['loop_step'], [], 0),
+    loop_step: node('loop_step', 'switch', ['loop_step', 'exit_loop'], ['start', 'loop_step'], 1, {
+      isJoin: false,
+      switch: 'loop_status',
+      loops: ['loop_step'],
+    }),
+    exit_loop: node('exit_loop', 'linear', ['end'], ['loop_step'], 2),
+    end: node('end', 'end', [], ['exit_loop'], 3),
+  },
+};
+
+// A while loop: the body goes back to the switch above it (a back edge between two steps).
+const whileLoop: FlowGraph = {
+  entry: 'start',
+  end: 'end',
+  order: ['start', 'check', 'body', 'end'],
+  nodes: {
+    start: node('start', 'entry', ['check'], [], 0),
+    check: node('check', 'switch', ['body', 'end'], ['start', 'body'], 1, { isJoin: false, switch: 'go' }),
+    body: node('body', 'linear', ['check'], ['check'], 2, { loops: ['check'] }),
+    end: node('end', 'end', [], ['check'], 3),
+  },
+};
+
+test('a switch step says which artifact it switches on; its edges carry their case as a label', () => {
+  const input = elkGraphOf(loop);
+  const labels = Object.fromEntries(input.edges!.map((e) => [e.id, e.labels?.map((l) => l.text)]));
+  expect(labels).toEqual({
+    'start->loop_step': undefined,
+    'loop_step->loop_step': ['↺ loop_status = loop_step'],
+    'loop_step->exit_loop': ['loop_status = exit_loop'],
+    'exit_loop->end': undefined,
+  });
+});
+
+test('ELK lays out a self-loop: every node placed, every edge routed, case edges and the back edge marked', async () => {
+  const layout = await layoutDag(loop);
+  const box = Object.fromEntries(layout.nodes.map((n) => [n.name, n]));
+  expect(box.loop_step.switch).toBe('loop_status');
+  expect(box.loop_step.y).toBeGreaterThan(box.start.y);
+  expect(box.exit_loop.y).toBeGreaterThan(box.loop_step.y);
+  const edges = Object.fromEntries(layout.edges.map((e) => [`${e.from}->${e.to}`, e]));
+  expect(Object.keys(edges).sort()).toEqual([
+    'exit_loop->end',
+    'loop_step->exit_loop',
+    'loop_step->loop_step',
+    'start->loop_step',
+  ]);
+  for (const edge of layout.edges) expect(edge.points.length).toBeGreaterThanOrEqual(2);
+  expect(edges['loop_step->loop_step']).toMatchObject({ loop: true, switchCase: 'loop_step' });
+  expect(edges['loop_step->exit_loop']).toMatchObject({ switchCase: 'exit_loop' });
+  expect(edges['loop_step->exit_loop'].loop).toBeUndefined();
+  expect(edges['start->loop_step'].switchCase).toBeUndefined();
+  // ELK placed the labels inside the drawing.
+  const label = edges['loop_step->exit_loop'].label!;
+  expect(label.text).toBe('loop_status = exit_loop');
+  expect(label.x).toBeGreaterThanOrEqual(0);
+  expect(label.x + label.width).toBeLessThanOrEqual(layout.width);
+  expect(label.y + label.height).toBeLessThanOrEqual(layout.height);
+});
+
+test('a back edge between two steps keeps the forward order: the body below its switch, the edge routed up', async () => {
+  const layout = await layoutDag(whileLoop);
+  const box = Object.fromEntries(layout.nodes.map((n) => [n.name, n]));
+  expect(box.check.y).toBeGreaterThan(box.start.y);
+  expect(box.body.y).toBeGreaterThan(box.check.y);
+  const back = layout.edges.find((e) => e.from === 'body' && e.to === 'check')!;
+  expect(back).toMatchObject({ loop: true, label: { text: '↺' } });
+  expect(back.switchCase).toBeUndefined();
+  expect(back.points.length).toBeGreaterThanOrEqual(2);
+});

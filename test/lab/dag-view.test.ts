@@ -75,3 +75,62 @@ test('steps with lint errors are outlined', () => {
   view.setProblems([]);
   expect(view.node.querySelector('[data-step="start"]')!.classList.contains('cf-has-problem')).toBe(false);
 });
+
+test('switch edges, loop edges and their labels are drawn apart; a case not taken is marked skipped', () => {
+  const view = new DagView();
+  view.render({
+    width: 300,
+    height: 200,
+    nodes: [
+      {
+        name: 'pick',
+        kind: 'switch',
+        switch: 'mode',
+        cell: { index: 0, id: 'c0' },
+        x: 10,
+        y: 10,
+        width: 90,
+        height: 44,
+      },
+      { name: 'a', kind: 'linear', cell: { index: 1, id: 'c1' }, x: 10, y: 100, width: 80, height: 44 },
+    ],
+    edges: [
+      {
+        from: 'pick',
+        to: 'a',
+        foreach: false,
+        switchCase: 'a',
+        label: { text: 'mode = a', x: 20, y: 60, width: 60, height: 14 },
+        points: [
+          { x: 50, y: 54 },
+          { x: 50, y: 100 },
+        ],
+      },
+      {
+        from: 'pick',
+        to: 'pick',
+        foreach: false,
+        switchCase: 'pick',
+        loop: true,
+        points: [
+          { x: 100, y: 20 },
+          { x: 130, y: 30 },
+          { x: 100, y: 40 },
+        ],
+      },
+    ],
+  });
+  const [toA, self] = [...view.node.querySelectorAll('path.cf-dag-edge')];
+  expect(toA.getAttribute('class')).toBe('cf-dag-edge cf-dag-edge-switch');
+  expect(toA.getAttribute('data-case')).toBe('a');
+  expect(self.getAttribute('class')).toBe('cf-dag-edge cf-dag-edge-switch cf-dag-edge-loop');
+  const labels = [...view.node.querySelectorAll('text.cf-dag-edge-label')];
+  expect(labels.map((l) => [l.textContent, l.getAttribute('x'), l.getAttribute('data-to')])).toEqual([
+    ['mode = a', '50', 'a'],
+  ]);
+  expect(view.node.querySelector('[data-step="pick"] .cf-dag-caption')!.textContent).toBe('switch mode');
+  view.setInteractive({ pick: 'fresh', a: 'skipped' });
+  const a = view.node.querySelector('[data-step="a"]')!;
+  expect(a.classList.contains('cf-interactive-skipped')).toBe(true);
+  expect(a.getAttribute('data-interactive')).toBe('skipped');
+});
