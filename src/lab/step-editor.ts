@@ -24,6 +24,11 @@ const WIRING: FieldSpec[] = [
   { field: 'name', label: 'Step name', placeholder: 'train_model' },
   { field: 'next', label: 'Next steps', placeholder: 'the next step in notebook order (a, b: a branch)' },
   { field: 'foreach', label: 'Foreach over', placeholder: 'artifact whose elements each run the next step' },
+  {
+    field: 'switchOn',
+    label: 'Switch on',
+    placeholder: 'artifact naming the one next step that runs (a loop may name an earlier step)',
+  },
 ];
 
 const OPTIONS: FieldSpec[] = [
@@ -93,6 +98,7 @@ export class StepEditorForm extends Widget {
       name: value('name'),
       next: value('next'),
       foreach: value('foreach'),
+      switchOn: value('switchOn'),
       retry: value('retry'),
       timeout: value('timeout'),
       cpu: value('cpu'),

@@ -12,6 +12,8 @@ export interface StepFormValues {
   /** Successors as typed, separated by commas or spaces (one `next:` tag each); empty: the next step in notebook order. */
   next: string;
   foreach: string;
+  /** `switch:ARTIFACT`: the artifact whose value names the one next step that runs. */
+  switchOn: string;
   retry: string;
   timeout: string;
   cpu: string;
@@ -42,6 +44,7 @@ export const EMPTY_FORM: StepFormValues = {
   name: '',
   next: '',
   foreach: '',
+  switchOn: '',
   retry: '',
   timeout: '',
   cpu: '',
@@ -73,6 +76,9 @@ export function formFromTags(tags: Tag[]): StepFormValues {
         break;
       case 'foreach':
         values.foreach = tag.artifact;
+        break;
+      case 'switch':
+        values.switchOn = tag.artifact;
         break;
       case 'retry':
         values.retry = String(tag.count);
@@ -121,7 +127,9 @@ export function checkStepForm(values: StepFormValues, context: StepFormContext):
   for (const target of targets) errors.next ??= tagProblem(`next:${target}`);
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
   if (!errors.next && twice) errors.next = `Step '${twice}' is named twice.`;
-  if (!errors.next && name && targets.includes(name)) errors.next = 'A step cannot be its own successor.';
+  // A switch may loop on itself (one of its cases runs it again); any other step cannot.
+  if (!errors.next && name && targets.includes(name) && !values.switchOn.trim())
+    errors.next = 'A step cannot be its own successor, unless it is a switch (a loop).';
   if (!errors.next) {
     const known = new Set(context.otherSteps.map((s) => s.name));
     const unknown = targets.filter((t) => !known.has(t));
@@ -132,6 +140,11 @@ export function checkStepForm(values: StepFormValues, context: StepFormContext):
   if (foreach) errors.foreach = tagProblem(`foreach:${foreach}`);
   if (foreach && !errors.foreach && targets.length > 1)
     errors.foreach = 'A foreach step has exactly one successor.';
+  const switchOn = values.switchOn.trim();
+  if (switchOn) errors.switchOn = tagProblem(`switch:${switchOn}`);
+  if (switchOn && !errors.switchOn && foreach) errors.switchOn = 'A step is a switch or a foreach, not both.';
+  else if (switchOn && !errors.switchOn && targets.length < 2)
+    errors.switchOn = 'A switch picks one of two or more next steps: name them all in Next steps.';
 
   for (const [field, keyword] of [
     ['retry', 'retry'],
@@ -183,6 +196,7 @@ export function tagsFromForm(values: StepFormValues): Tag[] {
   const tags: Tag[] = [{ kind: 'step', name: values.name.trim() }];
   for (const target of splitList(values.next)) tags.push({ kind: 'next', target });
   if (values.foreach.trim()) tags.push({ kind: 'foreach', artifact: values.foreach.trim() });
+  if (values.switchOn.trim()) tags.push({ kind: 'switch', artifact: values.switchOn.trim() });
   if (values.retry.trim()) tags.push({ kind: 'retry', count: Number(values.retry) });
   if (values.timeout.trim()) tags.push({ kind: 'timeout', seconds: Number(values.timeout) });
   for (const key of ['cpu', 'memory', 'gpu'] as const) {

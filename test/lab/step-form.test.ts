@@ -42,6 +42,7 @@ test('tags → form → tags gives back the canonical tags, and unrelated tags s
     name: 'join',
     next: 'end',
     foreach: '',
+    switchOn: '',
     retry: '2',
     timeout: '30',
     cpu: '2',
@@ -90,7 +91,14 @@ test.each([
   [{ name: 'Train' }, 'name', /lowercase letters.*Did you mean 'step:train'/],
   [{ name: 'a' }, 'name', /^Step 'a' already exists \(cell 2\)\.$/],
   [{ next: 'a, Bad' }, 'next', /step name 'Bad'/],
-  [{ next: 'train' }, 'next', /^A step cannot be its own successor\.$/],
+  [{ next: 'train' }, 'next', /^A step cannot be its own successor, unless it is a switch \(a loop\)\.$/],
+  [{ switchOn: '1x', next: 'a, b' }, 'switchOn', /artifact name '1x'/],
+  [{ switchOn: 'mode', next: 'a' }, 'switchOn', /^A switch picks one of two or more next steps/],
+  [
+    { switchOn: 'mode', foreach: 'grid', next: 'a' },
+    'switchOn',
+    /^A step is a switch or a foreach, not both\.$/,
+  ],
   [{ next: 'a, a' }, 'next', /^Step 'a' is named twice\.$/],
   [{ foreach: '1x' }, 'foreach', /artifact name '1x'/],
   [{ foreach: 'grid', next: 'a, b' }, 'foreach', /^A foreach step has exactly one successor\.$/],
@@ -119,4 +127,12 @@ test('a successor that does not exist yet is a warning, not an error', () => {
 test('suggested names are free', () => {
   expect(suggestStepName(context)).toBe('step_1');
   expect(suggestStepName({ otherSteps: [{ name: 'step_1', cellIndex: 0 }] })).toBe('step_2');
+});
+
+test('a switch step: its tag round-trips, and it may loop on itself', () => {
+  const values = step({ name: 'train', next: 'train, report', switchOn: 'then' });
+  expect(checkStepForm(values, context).errors).toEqual({});
+  const tags = rewriteCellTags([], values);
+  expect(tags).toEqual(['step:train', 'next:train', 'next:report', 'switch:then']);
+  expect(formFromTags(readCellTags(tags))).toEqual(values);
 });
