@@ -30,10 +30,13 @@ export default tseslint.config(
       'bench/peers',
       'bench/.venv',
       'bench/.deno',
+      '.venv-test',
+      'release',
       '**/*.js',
       '!bin/*.js',
       '!bench/*.js',
       '!bench/lib/*.js',
+      '!scripts/*.js',
     ],
   },
   js.configs.recommended,
@@ -51,7 +54,7 @@ export default tseslint.config(
   },
   {
     // The benchmarks are plain CommonJS scripts run by Node (`npm run bench`).
-    files: ['bench/**/*.js'],
+    files: ['bench/**/*.js', 'scripts/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {

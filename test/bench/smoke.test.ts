@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { REPO } from '../helpers/cli';
 import { removeTempDir, tempDir } from '../helpers/notebook';
+import { PYTHON } from '../helpers/python-peers';
 
 const notebooks = require(path.join(REPO, 'bench', 'lib', 'notebooks.js')) as {
   foreachNoop(): string;
@@ -39,13 +40,14 @@ describe('bench --smoke', () => {
     const report = fs.readFileSync(out, 'utf8');
     expect(report).toContain('**Smoke run**');
     const rows = report.split('\n').filter((line) => /^\| \d \|/.test(line));
-    expect(rows.map((line) => line.split('|')[1].trim())).toEqual(['1', '2', '3', '4', '5', '6']);
+    expect(rows.map((line) => line.split('|')[1].trim())).toEqual(['1', '2', '3', '4', '5', '6', '7']);
     const figure = (id: number) => rows[id - 1].split('|')[3].trim();
     expect(figure(1)).toMatch(/^\d+(\.\d)? ms$/); // wall per task
     expect(figure(2)).toMatch(/^\d+ MB\/s$/); // artifact hand-over throughput
     expect(figure(3)).toMatch(/^\d+(\.\d)? ms$/); // resume
     expect(figure(4)).toMatch(/^[1-9]\d* MB$/); // scheduler peak RSS was sampled
     expect(figure(6)).toMatch(/^\d+(\.\d)? ms$/); // export
+    expect(figure(7)).toMatch(/^\d+ kB packed$/); // smoke packs the tarball only
     expect(report).toMatch(/- CPU: .+ × \d+/);
   }, 240000);
 
@@ -64,9 +66,9 @@ describe('bench --smoke', () => {
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     const after = fs.readFileSync(out, 'utf8');
     const row = (text: string, id: number) => text.split('\n').find((line) => line.startsWith(`| ${id} |`));
-    for (const id of [1, 2, 3, 4, 5]) expect(row(after, id)).toBe(row(before, id));
+    for (const id of [1, 2, 3, 4, 5, 7]) expect(row(after, id)).toBe(row(before, id));
     expect(row(after, 6)).toMatch(/^\| 6 \| Compile: .* \| \d+(\.\d)? ms \|/);
-    expect(after.match(/\(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/g)).toHaveLength(6);
+    expect(after.match(/\(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/g)).toHaveLength(7);
   });
 
   test('the committed benchmark notebooks are what the generator writes', () => {
@@ -81,7 +83,7 @@ describe('bench --smoke', () => {
     const peers = path.join(REPO, 'bench', 'peers');
     for (const file of fs.readdirSync(peers).filter((f) => f.endsWith('.py'))) {
       const source = fs.readFileSync(path.join(peers, file), 'utf8');
-      const result = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], {
+      const result = spawnSync(PYTHON, ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], {
         input: source,
         encoding: 'utf8',
       });
@@ -92,6 +94,6 @@ describe('bench --smoke', () => {
   test('bad options are refused with usage and exit 1', async () => {
     const { code, output } = await runBench(['--only', '9']);
     expect(code).toBe(1);
-    expect(output).toContain('--only takes numbers 1-6');
+    expect(output).toContain('--only takes numbers 1-7');
   });
 });

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { peerBin, peerEnv } from '../helpers/python-peers';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const LABEXTENSION = path.join(REPO, 'cellflow_lab', 'labextension');
@@ -48,7 +49,11 @@ function buildIfStale(): void {
     newestMtime(sources.map((s) => path.join(REPO, s))) <= fs.statSync(built).mtimeMs
   )
     return;
-  const result = spawnSync('jupyter', ['labextension', 'build', '.'], { cwd: REPO, encoding: 'utf8' });
+  const result = spawnSync(peerBin('jupyter'), ['labextension', 'build', '.'], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: peerEnv(),
+  });
   if (result.status !== 0)
     throw new Error(`jupyter labextension build failed:\n${result.stdout}\n${result.stderr}`);
 }
@@ -110,7 +115,7 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
     JSON.stringify({ disabledExtensions: { '@jupyterlab/apputils-extension:announcements': true } }),
   );
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...peerEnv(),
     JUPYTER_CONFIG_DIR: configDir,
     JUPYTER_DATA_DIR: path.join(tmp, 'data'),
     JUPYTER_RUNTIME_DIR: path.join(tmp, 'runtime'),
@@ -130,7 +135,7 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
   const port = await freePort();
   const token = `cellflow-e2e-${process.pid}-${port}`;
   const child = spawn(
-    'jupyter',
+    peerBin('jupyter'),
     [
       'lab',
       '--no-browser',

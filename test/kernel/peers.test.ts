@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
 import { copyExamples, installKernel, tempDir } from './kernel-helpers';
+import { PYTHON, peerBin, peerEnv } from '../helpers/python-peers';
 
 // Kernels start in seconds on a quiet machine, much slower on a loaded CI runner.
 jest.setTimeout(120_000);
@@ -21,7 +22,7 @@ beforeAll(async () => {
   examples = copyExamples();
   home = tempDir('cf-peers-home-');
   env = {
-    ...process.env,
+    ...peerEnv(),
     PYTHONDONTWRITEBYTECODE: '1',
     JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'),
     CELLFLOW_HOME: home,
@@ -33,7 +34,7 @@ afterAll(() => {
 });
 
 test('jupyter kernelspec list shows the installed kernel', async () => {
-  const { stdout } = await run('jupyter', ['kernelspec', 'list', '--json'], { env });
+  const { stdout } = await run(peerBin('jupyter'), ['kernelspec', 'list', '--json'], { env });
   const specs = JSON.parse(stdout).kernelspecs as Record<
     string,
     { resource_dir: string; spec: Record<string, unknown> }
@@ -46,7 +47,7 @@ test('jupyter kernelspec list shows the installed kernel', async () => {
 });
 
 test('jupyter_kernel_test: every applicable test passes', async () => {
-  const result = await run('python3', ['-m', 'unittest', '-v', 'test_cellflow_kernel'], {
+  const result = await run(PYTHON, ['-m', 'unittest', '-v', 'test_cellflow_kernel'], {
     cwd: __dirname,
     env,
     timeout: 150_000,
@@ -96,7 +97,10 @@ test('papermill runs a plain TypeScript notebook to completion', async () => {
     }),
   );
   const out = path.join(examples, 'plain.out.ipynb');
-  await run('papermill', [notebook, out, '-k', 'cellflow', '--cwd', examples], { env, timeout: 90_000 });
+  await run(peerBin('papermill'), [notebook, out, '-k', 'cellflow', '--cwd', examples], {
+    env,
+    timeout: 90_000,
+  });
   const text = outputsOf(out);
   expect(text).toContain('norm 5');
   expect(text).toContain('1,4,9');
@@ -105,10 +109,14 @@ test('papermill runs a plain TypeScript notebook to completion', async () => {
 test('papermill runs a step notebook: the kernel finds each cell in the notebook by its source', async () => {
   for (const [name, expected] of [['hello', 'done: out = 3']]) {
     const out = path.join(examples, `${name}.out.ipynb`);
-    await run('papermill', [path.join(examples, `${name}.ipynb`), out, '-k', 'cellflow', '--cwd', examples], {
-      env,
-      timeout: 90_000,
-    });
+    await run(
+      peerBin('papermill'),
+      [path.join(examples, `${name}.ipynb`), out, '-k', 'cellflow', '--cwd', examples],
+      {
+        env,
+        timeout: 90_000,
+      },
+    );
     expect(outputsOf(out)).toContain(expected);
   }
 }, 180_000);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { churnProject, git, gitState } from './project';
+import { peerBin, peerEnv } from '../helpers/python-peers';
 
 let work: string;
 let home: string;
@@ -112,11 +113,12 @@ test('Binder simulation: a fresh clone of the branch and a fresh HOME; postBuild
 /** repo2docker's Dockerfile for DIR, without building (no Docker daemon needed). */
 function repo2dockerDockerfile(target: string): string {
   const result = spawnSync(
-    'repo2docker',
+    peerBin('repo2docker'),
     ['--no-build', '--debug', '--user-id', '1000', '--user-name', 'jovyan', target],
     {
       encoding: 'utf8',
       timeout: 60000,
+      env: peerEnv(),
     },
   );
   expect(result.status).toBe(0);

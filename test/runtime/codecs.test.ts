@@ -8,6 +8,7 @@ import * as vm from 'vm';
 import { decodeArtifact, encodeArtifact, UnstorableArtifactError } from '../../src/runtime/codecs';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { REPO_ROOT, runTsChild } from '../helpers/ts-child';
+import { PYTHON } from '../helpers/python-peers';
 
 function roundTrip(value: unknown) {
   const { codec, chunks } = encodeArtifact('x', value);
@@ -144,7 +145,7 @@ describe('Arrow tables', () => {
 
   const readWithPyarrow = (reader: 'open_file' | 'open_stream', file: string) =>
     execFileSync(
-      'python3',
+      PYTHON,
       [
         '-c',
         [

@@ -8,6 +8,7 @@ import { Run, setDatastore } from '../../src/client';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { RunRecord, TaskRecord } from '../../src/runtime/records';
 import { schemaErrors } from '../helpers/run-schema';
+import { PYTHON } from '../helpers/python-peers';
 
 let work: string;
 let home: string;
@@ -269,7 +270,7 @@ test('an Arrow table written by one step is read by the next, by the Client API 
     't = ipc.open_file(sys.argv[1]).read_all()',
     'print(t.num_rows, t.column_names, t.column("score").to_pylist()[-1])',
   ].join('\n');
-  expect(execFileSync('python3', ['-c', script, object], { encoding: 'utf8' }).trim()).toBe(
+  expect(execFileSync(PYTHON, ['-c', script, object], { encoding: 'utf8' }).trim()).toBe(
     "50000 ['id', 'score'] 24999.5",
   );
 });

@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+// Sets up every real peer the test suite drives, idempotently: a project-local Python virtualenv
+// from the pinned requirements-test.txt, Debian's Chromium, Slurm and MUNGE, and versitygw (the S3
+// server). `npm test`, jest's globalSetup and `.ci/run` all call it; on a machine that is already set
+// up it only compares a stamp and a few paths (well under a second).
+//
+// Node built-ins only: it runs before `npm ci` in CI.
+'use strict';
+const { spawnSync } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const REPO = path.resolve(__dirname, '..');
+const REQUIREMENTS = path.join(REPO, 'requirements-test.txt');
+// Bump when the way the venv is made changes, so existing venvs are re-created.
+const RECIPE = 1;
+const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw@v1.8.0';
+
+/** Where each peer lives; the test helpers (test/helpers/python-peers.ts) use the same defaults. */
+function peerPaths(env = process.env) {
+  const cache = path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cellflow-test');
+  const venv = env.CELLFLOW_TEST_VENV || path.join(REPO, '.venv-test');
+  return {
+    venv,
+    python: path.join(venv, 'bin', 'python'),
+    // Wheels of every pinned requirement, shared by all checkouts on the machine: a venv (or the
+    // packaging tests' fresh ones) installs from here without the network.
+    wheelhouse: env.CELLFLOW_TEST_WHEELHOUSE || path.join(cache, 'wheels'),
+    versitygw: env.CELLFLOW_TEST_VERSITYGW || path.join(cache, 'bin', 'versitygw'),
+    chromium: env.CHROMIUM_PATH || which('chromium', env) || '/usr/bin/chromium',
+  };
+}
+
+function which(name, env = process.env) {
+  for (const dir of (env.PATH || '').split(path.delimiter)) {
+    const file = path.join(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return file;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
+  if (result.error) throw new SetupError(`${command} ${args.join(' ')}: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new SetupError(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+}
+
+class SetupError extends Error {}
+
+/** Debian packages the suite needs, each with the file that shows it is installed. */
+function missingDebianPackages(paths, env) {
+  const missing = [];
+  if (!fs.existsSync(paths.chromium)) missing.push('chromium');
+  // Slurm's daemons and client, MUNGE's daemon: the Slurm engine tests run a real one-node cluster.
+  if (!['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/bin/sbatch'].every((f) => fs.existsSync(f)))
+    missing.push('slurm-wlm');
+  if (!fs.existsSync('/usr/sbin/munged')) missing.push('munge');
+  const python3 = which('python3', env);
+  if (!python3) missing.push('python3', 'python3-venv');
+  else if (spawnSync(python3, ['-c', 'import venv, ensurepip'], { stdio: 'ignore' }).status !== 0)
+    missing.push('python3-venv');
+  if (!fs.existsSync(paths.versitygw) && !which('go', env)) missing.push('golang-go');
+  return missing;
+}
+
+function installDebianPackages(packages, log) {
+  if (packages.length === 0) return;
+  const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    throw new SetupError(
+      `the test suite needs ${packages.join(', ')}; install ${packages.length > 1 ? 'them' : 'it'} as root:\n  sudo sh -c '${command}'`,
+    );
+  log(`installing ${packages.join(' ')} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { env });
+}
+
+function venvStamp(python3) {
+  const version = spawnSync(python3, ['-c', 'import sys; print(sys.version)'], { encoding: 'utf8' });
+  return crypto
+    .createHash('sha256')
+    .update(`${RECIPE}\n${version.stdout}\n`)
+    .update(fs.readFileSync(REQUIREMENTS))
+    .digest('hex');
+}
+
+/** The venv, re-created only when requirements-test.txt, the base Python or this recipe changed. */
+function ensureVenv(paths, env, log) {
+  const python3 = which('python3', env);
+  const stampFile = path.join(paths.venv, '.cellflow-stamp');
+  const stamp = venvStamp(python3);
+  if (fs.existsSync(paths.python) && readText(stampFile) === stamp) return false;
+  log(`creating ${path.relative(REPO, paths.venv) || paths.venv} from requirements-test.txt (${python3})`);
+  fs.rmSync(paths.venv, { recursive: true, force: true });
+  run(python3, ['-m', 'venv', paths.venv]);
+  const pip = [paths.python, '-m', 'pip', '--disable-pip-version-check', '--no-input'];
+  // Install from the local wheelhouse only; fill it from the index when a pinned wheel is missing
+  // (the first time on a machine, or after a version bump).
+  const offline = [...pip.slice(1), 'install', '-q', '--no-index', '--find-links', paths.wheelhouse];
+  const quiet = spawnSync(pip[0], [...offline, '-r', REQUIREMENTS], { stdio: 'ignore' });
+  if (quiet.status !== 0) {
+    log(`downloading the pinned wheels into ${paths.wheelhouse}`);
+    fs.mkdirSync(paths.wheelhouse, { recursive: true });
+    run(pip[0], [
+      ...pip.slice(1),
+      'wheel',
+      '-q',
+      '--find-links',
+      paths.wheelhouse,
+      '-w',
+      paths.wheelhouse,
+      '-r',
+      REQUIREMENTS,
+    ]);
+    run(pip[0], [...offline, '-r', REQUIREMENTS]);
+  }
+  fs.writeFileSync(stampFile, stamp);
+  return true;
+}
+
+/** The wheels `pip install .` needs to build the extension (build-system requires), also kept local. */
+function ensureBuildWheels(paths, log) {
+  const marker = path.join(paths.wheelhouse, `.build-requires-${buildRequiresKey()}`);
+  if (fs.existsSync(marker)) return;
+  log('downloading the packaging build requirements into the wheelhouse');
+  const requires = buildRequires();
+  run(paths.python, [
+    '-m',
+    'pip',
+    '--disable-pip-version-check',
+    'wheel',
+    '-q',
+    '--find-links',
+    paths.wheelhouse,
+    '-w',
+    paths.wheelhouse,
+    '-c',
+    REQUIREMENTS,
+    ...requires,
+  ]);
+  fs.writeFileSync(marker, requires.join('\n'));
+}
+
+/** `[build-system] requires` and the build hook's dependencies, read from pyproject.toml. */
+function buildRequires() {
+  const text = fs.readFileSync(path.join(REPO, 'pyproject.toml'), 'utf8');
+  const lists = [...text.matchAll(/^(?:requires|dependencies) = \[(.*)\]$/gm)].map((m) => m[1]);
+  const buildSystem = lists[0];
+  const hook = text.match(/\[tool\.hatch\.build\.hooks\.jupyter-builder\]\s*\ndependencies = \[(.*)\]/);
+  return [buildSystem, hook && hook[1]]
+    .filter(Boolean)
+    .flatMap((list) => [...list.matchAll(/"([^"]+)"/g)].map((m) => m[1]));
+}
+
+function buildRequiresKey() {
+  return crypto
+    .createHash('sha256')
+    .update(buildRequires().join('\n'))
+    .update(fs.readFileSync(REQUIREMENTS))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+function ensureVersitygw(paths, env, log) {
+  if (fs.existsSync(paths.versitygw)) return;
+  const go = which('go', env) || '/usr/bin/go';
+  log(`building versitygw into ${path.dirname(paths.versitygw)} (go install ${VERSITYGW_MODULE})`);
+  fs.mkdirSync(path.dirname(paths.versitygw), { recursive: true });
+  // GOTOOLCHAIN=auto lets an older Debian go fetch the toolchain the module asks for.
+  run(go, ['install', VERSITYGW_MODULE], {
+    env: { ...env, GOBIN: path.dirname(paths.versitygw), GOTOOLCHAIN: env.GOTOOLCHAIN || 'auto' },
+  });
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets everything up; returns the peers' paths. Throws SetupError with a message for the user. */
+function setupTestPeers({
+  env = process.env,
+  log = (line) => console.error(`setup-test-peers: ${line}`),
+} = {}) {
+  const paths = peerPaths(env);
+  installDebianPackages(missingDebianPackages(paths, env), log);
+  ensureVenv(paths, env, log);
+  ensureBuildWheels(paths, log);
+  ensureVersitygw(paths, env, log);
+  return paths;
+}
+
+/** What the tests read, as shell assignments (also documented in README's "Tests"). */
+function describe(paths) {
+  return [
+    `CELLFLOW_TEST_VENV=${paths.venv}`,
+    `CELLFLOW_TEST_WHEELHOUSE=${paths.wheelhouse}`,
+    `CELLFLOW_TEST_VERSITYGW=${paths.versitygw}`,
+    `CHROMIUM_PATH=${paths.chromium}`,
+  ].join('\n');
+}
+
+// jest's globalSetup: the same set-up before any test file runs, so `npx jest FILE` works too.
+module.exports = async function globalSetup() {
+  try {
+    setupTestPeers();
+  } catch (error) {
+    if (error instanceof SetupError) {
+      console.error(`\nsetup-test-peers: ${error.message}`);
+      process.exit(1);
+    }
+    throw error;
+  }
+};
+module.exports.setupTestPeers = setupTestPeers;
+module.exports.peerPaths = peerPaths;
+
+if (require.main === module) {
+  try {
+    const paths = setupTestPeers();
+    if (!process.argv.includes('--quiet')) console.log(describe(paths));
+  } catch (error) {
+    if (!(error instanceof SetupError)) throw error;
+    console.error(`setup-test-peers: ${error.message}`);
+    process.exit(1);
+  }
+}
