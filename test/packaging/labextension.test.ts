@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ensureLabextensionBuilt, LABEXTENSION, REPO } from '../e2e/lab-server';
+import { PYTHON, peerBin, peerEnv } from '../helpers/python-peers';
 
 test('pip install . installs the labextension and `jupyter labextension list` shows it enabled', () => {
   ensureLabextensionBuilt();
@@ -12,7 +13,7 @@ test('pip install . installs the labextension and `jupyter labextension list` sh
   const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-pip-'));
   try {
     const pip = spawnSync(
-      'python3',
+      PYTHON,
       ['-m', 'pip', 'install', '--no-deps', '--disable-pip-version-check', '--prefix', prefix, '.'],
       { cwd: REPO, encoding: 'utf8' },
     );
@@ -26,9 +27,9 @@ test('pip install . installs the labextension and `jupyter labextension list` sh
       'plugin.json',
     ]);
 
-    const list = spawnSync('jupyter', ['labextension', 'list'], {
+    const list = spawnSync(peerBin('jupyter'), ['labextension', 'list'], {
       encoding: 'utf8',
-      env: { ...process.env, JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'), NO_COLOR: '1' },
+      env: { ...peerEnv(), JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'), NO_COLOR: '1' },
     });
     // Drop the colour escapes (ESC[...m) around 'enabled' and 'OK'.
     const output = (list.stdout + list.stderr)
