@@ -8,6 +8,7 @@ import { analyzeNotebook } from '../../src/core';
 import { runCli } from '../../src/cli/main';
 import { memoryIO } from '../../src/cli/io';
 import { REPO } from '../helpers/cli';
+import { PYTHON } from '../helpers/python-peers';
 
 let dir: string;
 beforeAll(() => {
@@ -41,7 +42,7 @@ function nbformatErrors(file: string): string {
     "text = open(sys.argv[1], encoding='utf-8-sig').read()\n" +
     'try:\n  nbformat.validate(nbformat.reads(text, as_version=nbformat.NO_CONVERT))\n' +
     'except nbformat.ValidationError as e:\n  print(e.message)\n';
-  return execFileSync('python3', ['-c', script, file], { encoding: 'utf8' }).trim();
+  return execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' }).trim();
 }
 
 const STYLES: { name: string; write: (json: unknown) => string; indent: string }[] = [
