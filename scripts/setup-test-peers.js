@@ -28,7 +28,7 @@ function peerPaths(env = process.env) {
     // Wheels of every pinned requirement, shared by all checkouts on the machine: a venv (or the
     // packaging tests' fresh ones) installs from here without the network.
     wheelhouse: env.CELLFLOW_TEST_WHEELHOUSE || path.join(cache, 'wheels'),
-    versitygw: env.CELLFLOW_TEST_VERSITYGW || path.join(cache, 'bin', 'versitygw'),
+    versitygw: env.CELLFLOW_VERSITYGW || path.join(cache, 'bin', 'versitygw'),
     chromium: env.CHROMIUM_PATH || which('chromium', env) || '/usr/bin/chromium',
   };
 }
@@ -207,7 +207,7 @@ function describe(paths) {
   return [
     `CELLFLOW_TEST_VENV=${paths.venv}`,
     `CELLFLOW_TEST_WHEELHOUSE=${paths.wheelhouse}`,
-    `CELLFLOW_TEST_VERSITYGW=${paths.versitygw}`,
+    `CELLFLOW_VERSITYGW=${paths.versitygw}`,
     `CHROMIUM_PATH=${paths.chromium}`,
   ].join('\n');
 }
