@@ -2,6 +2,7 @@
 export const CommandIds = {
   makeStep: 'cellflow:make-step',
   editStep: 'cellflow:edit-step',
+  fixTags: 'cellflow:fix-tags',
   export: 'cellflow:export',
   runFlow: 'cellflow:run-flow',
   stopFlow: 'cellflow:stop-flow',

@@ -3,7 +3,7 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type ICommandPalette, MainAreaWidget, Notification, showErrorMessage } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
-import type { INotebookTracker } from '@jupyterlab/notebook';
+import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { PathExt } from '@jupyterlab/coreutils';
 import type { RunResult } from '../core/protocol';
 
@@ -17,6 +17,7 @@ import { initialRunForm, parameterFields, resumeRequestOf, runRequestOf } from '
 import { messageOf } from './run-detail-view';
 import type { SettingsModel } from './settings';
 import { editStepForm } from './step-editor';
+import { planTagFix, tagFixMessage, type TagFixPlan } from './tag-fix';
 import {
   formFromTags,
   readCellTags,
@@ -64,6 +65,17 @@ export function registerCommands(deps: CommandDeps): void {
     isEnabled: hasCodeCell,
     execute: () => editActiveCell(deps, current(), false),
   });
+  app.commands.addCommand(CommandIds.fixTags, {
+    label: 'Fix Comma Tags',
+    caption:
+      "Rewrite old comma tags (next:a,b) as one value per tag (next:a, next:b), as 'cellflow lint --fix' does",
+    isEnabled: () => tracker.currentWidget !== null && planOf(tracker.currentWidget).fixes.length > 0,
+    execute: () => (tracker.currentWidget ? fixTags(tracker.currentWidget) : undefined),
+  });
+  // A notebook with comma tags is not valid for nbformat: say so when it opens, with the fix at hand.
+  tracker.widgetAdded.connect((_, panel) => {
+    void panel.context.ready.then(() => offerTagFix(panel));
+  });
   app.commands.addCommand(CommandIds.export, {
     label: 'Export Notebook to Flow',
     caption: 'Compile the notebook to NAME.flow.ts beside it and open it',
@@ -108,6 +120,39 @@ export function registerCommands(deps: CommandDeps): void {
   const refresh = () => app.commands.notifyCommandChanged();
   tracker.currentChanged.connect(refresh);
   tracker.activeCellChanged.connect(refresh);
+}
+
+function planOf(panel: NotebookPanel): TagFixPlan {
+  const cells = [...(panel.content.model?.cells ?? [])].map((cell, index) => ({
+    index,
+    id: cell.id,
+    tags: (cell.getMetadata('tags') as string[] | undefined) ?? [],
+  }));
+  return planTagFix(cells.filter((c) => Array.isArray(c.tags) && c.tags.every((t) => typeof t === 'string')));
+}
+
+function offerTagFix(panel: NotebookPanel): void {
+  const plan = planOf(panel);
+  if (plan.fixes.length === 0 && plan.unfixable.length === 0) return;
+  Notification.warning(tagFixMessage(panel.context.path, plan), {
+    autoClose: false,
+    actions: plan.fixes.length ? [{ label: 'Fix tags', callback: () => void fixTags(panel) }] : [],
+  });
+}
+
+/** Rewrites the notebook's comma tags in its model (one undoable change) and saves it. */
+async function fixTags(panel: NotebookPanel): Promise<void> {
+  const model = panel.content.model;
+  const plan = planOf(panel);
+  if (!model || plan.fixes.length === 0) return;
+  model.sharedModel.transact(() => {
+    for (const fix of plan.fixes) model.cells.get(fix.index).setMetadata('tags', fix.tags);
+  });
+  await panel.context.save();
+  const count = plan.fixes.reduce((n, f) => n + f.changes.length, 0);
+  Notification.success(`Rewrote ${count} comma tag${count === 1 ? '' : 's'} in ${panel.context.path}`, {
+    autoClose: 4000,
+  });
 }
 
 async function editActiveCell(
