@@ -28,8 +28,11 @@ test('the settings schema declares exactly these settings, the menu and the tool
   ).toEqual([
     'cellflow:make-step',
     'cellflow:edit-step',
+    'cellflow:fix-tags',
     'cellflow:export',
     'cellflow:run-flow',
+    'cellflow:stop-flow',
+    'cellflow:resume-flow',
     'cellflow:open-panel',
     'cellflow:open-runs',
   ]);
