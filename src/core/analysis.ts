@@ -88,6 +88,10 @@ export interface CodeFacts {
   exportKeywordOffsets: number[];
   /** Object types declared at the top level (`interface R {...}`, `type R = {...}`), by name. */
   objectTypes: Map<string, RequestField[]>;
+  /** `Math.random()` calls: draws no seed controls (current.random() is seeded). */
+  unseededRandomLines: number[];
+  /** `Date.now()` and argument-less `new Date()`: the wall clock, which no reproduction repeats. */
+  clockLines: number[];
 }
 
 const cache = new Map<string, CodeFacts>();
@@ -121,6 +125,8 @@ function emptyFacts(): CodeFacts {
     exportedFunctions: [],
     exportKeywordOffsets: [],
     objectTypes: new Map(),
+    unseededRandomLines: [],
+    clockLines: [],
   };
 }
 
@@ -201,10 +207,34 @@ function computeFacts(source: string): CodeFacts {
     } else if (ts.isCallExpression(node)) {
       collectCall(node, facts);
     }
+    const nondeterminism = nondeterministicCall(node);
+    if (nondeterminism === 'random') facts.unseededRandomLines.push(lineOf(node.getStart(file)));
+    if (nondeterminism === 'clock') facts.clockLines.push(lineOf(node.getStart(file)));
     ts.forEachChild(node, (child) => visit(child, nowInFunction));
   };
   visit(file, false);
   return facts;
+}
+
+/** `Math.random()` is 'random'; `Date.now()` and `new Date()` with no arguments are 'clock'. */
+function nondeterministicCall(node: TS.Node): 'random' | 'clock' | undefined {
+  const isMember = (expression: TS.Expression, object: string, name: string) =>
+    ts.isPropertyAccessExpression(expression) &&
+    ts.isIdentifier(expression.expression) &&
+    expression.expression.text === object &&
+    expression.name.text === name;
+  if (ts.isCallExpression(node)) {
+    if (isMember(node.expression, 'Math', 'random')) return 'random';
+    if (isMember(node.expression, 'Date', 'now')) return 'clock';
+  }
+  if (
+    ts.isNewExpression(node) &&
+    ts.isIdentifier(node.expression) &&
+    node.expression.text === 'Date' &&
+    (node.arguments?.length ?? 0) === 0
+  )
+    return 'clock';
+  return undefined;
 }
 
 /** Syntax errors found while parsing; the parser keeps them on the source file. */

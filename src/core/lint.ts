@@ -50,6 +50,10 @@ export const LINT_RULES: Record<string, string> = {
   'endpoint-signature': 'an endpoint:NAME cell exports exactly `function NAME(request, artifacts)`',
   'endpoint-unknown-artifact': 'every artifact an endpoint reads exists at the end of the flow',
   'invalid-serve-metadata': 'metadata.cellflow.serve.reference names an artifact the flow ends with',
+  'unseeded-random':
+    'a step draws random numbers with current.random() (seeded, recorded), not Math.random() (a warning)',
+  'wall-clock':
+    'a note where a step reads the wall clock (Date.now(), new Date()): a reproduction sees another time',
 };
 
 /** Names the compiled module itself declares at top level. */
@@ -83,6 +87,28 @@ export function lintCode(flow: NotebookFlow): Diagnostic[] {
         : scope.endpoint
           ? `endpoint '${scope.endpoint}'`
           : 'the prelude';
+      if (scope.step) {
+        for (const line of facts.unseededRandomLines)
+          diagnostics.push({
+            severity: 'warning',
+            rule: 'unseeded-random',
+            message:
+              'Math.random() is not seeded, so a reproduction draws other numbers; use current.random() (seeded by the run and recorded)',
+            cell: chunk.cell,
+            line,
+            step: scope.step,
+          });
+        for (const line of facts.clockLines)
+          diagnostics.push({
+            severity: 'note',
+            rule: 'wall-clock',
+            message:
+              'this reads the wall clock, so a reproduction sees another time; pass the time as a parameter if results depend on it',
+            cell: chunk.cell,
+            line,
+            step: scope.step,
+          });
+      }
       for (const line of scope.endpoint ? [] : facts.exportLines) {
         at(
           'export-in-cell',

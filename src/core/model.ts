@@ -10,7 +10,8 @@ export interface CellRef {
   id: string;
 }
 
-export type Severity = 'error' | 'warning';
+/** A note points at something worth knowing that is not wrong (a read of the wall clock). */
+export type Severity = 'error' | 'warning' | 'note';
 
 /** A problem found in a notebook. Every message names the cell (and step, line) at fault. */
 export interface Diagnostic {

@@ -1,5 +1,7 @@
 // Shapes of what the datastore holds for runs and tasks (schema/run.schema.json is the normative form).
 import type { FlowGraph, JsonValue, Parameter } from '../core/model';
+import type { CodePackageRecord } from './repro/code-package';
+import type { DataInput } from './repro/data-inputs';
 import type { EnvironmentRecord } from './repro/environment';
 import type { LockfileRecord } from './repro/lockfile';
 import type { SourceRecord } from './repro/source';
@@ -54,10 +56,29 @@ export interface TaskRecord {
   iteration?: number;
   /** For a switch step: the successor its artifact named; the other cases were not taken. */
   switchTaken?: string;
+  /** Every file (and listed directory) the step read: path, size, sha256, whether stored. */
+  inputs?: DataInput[];
+  /** The project's own modules the task had loaded (relative to the project root): code, not data. */
+  sources?: string[];
   /** Set when this task was reused by `resume`: the pathspec of the original task. */
   reusedFrom?: string;
   startedAt?: string;
   finishedAt?: string;
+}
+
+export interface ReproductionVerdict {
+  result: 'identical' | 'different';
+  identical: number;
+  different: number;
+  missing: number;
+  added: number;
+  /** The first artifact (in step order) that is not identical. */
+  first?: { step: string; artifact: string; verdict: 'different' | 'missing' | 'added' | 'identical' };
+  why?: string;
+  /** Installed packages whose content differed (deep drift), one line each. */
+  drift?: string[];
+  /** Lockfile entries rewritten to stored tarballs. */
+  rewrites?: { path: string; from: string; to: string }[];
 }
 
 export interface RunRecord {
@@ -72,7 +93,13 @@ export interface RunRecord {
   graph: FlowGraph;
   parameters: Parameter[];
   /** The run this one resumed or reproduces. */
-  origin?: { kind: 'resume' | 'reproduce'; pathspec: string; fromStep?: string };
+  origin?: {
+    kind: 'resume' | 'reproduce';
+    pathspec: string;
+    fromStep?: string;
+    /** For a reproduction: how it compared with the original. */
+    verdict?: ReproductionVerdict;
+  };
   seed?: number;
   /** The notebook or .flow.ts the run came from (absolute, on the machine that ran it). */
   input?: string;
@@ -82,6 +109,8 @@ export interface RunRecord {
   parameterArtifacts?: ArtifactIndex;
   /** The reproducibility record (src/runtime/repro): exact code, pinned dependencies, machine. */
   source?: SourceRecord;
+  /** The code package: every file of the snapshot as one tar object (code-package.ts). */
+  code?: CodePackageRecord;
   lockfile?: LockfileRecord;
   environment?: EnvironmentRecord;
   /** Scheduler liveness: pid and last heartbeat, so a killed scheduler's run is seen as abandoned. */

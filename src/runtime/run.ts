@@ -1,5 +1,6 @@
 // One flow run from start to end: load and store the code, record the run, schedule the tasks in warm
 // task processes, and close the record. `resume` is the same with some tasks reused from an origin run.
+import { randomInt } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
@@ -112,6 +113,8 @@ async function execute(
   const { manifest } = source;
   const flow = manifest.flow;
   const runId = datastore.newRunId();
+  // Every run has a seed: drawn here when none was given, recorded, and reused by reproduce.
+  const seed = options.seed ?? drawSeed();
   // Provenance (code snapshot, lockfile, environment) is captured on another thread while tasks run.
   const provenance = startProvenanceCapture(datastore, {
     flow,
@@ -143,7 +146,7 @@ async function execute(
     graph: manifest.graph,
     parameters: manifest.parameters,
     ...(options.origin ? { origin: options.origin } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    seed,
     input: source.inputPath,
     module: {
       typescriptSha256: typescript.sha256,
@@ -161,7 +164,8 @@ async function execute(
   let provenanceError: Error | undefined;
   const provenanceLanded = provenance.then(
     (captured) => {
-      Object.assign(record, captured);
+      Object.assign(record, captured.provenance);
+      for (const warning of captured.warnings) reporter.note(`warning: ${warning}`);
       if (record.status !== 'running') return;
       try {
         datastore.writeRun(record);
@@ -206,7 +210,7 @@ async function execute(
     module: { filename: source.moduleFilename, javascriptSha256: javascript.sha256 },
     params,
     parameterArtifacts,
-    seed: options.seed,
+    seed,
     maxWorkers,
     reporter,
     reuse: options.reuse,
@@ -250,6 +254,11 @@ async function execute(
     tasks: result.tasks,
     failed: result.failed,
   };
+}
+
+/** A fresh run seed: a non-negative 31-bit integer, so `--seed N` can always give it back. */
+function drawSeed(): number {
+  return randomInt(0, 2 ** 31);
 }
 
 /** The step to resume from by default: the earliest failed step in graph order. */

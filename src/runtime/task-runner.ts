@@ -15,6 +15,7 @@ import { inlineSourceMap, mapStack } from './stack-mapping';
 import type { ArtifactIndex, AttemptRecord, TaskRecord } from './records';
 import { taskRandom } from './seeded-random';
 import { chosenCase } from './switch-case';
+import { startInputCapture } from './repro/task-inputs';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
 
 export interface TaskOutcome {
@@ -91,7 +92,18 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       random,
     };
 
-    await step({ self: state.self, inputs, current, mergeArtifacts: (i, o) => mergeArtifacts(state, i, o) });
+    // The files the step reads are its data inputs (task.json `inputs`), whether it succeeds or not.
+    const endCapture = startInputCapture(datastore, spec.module.filename);
+    try {
+      await step({
+        self: state.self,
+        inputs,
+        current,
+        mergeArtifacts: (i, o) => mergeArtifacts(state, i, o),
+      });
+    } finally {
+      Object.assign(record, await endCapture());
+    }
 
     const artifacts = state.untouched();
     for (const [name, value] of state.touched()) artifacts[name] = await datastore.saveArtifact(name, value);

@@ -96,6 +96,10 @@ const EXPECTED: Record<string, string> = {
     "cell 2 (id predict), line 2: error [endpoint-unknown-artifact]: endpoint 'predict' reads artifact 'modle', which the flow does not have at its end (step 'end'); it has model. Did you mean 'artifacts.model'?",
   'invalid-serve-metadata':
     "error [invalid-serve-metadata]: notebook metadata cellflow.serve.reference names artifact 'modl', which the flow does not have at its end (step 'end'). Did you mean 'model'?",
+  'unseeded-random':
+    "cell 0 (id start), step 'start', line 2: warning [unseeded-random]: Math.random() is not seeded, so a reproduction draws other numbers; use current.random() (seeded by the run and recorded).",
+  'wall-clock':
+    "cell 0 (id start), step 'start', line 1: note [wall-clock]: this reads the wall clock, so a reproduction sees another time; pass the time as a parameter if results depend on it.",
 };
 
 const fixture = (rule: string): string => path.join(FIXTURES, `${rule}.ipynb`);
@@ -120,7 +124,7 @@ describe.each(Object.keys(EXPECTED))('%s', (rule) => {
     process.chdir(REPO);
     try {
       const code = await runCli(['lint', fixture(rule)], io);
-      const isError = !EXPECTED[rule].includes(' warning [');
+      const isError = !/ (warning|note) \[/.test(EXPECTED[rule]);
       expect(code).toBe(isError ? 2 : 0);
       expect(io.err).toContain(`${fixture(rule)}: ${EXPECTED[rule]}\n`);
       expect(io.err).not.toMatch(/\n\s+at /); // no stack trace

@@ -47,7 +47,7 @@ export function lintNotebook(file: string, io: CliIO, json: boolean, fix = false
   const text = fixed ? fixed.text : readNotebookFile(file);
   const analysis = analyzeNotebook(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file);
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = analysis.diagnostics.length - errors;
+  const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').length;
   if (json) {
     const report = { notebook: file, ok: errors === 0, diagnostics: analysis.diagnostics };
     io.stdout(JSON.stringify(fixed ? { ...report, fixed: fixed.changes } : report) + '\n');

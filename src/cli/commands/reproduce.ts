@@ -9,7 +9,14 @@ export function registerReproduce(program: Command): void {
       "materialise a run's recorded sources in a clean directory, npm ci its lockfile, re-run it with the recorded parameters and seed, and compare every artifact (exit 0 only when all are identical)",
     )
     .argument('<run>', 'run pathspec Flow/runId')
-    .option('--in <dir>', 'clean directory to reproduce in (default: a new temporary directory)')
+    .option(
+      '--in <dir>',
+      'where to reproduce: DIR itself when missing or empty, else a new directory inside it (default: a new temporary directory)',
+    )
+    .option(
+      '--keep',
+      'keep the clean directory after a successful reproduction (a failed one is always kept)',
+    )
     .option(
       '--strict',
       'fail when Node differs from the record or the dependencies cannot be installed exactly',
@@ -23,7 +30,14 @@ export function registerReproduce(program: Command): void {
     .action(
       async (
         run: string,
-        opts: { in?: string; strict?: boolean; install: boolean; maxWorkers?: number; runIdFile?: string },
+        opts: {
+          in?: string;
+          keep?: boolean;
+          strict?: boolean;
+          install: boolean;
+          maxWorkers?: number;
+          runIdFile?: string;
+        },
       ) => {
         // Loaded on use, like every repro module: they are heavy and no other command needs them.
         const { reproduceRun } = await import('../../runtime/repro/reproduce');
@@ -31,6 +45,7 @@ export function registerReproduce(program: Command): void {
         const result = await reproduceRun({
           pathspec: run,
           dir: opts.in,
+          keep: opts.keep,
           strict: opts.strict,
           install: opts.install,
           maxWorkers: opts.maxWorkers,
@@ -44,7 +59,12 @@ export function registerReproduce(program: Command): void {
         const verdict = result.ok ? '✓ reproduced' : '✗ not reproduced';
         process.stdout.write(
           `${verdict}: ${run} → ${result.pathspec} (${counts.identical} identical, ${counts.different} different, ${counts.missing} missing, ${counts.added} added${result.runExitCode === 0 ? '' : '; the reproduction run failed'})\n` +
-            `  sources: ${result.materialized.dir}\n`,
+            (result.drift.length > 0
+              ? `  drift: ${result.drift.length} package(s) differ (see the warnings above)\n`
+              : '') +
+            (result.kept
+              ? `  kept: ${result.materialized.dir}\n`
+              : `  removed the clean directory ${result.materialized.dir}\n`),
         );
         process.exitCode = result.ok ? 0 : 1;
       },

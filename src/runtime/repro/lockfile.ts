@@ -6,6 +6,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
 import { UserInputError } from '../errors';
+import { storeLocalPackages, type LocalPackage } from './local-packages';
+import { PackageContents } from './package-contents';
 import { StatCache } from './stat-cache';
 
 export interface LockfileRecord {
@@ -21,6 +23,10 @@ export interface LockfileRecord {
   /** Number of locked packages (node_modules entries). */
   packages: number;
   drift: DriftRecord;
+  /** Locked packages no registry serves, each stored as a packed tarball object. */
+  localPackages?: LocalPackage[];
+  /** Every installed package's content hash, as one JSON object `{ key: sha256 }` (deep drift). */
+  contents?: { sha256: string; packages: number };
 }
 
 export interface DriftEntry {
@@ -28,6 +34,8 @@ export interface DriftEntry {
   path: string;
   locked?: { version?: string; integrity?: string; resolved?: string };
   installed?: { version?: string; integrity?: string; resolved?: string };
+  /** Same version, other files: the content hash first seen for this install, and now. */
+  content?: { baseline: string; installed: string };
 }
 
 export interface DriftRecord {
@@ -80,7 +88,8 @@ export async function captureLockfile(
   lockfilePath: string | undefined,
   projectDir: string,
   cacheFile?: string,
-): Promise<{ record: LockfileRecord; bytes: Buffer }> {
+  options: { projectRoot?: string; packCacheDir?: string; contents?: boolean } = {},
+): Promise<{ record: LockfileRecord; bytes: Buffer; warnings: string[] }> {
   if (lockfilePath) {
     const bytes = await fs.promises.readFile(lockfilePath);
     let lock: Lockfile;
@@ -97,8 +106,20 @@ export async function captureLockfile(
     const installed = new StatCache(cacheFile);
     const drift = await driftOf(root, packages, installed);
     installed.save();
+    const contents =
+      options.contents === false ? undefined : await contentDrift(objects, root, packages, drift);
+    const local = lock.packages
+      ? storeLocalPackages(
+          objects,
+          lock as Parameters<typeof storeLocalPackages>[1],
+          root,
+          options.projectRoot ?? root,
+          options.packCacheDir,
+        )
+      : { packages: [], warnings: [] };
     return {
       bytes,
+      warnings: [...(driftWarning(drift) ? [driftWarning(drift)!] : []), ...local.warnings],
       record: {
         path: 'package-lock.json',
         sha256: blob.sha256,
@@ -107,6 +128,8 @@ export async function captureLockfile(
         derived: false,
         packages: countInstallable(packages),
         drift,
+        ...(local.packages.length > 0 ? { localPackages: local.packages } : {}),
+        ...(contents ? { contents } : {}),
       },
     };
   }
@@ -115,6 +138,7 @@ export async function captureLockfile(
   const blob = await objects.put(bytes);
   return {
     bytes,
+    warnings: [],
     record: {
       path: null,
       sha256: blob.sha256,
@@ -126,6 +150,57 @@ export async function captureLockfile(
       drift: { checked: false, changed: [], missing: [], extraneous: [] },
     },
   };
+}
+
+/**
+ * Adds deep drift to `drift`: packages whose files differ from their baseline (package-contents.ts)
+ * under an unchanged version. Returns every installed package's content hash, stored as one object.
+ */
+async function contentDrift(
+  objects: ObjectStore,
+  root: string,
+  packages: Record<string, LockEntry>,
+  drift: DriftRecord,
+): Promise<{ sha256: string; packages: number } | undefined> {
+  if (!drift.checked) return undefined;
+  const contents = PackageContents.forNodeModules(root);
+  const hashes: Record<string, string> = {};
+  const skip = new Set([...drift.missing, ...drift.changed].map((entry) => entry.path));
+  for (const key of Object.keys(packages).sort()) {
+    const locked = packages[key];
+    if (!key.includes('node_modules/') || locked.link || skip.has(key)) continue;
+    const measured = contents.measure(root, key, locked.version, locked.integrity);
+    if (!measured) continue;
+    hashes[key] = measured.sha256;
+    const baseline = contents.baseline(key, measured);
+    if (baseline !== measured.sha256)
+      drift.changed.push({
+        path: key,
+        locked: pick(locked),
+        installed: pick({ version: locked.version }),
+        content: { baseline, installed: measured.sha256 },
+      });
+  }
+  contents.save();
+  drift.changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const blob = await objects.put(Buffer.from(JSON.stringify(hashes)));
+  return { sha256: blob.sha256, packages: Object.keys(hashes).length };
+}
+
+/** The one line `run` prints when node_modules is not what the lockfile says. */
+export function driftWarning(drift: DriftRecord): string | undefined {
+  if (!drift.checked) return undefined;
+  const describe = (entry: DriftEntry) => {
+    const name = entry.path.replace(/^.*node_modules\//, '');
+    if (entry.content) return `${name} ${entry.locked?.version ?? ''} has edited files`.replace('  ', ' ');
+    return `${name} ${entry.installed?.version ?? '?'} (locked ${entry.locked?.version ?? '?'})`;
+  };
+  const parts: string[] = [];
+  if (drift.changed.length) parts.push(`changed: ${drift.changed.map(describe).join(', ')}`);
+  if (drift.missing.length)
+    parts.push(`missing: ${drift.missing.map((e) => e.path.replace(/^.*node_modules\//, '')).join(', ')}`);
+  if (parts.length === 0) return undefined;
+  return `node_modules drifted from package-lock.json (${parts.join('; ')}); npm ci restores the locked packages`;
 }
 
 function countInstallable(packages: Record<string, LockEntry>): number {

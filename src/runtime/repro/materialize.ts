@@ -1,13 +1,17 @@
-// Lays a recorded run's sources out in a clean directory: the whole snapshot commit when its git
-// repository is at hand (so data files and helpers come along), else the sources stored in the
-// datastore (notebook, compiled module, package.json, lockfile).
+// Lays a recorded run's sources out in a clean directory: its code package (every file of the
+// snapshot, from the datastore alone), else the whole snapshot commit when its git repository is at
+// hand, else the sources stored in the datastore (notebook, compiled module, package.json, lockfile,
+// local modules). Then the data inputs its tasks read are restored from their stored objects.
 import * as fs from 'fs';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
 import type { Datastore } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { RunRecord } from '../records';
+import { extractCodePackage } from './code-package';
+import type { DataInput } from './data-inputs';
 import { gitdirOf, listTree } from './git-tree';
+import { sha256Of } from './lockfile';
 import { findGitRoot } from './source';
 
 export interface Materialized {
@@ -17,7 +21,7 @@ export interface Materialized {
   input: string;
   /** The directory holding package.json / package-lock.json, inside dir. */
   projectDir: string;
-  from: 'git' | 'datastore';
+  from: 'code package' | 'git' | 'datastore';
   /** The repository the snapshot came from, when from git. */
   gitRoot?: string;
 }
@@ -25,8 +29,49 @@ export interface Materialized {
 /** Refuses a directory that exists and is not empty: a reproduction starts from nothing. */
 export function prepareCleanDir(dir: string): void {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
-    throw new UserInputError(`--in ${dir}: the directory is not empty; reproduce needs a clean directory.`);
+    throw new UserInputError(`${dir}: the directory is not empty; reproduce needs a clean directory.`);
   fs.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * Puts every stored data input of `tasks` back at its recorded place under `dir` (the recorded
+ * project root). Returns a warning for each input that is not as recorded and cannot be restored.
+ */
+export function restoreInputs(
+  datastore: Datastore,
+  inputs: DataInput[],
+  dir: string,
+): { restored: number; warnings: string[] } {
+  const warnings: string[] = [];
+  let restored = 0;
+  const done = new Set<string>();
+  for (const input of inputs) {
+    if (done.has(input.path)) continue;
+    done.add(input.path);
+    const outside = path.isAbsolute(input.path);
+    const target = outside ? input.path : path.join(dir, ...input.path.split('/'));
+    if (input.kind === 'directory') {
+      if (!outside) fs.mkdirSync(target, { recursive: true });
+      continue;
+    }
+    const current = fs.existsSync(target) ? sha256Of(fs.readFileSync(target)) : undefined;
+    if (current === input.sha256) continue;
+    if (input.stored && !outside && datastore.objects.has(input.sha256)) {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, datastore.objects.getSync(input.sha256, `input ${input.path}`));
+      restored += 1;
+      continue;
+    }
+    const why = outside
+      ? 'it is outside the project, so it is read where it is'
+      : input.stored
+        ? 'its stored copy is missing from the datastore'
+        : (input.note ?? 'its bytes were not stored');
+    warnings.push(
+      `input ${input.path} ${current ? 'differs from' : 'is missing, unlike'} what the run read (sha256 ${input.sha256.slice(0, 12)}); ${why}`,
+    );
+  }
+  return { restored, warnings };
 }
 
 /** A repository that holds `commit`: the recorded root, else the one around `cwd` (a Binder clone). */
@@ -67,6 +112,10 @@ export async function materializeRun(
     ...(gitRoot ? { gitRoot } : {}),
   });
 
+  if (record.code && datastore.objects.has(record.code.sha256)) {
+    extractCodePackage(datastore.objects, record.code.sha256, dir);
+    return result('code package');
+  }
   const commit = source.git?.snapshot.commit;
   const gitRoot = commit ? await repositoryWith(commit, [source.root, cwd]) : undefined;
   if (commit && gitRoot) {

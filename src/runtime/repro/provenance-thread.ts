@@ -5,9 +5,12 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { Datastore } from '../datastore/datastore';
 import { UserInputError } from '../errors';
-import type { Provenance, ProvenanceInput } from './provenance';
+import type { CapturedProvenance, ProvenanceInput } from './provenance';
 
-export function startProvenanceCapture(datastore: Datastore, input: ProvenanceInput): Promise<Provenance> {
+export function startProvenanceCapture(
+  datastore: Datastore,
+  input: ProvenanceInput,
+): Promise<CapturedProvenance> {
   const entry = path.join(__dirname, 'provenance-worker.js');
   // Only the fallback loads the capture code here: it pulls in isomorphic-git (~80 ms), which the
   // scheduler's thread must not pay, nor carry in its heap into every task process it forks.
@@ -18,7 +21,9 @@ export function startProvenanceCapture(datastore: Datastore, input: ProvenanceIn
     let settled = false;
     worker.once(
       'message',
-      (message: { ok: true; provenance: Provenance } | { ok: false; message: string; name: string }) => {
+      (
+        message: { ok: true; provenance: CapturedProvenance } | { ok: false; message: string; name: string },
+      ) => {
         settled = true;
         if (message.ok) resolve(message.provenance);
         else

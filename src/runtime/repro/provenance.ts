@@ -4,6 +4,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Datastore } from '../datastore/datastore';
+import { writeCodePackage, type CodePackageRecord } from './code-package';
 import { captureEnvironment, type EnvironmentRecord } from './environment';
 import { captureLockfile, findLockfile, type LockfileRecord } from './lockfile';
 import { scrub, secretValues } from './secrets';
@@ -11,8 +12,16 @@ import { captureSource, findGitRoot, type SourceRecord } from './source';
 
 export interface Provenance {
   source: SourceRecord;
+  /** The snapshot's files as one object: what a bare machine needs to run the flow. */
+  code: CodePackageRecord;
   lockfile: LockfileRecord;
   environment: EnvironmentRecord;
+}
+
+/** What capture hands the run: the record's fields, and warnings `run` prints once (not recorded). */
+export interface CapturedProvenance {
+  provenance: Provenance;
+  warnings: string[];
 }
 
 export interface ProvenanceInput {
@@ -42,7 +51,7 @@ function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: stri
 export async function captureRunProvenance(
   datastore: Datastore,
   input: ProvenanceInput,
-): Promise<Provenance> {
+): Promise<CapturedProvenance> {
   const dir = path.dirname(input.inputPath);
   const gitRoot = await findGitRoot(dir);
   const lockfilePath = findLockfile(dir, gitRoot);
@@ -64,11 +73,24 @@ export async function captureRunProvenance(
       },
       gitRoot,
     ),
-    captureLockfile(datastore.objects, lockfilePath, projectDir, cacheFile(datastore, 'drift', projectDir)),
+    captureLockfile(datastore.objects, lockfilePath, projectDir, cacheFile(datastore, 'drift', projectDir), {
+      projectRoot: gitRoot ?? projectDir,
+      packCacheDir: path.join(datastore.root, 'cache', 'local-packages'),
+    }),
   ]);
   if (lockfile.record.path !== null && lockfilePath) {
-    lockfile.record.path = path.relative(source.root, lockfilePath).split(path.sep).join('/');
+    lockfile.record.path = path.relative(source.record.root, lockfilePath).split(path.sep).join('/');
   }
-  const provenance: Provenance = { source, lockfile: lockfile.record, environment: captureEnvironment() };
-  return scrub(provenance, secretValues());
+  const code = await writeCodePackage(datastore.objects, source.codeFiles);
+  const provenance: Provenance = {
+    source: source.record,
+    code,
+    lockfile: lockfile.record,
+    environment: captureEnvironment(),
+  };
+  const secrets = secretValues();
+  return {
+    provenance: scrub(provenance, secrets),
+    warnings: scrub([...source.warnings, ...lockfile.warnings], secrets),
+  };
 }

@@ -10,13 +10,20 @@ import { Datastore, parseRunPathspec } from '../datastore/datastore';
 import type { RunRecord } from '../records';
 import { compareRuns, orderRows, type ArtifactComparison } from './compare';
 import { sha256Of } from './lockfile';
-import { materializeRun, type Materialized } from './materialize';
+import { rewriteLocalPackages, type PackageRewrite } from './local-packages';
+import { materializeRun, prepareCleanDir, restoreInputs, type Materialized } from './materialize';
+import { environmentDifferences, recordedLocaleEnv } from './environment-diff';
 import { cellflowRoot, cellflowVersion } from './package-version';
 
 export interface ReproduceOptions {
   pathspec: string;
-  /** Clean directory to materialise into (default: a new temporary directory). */
+  /**
+   * Where to reproduce: used as the clean directory when it is missing or empty, else a new
+   * directory is made inside it (default: a new temporary directory).
+   */
   dir?: string;
+  /** Keep the clean directory after a successful reproduction (it is always kept on failure). */
+  keep?: boolean;
   /** Fail instead of warning when Node differs or the dependencies cannot be installed exactly. */
   strict?: boolean;
   /** Run `npm ci` (default true). */
@@ -38,6 +45,12 @@ export interface ReproduceResult {
   warnings: string[];
   materialized: Materialized;
   runExitCode: number | null;
+  /** Lockfile entries pointed at the stored tarballs of packages no registry serves. */
+  rewrites: PackageRewrite[];
+  /** Installed packages whose content differs between the original run and the reproduction. */
+  drift: string[];
+  /** False when the clean directory was removed (a successful reproduction). */
+  kept: boolean;
 }
 
 /** A reproduction that cannot go on (strict mismatch, npm ci failed): exit 1, message only. */
@@ -61,20 +74,27 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
 
   const env = original.environment;
   if (!env) warn('the run records no environment; Node and package versions cannot be checked', true);
-  else {
-    if (env.node !== process.version)
-      warn(`Node ${process.version} here, the run used Node ${env.node}`, true);
-    if (env.os.platform !== process.platform || env.arch !== process.arch)
-      warn(`${process.platform}/${process.arch} here, the run used ${env.os.platform}/${env.arch}`);
-  }
+  else
+    for (const difference of environmentDifferences(env))
+      warn(difference.message, difference.kind === 'node');
 
-  const dir = path.resolve(
-    options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-reproduce-${spec.flow}-`)),
-  );
+  const dir = cleanDirectory(options.dir, spec.flow);
   const materialized = await materializeRun(datastore, original, dir);
-  options.write(
-    `sources of ${options.pathspec} (from ${materialized.from === 'git' ? `git ${original.source!.git!.snapshot.commit.slice(0, 12)}` : 'the datastore'}) in ${dir}\n`,
+  const from =
+    materialized.from === 'git'
+      ? `git ${original.source!.git!.snapshot.commit.slice(0, 12)}`
+      : materialized.from === 'code package'
+        ? `code package ${original.code!.sha256.slice(0, 12)}`
+        : 'the datastore';
+  options.write(`sources of ${options.pathspec} (from ${from}) in ${dir}\n`);
+  const originalTasks = datastore.listTasks(original.flow, original.runId);
+  const inputs = restoreInputs(
+    datastore,
+    originalTasks.flatMap((task) => task.inputs ?? []),
+    dir,
   );
+  if (inputs.restored > 0) options.write(`restored ${inputs.restored} data input(s) from the datastore\n`);
+  for (const message of inputs.warnings) warn(message);
 
   // The files laid out must be the recorded bytes, whichever store they came from.
   for (const file of original.source!.files) {
@@ -88,10 +108,17 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
 
   const lockfile = original.lockfile;
   const hasPackageJson = fs.existsSync(path.join(materialized.projectDir, 'package.json'));
+  let rewrites: PackageRewrite[] = [];
   if (options.install === false) warn('--no-install: the locked dependencies were not installed', true);
-  else if (!lockfile || lockfile.derived)
-    warn('the run had no package-lock.json: its dependencies cannot be installed exactly', true);
-  else if (hasPackageJson) await npmCi(materialized.projectDir, options);
+  else if (!lockfile) warn('the run records no dependencies: none were installed', true);
+  else if (lockfile.derived)
+    await installDerived(datastore, lockfile.sha256, materialized.projectDir, options);
+  else if (hasPackageJson) {
+    rewrites = rewriteLocalPackages(datastore.objects, materialized.projectDir, lockfile.localPackages ?? []);
+    for (const rewrite of rewrites)
+      options.write(`${rewrite.path}: ${rewrite.from} → ${rewrite.to} (the stored tarball)\n`);
+    await npmCi(materialized.projectDir, options);
+  }
 
   const cellflow = chooseCellflow(materialized.projectDir);
   if (env && cellflow.version !== env.versions.cellflow)
@@ -107,7 +134,8 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   if (options.maxWorkers) args.push('--max-workers', String(options.maxWorkers));
   const runExitCode = await spawnStreaming(process.execPath, args, {
     cwd: path.dirname(materialized.input),
-    env: { ...process.env, CELLFLOW_HOME: datastore.root },
+    // The recorded time zone and locale: a step that formats a date formats it as it did then.
+    env: { ...recordedLocaleEnv(process.env, env), CELLFLOW_HOME: datastore.root },
     write: options.write,
     warn: options.warn,
   });
@@ -119,21 +147,162 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
 
   const [flow, runId] = newPathspec.split('/');
   const reproduced = datastore.readRun(flow, runId);
-  reproduced.origin = { kind: 'reproduce', pathspec: `${original.flow}/${original.runId}` };
-  datastore.writeRun(reproduced);
   if (
     original.module &&
     reproduced.module &&
     original.module.typescriptSha256 !== reproduced.module.typescriptSha256
   )
     warn('the notebook compiled to a different flow module than in the original run');
+  const drift = packageDrift(datastore, original, reproduced);
+  for (const line of drift) warn(line);
 
-  const rows = orderRows(
-    compareRuns(datastore.listTasks(original.flow, original.runId), datastore.listTasks(flow, runId)),
-    original.graph.order,
-  );
+  const rows = orderRows(compareRuns(originalTasks, datastore.listTasks(flow, runId)), original.graph.order);
   const ok = runExitCode === 0 && rows.length > 0 && rows.every((r) => r.verdict === 'identical');
-  return { ok, original, reproduced, pathspec: newPathspec, rows, warnings, materialized, runExitCode };
+  const counts = { identical: 0, different: 0, missing: 0, added: 0 };
+  for (const row of rows) counts[row.verdict] += 1;
+  const first = rows.find((row) => row.verdict !== 'identical');
+  reproduced.origin = {
+    kind: 'reproduce',
+    pathspec: `${original.flow}/${original.runId}`,
+    verdict: {
+      result: ok ? 'identical' : 'different',
+      ...counts,
+      ...(first ? { first: { step: first.step, artifact: first.artifact, verdict: first.verdict } } : {}),
+      ...(runExitCode !== 0 ? { why: `the reproduction run failed (exit ${runExitCode})` } : {}),
+      ...(drift.length > 0 ? { drift } : {}),
+      ...(rewrites.length > 0 ? { rewrites } : {}),
+    },
+  };
+  datastore.writeRun(reproduced);
+  // A successful reproduction leaves nothing behind; a failed one keeps its directory to look into.
+  const kept = !ok || options.keep === true;
+  if (!kept) fs.rmSync(dir, { recursive: true, force: true });
+  return {
+    ok,
+    original,
+    reproduced,
+    pathspec: newPathspec,
+    rows,
+    warnings,
+    materialized,
+    runExitCode,
+    rewrites,
+    drift,
+    kept,
+  };
+}
+
+/** `--in DIR` when it is missing or empty, else a new directory inside it; default a temp one. */
+function cleanDirectory(requested: string | undefined, flow: string): string {
+  if (!requested) return fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-reproduce-${flow}-`));
+  const dir = path.resolve(requested);
+  if (!fs.existsSync(dir) || fs.readdirSync(dir).length === 0) {
+    prepareCleanDir(dir);
+    return dir;
+  }
+  if (!fs.statSync(dir).isDirectory()) throw new ReproduceError(`--in ${requested}: not a directory`);
+  return fs.mkdtempSync(path.join(dir, `reproduce-${flow}-`));
+}
+
+/**
+ * Installed packages whose files the original run and the reproduction saw differently under the
+ * same version (deep drift), and the drift the original run itself recorded.
+ */
+function packageDrift(datastore: Datastore, original: RunRecord, reproduced: RunRecord): string[] {
+  const lines: string[] = [];
+  for (const entry of original.lockfile?.drift.changed ?? [])
+    if (entry.content)
+      lines.push(
+        `the original run used ${entry.path} ${entry.locked?.version ?? ''} with edited files (drift); the reproduction installs the locked package`.replace(
+          '  ',
+          ' ',
+        ),
+      );
+  const read = (record: RunRecord): Record<string, string> | undefined => {
+    const sha = record.lockfile?.contents?.sha256;
+    if (!sha || !datastore.objects.has(sha)) return undefined;
+    return JSON.parse(datastore.objects.getSync(sha).toString('utf8')) as Record<string, string>;
+  };
+  const before = read(original);
+  const after = read(reproduced);
+  if (!before || !after) return lines;
+  const flagged = new Set(
+    (original.lockfile?.drift.changed ?? []).filter((e) => e.content).map((e) => e.path),
+  );
+  // A package with an install script builds or fetches files for its machine: not comparable.
+  const lock =
+    original.lockfile && datastore.objects.has(original.lockfile.sha256)
+      ? (JSON.parse(datastore.objects.getSync(original.lockfile.sha256).toString('utf8')) as {
+          packages?: Record<string, { hasInstallScript?: boolean }>;
+        })
+      : undefined;
+  for (const [key, sha] of Object.entries(before))
+    if (
+      after[key] !== undefined &&
+      after[key] !== sha &&
+      !flagged.has(key) &&
+      !lock?.packages?.[key]?.hasInstallScript
+    )
+      lines.push(`${key}: its installed files differ from the original run's under the same version (drift)`);
+  return lines;
+}
+
+/**
+ * A run without package-lock.json recorded a lockfile derived from its node_modules: the npm hidden
+ * lockfile (resolved and integrity for every package: written as package-lock.json, then npm ci), or
+ * only versions (then each top-level package is installed at exactly its recorded version).
+ */
+async function installDerived(
+  datastore: Datastore,
+  sha256: string,
+  projectDir: string,
+  options: ReproduceOptions,
+): Promise<void> {
+  const derived = JSON.parse(datastore.objects.getSync(sha256, 'derived lockfile').toString('utf8')) as {
+    name?: string;
+    version?: string;
+    packages: Record<string, { version?: string; resolved?: string; integrity?: string; link?: boolean }>;
+  };
+  const keys = Object.keys(derived.packages).filter((key) => key.includes('node_modules/'));
+  if (keys.length === 0) return;
+  const manifestFile = path.join(projectDir, 'package.json');
+  const root = derived.packages[''] as { dependencies?: Record<string, string> } | undefined;
+  if (!fs.existsSync(manifestFile))
+    fs.writeFileSync(
+      manifestFile,
+      JSON.stringify(
+        {
+          name: derived.name ?? 'reproduction',
+          version: derived.version ?? '0.0.0',
+          private: true,
+          dependencies: root?.dependencies ?? {},
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  const exact = keys.every(
+    (key) =>
+      derived.packages[key].link || (derived.packages[key].resolved && derived.packages[key].integrity),
+  );
+  if (exact) {
+    fs.writeFileSync(path.join(projectDir, 'package-lock.json'), JSON.stringify(derived, null, 2) + '\n');
+    options.write('the run had no package-lock.json: installing the one derived from its node_modules\n');
+    return npmCi(projectDir, options);
+  }
+  const topLevel = keys.filter((key) => key.split('node_modules/').length === 2);
+  const specs = topLevel.map(
+    (key) => `${key.slice('node_modules/'.length)}@${derived.packages[key].version}`,
+  );
+  options.write(`the run had no package-lock.json: installing the recorded versions ${specs.join(' ')}\n`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const code = await spawnStreaming(
+    npm,
+    ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', ...specs],
+    { cwd: projectDir, env: process.env, write: options.write, warn: options.warn },
+  );
+  if (code !== 0)
+    throw new ReproduceError(`npm install of the recorded versions failed in ${projectDir} (exit ${code})`);
 }
 
 /** How `--param` spells a recorded value so that `cellflow run` reads the same value back. */

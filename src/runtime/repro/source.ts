@@ -1,8 +1,10 @@
-// The exact code of a run: the notebook, its compiled module, package.json and the lockfile, stored
-// as datastore objects (always), plus the git state and a snapshot commit when the notebook lives in a
-// git repository. The snapshot is HEAD's tree with the run's sources and the working tree's modified
-// tracked files laid over it, under refs/cellflow/runs/<Flow>/<runId>; nothing else in the
-// repository changes (statusMatrix runs with refresh:false so not even the index's stat cache moves).
+// The exact code of a run: the notebook, its compiled module, package.json, the lockfile and the local
+// modules the flow imports, stored as datastore objects (always), plus the git state and a snapshot
+// commit when the notebook lives in a git repository. The snapshot is HEAD's tree with the working
+// tree's modified tracked files, its untracked files that are not ignored (staged or not) and the
+// run's sources laid over it, under refs/cellflow/runs/<Flow>/<runId>; nothing else in the repository
+// changes (statusMatrix runs with refresh:false so not even the index's stat cache moves). The same
+// files, read once, are what the run's code package holds (code-package.ts).
 import * as fs from 'fs';
 import { gitFs } from './git-fs';
 import { memoizedOverFiles } from './fs-memo';
@@ -17,9 +19,11 @@ import {
   writeBlobOnce,
   type TreeChange,
 } from './git-tree';
+import type { CodeFile } from './code-package';
+import { localModules } from './local-modules';
 import { stripUrlCredentials } from './secrets';
 
-export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile';
+export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile' | 'local-module';
 
 export interface SourceFile {
   /** Relative to `root`, '/'-separated. */
@@ -83,11 +87,19 @@ export function snapshotRef(flow: string, runId: string): string {
   return `refs/cellflow/runs/${flow}/${runId}`;
 }
 
+export interface CapturedSource {
+  record: SourceRecord;
+  /** Every file of the snapshot (or, outside git, the stored sources): the code package's content. */
+  codeFiles: CodeFile[];
+  /** Said once by `run` (a git-ignored helper the snapshot holds anyway, an import outside root). */
+  warnings: string[];
+}
+
 export async function captureSource(
   objects: ObjectStore,
   input: SourceInput,
   gitRoot: string | undefined,
-): Promise<SourceRecord> {
+): Promise<CapturedSource> {
   const inputDir = path.dirname(input.inputPath);
   const projectRoot = input.packageJson ? path.dirname(input.packageJson) : inputDir;
   const root = gitRoot ?? (isInside(inputDir, projectRoot) ? projectRoot : inputDir);
@@ -108,6 +120,17 @@ export async function captureSource(
   ] as const) {
     if (file && isInside(file, root)) contents.push({ file, role, bytes: await fs.promises.readFile(file) });
   }
+  const warnings: string[] = [];
+  for (const file of localModules(input.moduleFilename, input.typescript)) {
+    if (contents.some((c) => c.file === file)) continue;
+    if (!isInside(file, root)) {
+      warnings.push(
+        `the flow imports ${file}, which is outside the project (${root}): the run's record does not hold it, so a reproduction elsewhere will miss it`,
+      );
+      continue;
+    }
+    contents.push({ file, role: 'local-module', bytes: await fs.promises.readFile(file) });
+  }
   const files: SourceFile[] = [];
   for (const item of contents) {
     const blob = await objects.put(item.bytes);
@@ -122,18 +145,21 @@ export async function captureSource(
     module: { path: moduleFile.path, sha256: moduleFile.sha256 },
     files,
   };
+  const sourceFiles = contents.map((c) => ({ path: rel(c.file), bytes: c.bytes }));
   if (gitRoot) {
     try {
-      record.git = await captureGit(
-        gitRoot,
-        contents.map((c) => ({ path: rel(c.file), bytes: c.bytes })),
-        input,
-      );
+      const captured = await captureGit(gitRoot, sourceFiles, input);
+      record.git = captured.state;
+      for (const file of captured.ignoredSources)
+        warnings.push(
+          `${file} is git-ignored, but the flow imports it: the run's snapshot and code package hold it anyway (commit it, or stop ignoring it)`,
+        );
+      return { record, codeFiles: captured.codeFiles, warnings };
     } catch (error) {
       record.gitError = (error as Error).message;
     }
   }
-  return record;
+  return { record, codeFiles: sourceFiles, warnings };
 }
 
 function isInside(file: string, dir: string): boolean {
@@ -175,7 +201,7 @@ async function captureGit(
   dir: string,
   sources: { path: string; bytes: Buffer }[],
   input: SourceInput,
-): Promise<GitState> {
+): Promise<{ state: GitState; codeFiles: CodeFile[]; ignoredSources: string[] }> {
   const gitdir = gitdirOf(dir);
   const cache = {};
   let head: string | null = null;
@@ -193,17 +219,33 @@ async function captureGit(
   );
   const dirty: string[] = [];
   const changes = new Map<string, TreeChange>();
+  const codeFiles = new Map<string, CodeFile>();
   for (const [file, headStatus, workdirStatus, stageStatus] of matrix) {
+    // Every file present in the working tree is part of the snapshot, read from disk once for the
+    // code package (an unchanged tracked file's bytes are its blob's).
+    if (workdirStatus !== 0) {
+      const codeFile = await readCodeFile(dir, file);
+      if (codeFile) codeFiles.set(file, codeFile);
+    }
     if (headStatus === 1 && workdirStatus === 1 && stageStatus === 1) continue;
-    const status = headStatus === 0 ? '??' : workdirStatus === 0 ? 'D' : 'M';
+    const status = headStatus === 0 ? (stageStatus === 0 ? '??' : 'A') : workdirStatus === 0 ? 'D' : 'M';
     dirty.push(`${status} ${file}`);
     if (headStatus === 1 && workdirStatus === 0) changes.set(file, { path: file, oid: null });
-    if (headStatus === 1 && workdirStatus === 2) {
-      const absolute = path.join(dir, file);
-      const stat = await fs.promises.stat(absolute);
-      const oid = await git.writeBlob({ fs: gitFs, gitdir, blob: await fs.promises.readFile(absolute) });
-      changes.set(file, { path: file, oid, mode: stat.mode & 0o111 ? '100755' : '100644' });
+    // Modified tracked files, and new files (untracked but not ignored, or staged): as they are now.
+    const codeFile = codeFiles.get(file);
+    if (workdirStatus === 2 && codeFile && !codeFile.symlink) {
+      const oid = await writeBlobOnce(gitdir, codeFile.bytes);
+      changes.set(file, { path: file, oid, mode: codeFile.executable ? '100755' : '100644' });
     }
+  }
+  const ignoredSources: string[] = [];
+  for (const source of sources) {
+    if (
+      !codeFiles.has(source.path) &&
+      (await git.isIgnored({ fs: gitFs, dir, gitdir, filepath: source.path }))
+    )
+      ignoredSources.push(source.path);
+    codeFiles.set(source.path, { path: source.path, bytes: source.bytes });
   }
   const baseTree = head ? (await git.readCommit({ fs: gitFs, gitdir, oid: head, cache })).commit.tree : null;
   // The run's own sources win over whatever the working tree holds now: they are what ran.
@@ -230,11 +272,26 @@ async function captureGit(
   await git.writeRef({ fs: gitFs, gitdir, ref, value: commit });
   const remotes = await git.listRemotes({ fs: gitFs, dir, gitdir });
   const remote = remotes.find((r) => r.remote === 'origin') ?? remotes[0];
-  return {
+  const state: GitState = {
     head,
     branch,
     dirty,
     ...(remote ? { remote: { name: remote.remote, url: stripUrlCredentials(remote.url) } } : {}),
     snapshot: { commit, ref },
   };
+  return { state, codeFiles: [...codeFiles.values()], ignoredSources };
+}
+
+/** A working-tree file as the code package holds it; undefined when it vanished meanwhile. */
+async function readCodeFile(dir: string, file: string): Promise<CodeFile | undefined> {
+  const absolute = path.join(dir, ...file.split('/'));
+  try {
+    const stat = await fs.promises.lstat(absolute);
+    if (stat.isSymbolicLink())
+      return { path: file, bytes: Buffer.from(await fs.promises.readlink(absolute)), symlink: true };
+    if (!stat.isFile()) return undefined;
+    return { path: file, bytes: await fs.promises.readFile(absolute), executable: (stat.mode & 0o111) !== 0 };
+  } catch {
+    return undefined;
+  }
 }
