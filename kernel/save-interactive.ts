@@ -2,12 +2,15 @@
 // (status succeeded, tag `interactive`), one task a step, so the run browser and the Client API show
 // prototypes beside flow runs.
 import * as os from 'os';
+import * as path from 'path';
 import { Run } from '../src/client/run';
 import type { FlowGraph, GraphNode, JsonValue, Parameter } from '../src/core/model';
 import { defaultStepOptions } from '../src/core/tags';
 import { Datastore } from '../src/runtime/datastore/datastore';
 import type { ArtifactIndex, RunRecord, TaskRecord } from '../src/runtime/records';
 import { currentUser } from '../src/runtime/user';
+import { captureInputs, projectRootOf } from '../src/runtime/repro/data-inputs';
+import { cellflowRoot } from '../src/runtime/repro/package-version';
 import type { InteractiveStore } from './interactive-store';
 import type { StepContext, StepResult } from './step-context';
 
@@ -65,8 +68,21 @@ export async function saveInteractive(
   datastore.writeRun(record);
 
   const taskIds = new Map(results.map((r, i) => [r.step, String(i + 1)]));
+  const projectRoot = projectRootOf(cwd);
+  const ownRoot = cellflowRoot();
+  const inside = !path.relative(ownRoot, projectRoot).startsWith('..');
   for (const result of results) {
     await persist(result.artifacts);
+    // The files the step's cells read, as a flow task records them (hashed now, at save time).
+    const read = result.reads
+      ? await captureInputs(result.reads, {
+          objects: datastore.objects,
+          cacheDir: path.join(datastore.root, 'cache', 'inputs'),
+          projectRoot,
+          excluded: [datastore.root, ...(inside ? [] : [ownRoot])],
+          modules: new Set(Object.keys(require.cache)),
+        })
+      : undefined;
     const task: TaskRecord = {
       flow,
       runId,
@@ -85,6 +101,7 @@ export async function saveInteractive(
         splitTask: `${flow}/${runId}/${f.split}/${taskIds.get(f.split)}`,
       })),
       ...(result.foreachCount !== undefined ? { foreachCount: result.foreachCount } : {}),
+      ...(read ? { inputs: read.inputs, sources: read.sources } : {}),
       startedAt: result.ranAt,
       finishedAt: result.ranAt,
     };

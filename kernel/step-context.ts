@@ -11,6 +11,7 @@ import {
   type SelfState,
 } from '../src/runtime/artifact-scope';
 import type { ArtifactIndex } from '../src/runtime/records';
+import { emptyReadLog, recordReads, type ReadLog } from '../src/runtime/repro/read-recorder';
 import { taskRandom } from '../src/runtime/seeded-random';
 import type { ResolvedCell } from './cell-resolver';
 import type { InteractiveStore } from './interactive-store';
@@ -75,6 +76,8 @@ export interface StepResult {
   flow: string;
   graph?: FlowGraph;
   cell?: ResolvedCell['cell'];
+  /** Paths the step's cells read (saveInteractive records them as the task's data inputs). */
+  reads?: ReadLog;
 }
 
 export interface StepBindings {
@@ -98,6 +101,7 @@ interface ActiveStep {
   graph?: FlowGraph;
   cell?: ResolvedCell['cell'];
   bindings: StepBindings;
+  reads: ReadLog;
 }
 
 /** What the kernel tells the user about a step cell it is about to run (printed with the cell). */
@@ -149,6 +153,16 @@ export class StepContext {
 
   /** Builds `self`, `inputs`, `current` for a step cell; throws StepContextError with what is missing. */
   enter(cell: ResolvedCell, code: string, parameters: Parameter[]): StepBindings {
+    const bindings = this.enterStep(cell, code, parameters);
+    // What the cell reads while it runs belongs to its step (until commit, or the next step cell).
+    this.stopReads?.();
+    this.stopReads = recordReads(this.active!.reads);
+    return bindings;
+  }
+
+  private stopReads: (() => ReadLog) | undefined;
+
+  private enterStep(cell: ResolvedCell, code: string, parameters: Parameter[]): StepBindings {
     const step = cell.step!;
     this.observe(cell);
     if (parameters.length) this.declared = parameters;
@@ -290,6 +304,8 @@ export class StepContext {
   /** After a step's cell succeeded: its artifacts become the step's latest interactive result. */
   commit(): StepResult | undefined {
     const active = this.active;
+    this.stopReads?.();
+    this.stopReads = undefined;
     if (!active) return undefined;
     const artifacts = active.state.untouched();
     for (const [name, value] of active.state.touched()) artifacts[name] = this.store.save(name, value);
@@ -317,6 +333,7 @@ export class StepContext {
       flow: active.flow,
       graph: active.graph,
       cell: active.cell,
+      reads: active.reads,
     };
     this.results.set(active.step, result);
     const frame = active.foreach.at(-1);
@@ -492,6 +509,8 @@ export class StepContext {
       flow: from.flow,
       graph,
       cell: cell.cell,
+      // A step's later cell adds to what its earlier cells read.
+      reads: copyReadLog((from as { reads?: ReadLog }).reads),
       bindings: {
         self: state.self,
         inputs,
@@ -500,4 +519,11 @@ export class StepContext {
       },
     };
   }
+}
+
+function copyReadLog(log: ReadLog | undefined): ReadLog {
+  const copy = emptyReadLog();
+  for (const key of ['files', 'directories', 'written'] as const)
+    for (const p of log?.[key] ?? []) copy[key].add(p);
+  return copy;
 }

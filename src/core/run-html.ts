@@ -1,6 +1,7 @@
 // A run or task as escaped HTML: the `cellflow card` report and the kernel's text/html fallback for
 // frontends without the cellflow renderer. Pure (no DOM), so it runs in Node and in the browser.
 // Every string that comes from a run (names, values, messages, logs) goes through `escapeHtml`.
+import { driftSummary } from './drift-summary';
 import type { JsonValue } from './model';
 import type { ArtifactPreview, CellflowDisplay, RunDetailResult, TaskView } from './protocol';
 
@@ -139,6 +140,10 @@ function reproSection(run: RunDetailResult['run']): string {
   const rows = parts
     .filter(([, value]) => value !== undefined)
     .map(([name, value]) => [escapeHtml(name), `<pre>${escapeHtml(JSON.stringify(value, null, 2))}</pre>`]);
+  const drift = driftSummary(
+    (run.lockfile as { drift?: Parameters<typeof driftSummary>[0] } | undefined)?.drift,
+  );
+  if (drift) rows.unshift(['drift', `<strong class="cf-drift">${escapeHtml(drift)}</strong>`]);
   return rows.length ? `<h3>Reproducibility</h3>${table(['record', 'value'], rows)}` : '';
 }
 

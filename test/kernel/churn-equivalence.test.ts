@@ -77,4 +77,15 @@ test('churn.ipynb: interactive artifacts equal those of cellflow run (sha256 per
   expect(schemaErrors('run', record)).toEqual([]);
   for (const task of datastore.listTasks(shown.run.flow, shown.run.runId))
     expect(schemaErrors('task', task)).toEqual([]);
+  // The kernel records the data a step read as the flow run does: the same file, size and hash.
+  const inputsOf = (pathspec: string) => {
+    const [flow, runId] = pathspec.split('/');
+    const start = datastore.listTasks(flow, runId).find((t) => t.step === 'start')!;
+    return start.inputs;
+  };
+  const csv = fs.statSync(path.join(examples, 'data', 'churn.csv')).size;
+  expect(inputsOf(interactive)).toEqual([
+    expect.objectContaining({ path: 'data/churn.csv', bytes: csv, stored: true }),
+  ]);
+  expect(inputsOf(interactive)).toEqual(inputsOf(pathspec));
 }, 150_000);

@@ -31,7 +31,7 @@ async function run(notebook: string, extra: string[] = []): Promise<string> {
 
 async function reproduce(pathspec: string, dir: string, extra: string[] = []) {
   const idFile = path.join(work, `repro-id-${Date.now()}-${Math.random()}`);
-  const result = await cellflow(['reproduce', pathspec, '--in', dir, '--run-id-file', idFile, ...extra], {
+  const result = await cellflow(['reproduce', pathspec, '--in', dir, '--keep', '--run-id-file', idFile, ...extra], {
     cwd: work,
     env: env(),
     timeoutMs: 120000,
@@ -59,7 +59,7 @@ test('churn in a git repository: run, then reproduce in a clean directory with n
   const result = await reproduce(original, into);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(/from git [0-9a-f]{12}/);
+  expect(result.stdout).toMatch(/from code package [0-9a-f]{12}/);
   expect(result.stdout).toContain('npm ci in');
   expect(result.stdout).toMatch(/✓ reproduced: .* \((\d+) identical, 0 different, 0 missing, 0 added\)/);
   expect(mismatches(result.stdout)).toEqual([]);
@@ -132,7 +132,7 @@ test('outside git the sources come from the datastore; --strict refuses a Node v
   const original = await run(notebook, ['--seed', '5']);
   const result = await reproduce(original, path.join(work, 'plain-reproduced'));
   expect(result.code).toBe(0);
-  expect(result.stdout).toContain('(from the datastore)');
+  expect(result.stdout).toMatch(/\(from code package [0-9a-f]{12}\)/);
   expect(mismatches(result.stdout)).toEqual([]);
 
   // Pretend the run was made on another Node: a warning, and with --strict a refusal (exit 1).
@@ -150,7 +150,7 @@ test('outside git the sources come from the datastore; --strict refuses a Node v
   expect(lenient.stderr).toMatch(/warning: Node v\d+\.\d+\.\d+ here, the run used Node v0\.10\.48/);
 });
 
-test('bad input exits 2 with a message: not a run pathspec, an unknown run, a non-empty --in directory', async () => {
+test('bad input exits 2 with a message: not a run pathspec, an unknown run, an --in that is a file', async () => {
   const bad = await cellflow(['reproduce', 'no/such/run/at/all'], { env: env() });
   expect(bad.code).toBe(2);
   expect(bad.stderr).toMatch(/^error: invalid pathspec/);
@@ -161,9 +161,7 @@ test('bad input exits 2 with a message: not a run pathspec, an unknown run, a no
   fs.mkdirSync(dir);
   const notebook = writeNotebook(dir, 'one.ipynb', [{ tags: ['step:start'], source: 'self.a = 1;' }]);
   const original = await run(notebook);
-  const occupied = await reproduce(original, dir);
+  const occupied = await reproduce(original, notebook);
   expect(occupied.code).toBe(2);
-  expect(occupied.stderr).toBe(
-    `error: --in ${dir}: the directory is not empty; reproduce needs a clean directory.\n`,
-  );
+  expect(occupied.stderr).toBe(`error: --in ${notebook}: not a directory.\n`);
 });

@@ -5,6 +5,7 @@ import { Run } from '../../client/run';
 import { Step } from '../../client/step';
 import { Task } from '../../client/task';
 import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
+import { driftSummary as driftDetails } from '../../core/drift-summary';
 import type { RunRecord } from '../../runtime/records';
 import type { DriftRecord } from '../../runtime/repro/lockfile';
 import { artifactAsJson, describeArtifact } from './artifact-view';
@@ -82,7 +83,8 @@ function showRun(run: Run, json?: boolean): string {
   ];
   if (record.origin) {
     const from = record.origin.fromStep ? ` from step ${record.origin.fromStep}` : '';
-    lines.push(`  origin    ${record.origin.kind} of ${record.origin.pathspec}${from}`);
+    const verdict = record.origin.verdict ? ` (${record.origin.verdict.result})` : '';
+    lines.push(`  origin    ${record.origin.kind} of ${record.origin.pathspec}${from}${verdict}`);
   }
   lines.push(...reproducibilityLines(record));
   const table = renderTable(
@@ -185,8 +187,9 @@ function driftSummary(drift: DriftRecord): string {
     [drift.missing.length, 'missing'],
     [drift.extraneous.length, 'extraneous'],
   ].filter(([count]) => count) as [number, string][];
+  const details = driftDetails(drift);
   return parts.length
-    ? `${parts.map(([count, what]) => `${count} ${what}`).join(', ')} against the lockfile`
+    ? `${parts.map(([count, what]) => `${count} ${what}`).join(', ')} against the lockfile${details ? ` (${details})` : ''}`
     : 'none: node_modules matched the lockfile';
 }
 

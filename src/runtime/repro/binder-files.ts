@@ -9,8 +9,8 @@ export interface BinderTemplate {
   projectDir: string;
   /** The project is cellflow itself (this repository's examples): build it rather than install it. */
   projectIsCellflow: boolean;
-  /** npm install spec for cellflow when the project does not lock it. */
-  cellflowSpec: string;
+  /** npm install spec for cellflow (--cellflow-spec); none: the copy the project locks. */
+  cellflowSpec?: string;
   /** The datastore folder holding the run's records, relative to the repository root. */
   storeDir: string;
 }
@@ -46,12 +46,15 @@ export function installNpmScript(t: BinderTemplate): string {
       ]
     : [
         `(cd ${project} && npm ci --no-audit --no-fund)`,
-        '# cellflow: the copy the project locks, else the version that made the run.',
-        `if [ -f ${project}/node_modules/cellflow/package.json ]; then`,
-        `  npm install --global --no-audit --no-fund "$PWD/"${project}/node_modules/cellflow`,
-        'else',
-        `  npm install --global --no-audit --no-fund ${quote(t.cellflowSpec)}`,
-        'fi',
+        ...(t.cellflowSpec
+          ? [
+              '# cellflow: as `cellflow binder --cellflow-spec` named it.',
+              `npm install --global --no-audit --no-fund ${quote(t.cellflowSpec)}`,
+            ]
+          : [
+              '# cellflow: the copy the project locks (never a registry name the lockfile does not hold).',
+              `npm install --global --no-audit --no-fund "$PWD/"${project}/node_modules/cellflow`,
+            ]),
       ];
   return [
     '#!/bin/bash',

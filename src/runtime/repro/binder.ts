@@ -4,6 +4,7 @@
 // holds the sources too. A branch points at it (repo2docker clones branches, not refs/cellflow/...).
 import * as fs from 'fs';
 import * as git from 'isomorphic-git';
+import * as os from 'os';
 import * as path from 'path';
 import { Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
@@ -19,7 +20,7 @@ import {
   type BinderTemplate,
 } from './binder-files';
 import { CELLFLOW_AUTHOR, gitdirOf, listTree, overlayTree, type TreeChange } from './git-tree';
-import { cellflowVersion } from './package-version';
+import { LOCAL_PACKAGES_DIR, rewriteLocalPackages } from './local-packages';
 import { findGitRoot } from './source';
 
 export const BINDER_STORE = '.cellflow-binder';
@@ -92,6 +93,10 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
     );
 
   const template = templateFor(datastore, record, options.cellflowSpec);
+  if (!template.projectIsCellflow && !template.cellflowSpec && !locksCellflow(datastore, record))
+    throw new UserInputError(
+      `${options.pathspec}: the project does not lock cellflow, so Binder would have to install it by a name no lockfile holds; add it to the project (npm install PATH-TO-cellflow.tgz) or pass --cellflow-spec SPEC.`,
+    );
   const snapshotFiles = await listTree(gitdir, snapshot.commit);
   const files = new Map<string, { text: Buffer; mode?: '100755' }>();
   const add = (file: string, text: string | Buffer, executable = false) =>
@@ -102,6 +107,8 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
   add(REPRODUCE_SCRIPT, reproduceScript(template), true);
   add(REPRODUCE_NOTEBOOK, reproduceNotebook(template, record.source.input));
   for (const [file, bytes] of storeFiles(datastore, record)) add(`${BINDER_STORE}/${file}`, bytes);
+  // Dependencies no registry serves: their stored tarballs, and the lockfile pointing at them.
+  for (const [file, bytes] of rewrittenDependencies(datastore, record, template.projectDir)) add(file, bytes);
 
   const changes: TreeChange[] = [];
   // binder/ is replaced as a whole: stale files from the project's own binder/ must not mix in.
@@ -162,6 +169,54 @@ export function validBranchName(name: string): boolean {
   );
 }
 
+/** Whether the run's lockfile installs cellflow (then Binder puts that copy on PATH). */
+function locksCellflow(datastore: Datastore, record: RunRecord): boolean {
+  const sha = record.lockfile?.sha256;
+  if (!sha || !datastore.objects.has(sha)) return false;
+  try {
+    const lock = JSON.parse(datastore.objects.getSync(sha).toString('utf8')) as {
+      packages?: Record<string, unknown>;
+      dependencies?: Record<string, unknown>;
+    };
+    return Boolean(lock.packages?.['node_modules/cellflow'] ?? lock.dependencies?.cellflow);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * package.json, package-lock.json and .cellflow-deps/*.tgz of the project as reproduce rewrites them
+ * (local-packages.ts), keyed by their path in the repository; empty when nothing needs rewriting.
+ */
+function rewrittenDependencies(
+  datastore: Datastore,
+  record: RunRecord,
+  projectDir: string,
+): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const packages = record.lockfile?.localPackages ?? [];
+  const manifest = record.source?.files.find((f) => f.role === 'package.json');
+  const lockfile = record.source?.files.find((f) => f.role === 'lockfile');
+  if (packages.length === 0 || !manifest || !lockfile) return out;
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-binder-deps-'));
+  try {
+    fs.writeFileSync(path.join(temp, 'package.json'), datastore.objects.getSync(manifest.sha256));
+    fs.writeFileSync(path.join(temp, 'package-lock.json'), datastore.objects.getSync(lockfile.sha256));
+    rewriteLocalPackages(datastore.objects, temp, packages);
+    const prefix = projectDir === '.' ? '' : `${projectDir}/`;
+    for (const name of ['package.json', 'package-lock.json'])
+      out.set(`${prefix}${name}`, fs.readFileSync(path.join(temp, name)));
+    for (const name of fs.readdirSync(path.join(temp, LOCAL_PACKAGES_DIR)))
+      out.set(
+        `${prefix}${LOCAL_PACKAGES_DIR}/${name}`,
+        fs.readFileSync(path.join(temp, LOCAL_PACKAGES_DIR, name)),
+      );
+  } finally {
+    fs.rmSync(temp, { recursive: true, force: true });
+  }
+  return out;
+}
+
 function templateFor(
   datastore: Datastore,
   record: RunRecord,
@@ -181,14 +236,13 @@ function templateFor(
       projectIsCellflow = false; // not JSON: npm ci will say so on Binder
     }
   }
-  const version = record.environment?.versions.cellflow ?? cellflowVersion();
   return {
     flow: record.flow,
     runId: record.runId,
     nodeMajor: (record.environment?.node ?? process.version).replace(/^v/, '').split('.')[0],
     projectDir,
     projectIsCellflow,
-    cellflowSpec: cellflowSpec ?? `cellflow@${version}`,
+    ...(cellflowSpec ? { cellflowSpec } : {}),
     storeDir: BINDER_STORE,
   };
 }

@@ -5,6 +5,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
+import { driftSummary } from '../../core/drift-summary';
 import { UserInputError } from '../errors';
 import { storeLocalPackages, type LocalPackage } from './local-packages';
 import { PackageContents } from './package-contents';
@@ -189,18 +190,10 @@ async function contentDrift(
 
 /** The one line `run` prints when node_modules is not what the lockfile says. */
 export function driftWarning(drift: DriftRecord): string | undefined {
-  if (!drift.checked) return undefined;
-  const describe = (entry: DriftEntry) => {
-    const name = entry.path.replace(/^.*node_modules\//, '');
-    if (entry.content) return `${name} ${entry.locked?.version ?? ''} has edited files`.replace('  ', ' ');
-    return `${name} ${entry.installed?.version ?? '?'} (locked ${entry.locked?.version ?? '?'})`;
-  };
-  const parts: string[] = [];
-  if (drift.changed.length) parts.push(`changed: ${drift.changed.map(describe).join(', ')}`);
-  if (drift.missing.length)
-    parts.push(`missing: ${drift.missing.map((e) => e.path.replace(/^.*node_modules\//, '')).join(', ')}`);
-  if (parts.length === 0) return undefined;
-  return `node_modules drifted from package-lock.json (${parts.join('; ')}); npm ci restores the locked packages`;
+  const summary = driftSummary(drift);
+  return summary
+    ? `node_modules drifted from package-lock.json (${summary}); npm ci restores the locked packages`
+    : undefined;
 }
 
 function countInstallable(packages: Record<string, LockEntry>): number {

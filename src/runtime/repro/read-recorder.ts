@@ -99,10 +99,16 @@ function install(): void {
   syncBuiltinESMExports();
 }
 
-/** Starts noting every path read in this process, until the returned function is called. */
-export function recordReads(): () => ReadLog {
+export function emptyReadLog(): ReadLog {
+  return { files: new Set(), directories: new Set(), written: new Set() };
+}
+
+/**
+ * Starts noting every path read in this process into `log` (a new one by default: the kernel adds
+ * a step's later cells to the log of its first), until the returned function is called.
+ */
+export function recordReads(log: ReadLog = emptyReadLog()): () => ReadLog {
   install();
-  const log: ReadLog = { files: new Set(), directories: new Set(), written: new Set() };
   active = log;
   return () => {
     if (active === log) active = undefined;

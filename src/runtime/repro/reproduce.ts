@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { JsonValue } from '../../core/model';
 import { Datastore, parseRunPathspec } from '../datastore/datastore';
+import { UserInputError } from '../errors';
 import type { RunRecord } from '../records';
 import { compareRuns, orderRows, type ArtifactComparison } from './compare';
 import { sha256Of } from './lockfile';
@@ -196,11 +197,12 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
 function cleanDirectory(requested: string | undefined, flow: string): string {
   if (!requested) return fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-reproduce-${flow}-`));
   const dir = path.resolve(requested);
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
+    throw new UserInputError(`--in ${requested}: not a directory.`);
   if (!fs.existsSync(dir) || fs.readdirSync(dir).length === 0) {
     prepareCleanDir(dir);
     return dir;
   }
-  if (!fs.statSync(dir).isDirectory()) throw new ReproduceError(`--in ${requested}: not a directory`);
   return fs.mkdtempSync(path.join(dir, `reproduce-${flow}-`));
 }
 
