@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Register> = {
   run: () => require('./commands/run').registerRun,
   resume: () => require('./commands/resume').registerResume,
   reproduce: () => require('./commands/reproduce').registerReproduce,
+  status: () => require('./commands/status').registerStatus,
   binder: () => require('./commands/binder').registerBinder,
   step: () => require('./commands/step').registerStep,
   runs: () => require('./commands/runs').registerRuns,

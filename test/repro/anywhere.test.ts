@@ -112,9 +112,7 @@ test('a packed cellflow, git-ignored data, an untracked helper: reproduced from 
     ['node_modules/cellflow', 'tarball', `file:../tarballs/${tarball}`],
   ]);
   const start = tasks.find((t) => t.step === 'start')!;
-  expect(start.inputs).toEqual([
-    expect.objectContaining({ path: 'data/table.csv', bytes: 8, stored: true }),
-  ]);
+  expect(start.inputs).toEqual([expect.objectContaining({ path: 'data/table.csv', bytes: 8, stored: true })]);
   expect(start.sources).toEqual(['helpers.js']);
   expect(
     git(project, 'ls-tree', '-r', '--name-only', run.source!.git!.snapshot.commit).split('\n'),
@@ -160,10 +158,21 @@ test('a packed cellflow, git-ignored data, an untracked helper: reproduced from 
   // One data row changed at home: the reproduction restores what the run read (a kept directory).
   fs.renameSync(path.join(away, 'project'), project);
   fs.writeFileSync(path.join(project, 'data', 'table.csv'), 'x\n1\n2\n4\n');
+  const status = await cellflow(['status', original.pathspec, '--json'], { env: { CELLFLOW_HOME: home } });
+  expect(status.code).toBe(1);
+  const report = JSON.parse(status.stdout);
+  expect(report.inputs).toEqual([
+    expect.objectContaining({
+      path: 'data/table.csv',
+      status: 'changed',
+      old: expect.objectContaining({ bytes: 8 }),
+    }),
+  ]);
+  expect(report.sources).toEqual([]);
+  expect(report.dependencies).toEqual([]);
   const into = path.join(work, 'kept');
-  const again = await reproduce(original.pathspec, ['--in', into, '--keep'], {
-    npm_config_prefer_offline: 'true',
-  });
+  // (No second install: what is under test here is the restored input.)
+  const again = await reproduce(original.pathspec, ['--in', into, '--keep', '--no-install']);
   expect(again.code).toBe(0);
   expect(mismatches(again.stdout)).toEqual([]);
   expect(fs.readFileSync(path.join(into, 'data', 'table.csv'), 'utf8')).toBe('x\n1\n2\n3\n');
@@ -245,6 +254,11 @@ test('a package edited under its locked version is drift: one warning line in th
   expect(first.stdout).not.toContain('drifted');
   // Same version, another file content.
   fs.writeFileSync(path.join(dir, 'node_modules', 'tiny-dep', 'index.js'), 'exports.answer = 43;\n');
+  const status = await cellflow(['status', first.pathspec], { env: { CELLFLOW_HOME: home } });
+  expect(status.code).toBe(1);
+  expect(status.stdout).toContain(
+    'node_modules/tiny-dep: its files changed since the run (same version 1.0.0)',
+  );
   const second = await runIn(notebook);
   expect(second.code).toBe(0);
   const warnings = second.stdout.split('\n').filter((line) => line.includes('drifted'));

@@ -58,7 +58,7 @@ test('in a git repository: HEAD, branch, dirty files and a snapshot commit of th
   expect(git(dir, 'rev-parse', ref).trim()).toBe(source.git!.snapshot.commit);
   expect(git(dir, 'rev-parse', `${ref}^`).trim()).toBe(before.head.trim());
   // The snapshot holds the exact notebook, the compiled module, package files, the data and the
-  // working tree's edit of a tracked file; untracked files other than the sources stay out.
+  // working tree's edit of a tracked file, and untracked files that are not ignored (#14).
   const show = (file: string) => git(dir, 'show', `${ref}:${file}`);
   expect(show('churn.ipynb')).toBe(fs.readFileSync(notebook, 'utf8'));
   const ds = Datastore.open({ root: home });
@@ -66,7 +66,7 @@ test('in a git repository: HEAD, branch, dirty files and a snapshot commit of th
   expect(show('package-lock.json')).toBe(fs.readFileSync(path.join(dir, 'package-lock.json'), 'utf8'));
   expect(show('data/churn.csv')).toBe(fs.readFileSync(path.join(dir, 'data', 'churn.csv'), 'utf8'));
   expect(show('README.md')).toContain('edited, not committed');
-  expect(git(dir, 'ls-tree', '-r', '--name-only', ref).split('\n')).not.toContain('scratch.txt');
+  expect(show('scratch.txt')).toBe('untracked\n');
   // The same sources are datastore objects, so the run is reproducible without the repository.
   expect(source.files.map((f) => [f.path, f.role])).toEqual([
     ['churn.ipynb', 'notebook'],

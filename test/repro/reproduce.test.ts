@@ -31,11 +31,14 @@ async function run(notebook: string, extra: string[] = []): Promise<string> {
 
 async function reproduce(pathspec: string, dir: string, extra: string[] = []) {
   const idFile = path.join(work, `repro-id-${Date.now()}-${Math.random()}`);
-  const result = await cellflow(['reproduce', pathspec, '--in', dir, '--keep', '--run-id-file', idFile, ...extra], {
-    cwd: work,
-    env: env(),
-    timeoutMs: 120000,
-  });
+  const result = await cellflow(
+    ['reproduce', pathspec, '--in', dir, '--keep', '--run-id-file', idFile, ...extra],
+    {
+      cwd: work,
+      env: env(),
+      timeoutMs: 120000,
+    },
+  );
   const reproduced = fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8').trim() : undefined;
   return { ...result, reproduced };
 }
