@@ -78,7 +78,11 @@ test('churn in a git repository: run, then reproduce in a clean directory with n
 
   const { run: first, tasks: firstTasks } = readRecords(home, original);
   const { run: second, tasks: secondTasks } = readRecords(home, result.reproduced!);
-  expect(second.origin).toEqual({ kind: 'reproduce', pathspec: original });
+  expect(second.origin).toMatchObject({
+    kind: 'reproduce',
+    pathspec: original,
+    verdict: { result: 'identical', different: 0, missing: 0, added: 0 },
+  });
   expect(second.seed).toBe(11);
   expect(second.params).toEqual(first.params);
   expect(second.params.epochs).toBe(50);

@@ -49,7 +49,9 @@ export function restoreInputs(
     if (done.has(input.path)) continue;
     done.add(input.path);
     const outside = path.isAbsolute(input.path);
-    const target = outside ? input.path : path.join(dir, ...input.path.split('/'));
+    const target = outside ? input.path : path.resolve(dir, ...input.path.split('/'));
+    // A record is data: a relative path that climbs out of the project is not followed.
+    if (!outside && !target.startsWith(path.resolve(dir) + path.sep)) continue;
     if (input.kind === 'directory') {
       if (!outside) fs.mkdirSync(target, { recursive: true });
       continue;
