@@ -159,7 +159,10 @@ test('a datastore inside the repository (not git-ignored) is neither walked nor 
     return Datastore.open({ root: path.join(dir, '.cellflow') }).readRun(flow, runId);
   };
   await runHere();
+  // The datastore ignores itself (its own .gitignore); without that file git sees it as untracked.
+  fs.rmSync(path.join(dir, '.cellflow', '.gitignore'));
   const second = await runHere();
+  fs.rmSync(path.join(dir, '.cellflow', '.gitignore'), { force: true });
   expect(git(dir, 'status', '--porcelain')).toContain('?? .cellflow/');
   expect(second.source!.git!.dirty).toEqual([]);
   expect(schemaErrors('run', second)).toEqual([]);
