@@ -77,9 +77,13 @@ export async function saveInteractive(
     const read = result.reads
       ? await captureInputs(result.reads, {
           objects: datastore.objects,
-          cacheDir: path.join(datastore.root, 'cache', 'inputs'),
+          cacheDir: path.join(datastore.cacheDir, 'inputs'),
           projectRoot,
-          excluded: [datastore.root, ...(inside ? [] : [ownRoot])],
+          excluded: [
+            ...(datastore.isLocal ? [datastore.root] : []),
+            datastore.cacheDir,
+            ...(inside ? [] : [ownRoot]),
+          ],
           modules: new Set(Object.keys(require.cache)),
         })
       : undefined;

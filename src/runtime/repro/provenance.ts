@@ -75,7 +75,7 @@ export async function captureRunProvenance(
     ),
     captureLockfile(datastore.objects, lockfilePath, projectDir, cacheFile(datastore, 'drift', projectDir), {
       projectRoot: gitRoot ?? projectDir,
-      packCacheDir: path.join(datastore.root, 'cache', 'local-packages'),
+      packCacheDir: path.join(datastore.cacheDir, 'local-packages'),
     }),
   ]);
   if (lockfile.record.path !== null && lockfilePath) {

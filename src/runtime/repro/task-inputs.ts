@@ -30,10 +30,14 @@ export function startInputCapture(datastore: Datastore, moduleFilename: string):
       ownRoot = undefined;
     }
     // cellflow's own files are not data, unless the project is cellflow itself (its examples).
-    const excluded = [datastore.root, ...(ownRoot && !isInside(projectRoot, ownRoot) ? [ownRoot] : [])];
+    const excluded = [
+      ...(datastore.isLocal ? [datastore.root] : []),
+      datastore.cacheDir,
+      ...(ownRoot && !isInside(projectRoot, ownRoot) ? [ownRoot] : []),
+    ];
     return captureInputs(log, {
       objects: datastore.objects,
-      cacheDir: path.join(datastore.root, 'cache', 'inputs'),
+      cacheDir: path.join(datastore.cacheDir, 'inputs'),
       projectRoot,
       excluded,
       modules: new Set(Object.keys(require.cache)),
