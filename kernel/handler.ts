@@ -51,7 +51,8 @@ const DECLARATIONS = [
   '  isInteractive: boolean; pathspec: string; seed?: number; random(): number };',
   'declare let mergeArtifacts: (inputs: ReadonlyArray<any>, options?: { include?: string[]; exclude?: string[] }) => void;',
   'declare let cellflow: { useItem(index: number): void; saveInteractive(options?: { tags?: string[] }): Promise<any>;',
-  '  interactiveState(): { step: string; stale: boolean; ranAt?: string }[] };',
+  '  interactiveState(): { step: string; stale: boolean; ranAt?: string }[];',
+  '  callEndpoint(name: string, request: unknown): Promise<any> };',
 ].join('\n');
 
 interface Failure {

@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import type { Converter } from 'tslab/dist/converter';
 import type { ConsoleInterface, ConverterSet } from 'tslab/dist/executor';
+import { callEndpoint } from './call-endpoint';
 import { CellSources } from './cell-sources';
 import { CellflowHandler } from './handler';
 import { InteractiveStore } from './interactive-store';
@@ -40,6 +41,8 @@ export function startKernel(configPath: string, cwd = process.cwd()): CellflowSe
       const known = step ? notebooks.notebookWithStep(step) : undefined;
       return saveInteractive(steps, store, known?.flow.parameters ?? [], known?.notebook, cwd, options);
     },
+    callEndpoint: (name: string, request: unknown) =>
+      callEndpoint(name, request, { locals: executor.locals, steps, store, notebooks }),
   };
   const handler = new CellflowHandler(executor, sources, steps, notebooks, helpers);
   box.handler = handler;

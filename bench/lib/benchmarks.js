@@ -8,9 +8,11 @@ const { metaflow } = require('./peers');
 const { large } = require('./notebooks');
 const { rawWriteRead } = require('./raw-disk');
 const { processFloorMs } = require('./process-floor');
+const { measureServe } = require('./serve-load');
 
 const FOREACH_NB = path.join(REPO, 'bench', 'flows', 'foreach_noop.ipynb');
 const ARTIFACT_NB = path.join(REPO, 'bench', 'flows', 'artifact.ipynb');
+const CHURN_NB = path.join(REPO, 'examples', 'churn.ipynb');
 const KERNEL_ROUNDTRIP = path.join(REPO, 'bench', 'kernel-roundtrip.js');
 
 /** Sizes: the issue's for a full run; small ones for `--smoke`, which only checks that all still works. */
@@ -287,6 +289,33 @@ async function compile(ctx) {
   });
 }
 
+/** 7: `cellflow serve` of churn's predict: throughput and p99 with the prediction log on and off. */
+async function serve(ctx) {
+  const home = path.join(ctx.work, 'serve-home');
+  const runIdFile = path.join(ctx.work, 'serve-run-id');
+  ctx.log('serve: cellflow run examples/churn.ipynb');
+  await cellflow(['run', CHURN_NB, '-q', '--run-id-file', runIdFile], home);
+  const sizes = ctx.smoke
+    ? { count: 300, concurrency: 16, maxMs: 10000, rounds: 1 }
+    : { count: 20000, concurrency: 32, maxMs: 20000, rounds: 3 };
+  const results = await measureServe(readRunId(runIdFile), home, { ...sizes, log: ctx.log });
+  const rps = (mode) => median(results[mode].map((r) => r.rps));
+  const p99 = (mode) => median(results[mode].map((r) => r.p99));
+  const ratio = rps('on') / rps('off');
+  const list = (mode) => results[mode].map((r) => r.rps.toFixed(0)).join(', ');
+  return row({
+    id: 8,
+    name: "Serve: churn's predict over HTTP, prediction log on (vs off)",
+    cellflow: rps('on'),
+    peer: rps('off'),
+    format: (v) => `${v.toFixed(0)} req/s`,
+    ratio,
+    target: 'log costs < 10 % of throughput',
+    met: ratio >= 0.9,
+    notes: `\`cellflow serve\` on loopback, ${sizes.count} POST /predict per measurement (at most ${sizes.maxMs / 1000} s), ${sizes.concurrency} in flight on keep-alive connections, after a warm-up; median of ${sizes.rounds} alternating rounds. Log on (group commit: each answer waits for its batch's fsync): ${list('on')} req/s, p99 ${p99('on').toFixed(1)} ms; log off (\`--no-log\`, the "peer" column): ${list('off')} req/s, p99 ${p99('off').toFixed(1)} ms; ratio is on ÷ off`,
+  });
+}
+
 /** One table row; `ratio` defaults to cellflow ÷ peer (lower is better for times). */
 function row({ id, name, cellflow: cf, peer, format, ratio, target, met, notes }) {
   const r = ratio ?? (peer === undefined ? undefined : cf / peer);
@@ -295,11 +324,27 @@ function row({ id, name, cellflow: cf, peer, format, ratio, target, met, notes }
     name,
     cellflow: format(cf),
     peer: peer === undefined ? '—' : format(peer),
-    ratio: r === undefined ? '—' : r < 0.1 ? `1/${(1 / r).toFixed(0)}` : `${r.toFixed(2)}×`,
+    ratio:
+      r === undefined
+        ? '—'
+        : typeof r === 'string'
+          ? r
+          : r < 0.1
+            ? `1/${(1 / r).toFixed(0)}`
+            : `${r.toFixed(2)}×`,
     target,
     met: met === undefined ? 'peer not run' : met ? 'yes' : 'no',
     notes,
   };
 }
 
-module.exports = { taskOverheadAndResume, artifactThroughput, scale, interactive, compile, sizes, median };
+module.exports = {
+  taskOverheadAndResume,
+  artifactThroughput,
+  scale,
+  interactive,
+  compile,
+  serve,
+  sizes,
+  median,
+};

@@ -40,7 +40,7 @@ describe('bench --smoke', () => {
     const report = fs.readFileSync(out, 'utf8');
     expect(report).toContain('**Smoke run**');
     const rows = report.split('\n').filter((line) => /^\| \d \|/.test(line));
-    expect(rows.map((line) => line.split('|')[1].trim())).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(rows.map((line) => line.split('|')[1].trim())).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
     const figure = (id: number) => rows[id - 1].split('|')[3].trim();
     expect(figure(1)).toMatch(/^\d+(\.\d)? ms$/); // wall per task
     expect(figure(2)).toMatch(/^\d+ MB\/s$/); // artifact hand-over throughput
@@ -48,6 +48,7 @@ describe('bench --smoke', () => {
     expect(figure(4)).toMatch(/^[1-9]\d* MB$/); // scheduler peak RSS was sampled
     expect(figure(6)).toMatch(/^\d+(\.\d)? ms$/); // export
     expect(figure(7)).toMatch(/^\d+ kB packed$/); // smoke packs the tarball only
+    expect(figure(8)).toMatch(/^\d+ req\/s$/); // predictions answered with the log on
     expect(report).toMatch(/- CPU: .+ × \d+/);
   }, 240000);
 
@@ -66,9 +67,9 @@ describe('bench --smoke', () => {
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     const after = fs.readFileSync(out, 'utf8');
     const row = (text: string, id: number) => text.split('\n').find((line) => line.startsWith(`| ${id} |`));
-    for (const id of [1, 2, 3, 4, 5, 7]) expect(row(after, id)).toBe(row(before, id));
+    for (const id of [1, 2, 3, 4, 5, 7, 8]) expect(row(after, id)).toBe(row(before, id));
     expect(row(after, 6)).toMatch(/^\| 6 \| Compile: .* \| \d+(\.\d)? ms \|/);
-    expect(after.match(/\(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/g)).toHaveLength(7);
+    expect(after.match(/\(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/g)).toHaveLength(8);
   });
 
   test('the committed benchmark notebooks are what the generator writes', () => {

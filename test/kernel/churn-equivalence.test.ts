@@ -4,6 +4,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Datastore } from '../../src/runtime/datastore/datastore';
+import { invokeEndpoint } from '../../src/runtime/serve/invoke';
+import { loadServedRun } from '../../src/runtime/serve/served-run';
 import { CELLFLOW_MIMETYPE, type CellflowDisplay } from '../../src/core/protocol';
 import { cellflow } from '../helpers/cli';
 import { JupyterClient } from '../helpers/jupyter-client';
@@ -88,4 +90,27 @@ test('churn.ipynb: interactive artifacts equal those of cellflow run (sha256 per
     expect.objectContaining({ path: 'data/churn.csv', bytes: csv, stored: true }),
   ]);
   expect(inputsOf(interactive)).toEqual(inputsOf(pathspec));
+
+  // The endpoint called in the kernel, against the interactive artifacts, answers what the flow
+  // run's served endpoint answers (the run's own module and artifacts, loaded from the datastore).
+  const request = { tenure_months: 5, monthly_charges: 95, support_calls: 3, contract_monthly: 1 };
+  const called = await client.execute(
+    `console.log(JSON.stringify(await cellflow.callEndpoint('predict', ${JSON.stringify(request)})))`,
+  );
+  expect(called.reply.content.status).toBe('ok');
+  const printed = called.iopub
+    .filter((m) => m.header.msg_type === 'stream')
+    .map((m) => m.content.text as string)
+    .join('');
+  const [flow, runId] = pathspec.split('/');
+  const served = loadServedRun(datastore, flow, runId);
+  const answer = await invokeEndpoint(served.endpoints.get('predict')!, served.artifacts, request);
+  expect(answer.status).toBe(200);
+  expect(JSON.parse(printed)).toEqual(answer.body);
+  // A request the server would refuse is refused the same way.
+  const refused = await client.execute(`await cellflow.callEndpoint('predict', { tenure_months: 5 })`);
+  expect(refused.reply.content).toMatchObject({
+    status: 'error',
+    evalue: expect.stringContaining("→ 400: request field 'monthly_charges' is missing"),
+  });
 }, 150_000);

@@ -79,7 +79,7 @@ export class PredictionServer {
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeIdleConnections();
       if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-      await this.options.log?.flush();
+      await this.options.log?.close();
       this.server.closeAllConnections();
       await closed;
     })();

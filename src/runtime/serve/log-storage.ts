@@ -9,6 +9,14 @@ import * as path from 'path';
 export interface LogStorage {
   /** Stores a new object under `key` durably; resolves only once it would survive a crash. */
   create(key: string, data: Uint8Array): Promise<void>;
+  /**
+   * Adds a batch of lines under `prefix` durably. The local folder appends to one segment file per
+   * prefix and writer (`<writerId>.jsonl`, one fdatasync a batch); a store without append (S3)
+   * writes each batch as a new object.
+   */
+  appendBatch(prefix: string, writerId: string, data: Uint8Array): Promise<void>;
+  /** Closes what appendBatch keeps open. */
+  close(): Promise<void>;
   /** Every key under `prefix` (a folder-like `a/b/`), in no particular order. */
   list(prefix: string): Promise<string[]>;
   read(key: string): Promise<Buffer>;
@@ -19,6 +27,8 @@ export interface LogStorage {
 export class LocalLogStorage implements LogStorage {
   /** Folders already made durable: fsyncing their parents once is enough. */
   private readonly synced = new Set<string>();
+  /** Open segment files of appendBatch, by path. */
+  private readonly segments = new Map<string, Promise<fs.promises.FileHandle>>();
 
   constructor(readonly root: string) {}
 
@@ -43,6 +53,30 @@ export class LocalLogStorage implements LogStorage {
     await handle.close();
     await fs.promises.rename(temp, file);
     await syncDir(dir);
+  }
+
+  async appendBatch(prefix: string, writerId: string, data: Uint8Array): Promise<void> {
+    const file = path.join(this.root, ...prefix.split('/').filter(Boolean), `${writerId}.jsonl`);
+    let opening = this.segments.get(file);
+    if (!opening) {
+      opening = (async () => {
+        await this.ensureDir(path.dirname(file));
+        const handle = await fs.promises.open(file, 'a');
+        await syncDir(path.dirname(file)); // the new file's entry survives a crash too
+        return handle;
+      })();
+      this.segments.set(file, opening);
+    }
+    const handle = await opening;
+    await handle.write(data);
+    // The batch's bytes (and the file's new length) are on disk before anyone is answered.
+    await handle.datasync();
+  }
+
+  async close(): Promise<void> {
+    const handles = await Promise.all(this.segments.values());
+    this.segments.clear();
+    await Promise.all(handles.map((h) => h.close()));
   }
 
   async list(prefix: string): Promise<string[]> {

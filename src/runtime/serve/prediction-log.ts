@@ -1,10 +1,11 @@
 // The prediction log (DESIGN "Serving"): every answered request, with the run and the sha256 of each
 // artifact the function read, so any answer can be traced and recomputed (`cellflow replay`).
 //
-// Layout: predictions/<Flow>/<endpoint>/<yyyy-mm-dd>/<batchId>.jsonl, one JSON record a line, each
-// batch a new object that is never rewritten. Durability is group commit: `append` resolves only when
-// the batch holding the record is durable (fsynced, or stored on S3), and the server answers a
-// request only after that. So a SIGKILL loses no acknowledged prediction; what it can lose are
+// Layout: predictions/<Flow>/<endpoint>/<yyyy-mm-dd>/<id>.jsonl, one JSON record a line. Locally a
+// server appends to its own segment file there (named by an id taken when it starts), one write and
+// one fdatasync a batch; on S3 each batch is a new object. Nothing is ever rewritten. Durability is
+// group commit: `append` resolves only when the batch holding the record is durable, and the server
+// answers a request only after that. So a SIGKILL loses no acknowledged prediction; what it can lose are
 // predictions whose answer was not yet sent. While one batch is being written the next one fills up,
 // so under load a batch holds every request that arrived during the previous write.
 import type { Datastore } from '../datastore/datastore';
@@ -45,6 +46,9 @@ export class PredictionLog {
   private written = 0;
   private batches = 0;
 
+  /** Names this writer's segment files: ids sort by time, so segments do too. */
+  private readonly writerId = newPredictionId();
+
   constructor(private readonly storage: LogStorage) {}
 
   get location(): string {
@@ -67,6 +71,12 @@ export class PredictionLog {
   /** Waits for every appended record to be written (SIGTERM: nothing acknowledged is left behind). */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
+  }
+
+  /** Flushes, then closes the segment files. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.storage.close();
   }
 
   private async drain(): Promise<void> {
@@ -95,8 +105,9 @@ export class PredictionLog {
     }
     await Promise.all(
       [...groups].map(([prefix, group]) =>
-        this.storage.create(
-          `${prefix}${newPredictionId()}.jsonl`,
+        this.storage.appendBatch(
+          prefix,
+          this.writerId,
           Buffer.from(group.map((r) => JSON.stringify(r)).join('\n') + '\n'),
         ),
       ),
@@ -130,8 +141,7 @@ export async function readPredictions(
   const records: PredictionRecord[] = [];
   for (const key of wanted) {
     const text = (await storage.read(key)).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (!line) continue;
+    for (const line of completeLines(text)) {
       const record = JSON.parse(line) as PredictionRecord;
       if (query.since && Date.parse(record.time) < query.since.getTime()) continue;
       records.push(record);
@@ -147,11 +157,17 @@ export async function findPrediction(storage: LogStorage, id: string): Promise<P
   for (const key of keys) {
     const text = (await storage.read(key)).toString('utf8');
     if (!text.includes(id)) continue;
-    for (const line of text.split('\n')) {
+    for (const line of completeLines(text)) {
       if (line.includes(`"id":"${id}"`)) return JSON.parse(line) as PredictionRecord;
     }
   }
   return undefined;
+}
+
+/** Lines that end in '\n': a segment being appended to may end in part of a batch being written. */
+function completeLines(text: string): string[] {
+  const end = text.lastIndexOf('\n');
+  return end < 0 ? [] : text.slice(0, end).split('\n').filter(Boolean);
 }
 
 /** The log storage of a datastore (the local folder; S3 when the datastore is a bucket). */
