@@ -5,6 +5,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { StorageBackend } from '../datastore/backend';
 
 export interface LogStorage {
   /** Stores a new object under `key` durably; resolves only once it would survive a crash. */
@@ -123,5 +124,44 @@ async function syncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The log on a datastore backend without append (S3): each batch is a new object, written create-only
+ * (`If-None-Match: *`), so two servers can never overwrite each other's batches; a PUT that returned
+ * is durable, which is all group commit needs.
+ */
+export class BackendLogStorage implements LogStorage {
+  private sequence = 0;
+
+  constructor(private readonly backend: StorageBackend) {}
+
+  get location(): string {
+    return this.backend.location;
+  }
+
+  async create(key: string, data: Uint8Array): Promise<void> {
+    await this.backend.write(key, data, { ifAbsent: true });
+  }
+
+  async appendBatch(prefix: string, writerId: string, data: Uint8Array): Promise<void> {
+    // `<writerId>-<sequence>` keeps one writer's batches in order and apart from every other writer's.
+    const batch = String(this.sequence++).padStart(8, '0');
+    await this.create(`${prefix}${writerId}-${batch}.jsonl`, data);
+  }
+
+  async close(): Promise<void> {
+    // The backend belongs to the datastore, which closes it.
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return (await this.backend.listAll(prefix.replace(/\/$/, ''))).map((k) => k.key);
+  }
+
+  async read(key: string): Promise<Buffer> {
+    const blob = await this.backend.read(key);
+    if (!blob) throw new Error(`${this.backend.location}: ${key} is missing`);
+    return blob.data;
   }
 }

@@ -173,6 +173,8 @@ function completeLines(text: string): string[] {
 /** The log storage of a datastore (the local folder; S3 when the datastore is a bucket). */
 export function logStorageOf(datastore: Datastore): LogStorage {
   // Loaded here so that commands which never log do not load it.
-  const { LocalLogStorage } = require('./log-storage') as typeof import('./log-storage');
-  return new LocalLogStorage(datastore.root);
+  const { BackendLogStorage, LocalLogStorage } = require('./log-storage') as typeof import('./log-storage');
+  return datastore.backend.kind === 'local'
+    ? new LocalLogStorage(datastore.root)
+    : new BackendLogStorage(datastore.backend);
 }
