@@ -93,8 +93,38 @@ function venvStamp(python3) {
     .digest('hex');
 }
 
+/**
+ * Runs `fn` holding a lock directory beside `target`: `npm test` and jest's globalSetup, or two jest
+ * runs, may set up the same venv at once. A lock older than `staleMs` was left by a killed set-up.
+ */
+function withLock(target, fn, staleMs = 20 * 60_000) {
+  const lock = `${target}.lock`;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const stat = fs.statSync(lock, { throwIfNoEntry: false });
+      if (stat && Date.now() - stat.mtimeMs > staleMs) fs.rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(sleeper, 0, 0, 500);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** The venv, re-created only when requirements-test.txt, the base Python or this recipe changed. */
 function ensureVenv(paths, env, log) {
+  return withLock(paths.venv, () => makeVenvIfStale(paths, env, log));
+}
+
+function makeVenvIfStale(paths, env, log) {
   const python3 = which('python3', env);
   const stampFile = path.join(paths.venv, '.cellflow-stamp');
   const stamp = venvStamp(python3);
@@ -129,6 +159,10 @@ function ensureVenv(paths, env, log) {
 
 /** The wheels `pip install .` needs to build the extension (build-system requires), also kept local. */
 function ensureBuildWheels(paths, log) {
+  withLock(paths.wheelhouse, () => fillBuildWheels(paths, log));
+}
+
+function fillBuildWheels(paths, log) {
   const marker = path.join(paths.wheelhouse, `.build-requires-${buildRequiresKey()}`);
   if (fs.existsSync(marker)) return;
   log('downloading the packaging build requirements into the wheelhouse');
