@@ -206,7 +206,10 @@ export class CellflowHandler extends JupyterHandlerImpl {
   }
 
   private finish(cell: ResolvedCell, code: string): void {
-    if (cell.kind === 'step') this.steps.commit();
+    if (cell.kind === 'step') {
+      this.steps.commit();
+      for (const note of this.steps.doneNotes) this.io?.stream('stderr', `cellflow: ${note}\n`);
+    }
     if (cell.kind === 'parameters') {
       // The values the parameters cell just set become the values `self` starts from; the names are
       // those core reads from the cell (`const name = literal`), as the compiler does.

@@ -13,6 +13,7 @@ import {
 import type { ArtifactIndex } from '../src/runtime/records';
 import { emptyReadLog, recordReads, type ReadLog } from '../src/runtime/repro/read-recorder';
 import { taskRandom } from '../src/runtime/seeded-random';
+import { chosenCase } from '../src/runtime/switch-case';
 import type { ResolvedCell } from './cell-resolver';
 import type { InteractiveStore } from './interactive-store';
 
@@ -52,7 +53,12 @@ export interface InteractiveStepState {
   step: string;
   stale: boolean;
   reason?: StaleReason;
-  ranAt: string;
+  /** Absent for a case not taken that never ran here. */
+  ranAt?: string;
+  /** A switch's case that its latest interactive run did not choose (a flow run would skip it). */
+  notTaken?: { switch: string; taken: string };
+  /** A switch step: the case its latest run chose. */
+  switchTaken?: string;
   /** A foreach body: the element it ran on. */
   element?: { split: string; index: number; count: number };
   partial?: PartialJoin;
@@ -73,6 +79,8 @@ export interface StepResult {
   /** sha256 of each parameter's value the step was built with (a changed parameter makes it stale). */
   params: Record<string, string>;
   partial?: PartialJoin;
+  /** A switch step: the case `self.ARTIFACT` named when it ran. */
+  switchTaken?: string;
   flow: string;
   graph?: FlowGraph;
   cell?: ResolvedCell['cell'];
@@ -122,6 +130,8 @@ export class StepContext {
   private declared: Parameter[] = [];
   /** What the kernel says about the step cell it is entering (the foreach element, a partial join). */
   notes: StepNote[] = [];
+  /** What the kernel says after a step cell succeeded (the case a switch chose). */
+  doneNotes: StepNote[] = [];
   private active: ActiveStep | undefined;
   private seq = 0;
   private readonly observed = new Map<string, Observed>();
@@ -186,7 +196,21 @@ export class StepContext {
       return this.active.bindings;
     }
 
-    const { parents, isJoin, closesForeach } = this.shape(cell, code);
+    const shape = this.shape(cell, code);
+    const { isJoin, closesForeach } = shape;
+    let parents = shape.parents;
+    if (!isJoin && parents.length > 1) {
+      // Several switch cases (or a loop's back edge) lead here; one runs: build on the one taken.
+      const live = this.takenParent(step, parents);
+      if (!live) {
+        const names = parents.map((p) => `'${p}'`).join(', ');
+        throw new StepContextError(
+          `step '${step}' runs on the artifacts of one of ${names} (whichever ran before it), none of which has run in this kernel: run one of them first.`,
+        );
+      }
+      parents = [live];
+    }
+    this.noteNotTaken(step, parents, cell.graph);
     const missing = parents.filter((p) => !this.results.has(p));
     if (missing.length > 0) {
       const names = missing.map((p) => `'${p}'`).join(', ');
@@ -301,11 +325,51 @@ export class StepContext {
       .sort((a, b) => a.foreach[depth - 1].index - b.foreach[depth - 1].index);
   }
 
+  /**
+   * Of the parents of a step that is not a join, the one a flow run would have come from: a parent
+   * switch counts only if its latest run chose this step; the most recent such result wins.
+   */
+  private takenParent(step: string, parents: string[]): string | undefined {
+    const ran = parents.map((p) => this.results.get(p)).filter((r): r is StepResult => r !== undefined);
+    const taken = ran.filter(
+      (r) => (r.switchTaken === undefined || r.switchTaken === step) && !this.offThePath(r),
+    );
+    const pick = (list: StepResult[]) => list.sort((a, b) => b.seq - a.seq)[0]?.step;
+    return pick(taken) ?? pick(ran);
+  }
+
+  /** True when the result lies on a case its switch's latest run did not choose (at any distance). */
+  private offThePath(result: StepResult, seen = new Set<string>()): boolean {
+    if (seen.has(result.step)) return false;
+    seen.add(result.step);
+    return result.parents.some((p) => {
+      const parent = this.results.get(p);
+      if (!parent || p === result.step) return false;
+      if (parent.switchTaken !== undefined && parent.switchTaken !== result.step) return true;
+      return this.offThePath(parent, seen);
+    });
+  }
+
+  /** A case its switch did not choose runs anyway, on the switch's artifacts, and says so. */
+  private noteNotTaken(step: string, parents: string[], graph: FlowGraph | undefined): void {
+    for (const p of parents) {
+      const parent = this.results.get(p);
+      const artifact = graph?.nodes[p]?.switch;
+      if (!parent?.switchTaken || artifact === undefined || parent.switchTaken === step) continue;
+      this.notes.push(
+        `step '${step}' is a case the switch at '${p}' did not take in its latest run ` +
+          `(self.${artifact} = '${parent.switchTaken}'): a flow run would skip it. It runs here anyway, ` +
+          `on '${p}''s artifacts, and stays marked not taken until '${p}' chooses it.`,
+      );
+    }
+  }
+
   /** After a step's cell succeeded: its artifacts become the step's latest interactive result. */
   commit(): StepResult | undefined {
     const active = this.active;
     this.stopReads?.();
     this.stopReads = undefined;
+    this.doneNotes = [];
     if (!active) return undefined;
     const artifacts = active.state.untouched();
     for (const [name, value] of active.state.touched()) artifacts[name] = this.store.save(name, value);
@@ -317,6 +381,20 @@ export class StepContext {
           `foreach:${active.foreachArtifact} needs self.${active.foreachArtifact} to be a non-empty array.`,
         );
       foreachCount = elements.length;
+    }
+    const node = active.graph?.nodes[active.step];
+    let switchTaken: string | undefined;
+    // A later cell of the step may set the switch's artifact: only a value that is there is checked.
+    if (node?.switch !== undefined && active.state.self[node.switch] !== undefined) {
+      try {
+        switchTaken = chosenCase(node, active.state.self[node.switch]);
+      } catch (error) {
+        throw new StepContextError((error as Error).message);
+      }
+      const skipped = node.next.filter((n) => n !== switchTaken).map((n) => `'${n}'`);
+      this.doneNotes.push(
+        `switch:${node.switch} chose '${switchTaken}'; not taken: ${skipped.join(', ')} (a flow run runs '${switchTaken}' next).`,
+      );
     }
     const result: StepResult = {
       step: active.step,
@@ -330,6 +408,7 @@ export class StepContext {
       ...(foreachCount !== undefined ? { foreachCount } : {}),
       params: active.params,
       ...(active.partial ? { partial: active.partial } : {}),
+      ...(switchTaken !== undefined ? { switchTaken } : {}),
       flow: active.flow,
       graph: active.graph,
       cell: active.cell,
@@ -365,6 +444,8 @@ export class StepContext {
       let reason: StaleReason | null = paramsChanged(result) ? 'parameters' : null;
       for (const p of result.parents) {
         if (reason) break;
+        // A loop builds on its own (or a later step's) last result: that is not staleness.
+        if (p === step || this.results.get(p)?.graph?.nodes[p]?.loops?.includes(step)) continue;
         const parent = this.results.get(p);
         if (!parent || parent.seq !== result.basedOn[p]) reason = 'upstream';
         else if (staleness(p, seen) === 'parameters') reason = 'parameters';
@@ -373,7 +454,16 @@ export class StepContext {
       memo.set(step, reason);
       return reason;
     };
-    return [...this.results.values()]
+    // The cases each switch's latest run did not choose: the branch not taken shows as skipped.
+    const notTaken = new Map<string, { switch: string; taken: string }>();
+    for (const r of this.results.values()) {
+      const node = r.graph?.nodes[r.step];
+      if (r.switchTaken === undefined || !node) continue;
+      for (const other of node.next)
+        if (other !== r.switchTaken && other !== r.step)
+          notTaken.set(other, { switch: r.step, taken: r.switchTaken });
+    }
+    const states: InteractiveStepState[] = [...this.results.values()]
       .sort((a, b) => a.seq - b.seq)
       .map((r) => {
         const reason = staleness(r.step);
@@ -385,8 +475,13 @@ export class StepContext {
           ranAt: r.ranAt,
           ...(frame ? { element: { split: frame.split, index: frame.index, count: frame.count } } : {}),
           ...(r.partial ? { partial: r.partial } : {}),
+          ...(r.switchTaken !== undefined ? { switchTaken: r.switchTaken } : {}),
+          ...(notTaken.has(r.step) ? { notTaken: notTaken.get(r.step) } : {}),
         };
       });
+    for (const [step, why] of notTaken)
+      if (!this.results.has(step)) states.push({ step, stale: false, notTaken: why });
+    return states;
   }
 
   // ---------------------------------------------------------------- graph shape

@@ -150,6 +150,11 @@ export interface InteractiveStateResult {
     element?: { split: string; index: number; count: number };
     /** Built on a join that gathered only the foreach elements run in the kernel (0-based `ran`). */
     partial?: { join: string; split: string; ran: number[]; count: number };
+    /** A switch step: the case its latest interactive run chose. */
+    switchTaken?: string;
+    /** A case its switch's latest interactive run did not choose: a flow run would skip it. Listed
+     * whether or not the step ran here. */
+    notTaken?: { switch: string; taken: string };
   }[];
 }
 

@@ -202,7 +202,8 @@ export class FlowSession {
       const result = (await this.client().request({
         op: 'interactive-state',
       })) as unknown as InteractiveStateResult;
-      for (const step of result.steps ?? []) marks[step.step] = step.stale ? 'stale' : 'fresh';
+      for (const step of result.steps ?? [])
+        marks[step.step] = step.notTaken ? 'skipped' : step.stale ? 'stale' : 'fresh';
       details = Object.fromEntries((result.steps ?? []).map((s) => [s.step, s]));
     } catch {
       marks = {};

@@ -5,7 +5,7 @@ import type { InteractiveStateResult } from '../core/protocol';
 type StepState = InteractiveStateResult['steps'][number];
 
 export interface InteractiveNote {
-  kind: 'stale' | 'element' | 'partial';
+  kind: 'stale' | 'element' | 'partial' | 'not-taken';
   step: string;
   text: string;
 }
@@ -13,6 +13,12 @@ export interface InteractiveNote {
 export function interactiveNotes(steps: readonly StepState[]): InteractiveNote[] {
   const notes: InteractiveNote[] = [];
   for (const s of steps) {
+    if (s.notTaken)
+      notes.push({
+        kind: 'not-taken',
+        step: s.step,
+        text: `${s.step} was not taken: the switch at ${s.notTaken.switch} chose ${s.notTaken.taken} in its latest run.`,
+      });
     if (s.stale)
       notes.push({
         kind: 'stale',
