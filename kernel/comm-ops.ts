@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Run } from '../src/client/run';
 import { Task } from '../src/client/task';
 import type { JsonValue } from '../src/core/model';
-import type { Reply, Request } from '../src/core/protocol';
+import type { PredictionsResult, Reply, Request } from '../src/core/protocol';
 import { Datastore, parsePathspec } from '../src/runtime/datastore/datastore';
 import { artifactPreview, DEFAULT_PREVIEW_ROWS, runDetail, runView } from '../src/client/views';
 import { asJson } from './json';
@@ -59,6 +59,8 @@ async function answer(request: Request, send: Send, context: CommContext): Promi
     }
     case 'interactive-state':
       return asJson({ steps: context.steps.state() });
+    case 'predictions':
+      return asJson(await runPredictions(datastore(), request.pathspec, request.limit ?? 20));
     case 'run':
       return asJson(await startRun(request, send, context));
     case 'resume':
@@ -97,4 +99,40 @@ function startRun(
     { cwd: path.dirname(notebook), datastore: request.datastore },
     send,
   );
+}
+
+/** A run's logged predictions and, per endpoint with a reference, the drift of its requests. */
+async function runPredictions(
+  datastore: Datastore,
+  pathspec: string,
+  limit: number,
+): Promise<PredictionsResult> {
+  const { flow } = parsePathspec(pathspec);
+  const { logStorageOf, readPredictions } = await import('../src/runtime/serve/prediction-log');
+  const { runDrift } = await import('../src/runtime/serve/monitor');
+  const records = (await readPredictions(logStorageOf(datastore), flow)).filter((r) => r.run === pathspec);
+  const drift: PredictionsResult['drift'] = [];
+  for (const endpoint of [...new Set(records.map((r) => r.endpoint))].sort()) {
+    const requests = records.filter((r) => r.endpoint === endpoint && r.status === 200).map((r) => r.request);
+    if (requests.length === 0) continue;
+    try {
+      drift.push(runDrift(datastore, pathspec, endpoint, requests));
+    } catch {
+      // No reference data named for this run: its predictions are shown without drift.
+    }
+  }
+  const newest = records.slice(-Math.max(1, Math.min(limit, 1000))).reverse();
+  return {
+    run: pathspec,
+    total: records.length,
+    predictions: newest.map((r) => ({
+      id: r.id,
+      time: r.time,
+      endpoint: r.endpoint,
+      status: r.status,
+      latencyMs: r.latencyMs,
+      response: r.response as JsonValue,
+    })),
+    drift,
+  };
 }

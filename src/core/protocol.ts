@@ -2,6 +2,7 @@
 // JupyterLab opens a comm on target `cellflow`; each request carries an id and each reply or event
 // echoes it. Chosen over a Python server extension so that runs, artifacts and logs are served by the
 // same Node code the CLI uses, with nothing to install on the Jupyter server.
+import type { FeatureDrift } from './drift';
 import type { CellRef, FlowGraph, JsonValue } from './model';
 
 export const COMM_TARGET = 'cellflow';
@@ -39,7 +40,9 @@ export type Request =
   /** A task attempt's stdout and stderr. */
   | { id: string; op: 'logs'; pathspec: string; attempt?: number; datastore?: string }
   /** Which steps have interactive results in this kernel and which are stale. */
-  | { id: string; op: 'interactive-state' };
+  | { id: string; op: 'interactive-state' }
+  /** A served run's logged predictions (the newest `limit`) and the input drift of each endpoint. */
+  | { id: string; op: 'predictions'; pathspec: string; limit?: number; datastore?: string };
 
 // `datastore` (optional on every op that touches runs): the datastore root from the extension's
 // settings; absent means the kernel's default (CELLFLOW_HOME, else `.cellflow/` at the project root).
@@ -123,6 +126,22 @@ export interface RunResult {
 /** Result of `runs`: newest first. */
 export interface RunsResult {
   runs: RunView[];
+}
+
+/** Result of `predictions`: what `cellflow predictions` and `cellflow monitor` say about one run. */
+export interface PredictionsResult {
+  run: string;
+  total: number;
+  /** The newest ones, newest first. */
+  predictions: {
+    id: string;
+    time: string;
+    endpoint: string;
+    status: number;
+    latencyMs: number;
+    response: JsonValue;
+  }[];
+  drift: { endpoint: string; reference: string; requests: number; features: FeatureDrift[] }[];
 }
 
 /** Result of `run-detail`. */

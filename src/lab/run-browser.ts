@@ -2,7 +2,14 @@
 // duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record).
 // Reads everything through the notebook kernel's cellflow comm.
 import { Panel, Widget } from '@lumino/widgets';
-import type { ArtifactPreview, LogsResult, RunDetailResult, RunsResult, RunView } from '../core/protocol';
+import type {
+  ArtifactPreview,
+  LogsResult,
+  PredictionsResult,
+  RunDetailResult,
+  RunsResult,
+  RunView,
+} from '../core/protocol';
 import { clear, el } from './dom';
 import { durationBetween, formatParams, formatTime } from './format';
 import type { CellflowClient } from './kernel-client';
@@ -44,6 +51,7 @@ export class RunBrowser extends Panel {
         this.ask<ArtifactPreview>({ op: 'artifact', pathspec, name, maxRows: PREVIEW_ROWS }),
       logs: (pathspec, attempt) =>
         this.ask<LogsResult>({ op: 'logs', pathspec, ...(attempt === undefined ? {} : { attempt }) }),
+      predictions: (pathspec) => this.ask<PredictionsResult>({ op: 'predictions', pathspec }),
     };
     this.detail = new RunDetailView(source);
     const toolbar = el('div', { className: 'cf-run-browser-toolbar' }, [

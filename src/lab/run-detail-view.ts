@@ -3,7 +3,14 @@
 // rich display of a Run in a notebook (without one).
 import { Widget } from '@lumino/widgets';
 import type { JsonValue } from '../core/model';
-import type { ArtifactPreview, LogsResult, RunDetailResult, TaskView } from '../core/protocol';
+import type {
+  ArtifactPreview,
+  LogsResult,
+  PredictionsResult,
+  RunDetailResult,
+  TaskView,
+} from '../core/protocol';
+import { renderPredictions } from './predictions-view';
 import { layoutDag } from './dag-layout';
 import { DagView } from './dag-view';
 import { append, clear, el } from './dom';
@@ -16,6 +23,8 @@ import { stepStatuses } from './run-status';
 export interface RunDataSource {
   artifact(taskPathspec: string, name: string): Promise<ArtifactPreview>;
   logs(taskPathspec: string, attempt?: number): Promise<LogsResult>;
+  /** A served run's prediction log and drift (the kernel's `predictions` op). */
+  predictions?(runPathspec: string): Promise<PredictionsResult>;
 }
 
 export class RunDetailView extends Widget {
@@ -26,6 +35,7 @@ export class RunDetailView extends Widget {
   private readonly tasks = el('div', { className: 'cf-run-tasks' });
   private readonly taskPane = el('div', { className: 'cf-run-task' });
   private readonly repro = el('div', { className: 'cf-run-repro' });
+  private readonly predictions = el('div', { className: 'cf-run-predictions' });
 
   constructor(source?: RunDataSource) {
     super();
@@ -41,6 +51,7 @@ export class RunDetailView extends Widget {
       this.taskPane,
       el('h3', { text: 'Reproducibility' }),
       this.repro,
+      this.predictions,
     );
   }
 
@@ -53,6 +64,7 @@ export class RunDetailView extends Widget {
     this.renderHeader(detail);
     this.renderTasks(tasksInStepOrder(detail.tasks, detail.run.graph?.order));
     this.renderRepro(detail.run);
+    void this.renderPredictions(detail);
     clear(this.taskPane);
     this.node.dataset.run = runPathspec(detail.run);
     this.node.dataset.status = detail.run.status;
@@ -206,6 +218,20 @@ export class RunDetailView extends Widget {
         el('tbody', {}, rows),
       ]),
     );
+  }
+
+  /** Shown only for a run that has been served (a source that can ask the kernel, and a log). */
+  private async renderPredictions(detail: RunDetailResult): Promise<void> {
+    clear(this.predictions);
+    if (!this.source?.predictions) return;
+    try {
+      const result = await this.source.predictions(runPathspec(detail.run));
+      if (this.detail !== detail || result.total === 0) return;
+      this.predictions.append(el('h3', { text: 'Predictions' }), renderPredictions(result));
+    } catch (error) {
+      if (this.detail === detail)
+        this.predictions.append(el('p', { className: 'cf-error', text: messageOf(error) }));
+    }
   }
 
   private renderRepro(run: RunDetailResult['run']): void {
