@@ -29,6 +29,8 @@ const COMMANDS: Record<string, () => Register> = {
   card: () => require('./commands/card').registerCard,
   fsck: () => require('./commands/fsck').registerFsck,
   gc: () => require('./commands/gc').registerGc,
+  push: () => require('./commands/transfer').registerPush,
+  pull: () => require('./commands/transfer').registerPull,
   kernel: () => require('./commands/kernel').registerKernel,
   serve: () => require('./commands/serve').registerServe,
   predictions: () => require('./commands/predictions').registerPredictions,
@@ -56,7 +58,24 @@ export function buildProgram(io: CliIO, only?: string): Command {
     .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .option(
+      '--datastore <location>',
+      'the datastore: a folder or s3://BUCKET/PREFIX (default: $CELLFLOW_DATASTORE, $CELLFLOW_HOME, <project>/.cellflow)',
+    );
+  // Every command (and the task processes it starts) opens the datastore the option names.
+  let saved: string | undefined;
+  program.hook('preAction', () => {
+    const chosen = program.opts<{ datastore?: string }>().datastore;
+    if (chosen === undefined) return;
+    saved = process.env.CELLFLOW_DATASTORE;
+    process.env.CELLFLOW_DATASTORE = chosen;
+  });
+  program.hook('postAction', () => {
+    if (program.opts<{ datastore?: string }>().datastore === undefined) return;
+    if (saved === undefined) delete process.env.CELLFLOW_DATASTORE;
+    else process.env.CELLFLOW_DATASTORE = saved;
+  });
   // Subcommands copy these settings when they are created, so they are set first.
   const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
   for (const name of names) COMMANDS[name]()(program, io);

@@ -1,23 +1,34 @@
 import type * as arrow from 'apache-arrow';
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import * as cellflow from '../../src';
 import { defaultNamespace, Flow, namespace, Run, setDatastore, Step, Task } from '../../src/client';
 import { Datastore, NotFoundError, PathspecError } from '../../src/runtime/datastore/datastore';
 import { UserInputError } from '../../src/runtime/errors';
 import { runRecord } from '../helpers/records';
+import { BACKENDS, freshLocation, removeLocation, removeRun } from '../helpers/backends';
+import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
 import { populate } from '../helpers/sample-runs';
 import { schemaErrors } from '../helpers/run-schema';
 
-describe('Client API', () => {
+let server: S3Server | undefined;
+let restoreEnv: (() => void) | undefined;
+beforeAll(async () => {
+  server = await startS3Server();
+  restoreEnv = useS3Env(server);
+});
+afterAll(async () => {
+  restoreEnv?.();
+  await server?.stop();
+});
+
+describe.each(BACKENDS)('Client API (%s datastore)', (backend) => {
   let root: string;
   let datastore: Datastore;
   let runs: Awaited<ReturnType<typeof populate>>;
   const savedUser = process.env.CELLFLOW_USER;
 
   beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-client-'));
+    root = freshLocation(backend, server, 'client');
     datastore = Datastore.open({ root });
     runs = await populate(datastore);
     process.env.CELLFLOW_USER = 'alice';
@@ -27,7 +38,7 @@ describe('Client API', () => {
     setDatastore();
     if (savedUser === undefined) delete process.env.CELLFLOW_USER;
     else process.env.CELLFLOW_USER = savedUser;
-    fs.rmSync(root, { recursive: true, force: true });
+    removeLocation(root);
   });
   afterEach(() => defaultNamespace());
 
@@ -122,7 +133,7 @@ describe('Client API', () => {
     expect(() => Run.get(`Hello/${runs.live}`).addTag('x')).toThrow(/still running/);
   });
 
-  it('reads a run whose scheduler died as abandoned', () => {
+  it('reads a run whose scheduler died as abandoned', async () => {
     const runId = datastore.newRunId();
     datastore.writeRun(
       runRecord('Hello', runId, {
@@ -135,7 +146,7 @@ describe('Client API', () => {
     expect([run.status, run.finished, run.successful]).toEqual(['abandoned', true, false]);
     run.addTag('post-mortem');
     expect(Run.get(`Hello/${runId}`).tags).toEqual(['post-mortem']);
-    fs.rmSync(datastore.runDir('Hello', runId), { recursive: true });
+    await removeRun(datastore, 'Hello', runId);
   });
 
   it('says clearly what is missing or malformed', () => {

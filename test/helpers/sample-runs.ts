@@ -1,9 +1,9 @@
 // A datastore of flow Hello written through the Datastore API, shaped like real runs (start → end).
 import * as arrow from 'apache-arrow';
-import * as fs from 'fs';
 import * as os from 'os';
 import type { Datastore } from '../../src/runtime/datastore/datastore';
 import type { RunRecord } from '../../src/runtime/records';
+import { writeLog } from './backends';
 import { runRecord, taskRecord } from './records';
 
 export type SampleRuns = Awaited<ReturnType<typeof populate>>;
@@ -24,10 +24,7 @@ export async function populate(datastore: Datastore) {
     datastore.writeRun(runRecord('Hello', runId, { user, status, ...extra }));
     const x = await datastore.saveArtifact('x', ids.length * 10);
     datastore.writeTask(taskRecord('Hello', runId, 'start', '1', { x, frame }));
-    fs.writeFileSync(
-      datastore.logPath('Hello', runId, 'start', '1', 0, 'stdout'),
-      `hello from run ${ids.length}\n`,
-    );
+    writeLog(datastore, ['Hello', runId, 'start', '1', 0, 'stdout'], `hello from run ${ids.length}\n`);
     if (status === 'succeeded') {
       const blob = await datastore.saveArtifact('blob', Buffer.from([0xde, 0xad, 0xbe, 0xef]));
       const result = await datastore.saveArtifact('result', {
@@ -72,8 +69,8 @@ export async function populate(datastore: Datastore) {
           },
         ),
       );
-      fs.writeFileSync(datastore.logPath('Hello', runId, 'end', '2', 0, 'stderr'), 'first failure\n');
-      fs.writeFileSync(datastore.logPath('Hello', runId, 'end', '2', 1, 'stderr'), 'second failure\n');
+      writeLog(datastore, ['Hello', runId, 'end', '2', 0, 'stderr'], 'first failure\n');
+      writeLog(datastore, ['Hello', runId, 'end', '2', 1, 'stderr'], 'second failure\n');
     }
     if (status === 'running') {
       datastore.writeTask(

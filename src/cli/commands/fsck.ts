@@ -1,4 +1,4 @@
-// `cellflow fsck [--datastore DIR]`: re-hashes every object and checks every record's references.
+// `cellflow fsck [--datastore DIR|s3://...]`: re-hashes every object and checks every record's references.
 // Exit 0 when the datastore is intact, 1 when anything is damaged (each damaged object is listed with
 // the runs, steps, tasks and artifacts that use it), 2 when there is no datastore to check.
 import type { Command } from 'commander';
@@ -10,7 +10,6 @@ import type { CliIO } from '../io';
 import { formatBytes } from './display';
 
 interface FsckOptions {
-  datastore?: string;
   json?: boolean;
 }
 
@@ -18,10 +17,10 @@ export function registerFsck(program: Command, io: CliIO): void {
   program
     .command('fsck')
     .description("verify every object's sha256 and every record's references; list what damage affects")
-    .option('--datastore <dir>', 'datastore to check (default: $CELLFLOW_HOME or <project>/.cellflow)')
     .option('--json', 'print the report as JSON')
     .action(async (options: FsckOptions) => {
-      const datastore = Datastore.open({ root: options.datastore });
+      // The datastore to check is the global --datastore (or its default).
+      const datastore = Datastore.open();
       if (datastore.isLocal && (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory()))
         throw new UserError(`no datastore at ${datastore.root}`);
       const report = await fsckDatastore(datastore);
