@@ -32,7 +32,14 @@ export function defaultNamespace(): string {
   return currentUser();
 }
 
-export function inNamespace(user: string): boolean {
+/**
+ * Whether a run is visible in the active namespace: all (null), a user as Metaflow writes it
+ * (`user:alice`, or the bare name), or any other `key:value` namespace as a tag the run carries.
+ */
+export function inNamespace(user: string, tags: string[] = []): boolean {
   const active = namespace();
-  return active === null || active === user;
+  if (active === null) return true;
+  if (active.startsWith('user:')) return active.slice('user:'.length) === user;
+  if (active.includes(':')) return tags.includes(active);
+  return active === user;
 }

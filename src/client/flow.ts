@@ -56,7 +56,7 @@ export class Flow {
     const tags = filter.tags ?? [];
     for (const runId of this.datastore.listRuns(this.name)) {
       const record = readIfComplete(this.datastore, this.name, runId);
-      if (!record || !inNamespace(record.user)) continue;
+      if (!record || !inNamespace(record.user, record.tags)) continue;
       if (!tags.every((tag) => record.tags.includes(tag))) continue;
       yield new Run(`${this.name}/${runId}`, this.datastore, record);
     }

@@ -15,6 +15,7 @@ import { ConsoleReporter, type RunReporter } from './run-output';
 import { Scheduler, taskKey } from './scheduler';
 import { pathspecOf } from './task-spec';
 import { WorkerPool } from './worker-pool';
+import { runWorkdir } from './run-workdir';
 import { currentUser } from './user';
 import { startProvenanceCapture } from './repro/provenance-thread';
 
@@ -73,7 +74,9 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     throw new UserInputError(
       `${options.pathspec}: the run does not record its notebook; it cannot be resumed.`,
     );
-  const source = loadFlowSourceCached(origin.input, datastore);
+  // Where it ran, or (another user's machine, the notebook gone) its sources from the datastore.
+  const { input } = await runWorkdir(datastore, origin);
+  const source = loadFlowSourceCached(input, datastore);
   const from = options.fromStep ?? firstFailedStep(datastore, origin);
   if (!from)
     throw new UserInputError(`${options.pathspec} succeeded: name the step to resume from with --from STEP.`);
@@ -90,7 +93,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   }
   return execute(source, origin.params, {
     ...options,
-    input: origin.input,
+    input,
     tags: options.tags ?? origin.tags,
     seed: options.seed ?? origin.seed,
     datastoreRoot: datastore.root,

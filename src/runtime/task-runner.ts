@@ -8,7 +8,7 @@ import {
   registerJoinInput,
   type LoadArtifact,
 } from './artifact-scope';
-import { Datastore } from './datastore/datastore';
+import { Datastore, PreconditionFailedError } from './datastore/datastore';
 import { locateInNotebook } from './error-location';
 import { loadFlowModule } from './module-loader';
 import { inlineSourceMap, mapStack } from './stack-mapping';
@@ -124,6 +124,9 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     datastore.writeTask(record);
     return { record, ok: true };
   } catch (error) {
+    // Another attempt recorded this task first (two engines ran it): its record stands, this one's
+    // result is dropped, and saying so is this attempt's failure.
+    if (error instanceof PreconditionFailedError) return lostRace(datastore, spec, error);
     const err = error instanceof Error ? error : new Error(String(error));
     const stack =
       err.stack && javascript
@@ -135,9 +138,28 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     attempt.error = { message: err.message, stack, ...(location ?? {}) };
     record.artifacts = {};
     finish(record, attempt, 'failed');
-    datastore.writeTask(record);
+    try {
+      datastore.writeTask(record);
+    } catch (writeError) {
+      if (writeError instanceof PreconditionFailedError) return lostRace(datastore, spec, writeError);
+      throw writeError;
+    }
     return { record, ok: false };
   }
+}
+
+function lostRace(datastore: Datastore, spec: TaskSpec, error: PreconditionFailedError): TaskOutcome {
+  const winner = datastore.readTaskIfPresent(spec.flow, spec.runId, spec.step, spec.taskId);
+  const message = `another attempt recorded task ${pathspecOf(spec.flow, spec.runId, spec.step, spec.taskId)} first (${error.message}); this attempt's result was not stored`;
+  const attempt: AttemptRecord = {
+    attempt: spec.attempt,
+    status: 'failed',
+    startedAt: new Date().toISOString(),
+    error: { message },
+  };
+  const record =
+    winner ?? ({ ...spec, status: 'failed', attempts: [attempt], artifacts: {} } as unknown as TaskRecord);
+  return { record: { ...record, attempts: [...record.attempts, attempt] }, ok: false };
 }
 
 function finish(record: TaskRecord, attempt: AttemptRecord, status: 'succeeded' | 'failed'): void {

@@ -31,12 +31,16 @@ export function registerRuns(program: Command): void {
     .option('--status <status>', `only runs with this status (${RUN_STATUSES.join(', ')})`, parseStatus)
     .option('-n, --limit <count>', 'show at most this many runs', parseCount)
     .option('--json', 'print JSON instead of a table')
-    .action((flow: string | undefined, options: RunsOptions) => {
-      process.stdout.write(listRuns(Datastore.open(), flow, options));
+    .action(async (flow: string | undefined, options: RunsOptions) => {
+      process.stdout.write(await listRuns(Datastore.open(), flow, options));
     });
 }
 
-export function listRuns(datastore: Datastore, flow: string | undefined, options: RunsOptions): string {
+export async function listRuns(
+  datastore: Datastore,
+  flow: string | undefined,
+  options: RunsOptions,
+): Promise<string> {
   const flows = flow === undefined ? datastore.listFlows() : [checkName('flow name', flow)];
   if (flow !== undefined && !datastore.listFlows().includes(flow)) {
     throw new NotFoundError(`flow ${flow} has no runs in ${datastore.root}`);
@@ -44,8 +48,11 @@ export function listRuns(datastore: Datastore, flow: string | undefined, options
   const now = Date.now();
   const rows: RunSummary[] = [];
   for (const name of flows) {
-    for (const runId of datastore.listRuns(name)) {
-      const record = readIfPresent(datastore, name, runId);
+    // Local: one synchronous read a run (the fast path). S3: many reads in flight at once.
+    const records = datastore.isLocal
+      ? datastore.listRuns(name).map((runId) => readIfPresent(datastore, name, runId))
+      : await datastore.readRunsAsync(name, datastore.listRuns(name));
+    for (const record of records) {
       if (!record) continue;
       // Keep only what the table shows: with thousands of runs, holding every graph costs GC time.
       const row = summarise(record, now);

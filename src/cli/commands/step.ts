@@ -1,6 +1,8 @@
 // `cellflow step`: run exactly one task of an existing run (the unit a distributed engine schedules).
 import type { Command } from 'commander';
 import * as path from 'path';
+import { Datastore } from '../../runtime/datastore/datastore';
+import { runWorkdir } from '../../runtime/run-workdir';
 import { runTask } from '../../runtime/task-runner';
 import { taskSpecForStep } from '../../runtime/step-command';
 import { parseInteger } from './options';
@@ -34,6 +36,11 @@ export function registerStep(program: Command): void {
           splitIndex: opts.splitIndex,
           attempt: opts.attempt,
         });
+        // On a machine that never saw the project, the run's sources and locked dependencies come
+        // from the datastore (laid out and installed once, in caches).
+        const datastore = Datastore.open();
+        const workdir = await runWorkdir(datastore, datastore.readRun(spec.flow, spec.runId));
+        spec.module.filename = workdir.moduleFilename;
         process.chdir(path.dirname(spec.module.filename));
         const outcome = await runTask(spec);
         const last = outcome.record.attempts[outcome.record.attempts.length - 1];

@@ -167,6 +167,17 @@ export class Datastore {
     return parseRecord<RunRecord>(blob.data, `run ${flow}/${runId}`, this.describeKey(key));
   }
 
+  /** Run records of a flow read many at a time (a remote store answers them in parallel), in order. */
+  async readRunsAsync(flow: string, runIds: string[], concurrency = 32): Promise<(RunRecord | undefined)[]> {
+    const out: (RunRecord | undefined)[] = new Array(runIds.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < runIds.length; i = next++) out[i] = await this.readRunAsync(flow, runIds[i]);
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, runIds.length) }, worker));
+    return out;
+  }
+
   hasRun(flow: string, runId: string): boolean {
     return this.backend.existsSync(layout.runKey(flow, runId));
   }
