@@ -63,18 +63,11 @@ export function buildProgram(io: CliIO, only?: string): Command {
       '--datastore <location>',
       'the datastore: a folder or s3://BUCKET/PREFIX (default: $CELLFLOW_DATASTORE, $CELLFLOW_HOME, <project>/.cellflow)',
     );
-  // Every command (and the task processes it starts) opens the datastore the option names.
-  let saved: string | undefined;
+  // Every command (and the task processes it starts) opens the datastore the option names; runCli
+  // puts the variable back when the command ends.
   program.hook('preAction', () => {
     const chosen = program.opts<{ datastore?: string }>().datastore;
-    if (chosen === undefined) return;
-    saved = process.env.CELLFLOW_DATASTORE;
-    process.env.CELLFLOW_DATASTORE = chosen;
-  });
-  program.hook('postAction', () => {
-    if (program.opts<{ datastore?: string }>().datastore === undefined) return;
-    if (saved === undefined) delete process.env.CELLFLOW_DATASTORE;
-    else process.env.CELLFLOW_DATASTORE = saved;
+    if (chosen !== undefined) process.env.CELLFLOW_DATASTORE = chosen;
   });
   // Subcommands copy these settings when they are created, so they are set first.
   const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
@@ -84,11 +77,15 @@ export function buildProgram(io: CliIO, only?: string): Command {
 
 /** Runs the CLI on arguments (without `node cellflow`) and returns the exit code; never throws. */
 export async function runCli(args: string[], io: CliIO = processIO()): Promise<number> {
+  const datastore = process.env.CELLFLOW_DATASTORE;
   try {
     await buildProgram(io, args[0]).parseAsync(args, { from: 'user' });
     return io.exitCode ?? 0;
   } catch (error) {
     return exitWith(error, io);
+  } finally {
+    if (datastore === undefined) delete process.env.CELLFLOW_DATASTORE;
+    else process.env.CELLFLOW_DATASTORE = datastore;
   }
 }
 

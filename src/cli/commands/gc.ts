@@ -12,7 +12,6 @@ import { formatBytes } from './display';
 import { parseInteger } from './options';
 
 interface GcCommandOptions {
-  datastore?: string;
   dryRun?: boolean;
   grace: number;
   json?: boolean;
@@ -26,7 +25,6 @@ export function registerGc(program: Command, io: CliIO): void {
     .description(
       'remove objects no run refers to, snapshot refs of deleted runs and left-over reproduction directories',
     )
-    .option('--datastore <dir>', 'datastore to clean (default: $CELLFLOW_HOME or <project>/.cellflow)')
     .option('--dry-run', 'list what would be removed, remove nothing')
     .option(
       '--grace <seconds>',
@@ -36,7 +34,10 @@ export function registerGc(program: Command, io: CliIO): void {
     )
     .option('--json', 'print what was removed as JSON')
     .action(async (options: GcCommandOptions) => {
-      const datastore = Datastore.open({ root: options.datastore });
+      // The datastore to clean is the global --datastore (or its default).
+      const datastore = Datastore.open();
+      if (!datastore.isLocal)
+        throw new UserError(`gc cleans a local datastore; ${datastore.root} is a bucket (not supported yet)`);
       if (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory())
         throw new UserError(`no datastore at ${datastore.root}`);
       if (options.grace < 0) throw new UserError(`--grace must not be negative (got ${options.grace})`);
