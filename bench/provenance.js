@@ -28,7 +28,7 @@ const [notebook, store] = process.argv.slice(1);
 const ds = Datastore.open({ root: store });
 captureRunProvenance(ds, { flow: 'bench', runId: ds.newRunId(), inputPath: notebook,
   inputText: fs.readFileSync(notebook, 'utf8'), moduleFilename: notebook.replace(/\\.ipynb$/, '.flow.ts'), typescript: '// bench' })
-  .then((p) => {
+  .then(({ provenance: p }) => {
     const used = process.cpuUsage(cpu);
     console.log(JSON.stringify({ wallMs: Number(process.hrtime.bigint() - started) / 1e6,
       cpuMs: (used.user + used.system) / 1000, packages: p.lockfile.packages, dirty: (p.source.git || {}).dirty?.length }));

@@ -89,7 +89,13 @@ export async function captureLockfile(
   lockfilePath: string | undefined,
   projectDir: string,
   cacheFile?: string,
-  options: { projectRoot?: string; packCacheDir?: string; contents?: boolean } = {},
+  options: {
+    projectRoot?: string;
+    packCacheDir?: string;
+    contents?: boolean;
+    /** Bare module names the flow imports: deep drift checks them and what they depend on. */
+    imports?: string[];
+  } = {},
 ): Promise<{ record: LockfileRecord; bytes: Buffer; warnings: string[] }> {
   if (lockfilePath) {
     const bytes = await fs.promises.readFile(lockfilePath);
@@ -108,7 +114,15 @@ export async function captureLockfile(
     const drift = await driftOf(root, packages, installed);
     installed.save();
     const contents =
-      options.contents === false ? undefined : await contentDrift(objects, root, packages, drift);
+      options.contents === false
+        ? undefined
+        : await contentDrift(
+            objects,
+            root,
+            packages,
+            drift,
+            options.imports && dependencyClosure(packages, options.imports),
+          );
     const local = lock.packages
       ? storeLocalPackages(
           objects,
@@ -162,6 +176,7 @@ async function contentDrift(
   root: string,
   packages: Record<string, LockEntry>,
   drift: DriftRecord,
+  only?: Set<string>,
 ): Promise<{ sha256: string; packages: number } | undefined> {
   if (!drift.checked) return undefined;
   const contents = PackageContents.forNodeModules(root);
@@ -169,7 +184,7 @@ async function contentDrift(
   const skip = new Set([...drift.missing, ...drift.changed].map((entry) => entry.path));
   for (const key of Object.keys(packages).sort()) {
     const locked = packages[key];
-    if (!key.includes('node_modules/') || locked.link || skip.has(key)) continue;
+    if (!key.includes('node_modules/') || locked.link || skip.has(key) || (only && !only.has(key))) continue;
     const measured = contents.measure(root, key, locked.version, locked.integrity);
     if (!measured) continue;
     hashes[key] = measured.sha256;
@@ -186,6 +201,43 @@ async function contentDrift(
   drift.changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const blob = await objects.put(Buffer.from(JSON.stringify(hashes)));
   return { sha256: blob.sha256, packages: Object.keys(hashes).length };
+}
+
+/**
+ * The lockfile keys a flow can load: the packages it imports and, through each entry's
+ * `dependencies`, everything they need (resolved as Node does: nested node_modules first, then up).
+ * Hashing every installed file of every package on each run (33,500 files here) cost ~0.6 s of CPU
+ * per run; a package the flow cannot load cannot change what it computes.
+ */
+export function dependencyClosure(packages: Record<string, LockEntry>, imports: string[]): Set<string> {
+  const found = new Set<string>();
+  const resolve = (from: string, name: string): string | undefined => {
+    for (let base = from; ;) {
+      const key = `${base ? `${base}/` : ''}node_modules/${name}`;
+      if (packages[key]) return key;
+      if (!base) return undefined;
+      const cut = base.lastIndexOf('/node_modules/');
+      base = cut < 0 ? '' : base.slice(0, cut);
+    }
+  };
+  const queue = imports.map((name) => resolve('', packageOf(name))).filter((k): k is string => !!k);
+  while (queue.length > 0) {
+    const key = queue.pop()!;
+    if (found.has(key)) continue;
+    found.add(key);
+    const deps = packages[key].dependencies as Record<string, string> | undefined;
+    for (const name of Object.keys(deps ?? {})) {
+      const next = resolve(key, name);
+      if (next && !found.has(next)) queue.push(next);
+    }
+  }
+  return found;
+}
+
+/** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 /** The one line `run` prints when node_modules is not what the lockfile says. */

@@ -42,6 +42,16 @@ function findUp(start: string, name: string, stop?: string): string | undefined 
   }
 }
 
+/** Packages the flow module imports (`from 'x'`, `require('x')`), node: built-ins aside. */
+function bareImports(typescript: string): string[] {
+  const names = new Set<string>();
+  for (const match of typescript.matchAll(
+    /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g,
+  ))
+    if (!match[1].startsWith('node:')) names.add(match[1]);
+  return [...names];
+}
+
 /** What capture remembers between runs, per directory: `<datastore>/cache/<kind>/<hash of its path>.json`. */
 function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: string): string {
   const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 24);
@@ -76,6 +86,7 @@ export async function captureRunProvenance(
     captureLockfile(datastore.objects, lockfilePath, projectDir, cacheFile(datastore, 'drift', projectDir), {
       projectRoot: gitRoot ?? projectDir,
       packCacheDir: path.join(datastore.cacheDir, 'local-packages'),
+      imports: bareImports(input.typescript),
     }),
   ]);
   if (lockfile.record.path !== null && lockfilePath) {
