@@ -82,6 +82,11 @@ export interface CodeFacts {
   selfWrites: Map<string, number>;
   /** `self[expression] = ...` or `Object.assign(self, ...)`: writes the compiler cannot name. */
   selfDynamicWrite: boolean;
+  /** `self.X` read (not only assigned), first line each: the undefined-artifact rule checks them. */
+  selfReads: Map<string, number>;
+  /** `self` used other than as `self.X` / `self[k]` (`f(self)`, `const s = self`), or declared by the
+   * cell itself: what it reads or sets cannot be told, so the undefined-artifact rule stands back. */
+  selfEscapes: boolean;
   mergeCalls: MergeCall[];
   exportedFunctions: ExportedFunction[];
   /** Offsets of `export` keywords the compiler strips from an endpoint cell's function. */
@@ -121,6 +126,8 @@ function emptyFacts(): CodeFacts {
     literalContinuationLines: new Set(),
     selfWrites: new Map(),
     selfDynamicWrite: false,
+    selfReads: new Map(),
+    selfEscapes: false,
     mergeCalls: [],
     exportedFunctions: [],
     exportKeywordOffsets: [],
@@ -189,6 +196,8 @@ function computeFacts(source: string): CodeFacts {
       if (isDeclarationName(node)) facts.declaredAnywhere.add(node.text);
       else if (isValueRead(node) && !facts.reads.has(node.text))
         facts.reads.set(node.text, lineOf(node.getStart(file)));
+      if (node.text === 'self' && isValueRead(node))
+        collectSelfRead(node, lineOf(node.getStart(file)), facts);
     } else if (isLiteralToken(node)) {
       markContinuationLines(source, node.getStart(file), node.end, lineOf, facts.literalContinuationLines);
     } else if (!inFunction && ts.isAwaitExpression(node)) {
@@ -213,6 +222,7 @@ function computeFacts(source: string): CodeFacts {
     ts.forEachChild(node, (child) => visit(child, nowInFunction));
   };
   visit(file, false);
+  if (facts.declaredAnywhere.has('self')) facts.selfEscapes = true;
   return facts;
 }
 
@@ -402,6 +412,43 @@ function collectSelfWrite(node: TS.Expression, line: number, facts: CodeFacts): 
       facts.selfDynamicWrite = true;
     }
   }
+}
+
+/** A read of `self.X` (`self.X += 1` reads too); `self` handed elsewhere makes the cell opaque. */
+function collectSelfRead(node: TS.Identifier, line: number, facts: CodeFacts): void {
+  const parent = node.parent;
+  if (ts.isElementAccessExpression(parent) && parent.expression === node) return;
+  if (!ts.isPropertyAccessExpression(parent) || parent.expression !== node) {
+    facts.selfEscapes = true;
+    return;
+  }
+  let target: TS.Node = parent;
+  while (
+    ts.isParenthesizedExpression(target.parent) ||
+    ts.isNonNullExpression(target.parent) ||
+    ts.isArrayLiteralExpression(target.parent) ||
+    ts.isSpreadElement(target.parent) ||
+    ts.isObjectLiteralExpression(target.parent) ||
+    ts.isPropertyAssignment(target.parent) ||
+    ts.isShorthandPropertyAssignment(target.parent)
+  ) {
+    target = target.parent;
+  }
+  const outer = target.parent;
+  const plainAssignment =
+    ts.isBinaryExpression(outer) &&
+    outer.left === target &&
+    outer.operatorToken.kind === ts.SyntaxKind.EqualsToken;
+  const loopVariable =
+    (ts.isForOfStatement(outer) || ts.isForInStatement(outer)) && outer.initializer === target;
+  if (plainAssignment || loopVariable) {
+    // Assigned, not read; a destructuring or loop target is a write the write collector does not see.
+    if (target !== parent || loopVariable) {
+      if (!facts.selfWrites.has(parent.name.text)) facts.selfWrites.set(parent.name.text, line);
+    }
+    return;
+  }
+  if (!facts.selfReads.has(parent.name.text)) facts.selfReads.set(parent.name.text, line);
 }
 
 function isSelf(node: TS.Expression): boolean {

@@ -6,6 +6,7 @@ import { lintEndpoints } from './endpoints';
 import { groupNotebook } from './flow';
 import { buildGraph } from './graph';
 import { lintCode } from './lint';
+import { lintSteps } from './step-rules';
 import type { CompiledFlow, Diagnostic, FlowGraph, NotebookFlow } from './model';
 import { parseNotebook } from './notebook';
 
@@ -29,6 +30,8 @@ export { groupNotebook } from './flow';
 export { parseParameters } from './parameters';
 export { buildGraph, readsInputs } from './graph';
 export { lintCode, LINT_RULES } from './lint';
+export { lintSteps, STEP_RULES } from './step-rules';
+export type { StepRuleId } from './step-rules';
 export { compileFlow } from './compile';
 export { artifactsAtEnd } from './artifacts';
 export { endpointManifests, withoutExportKeywords } from './endpoints';
@@ -63,6 +66,7 @@ export function analyzeNotebook(text: string, path: string): NotebookAnalysis {
     ...built.diagnostics,
     ...lintCode(flow),
     ...lintEndpoints(flow, endpointGraph),
+    ...(endpointGraph ? lintSteps(flow, endpointGraph) : []),
   ]);
   flow.diagnostics = diagnostics;
   return { flow, ...(built.graph ? { graph: built.graph } : {}), diagnostics };

@@ -3,10 +3,12 @@
 // scope, imports that agree, and bindings that stay inside their step (bindings.ts).
 import { analyzeCode } from './analysis';
 import { checkBindings } from './bindings';
+import { STEP_RULES } from './step-rules';
 import type { CodeChunk, Diagnostic, NotebookFlow } from './model';
 
 /** Every rule cellflow reports, with what it checks. Each has a failing fixture under test/fixtures/lint. */
 export const LINT_RULES: Record<string, string> = {
+  ...STEP_RULES,
   'invalid-notebook': 'the file is nbformat 4 JSON with a list of well-formed cells',
   'invalid-tag': 'cellflow tags have well-formed values (step names, retry:N, resources:cpu=N, ...)',
   'comma-tag': "one value per tag: nbformat forbids ',' in tags, so next:a,b is next:a next:b (lint --fix)",

@@ -18,6 +18,12 @@ const EXPECTED: Record<string, string> = {
     "cell 0 (id start), step 'start': error [comma-tag]: tag 'next:a,b' contains ',', which nbformat forbids in a tag: write one value per tag. Use the tags 'next:a' and 'next:b' instead ('cellflow lint --fix' rewrites it).",
   'unknown-tag':
     "cell 0 (id start), step 'start': warning [unknown-tag]: tag 'retries:3' on a step cell is not a cellflow tag, so it is ignored. Did you mean 'retry:3'?",
+  'undefined-artifact':
+    "cell 1 (id train), step 'train', line 1: error [undefined-artifact]: step 'train' reads self.dta, which no step before it sets and no parameter declares. Did you mean 'self.data'?",
+  'catch-on-foreach':
+    "cell 0 (id start), step 'start': error [catch-on-foreach]: step 'start' has catch:failure and foreach:items: a foreach step cannot catch its failure (Metaflow refuses @catch on a foreach split). Move catch:failure to the step that runs once per element.",
+  'catch-on-switch':
+    "cell 0 (id start), step 'start': error [catch-on-switch]: step 'start' has catch:failure and switch:route: a switch step cannot catch its failure, since then no branch is chosen (Metaflow refuses @catch on a switch). Compute self.route in a step before 'start' and catch there.",
   'misspelled-tag':
     "cell 1 (id code), step 'start': error [misspelled-tag]: tag 'stp:train' is not a cellflow tag, but looks like one. Did you mean 'step:train'?",
   'conflicting-tags':

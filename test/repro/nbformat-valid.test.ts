@@ -10,6 +10,7 @@ import { reproduceNotebook } from '../../src/runtime/repro/binder-files';
 import { notebook as coreNotebook } from '../core/nb';
 import { REPO } from '../helpers/cli';
 import { notebookJson } from '../helpers/notebook';
+import { PYTHON } from '../helpers/python-peers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const benchNotebooks = require('../../bench/lib/notebooks.js') as {
@@ -37,7 +38,7 @@ function nbformatVerdicts(files: string[]): Record<string, string | null> {
     "        out[f] = type(e).__name__ + ': ' + str(e).splitlines()[0]",
     'print(json.dumps(out))',
   ].join('\n');
-  return JSON.parse(execFileSync('python3', ['-c', script, ...files], { cwd: REPO, encoding: 'utf8' }));
+  return JSON.parse(execFileSync(PYTHON, ['-c', script, ...files], { cwd: REPO, encoding: 'utf8' }));
 }
 
 let dir: string;
