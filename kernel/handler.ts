@@ -46,9 +46,11 @@ export type ExecuteReply =
 /** The names the kernel declares once, then rebinds for every cell. */
 const DECLARATIONS = [
   'declare let self: any;',
-  'declare let inputs: ReadonlyArray<Readonly<Record<string, any>> & { readonly step: string }>;',
-  'declare let current: { flowName: string; runId: string; stepName: string; taskId: string; attempt: number;',
-  '  isInteractive: boolean; pathspec: string; seed?: number; random(): number };',
+  'declare let inputs: ReadonlyArray<Readonly<Record<string, any>> & { readonly step: string }> & { readonly [step: string]: any };',
+  'declare let current: { flowName: string; runId: string; originRunId: string | null; stepName: string; taskId: string;',
+  '  attempt: number; isInteractive: boolean; pathspec: string; user: string; namespace: string; tags: string[];',
+  '  parameterNames: string[]; foreachStack: { step: string; index: number; count: number; input: any }[];',
+  '  seed?: number; random(): number };',
   'declare let mergeArtifacts: (inputs: ReadonlyArray<any>, options?: { include?: string[]; exclude?: string[] }) => void;',
   'declare let cellflow: { useItem(index: number): void; saveInteractive(options?: { tags?: string[] }): Promise<any>;',
   '  interactiveState(): { step: string; stale: boolean; ranAt?: string }[];',

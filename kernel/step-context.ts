@@ -2,18 +2,31 @@
 // mergeArtifacts, codecs): a step cell runs on a copy of its parent step's latest interactive
 // artifacts, a join gets `inputs` from its parents' latest results, a foreach body gets one element,
 // and the step's artifacts are kept after every successful cell of the step.
-import type { Current, FlowGraph, JoinInput, JsonValue, MergeOptions, Parameter } from '../src/core/model';
+import { analyzeCode } from '../src/core/analysis';
+import type {
+  Current,
+  CurrentForeachFrame,
+  FlowGraph,
+  JoinInput,
+  JoinInputs,
+  JsonValue,
+  MergeOptions,
+  Parameter,
+} from '../src/core/model';
 import {
+  bindMergeArtifacts,
   createJoinInput,
   createSelf,
-  mergeArtifacts,
+  joinInputList,
   registerJoinInput,
   type SelfState,
 } from '../src/runtime/artifact-scope';
 import type { ArtifactIndex } from '../src/runtime/records';
 import { emptyReadLog, recordReads, type ReadLog } from '../src/runtime/repro/read-recorder';
+import { foreachElements, isOneShotIterator } from '../src/runtime/foreach-values';
 import { taskRandom } from '../src/runtime/seeded-random';
 import { chosenCase } from '../src/runtime/switch-case';
+import { currentUser } from '../src/runtime/user';
 import type { ResolvedCell } from './cell-resolver';
 import type { InteractiveStore } from './interactive-store';
 
@@ -76,6 +89,8 @@ export interface StepResult {
   isJoin: boolean;
   foreach: ForeachFrame[];
   foreachCount?: number;
+  /** A foreach over a non-array iterable: its elements, stored once. */
+  foreachValues?: ArtifactIndex[string];
   /** sha256 of each parameter's value the step was built with (a changed parameter makes it stale). */
   params: Record<string, string>;
   partial?: PartialJoin;
@@ -90,7 +105,7 @@ export interface StepResult {
 
 export interface StepBindings {
   self: Record<string, unknown>;
-  inputs: JoinInput[];
+  inputs: JoinInputs;
   current: Current;
   mergeArtifacts(inputs: JoinInput[], options?: MergeOptions): void;
 }
@@ -185,14 +200,16 @@ export class StepContext {
           `this cell continues step '${step}', which has not run in this kernel: run the step's first cell ` +
             `(tagged step:${step}) before its other cells.`,
         );
+      const declared = this.declared.length ? this.declared : parameters;
       const state = createSelf(
         previous.artifacts,
         (ref) => this.store.load(ref),
         this.foreachValue(previous.foreach),
+        new Set(declared.map((p) => p.name)),
       );
       // A join's later cells see the same `inputs` as its first cell.
-      const inputs = previous.isJoin ? this.joinInputs(this.joinedResults(previous.parents, previous)) : [];
-      this.active = this.activate(step, state, inputs, previous, cell);
+      const inputs = this.joinInputs(previous.isJoin ? this.joinedResults(previous.parents, previous) : []);
+      this.active = this.activate(step, state, inputs, previous, cell, declared);
       return this.active.bindings;
     }
 
@@ -229,13 +246,13 @@ export class StepContext {
     let joined = parentResults;
     let partial = parentResults.find((r) => r.partial)?.partial;
     if (splitArtifact) {
-      const elements = load(parent.artifacts[splitArtifact]) as unknown[];
+      const elements = this.foreachItems(parent) ?? [];
       const index = this.chosenItem ?? 0;
       this.chosenItem = undefined;
-      if (!Array.isArray(elements) || index >= elements.length)
+      if (index >= elements.length)
         throw new StepContextError(
           `cellflow.useItem(${index}): self.${splitArtifact} of step '${parent.step}' has ` +
-            `${Array.isArray(elements) ? elements.length : 0} elements.`,
+            `${elements.length} elements.`,
         );
       foreach = [...foreach, { split: parent.step, index, count: elements.length, splitSeq: parent.seq }];
       if (elements.length > 1)
@@ -261,15 +278,21 @@ export class StepContext {
       }
     }
 
-    const current = this.parameterArtifacts(this.declared.length ? this.declared : parameters);
+    const declared = this.declared.length ? this.declared : parameters;
+    const current = this.parameterArtifacts(declared);
     const inherited: ArtifactIndex = isJoin
       ? { ...current }
       : parent
         ? this.withCurrentParameters(parent, current)
         : { ...current };
     const params = Object.fromEntries(Object.entries(current).map(([name, ref]) => [name, ref.sha256]));
-    const state = createSelf(inherited, load, this.foreachValue(foreach));
-    const inputs = isJoin ? this.joinInputs(joined) : [];
+    const state = createSelf(
+      inherited,
+      load,
+      this.foreachValue(foreach),
+      new Set(declared.map((p) => p.name)),
+    );
+    const inputs = this.joinInputs(isJoin ? joined : []);
     this.active = this.activate(
       step,
       state,
@@ -284,6 +307,7 @@ export class StepContext {
         flow: cell.graph ? (cell.flowName ?? 'interactive') : (parent?.flow ?? 'interactive'),
       },
       cell,
+      declared,
     );
     return this.active.bindings;
   }
@@ -371,17 +395,23 @@ export class StepContext {
     this.stopReads = undefined;
     this.doneNotes = [];
     if (!active) return undefined;
+    let foreachCount: number | undefined;
+    let foreachValues: ArtifactIndex[string] | undefined;
+    if (active.foreachArtifact) {
+      // As in a run (task-runner.ts): any iterable, materialised once.
+      const value = active.state.self[active.foreachArtifact];
+      let elements: unknown[];
+      try {
+        elements = foreachElements(active.foreachArtifact, value);
+      } catch (error) {
+        throw new StepContextError((error as Error).message);
+      }
+      foreachCount = elements.length;
+      if (isOneShotIterator(value)) active.state.self[active.foreachArtifact] = elements;
+      else if (!Array.isArray(value)) foreachValues = this.store.save(active.foreachArtifact, elements);
+    }
     const artifacts = active.state.untouched();
     for (const [name, value] of active.state.touched()) artifacts[name] = this.store.save(name, value);
-    let foreachCount: number | undefined;
-    if (active.foreachArtifact) {
-      const elements = active.state.self[active.foreachArtifact];
-      if (!Array.isArray(elements) || elements.length === 0)
-        throw new StepContextError(
-          `foreach:${active.foreachArtifact} needs self.${active.foreachArtifact} to be a non-empty array.`,
-        );
-      foreachCount = elements.length;
-    }
     const node = active.graph?.nodes[active.step];
     let switchTaken: string | undefined;
     // A later cell of the step may set the switch's artifact: only a value that is there is checked.
@@ -406,6 +436,7 @@ export class StepContext {
       isJoin: active.isJoin,
       foreach: active.foreach,
       ...(foreachCount !== undefined ? { foreachCount } : {}),
+      ...(foreachValues ? { foreachValues } : {}),
       params: active.params,
       ...(active.partial ? { partial: active.partial } : {}),
       ...(switchTaken !== undefined ? { switchTaken } : {}),
@@ -504,7 +535,9 @@ export class StepContext {
       const before = at > 0 ? this.firstRun[at - 1] : undefined;
       if (before && !this.observed.get(before)?.next) parents = [before];
     }
-    const readsInputs = /\binputs\b/.test(code);
+    // A free read of `inputs` (the compiler's view, as core's graph has it), not the word in a
+    // comment or a string.
+    const readsInputs = codeReadsInputs(code);
     const isJoin = parents.length >= 2 || (parents.length === 1 && readsInputs);
     const closesForeach = isJoin && parents.length === 1;
     return { parents, isJoin, closesForeach };
@@ -533,23 +566,39 @@ export class StepContext {
     return result.graph?.nodes[result.step]?.foreach ?? this.observed.get(result.step)?.foreach;
   }
 
-  private foreachValue(frames: ForeachFrame[]): { input: unknown; index: number } | undefined {
-    const frame = frames[frames.length - 1];
-    if (!frame) return undefined;
-    const split = this.results.get(frame.split);
-    const artifact = split ? this.foreachArtifactOf(split) : undefined;
-    if (!split || !artifact || !split.artifacts[artifact]) return undefined;
-    return {
-      input: (this.store.load(split.artifacts[artifact]) as unknown[])[frame.index],
-      index: frame.index,
-    };
+  /** The elements a foreach step's result fans out over. */
+  private foreachItems(split: StepResult): unknown[] | undefined {
+    const artifact = this.foreachArtifactOf(split);
+    const ref = split.foreachValues ?? (artifact ? split.artifacts[artifact] : undefined);
+    if (!artifact || !ref) return undefined;
+    const value = this.store.load(ref);
+    return Array.isArray(value) ? value : undefined;
   }
 
-  private joinInputs(parents: (StepResult | undefined)[]): JoinInput[] {
+  private foreachFrames(frames: ForeachFrame[]): CurrentForeachFrame[] {
+    return frames.map((frame) => {
+      const split = this.results.get(frame.split);
+      return {
+        step: frame.split,
+        index: frame.index,
+        count: frame.count,
+        input: split ? this.foreachItems(split)?.[frame.index] : undefined,
+      };
+    });
+  }
+
+  private foreachValue(frames: ForeachFrame[]): { input: unknown; index: number } | undefined {
+    const frame = this.foreachFrames(frames.slice(-1))[0];
+    return frame ? { input: frame.input, index: frame.index } : undefined;
+  }
+
+  private joinInputs(parents: (StepResult | undefined)[]): JoinInputs {
     const load = (ref: ArtifactIndex[string]) => this.store.load(ref);
-    return parents
-      .filter((r): r is StepResult => r !== undefined)
-      .map((r) => registerJoinInput(createJoinInput(r.step, r.artifacts, load), r.artifacts));
+    return joinInputList(
+      parents
+        .filter((r): r is StepResult => r !== undefined)
+        .map((r) => registerJoinInput(createJoinInput(r.step, r.artifacts, load), r.artifacts)),
+    );
   }
 
   private parameterArtifacts(parameters: Parameter[]): ArtifactIndex {
@@ -564,7 +613,7 @@ export class StepContext {
   private activate(
     step: string,
     state: SelfState,
-    inputs: JoinInput[],
+    inputs: JoinInputs,
     from: {
       basedOn: Record<string, number>;
       parents: string[];
@@ -575,16 +624,24 @@ export class StepContext {
       flow: string;
     },
     cell: ResolvedCell,
+    parameters: Parameter[],
   ): ActiveStep {
     const graph = cell.graph;
+    const user = currentUser();
     const current: Current = {
       flowName: from.flow,
       runId: INTERACTIVE_RUN_ID,
+      originRunId: null,
       stepName: step,
       taskId: INTERACTIVE_TASK_ID,
       attempt: 0,
       isInteractive: true,
       pathspec: `${from.flow}/${INTERACTIVE_RUN_ID}/${step}/${INTERACTIVE_TASK_ID}`,
+      foreachStack: this.foreachFrames(from.foreach),
+      parameterNames: parameters.map((p) => p.name),
+      user,
+      namespace: `user:${user}`,
+      tags: [],
       random: taskRandom(
         undefined,
         step,
@@ -610,7 +667,7 @@ export class StepContext {
         self: state.self,
         inputs,
         current,
-        mergeArtifacts: (i, o) => mergeArtifacts(state, i, o),
+        mergeArtifacts: bindMergeArtifacts(state, step, from.isJoin),
       },
     };
   }
@@ -621,4 +678,10 @@ function copyReadLog(log: ReadLog | undefined): ReadLog {
   for (const key of ['files', 'directories', 'written'] as const)
     for (const p of log?.[key] ?? []) copy[key].add(p);
   return copy;
+}
+
+/** A free read of `inputs` in a step's code (a declared local `inputs` does not count). */
+function codeReadsInputs(code: string): boolean {
+  const facts = analyzeCode(code);
+  return facts.reads.has('inputs') && !facts.declaredAnywhere.has('inputs');
 }

@@ -113,10 +113,13 @@ export type ParameterType = 'number' | 'string' | 'boolean' | 'json';
 
 export interface Parameter {
   name: string;
+  /** `json` for arrays, objects and `null` (a null default takes any value). */
   type: ParameterType;
   default: JsonValue;
   cell: CellRef;
   line: number;
+  /** The `// comment` at the end of the declaring line. */
+  help?: string;
 }
 
 /** A cell tagged `endpoint:NAME`: it defines `export function NAME(request, artifacts)`. */
@@ -249,10 +252,28 @@ export interface Current {
   isInteractive: boolean;
   /** `Flow/runId/step/taskId`. */
   pathspec: string;
-  /** The run's seed (`--seed`), if one was fixed. */
+  /** The run this one resumed (Metaflow's origin_run_id); null for a fresh run. */
+  originRunId: string | null;
+  /** The enclosing foreach frames, outermost first: split step, element index, element count, element. */
+  foreachStack: CurrentForeachFrame[];
+  /** The flow's parameter names (they are read-only artifacts on `self`). */
+  parameterNames: string[];
+  /** Who runs it, and the namespace its runs are found in (`user:NAME`). */
+  user: string;
+  namespace: string;
+  /** The run's tags. */
+  tags: string[];
+  /** The run's seed (`--seed`, or the one drawn for the run), if the run has one. */
   seed?: number;
   /** Uniform [0, 1) numbers; deterministic per task when the run has a seed. */
   random(): number;
+}
+
+export interface CurrentForeachFrame {
+  step: string;
+  index: number;
+  count: number;
+  input: unknown;
 }
 
 /** `self`: artifacts by name; in a foreach body also `input` and `index`. */
@@ -260,6 +281,9 @@ export type FlowSelf = Record<string, any>; // eslint-disable-line @typescript-e
 
 /** One parent task's artifacts, read-only, plus the step it came from. */
 export type JoinInput = Readonly<Record<string, any>> & { readonly step: string }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A join's `inputs`: the parent tasks in order, also by step name (`inputs.train`). */
+export type JoinInputs = JoinInput[] & { readonly [step: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export interface MergeOptions {
   include?: string[];
@@ -269,7 +293,7 @@ export interface MergeOptions {
 export interface StepScope {
   self: FlowSelf;
   /** Parent tasks' artifacts in a join; empty elsewhere. */
-  inputs: JoinInput[];
+  inputs: JoinInputs;
   current: Current;
   /** Copy into `self` the artifacts on which all inputs agree (by content hash); conflicts throw. */
   mergeArtifacts(inputs: JoinInput[], options?: MergeOptions): void;

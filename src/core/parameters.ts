@@ -61,6 +61,15 @@ function typeOf(value: JsonValue): ParameterType {
   return 'json';
 }
 
+/** A `// comment` after the declaration on its own line: the parameter's help text. */
+function trailingComment(file: TS.SourceFile, statement: TS.Statement): string | undefined {
+  const text = file.text;
+  const ranges = ts.getTrailingCommentRanges(text, statement.end) ?? [];
+  const comment = ranges.find((r) => r.kind === ts.SyntaxKind.SingleLineCommentTrivia);
+  const help = comment ? text.slice(comment.pos + 2, comment.end).trim() : '';
+  return help || undefined;
+}
+
 /** Parameters declared in one `parameters` cell. */
 export function parseParameters(source: string, cell: CellRef): ParametersParse {
   ts = typescript();
@@ -123,7 +132,8 @@ export function parseParameters(source: string, cell: CellRef): ParametersParse 
         fail(line, `parameter '${name}' must be a finite number`);
         continue;
       }
-      parameters.push({ name, type: typeOf(value), default: value, cell, line });
+      const help = trailingComment(file, statement);
+      parameters.push({ name, type: typeOf(value), default: value, cell, line, ...(help ? { help } : {}) });
     }
   }
   return { parameters, diagnostics };

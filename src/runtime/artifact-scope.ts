@@ -1,7 +1,7 @@
 // `self` and `inputs` for a task: lazy views over artifact indexes. An artifact is decoded only when a
 // step reads it, and one the step never touches is carried to the task's record by reference (same
 // sha256, no bytes rewritten), as Metaflow does.
-import type { JoinInput, MergeOptions } from '../core/model';
+import type { JoinInput, JoinInputs, MergeOptions } from '../core/model';
 import type { ArtifactIndex, ArtifactRef } from './records';
 
 /** Own keys only: an artifact index is data, and `'constructor' in {}` must not find an artifact. */
@@ -23,10 +23,23 @@ export interface SelfState {
   has(name: string): boolean;
 }
 
+/** Assigning a parameter in a step: the flow's inputs stay what the run was given. */
+export class ReadOnlyParameterError extends Error {
+  constructor(readonly parameter: string) {
+    super(
+      `self.${parameter} is a parameter of the flow and is read-only in steps; ` +
+        `set it with --param ${parameter}=VALUE, or store a new value under another name.`,
+    );
+    this.name = 'ReadOnlyParameterError';
+  }
+}
+
+/** `readOnly`: the flow's parameter names, which a step may read but never assign or delete. */
 export function createSelf(
   inherited: ArtifactIndex,
   load: LoadArtifact,
   foreach?: { input: unknown; index: number },
+  readOnly: ReadonlySet<string> = new Set(),
 ): SelfState {
   const refs: ArtifactIndex = { ...inherited };
   const values = new Map<string, unknown>();
@@ -53,6 +66,7 @@ export function createSelf(
           `self.${key} is the foreach element's ${key === 'input' ? 'value' : 'position'}; it is read-only.`,
         );
       }
+      if (readOnly.has(key)) throw new ReadOnlyParameterError(key);
       delete refs[key];
       values.set(key, value);
       return true;
@@ -64,6 +78,7 @@ export function createSelf(
       );
     },
     deleteProperty(_t, key) {
+      if (typeof key === 'string' && readOnly.has(key)) throw new ReadOnlyParameterError(key);
       if (typeof key === 'string') {
         values.delete(key);
         delete refs[key];
@@ -128,34 +143,94 @@ export function registerJoinInput(input: JoinInput, artifacts: ArtifactIndex): J
 }
 
 /**
- * Metaflow's merge_artifacts: copy into `self` every artifact on which all inputs agree, comparing
- * content hashes (no decoding); an artifact that differs and is not excluded is an error.
+ * A join's `inputs`: the parents' views in order, also addressable by step name (`inputs.train.x`,
+ * as Metaflow's `inputs.train`); the names are not enumerable, so `inputs.map` and `for...of` see
+ * only the tasks.
+ */
+export function joinInputList(views: JoinInput[]): JoinInputs {
+  const list = [...views] as JoinInputs;
+  for (const view of views) {
+    if (!Object.prototype.hasOwnProperty.call(list, view.step) && !(view.step in Array.prototype))
+      Object.defineProperty(list, view.step, { value: view, enumerable: false });
+  }
+  return list;
+}
+
+export type MergeProblem = 'conflict' | 'missing' | 'usage';
+
+/** What mergeArtifacts throws (Metaflow's UnhandledInMergeArtifacts / MissingInMergeArtifacts). */
+export class MergeArtifactsError extends Error {
+  constructor(
+    readonly problem: MergeProblem,
+    message: string,
+    readonly artifacts: string[] = [],
+  ) {
+    super(message);
+    this.name = 'MergeArtifactsError';
+  }
+}
+
+/**
+ * Metaflow's merge_artifacts: copy into `self` every artifact on which all inputs that carry it
+ * agree, comparing content hashes (no decoding). Atomic: every check runs before anything is set,
+ * so a conflict or a missing `include` throws and leaves `self` as it was.
  */
 export function mergeArtifacts(state: SelfState, inputs: JoinInput[], options: MergeOptions = {}): void {
-  const indexes = inputs.map((input) => {
+  const include = options.include ?? [];
+  const exclude = new Set(options.exclude ?? []);
+  if (include.length > 0 && exclude.size > 0)
+    throw new MergeArtifactsError('usage', 'mergeArtifacts: `include` and `exclude` are mutually exclusive.');
+  const indexes = [...inputs].map((input) => {
     const index = inputArtifacts.get(input);
-    if (!index) throw new Error('mergeArtifacts takes the `inputs` of this join step.');
+    if (!index) throw new MergeArtifactsError('usage', 'mergeArtifacts takes the `inputs` of this join step.');
     return index;
   });
-  const exclude = new Set(options.exclude ?? []);
-  const names = new Set(indexes.flatMap((index) => Object.keys(index)));
-  const wanted = options.include ?? [...names].filter((name) => !exclude.has(name));
-  for (const name of options.include ?? []) {
-    if (indexes.some((index) => !index[name]))
-      throw new Error(`mergeArtifacts: artifact '${name}' is missing in some inputs.`);
+  const wanted = (name: string): boolean =>
+    (include.length > 0 ? include.includes(name) : !exclude.has(name)) &&
+    !state.has(name) && // set by the join itself: its value wins
+    !FOREACH_NAMES.has(name);
+  const toMerge = new Map<string, ArtifactRef>();
+  const conflicts = new Set<string>();
+  for (const index of indexes) {
+    for (const name of Object.keys(index)) {
+      if (!wanted(name)) continue;
+      const first = toMerge.get(name);
+      if (!first) toMerge.set(name, index[name]);
+      else if (first.sha256 !== index[name].sha256) conflicts.add(name);
+    }
   }
-  const conflicts: string[] = [];
-  for (const name of wanted) {
-    if (state.has(name) || FOREACH_NAMES.has(name)) continue; // already set by the join itself
-    // As Metaflow: an artifact only some inputs carry is merged too, unless those disagree.
-    const refs = indexes.map((index) => index[name]).filter(Boolean);
-    if (refs.every((ref) => ref.sha256 === refs[0].sha256)) state.adopt(name, refs[0]);
-    else conflicts.push(name);
-  }
-  if (conflicts.length > 0) {
-    throw new Error(
-      `mergeArtifacts: inputs disagree on ${conflicts.map((n) => `'${n}'`).join(', ')}; ` +
-        `set ${conflicts.length > 1 ? 'them' : 'it'} in the join or pass { exclude: [...] }.`,
+  if (conflicts.size > 0) {
+    const names = [...conflicts];
+    throw new MergeArtifactsError(
+      'conflict',
+      `mergeArtifacts: inputs disagree on ${names.map((n) => `'${n}'`).join(', ')}; nothing was merged. ` +
+        `Set ${names.length > 1 ? 'them' : 'it'} in the join before the call, or pass { exclude: [...] }.`,
+      names,
     );
   }
+  const missing = include.filter((name) => !toMerge.has(name) && !state.has(name));
+  if (missing.length > 0) {
+    throw new MergeArtifactsError(
+      'missing',
+      `mergeArtifacts: include names ${missing.map((n) => `'${n}'`).join(', ')}, which no input has; nothing was merged.`,
+      missing,
+    );
+  }
+  for (const [name, ref] of toMerge) state.adopt(name, ref);
+}
+
+/** The `mergeArtifacts` a step is given: the real one in a join, one that says why elsewhere. */
+export function bindMergeArtifacts(
+  state: SelfState,
+  step: string,
+  isJoin: boolean,
+): (inputs: JoinInput[], options?: MergeOptions) => void {
+  return (inputs, options) => {
+    if (!isJoin)
+      throw new MergeArtifactsError(
+        'usage',
+        `mergeArtifacts can only be called in a join, and step '${step}' is not one (a join has two or more parents, or closes a foreach).`,
+      );
+    mergeArtifacts(state, inputs, options);
+  };
 }

@@ -82,7 +82,7 @@ function v8(): typeof import('v8') {
 /** apache-arrow marks its Tables (from any copy of the library) with this symbol. */
 const ARROW_TABLE = Symbol.for('apache-arrow/Table');
 
-function isArrowTable(value: unknown): value is Table {
+export function isArrowTable(value: unknown): value is Table {
   return (
     typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ARROW_TABLE] === true
   );

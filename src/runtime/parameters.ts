@@ -38,12 +38,24 @@ function convert(parameter: Parameter, raw: string): JsonValue {
       if (raw.trim() === '' || !Number.isFinite(value)) throw fail('a number');
       return value;
     }
-    case 'boolean':
-      if (raw === 'true' || raw === 'false') return raw === 'true';
-      throw fail('true or false');
+    case 'boolean': {
+      // What people type: true/false, 1/0, yes/no, in any case.
+      const word = raw.trim().toLowerCase();
+      if (['true', '1', 'yes'].includes(word)) return true;
+      if (['false', '0', 'no'].includes(word)) return false;
+      throw fail('true or false (also 1/0, yes/no)');
+    }
     case 'string':
       return raw;
     case 'json':
+      // `null` means "optional, no value": any value may be given, JSON when it parses, else text.
+      if (parameter.default === null) {
+        try {
+          return JSON.parse(raw) as JsonValue;
+        } catch {
+          return raw;
+        }
+      }
       try {
         const value = JSON.parse(raw) as JsonValue;
         const want = Array.isArray(parameter.default) ? 'array' : 'object';
@@ -54,4 +66,19 @@ function convert(parameter: Parameter, raw: string): JsonValue {
         throw fail(`JSON ${Array.isArray(parameter.default) ? 'array' : 'object'}`);
       }
   }
+}
+
+/** `cellflow run NB --list-params`: each parameter with its type, default and help text. */
+export function describeParameters(declared: Parameter[], notebook: string): string {
+  if (declared.length === 0) return `${notebook} declares no parameters.\n`;
+  const rows = declared.map((p) => ({
+    option: `--param ${p.name}=${p.type === 'json' && p.default === null ? 'VALUE' : p.type.toUpperCase()}`,
+    about: [p.help, `default ${JSON.stringify(p.default)}`].filter(Boolean).join('; '),
+  }));
+  const width = Math.max(...rows.map((r) => r.option.length));
+  return [
+    `Parameters of ${notebook} (from its parameters cell; set with --param name=value):`,
+    ...rows.map((r) => `  ${r.option.padEnd(width)}  ${r.about}`),
+    '',
+  ].join('\n');
 }

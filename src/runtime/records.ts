@@ -26,8 +26,21 @@ export interface AttemptRecord {
   startedAt: string;
   finishedAt?: string;
   pid?: number;
-  /** For a failed attempt: message, and the notebook location when it could be mapped. */
-  error?: { message: string; stack?: string; cell?: { index: number; id: string }; line?: number };
+  /**
+   * For a failed attempt: the thrown value's type (constructor name), message, stack, the notebook
+   * location when it could be mapped, and for a timeout how it ended: `in-process` (the awaiting
+   * step got a timeout error) or `killed` (the process did not answer and was killed).
+   */
+  error?: {
+    type?: string;
+    message: string;
+    stack?: string;
+    cell?: { index: number; id: string };
+    line?: number;
+    timeout?: 'in-process' | 'killed';
+  };
+  /** For a failed attempt of a step with catch:, the artifacts it had set when it failed. */
+  artifacts?: ArtifactIndex;
 }
 
 /** One foreach level that encloses a task: which split, which element. */
@@ -60,6 +73,8 @@ export interface TaskRecord {
   inputs?: DataInput[];
   /** The project's own modules the task had loaded (relative to the project root): code, not data. */
   sources?: string[];
+  /** For a foreach over a non-array iterable: its elements, materialised once, as one artifact object. */
+  foreachValues?: ArtifactRef;
   /** Set when this task was reused by `resume`: the pathspec of the original task. */
   reusedFrom?: string;
   startedAt?: string;

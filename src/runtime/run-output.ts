@@ -17,6 +17,8 @@ export interface RunReporter {
   switchTaken(record: TaskRecord, notTaken: string[]): void;
   note(message: string): void;
   close(): void;
+  /** The notebook the run compiled, once known (a resume learns it from the origin's record). */
+  notebookKnown?(file: string): void;
 }
 
 /** Streams a task process's output into its attempt's log files and to the reporter, line by line. */
@@ -66,7 +68,7 @@ export class ConsoleReporter implements RunReporter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly notebook: string,
+    private notebook: string,
     private readonly out: NodeJS.WriteStream = process.stdout,
     private readonly quiet = false,
   ) {
@@ -76,6 +78,10 @@ export class ConsoleReporter implements RunReporter {
 
   taskStarted(): void {
     this.counts.running++;
+  }
+
+  notebookKnown(file: string): void {
+    this.notebook = file;
   }
 
   taskLine(step: string, taskId: string, stream: 'stdout' | 'stderr', line: string): void {

@@ -86,10 +86,15 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   // is cloned (in a loop, every iteration before the failure) and the failed ones run again.
   const rerun = options.fromStep ? descendantsOf(source.manifest.graph, from) : new Set<string>();
   const reuse = new Map<string, TaskRecord>();
+  // Resuming from the failure (no --from): the successful tasks of the failed step and after are
+  // cloned too wherever their parents were (a foreach with one failed element re-runs that element
+  // only), as Metaflow's resume does. `--from STEP` re-runs STEP and everything after it.
+  const reuseIfParentsReused = new Map<string, TaskRecord>();
   for (const task of datastore.listTasks(flow, runId)) {
-    if (task.status === 'succeeded' && !rerun.has(task.step) && source.manifest.graph.nodes[task.step]) {
-      reuse.set(taskKey(task.step, task.foreachStack, task.iteration), task);
-    }
+    if (task.status !== 'succeeded' || !source.manifest.graph.nodes[task.step]) continue;
+    const key = taskKey(task.step, task.foreachStack, task.iteration);
+    if (!rerun.has(task.step)) reuse.set(key, task);
+    else if (!options.fromStep) reuseIfParentsReused.set(key, task);
   }
   return execute(source, origin.params, {
     ...options,
@@ -99,12 +104,14 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     datastoreRoot: datastore.root,
     origin: { kind: 'resume', pathspec: options.pathspec, fromStep: from },
     reuse,
+    reuseIfParentsReused,
   });
 }
 
 interface ExecuteOptions extends RunOptions {
   origin?: RunRecord['origin'];
   reuse?: Map<string, TaskRecord>;
+  reuseIfParentsReused?: Map<string, TaskRecord>;
 }
 
 async function execute(
@@ -138,10 +145,11 @@ async function execute(
   for (const [name, value] of Object.entries(params))
     parameterArtifacts[name] = await datastore.saveArtifact(name, value);
 
+  const user = currentUser();
   const record: RunRecord = {
     flow,
     runId,
-    user: currentUser(),
+    user,
     tags: [...new Set(options.tags ?? [])],
     params,
     status: 'running',
@@ -164,6 +172,7 @@ async function execute(
   if (options.runIdFile) fs.writeFileSync(options.runIdFile, pathspec + '\n');
 
   const reporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
+  reporter.notebookKnown?.(path.basename(source.inputPath));
   let provenanceError: Error | undefined;
   const provenanceLanded = provenance.then(
     (captured) => {
@@ -218,6 +227,10 @@ async function execute(
     reporter,
     reuse: options.reuse,
     maxIterations: options.maxIterations,
+    reuseIfParentsReused: options.reuseIfParentsReused,
+    originRunId: options.origin?.kind === 'resume' ? options.origin.pathspec.split('/')[1] : undefined,
+    user,
+    tags: record.tags,
     retryBackoffMs: process.env.CELLFLOW_RETRY_BACKOFF_MS
       ? Number(process.env.CELLFLOW_RETRY_BACKOFF_MS)
       : undefined,

@@ -13,6 +13,7 @@ import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './r
 import { pathspecOf, type TaskSpec } from './task-spec';
 import type { TaskProcess, WorkerPool } from './worker-pool';
 import { attachTaskOutput, type RunReporter } from './run-output';
+import { killGraceMs } from './step-timeout';
 
 export interface SchedulerOptions {
   datastore: Datastore;
@@ -24,10 +25,19 @@ export interface SchedulerOptions {
   params: Record<string, JsonValue>;
   parameterArtifacts: ArtifactIndex;
   seed?: number;
+  /** For `current`: the resumed run's id, the user and the run's tags. */
+  originRunId?: string;
+  user?: string;
+  tags?: string[];
   maxWorkers: number;
   reporter: RunReporter;
   /** Resume: successful tasks of the origin run, by `step@foreachPosition`, for steps that are not re-run. */
   reuse?: Map<string, TaskRecord>;
+  /**
+   * Resume: successful tasks of the re-run steps (the failed step and after), reused only when every
+   * parent task of theirs was reused too, so a task never stands on inputs that changed.
+   */
+  reuseIfParentsReused?: Map<string, TaskRecord>;
   /** First retry waits this long, doubling each time (Metaflow waits minutes; tasks here are local). */
   retryBackoffMs?: number;
   /** How many times a step may run at one foreach position (loops); default DEFAULT_MAX_ITERATIONS. */
@@ -133,7 +143,12 @@ export class Scheduler {
       return;
     }
     this.visits.set(position, iteration + 1);
-    const reused = this.options.reuse?.get(taskKey(step, foreachStack, iteration));
+    const key = taskKey(step, foreachStack, iteration);
+    const reused =
+      this.options.reuse?.get(key) ??
+      (parents.length > 0 && parents.every((p) => p.reusedFrom !== undefined)
+        ? this.options.reuseIfParentsReused?.get(key)
+        : undefined);
     const task: PlannedTask = {
       taskId: String(this.nextTaskId++),
       step,
@@ -189,6 +204,9 @@ export class Scheduler {
       parameterArtifacts: this.options.parameterArtifacts,
       params: this.options.params,
       seed: this.options.seed,
+      originRunId: this.options.originRunId,
+      user: this.options.user,
+      tags: this.options.tags,
       env: node.options.env,
     };
     const execArgv = node.options.resources.memoryMb
@@ -207,11 +225,17 @@ export class Scheduler {
         this.live.add(process);
         reporter.taskStarted(task.step, task.taskId, attempt);
         const output = attachTaskOutput(process.child, datastore, spec, reporter);
-        const timer = node.options.timeoutSeconds
-          ? setTimeout(() => {
-              timedOut = true;
-              process!.kill();
-            }, node.options.timeoutSeconds * 1000)
+        // The step's own timer (step-timeout.ts) fails an awaiting step in time; a process that has
+        // not answered a grace period later is stuck in synchronous code and is killed.
+        const seconds = node.options.timeoutSeconds;
+        const timer = seconds
+          ? setTimeout(
+              () => {
+                timedOut = true;
+                process!.kill();
+              },
+              seconds * 1000 + killGraceMs(seconds),
+            )
           : undefined;
         process.run(spec);
         outcome = await process.finished;
@@ -249,18 +273,18 @@ export class Scheduler {
     const wroteThisAttempt = record?.attempts.some((a) => a.attempt === attempt && a.status !== 'running');
     // task.json is the completion marker: once the task recorded this attempt as succeeded, its
     // artifacts are durable, whatever became of its `done` message or its exit.
-    if (record?.status === 'succeeded' && wroteThisAttempt && !timedOut) {
+    if (record?.status === 'succeeded' && wroteThisAttempt) {
       this.options.reporter.taskFinished(record);
       this.succeeded(record);
       return;
     }
-    if (!record || !wroteThisAttempt || timedOut) {
+    if (!record || !wroteThisAttempt) {
       // The process died before it could record the attempt (killed, timed out, crashed natively).
       const cancelled = this.interrupted && !timedOut;
       const why = cancelled
         ? 'was stopped: the run was interrupted'
         : timedOut
-          ? `timed out after ${node.options.timeoutSeconds} s (timeout:${node.options.timeoutSeconds}) and was killed`
+          ? `timed out after ${node.options.timeoutSeconds} s (timeout:${node.options.timeoutSeconds}) and was killed: it did not yield (synchronous code)`
           : outcome.signal
             ? `was killed by ${outcome.signal}`
             : `exited with code ${outcome.code} before recording a result`;
@@ -269,7 +293,11 @@ export class Scheduler {
         status: 'failed',
         startedAt,
         finishedAt: new Date().toISOString(),
-        error: { message: `the task process ${why}` },
+        error: {
+          type: timedOut ? 'StepTimeoutError' : cancelled ? 'RunInterrupted' : 'TaskProcessDied',
+          message: `the task process ${why}`,
+          ...(timedOut ? { timeout: 'killed' as const } : {}),
+        },
       };
       record = {
         flow,
@@ -312,14 +340,20 @@ export class Scheduler {
   private async catchFailure(task: PlannedTask, node: GraphNode, failed: TaskRecord): Promise<void> {
     this.running++;
     const last = failed.attempts[failed.attempts.length - 1];
-    const inherited = node.isJoin
-      ? this.options.parameterArtifacts
-      : (task.inheritFrom?.artifacts ?? this.options.parameterArtifacts);
+    // What the failed attempt had set when it threw (a killed process set nothing we can read).
+    const inherited =
+      last.artifacts ??
+      (node.isJoin
+        ? this.options.parameterArtifacts
+        : (task.inheritFrom?.artifacts ?? this.options.parameterArtifacts));
     const errorValue = {
+      type: last.error?.type ?? 'Error',
       message: last.error?.message ?? 'unknown error',
+      stack: last.error?.stack ?? null,
       step: task.step,
       attempts: failed.attempts.length,
-      ...(last.error?.cell ? { cell: last.error.cell, line: last.error.line } : {}),
+      cell: last.error?.cell ?? null,
+      line: last.error?.line ?? null,
     };
     let record: TaskRecord;
     try {

@@ -48,6 +48,9 @@ export function taskSpecForStep(args: StepCommandArgs): TaskSpec {
     parameterArtifacts: run.parameterArtifacts ?? {},
     params: run.params,
     seed: run.seed,
+    ...(run.origin?.kind === 'resume' ? { originRunId: run.origin.pathspec.split('/')[1] } : {}),
+    user: run.user,
+    tags: run.tags,
     env: node.options.env,
   };
 }

@@ -1,19 +1,23 @@
 // Runs exactly one task attempt inside the current process: builds `self`/`inputs`/`current`, calls
 // the step, stores the artifacts and writes the task record, whose final write is the completion marker.
-import type { Current, FlowModule, JoinInput } from '../core/model';
+import type { Current, CurrentForeachFrame, FlowModule, GraphNode } from '../core/model';
 import {
+  bindMergeArtifacts,
   createJoinInput,
   createSelf,
-  mergeArtifacts,
+  joinInputList,
   registerJoinInput,
   type LoadArtifact,
+  type SelfState,
 } from './artifact-scope';
 import { Datastore, PreconditionFailedError } from './datastore/datastore';
 import { locateInNotebook } from './error-location';
+import { foreachElements, isOneShotIterator } from './foreach-values';
 import { loadFlowModule } from './module-loader';
 import { inlineSourceMap, mapStack } from './stack-mapping';
-import type { ArtifactIndex, AttemptRecord, TaskRecord } from './records';
+import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './records';
 import { taskRandom } from './seeded-random';
+import { StepTimeoutError, withStepTimeout } from './step-timeout';
 import { chosenCase } from './switch-case';
 import { startInputCapture } from './repro/task-inputs';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
@@ -44,10 +48,12 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
   Object.assign(process.env, spec.env);
 
   let module: FlowModule | undefined;
+  let node: GraphNode | undefined;
+  let state: SelfState | undefined;
   try {
     javascript ??= datastore.objects.getSync(spec.module.javascriptSha256).toString('utf8');
     module = loadFlowModule(javascript, spec.module.filename);
-    const node = module.manifest.graph.nodes[spec.step];
+    node = module.manifest.graph.nodes[spec.step];
     const step = module.steps[spec.step];
     if (!node || typeof step !== 'function') throw new Error(`the flow has no step '${spec.step}'.`);
 
@@ -58,68 +64,87 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       return datastore.readTask(flow, runId, parentStep, taskId);
     });
 
-    const frame = spec.foreachStack[spec.foreachStack.length - 1];
-    const foreach = frame
-      ? {
-          input: foreachElement(datastore, frame.splitTask, module, frame.step, frame.index, load),
-          index: frame.index,
-        }
-      : undefined;
+    const foreachStack = spec.foreachStack.map((frame): CurrentForeachFrame => ({
+      step: frame.step,
+      index: frame.index,
+      count: frame.count,
+      input: foreachElement(datastore, frame, module!, load),
+    }));
+    const innermost = foreachStack[foreachStack.length - 1];
+    const parameterNames = module.manifest.parameters.map((p) => p.name);
     // A join starts from the parameters only; other steps start from their parent's artifacts.
     const inherited: ArtifactIndex = node.isJoin
       ? { ...spec.parameterArtifacts }
       : { ...(parents[0]?.artifacts ?? spec.parameterArtifacts) };
-    const state = createSelf(inherited, load, foreach);
-    const inputs: JoinInput[] = node.isJoin
-      ? parents.map((parent) =>
-          registerJoinInput(createJoinInput(parent.step, parent.artifacts, load), parent.artifacts),
-        )
-      : [];
-    const random = taskRandom(
-      spec.seed,
-      spec.iteration ? `${spec.step}#${spec.iteration}` : spec.step,
-      spec.foreachStack.map((f) => f.index),
+    state = createSelf(
+      inherited,
+      load,
+      innermost ? { input: innermost.input, index: innermost.index } : undefined,
+      new Set(parameterNames),
     );
+    const inputs = joinInputList(
+      node.isJoin
+        ? parents.map((parent) =>
+            registerJoinInput(createJoinInput(parent.step, parent.artifacts, load), parent.artifacts),
+          )
+        : [],
+    );
+    const user = spec.user ?? 'unknown';
     const current: Current = {
       flowName: spec.flow,
       runId: spec.runId,
+      originRunId: spec.originRunId ?? null,
       stepName: spec.step,
       taskId: spec.taskId,
       attempt: spec.attempt,
       isInteractive: false,
       pathspec: pathspecOf(spec.flow, spec.runId, spec.step, spec.taskId),
+      foreachStack,
+      parameterNames,
+      user,
+      namespace: `user:${user}`,
+      tags: [...(spec.tags ?? [])],
       seed: spec.seed,
-      random,
+      random: taskRandom(
+        spec.seed,
+        spec.iteration ? `${spec.step}#${spec.iteration}` : spec.step,
+        spec.foreachStack.map((f) => f.index),
+      ),
     };
 
     // The files the step reads are its data inputs (task.json `inputs`), whether it succeeds or not.
     const endCapture = startInputCapture(datastore, spec.module.filename);
     try {
-      await step({
-        self: state.self,
-        inputs,
-        current,
-        mergeArtifacts: (i, o) => mergeArtifacts(state, i, o),
-      });
+      await withStepTimeout(
+        () =>
+          step({
+            self: state!.self,
+            inputs,
+            current,
+            mergeArtifacts: bindMergeArtifacts(state!, spec.step, node!.isJoin),
+          }),
+        spec.step,
+        node.options.timeoutSeconds,
+      );
     } finally {
       Object.assign(record, await endCapture());
     }
 
-    const artifacts = state.untouched();
-    for (const [name, value] of state.touched()) artifacts[name] = await datastore.saveArtifact(name, value);
-    record.artifacts = artifacts;
+    let foreachValues: unknown[] | undefined;
     if (node.foreach) {
-      const elements = state.self[node.foreach];
-      if (!Array.isArray(elements)) {
-        throw new Error(
-          `foreach:${node.foreach} needs self.${node.foreach} to be an array, got ${describeType(elements)}.`,
-        );
-      }
-      if (elements.length === 0)
-        throw new Error(`foreach:${node.foreach} has no elements: self.${node.foreach} is an empty array.`);
+      const value = state.self[node.foreach];
+      const elements = foreachElements(node.foreach, value);
       record.foreachCount = elements.length;
+      // A generator cannot be stored or read twice: its elements become the artifact. Other
+      // iterables stay as they are and the elements are stored beside them.
+      if (isOneShotIterator(value)) state.self[node.foreach] = elements;
+      else if (!Array.isArray(value)) foreachValues = elements;
     }
     if (node.switch !== undefined) record.switchTaken = chosenCase(node, state.self[node.switch]);
+    // catch:ARTIFACT is null when the step succeeded, as Metaflow's @catch sets its var to None.
+    if (node.options.catch) state.self[node.options.catch] = null;
+    record.artifacts = await saveState(datastore, state);
+    if (foreachValues) record.foreachValues = await datastore.saveArtifact(node.foreach!, foreachValues);
     finish(record, attempt, 'succeeded');
     datastore.writeTask(record);
     return { record, ok: true };
@@ -135,7 +160,23 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     const location = module
       ? locateInNotebook(stack, spec.module.filename, module.manifest.lineMap)
       : undefined;
-    attempt.error = { message: err.message, stack, ...(location ?? {}) };
+    attempt.error = {
+      type: errorType(error),
+      message: err.message,
+      stack,
+      ...(location ?? {}),
+      ...(error instanceof StepTimeoutError ? { timeout: 'in-process' as const } : {}),
+    };
+    // With catch:, the attempt keeps what the step set before it threw (Metaflow's @catch does):
+    // the scheduler gives those artifacts to the caught task. Best effort: an artifact that cannot
+    // be stored must not hide the step's own error.
+    if (node?.options.catch && state) {
+      try {
+        attempt.artifacts = await saveState(datastore, state);
+      } catch {
+        attempt.artifacts = state.untouched();
+      }
+    }
     record.artifacts = {};
     finish(record, attempt, 'failed');
     try {
@@ -162,6 +203,19 @@ function lostRace(datastore: Datastore, spec: TaskSpec, error: PreconditionFaile
   return { record: { ...record, attempts: [...record.attempts, attempt] }, ok: false };
 }
 
+async function saveState(datastore: Datastore, state: SelfState): Promise<ArtifactIndex> {
+  const artifacts = state.untouched();
+  for (const [name, value] of state.touched()) artifacts[name] = await datastore.saveArtifact(name, value);
+  return artifacts;
+}
+
+/** The thrown value's constructor name (`TypeError`, a user's class), as Metaflow records the type. */
+function errorType(error: unknown): string {
+  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
+  if (error === null) return 'null';
+  return typeof error === 'object' ? (error.constructor?.name ?? 'Object') : typeof error;
+}
+
 function finish(record: TaskRecord, attempt: AttemptRecord, status: 'succeeded' | 'failed'): void {
   const now = new Date().toISOString();
   attempt.status = status;
@@ -170,24 +224,18 @@ function finish(record: TaskRecord, attempt: AttemptRecord, status: 'succeeded' 
   record.finishedAt = now;
 }
 
+/** The element a foreach frame stands for: from the split task's stored elements or its array. */
 function foreachElement(
   datastore: Datastore,
-  splitTask: string | undefined,
+  frame: ForeachFrame,
   module: FlowModule,
-  splitStep: string,
-  index: number,
   load: LoadArtifact,
 ): unknown {
-  if (!splitTask) return undefined;
-  const { flow, runId, step, taskId } = splitPathspec(splitTask);
-  const artifact = module.manifest.graph.nodes[splitStep]?.foreach;
-  const ref = artifact ? datastore.readTask(flow, runId, step, taskId).artifacts[artifact] : undefined;
+  if (!frame.splitTask) return undefined;
+  const { flow, runId, step, taskId } = splitPathspec(frame.splitTask);
+  const artifact = module.manifest.graph.nodes[frame.step]?.foreach;
+  const split = datastore.readTask(flow, runId, step, taskId);
+  const ref = split.foreachValues ?? (artifact ? split.artifacts[artifact] : undefined);
   if (!artifact || !ref) return undefined;
-  return (load(ref, artifact) as unknown[])[index];
-}
-
-function describeType(value: unknown): string {
-  if (value === undefined) return 'undefined (was it assigned?)';
-  if (value === null) return 'null';
-  return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
+  return (load(ref, artifact) as unknown[])[frame.index];
 }

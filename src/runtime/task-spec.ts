@@ -23,6 +23,10 @@ export interface TaskSpec {
   parameterArtifacts: ArtifactIndex;
   params: Record<string, JsonValue>;
   seed?: number;
+  /** What `current` tells beyond the task's identity (optional: older specs lack them). */
+  originRunId?: string;
+  user?: string;
+  tags?: string[];
   env: Record<string, string>;
 }
 

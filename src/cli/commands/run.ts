@@ -1,6 +1,9 @@
 // `cellflow run`: compile a notebook (or load a .flow.ts) and run it on the local scheduler.
 import type { Command } from 'commander';
 import * as path from 'path';
+import { loadFlowSourceCached } from '../../runtime/compile-cache';
+import { Datastore } from '../../runtime/datastore/datastore';
+import { describeParameters } from '../../runtime/parameters';
 import { runFlow, type RunResult } from '../../runtime/run';
 import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
@@ -26,7 +29,14 @@ export function registerRun(program: Command): void {
       parseCount,
     )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
+    .option('--list-params', "list the notebook's parameters (type, default, help text) and exit")
     .action(async (notebook: string, opts: RunCommandOptions) => {
+      if (opts.listParams) {
+        const datastore = Datastore.open({ cwd: path.dirname(path.resolve(notebook)) });
+        const source = loadFlowSourceCached(notebook, datastore);
+        process.stdout.write(describeParameters(source.manifest.parameters, path.basename(notebook)));
+        return;
+      }
       const reporter = new ConsoleReporter(path.basename(notebook), process.stdout, opts.quiet);
       const result = await runFlow({
         input: notebook,
@@ -50,6 +60,7 @@ interface RunCommandOptions {
   runIdFile?: string;
   maxIterations?: number;
   quiet?: boolean;
+  listParams?: boolean;
 }
 
 /** The closing lines of `run` and `resume`: outcome, where the record is, how to look at it. */
