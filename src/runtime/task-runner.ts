@@ -1,5 +1,6 @@
 // Runs exactly one task attempt inside the current process: builds `self`/`inputs`/`current`, calls
 // the step, stores the artifacts and writes the task record, whose final write is the completion marker.
+import * as path from 'path';
 import type { Current, CurrentForeachFrame, FlowModule, GraphNode } from '../core/model';
 import {
   bindMergeArtifacts,
@@ -52,7 +53,12 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
   let state: SelfState | undefined;
   try {
     javascript ??= datastore.objects.getSync(spec.module.javascriptSha256).toString('utf8');
-    module = loadFlowModule(javascript, spec.module.filename);
+    module = loadFlowModule(javascript, spec.module.filename, {
+      // A local folder datastore keeps transpiled local modules; any other store goes without.
+      transpileCacheDir: path.isAbsolute(datastore.root)
+        ? path.join(datastore.root, 'cache', 'transpiled')
+        : undefined,
+    });
     node = module.manifest.graph.nodes[spec.step];
     const step = module.steps[spec.step];
     if (!node || typeof step !== 'function') throw new Error(`the flow has no step '${spec.step}'.`);

@@ -10,6 +10,7 @@ import {
   hasErrors,
   type NotebookTagFix,
 } from '../../core';
+import { withImportChecks } from '../../runtime/import-check';
 import { EXIT_BAD_INPUT } from '../errors';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
@@ -45,7 +46,10 @@ function fixNotebookFile(file: string, io: CliIO, json: boolean): NotebookTagFix
 export function lintNotebook(file: string, io: CliIO, json: boolean, fix = false): boolean {
   const fixed = fix ? fixNotebookFile(file, io, json) : undefined;
   const text = fixed ? fixed.text : readNotebookFile(file);
-  const analysis = analyzeNotebook(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file);
+  const analysis = withImportChecks(
+    analyzeNotebook(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file),
+    file,
+  );
   const errors = analysis.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = analysis.diagnostics.filter((d) => d.severity === 'warning').length;
   if (json) {
