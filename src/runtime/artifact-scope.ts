@@ -182,7 +182,8 @@ export function mergeArtifacts(state: SelfState, inputs: JoinInput[], options: M
     throw new MergeArtifactsError('usage', 'mergeArtifacts: `include` and `exclude` are mutually exclusive.');
   const indexes = [...inputs].map((input) => {
     const index = inputArtifacts.get(input);
-    if (!index) throw new MergeArtifactsError('usage', 'mergeArtifacts takes the `inputs` of this join step.');
+    if (!index)
+      throw new MergeArtifactsError('usage', 'mergeArtifacts takes the `inputs` of this join step.');
     return index;
   });
   const wanted = (name: string): boolean =>

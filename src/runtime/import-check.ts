@@ -27,7 +27,7 @@ export function unresolvedImports(flow: NotebookFlow, notebookPath: string): Dia
       diagnostics.push({
         severity: 'error',
         rule: 'unresolved-import',
-        message: `cannot find module '${specifier}' from ${relative ? 'the notebook\'s folder' : dir}`,
+        message: `cannot find module '${specifier}' from ${relative ? "the notebook's folder" : dir}`,
         cell: chunk.cell,
         ...(step ? { step } : {}),
         line,
@@ -65,9 +65,10 @@ function resolves(specifier: string, dir: string, requireHere: NodeJS.Require): 
   }
   if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) return false;
   const base = path.resolve(dir, specifier);
-  return [...TS_EXTENSIONS.map((ext) => base + ext), ...TS_EXTENSIONS.map((ext) => path.join(base, 'index' + ext))].some(
-    (file) => fs.existsSync(file),
-  );
+  return [
+    ...TS_EXTENSIONS.map((ext) => base + ext),
+    ...TS_EXTENSIONS.map((ext) => path.join(base, 'index' + ext)),
+  ].some((file) => fs.existsSync(file));
 }
 
 function packageName(specifier: string): string {

@@ -20,7 +20,8 @@ export function enableLocalTypeScript(transpileCacheDir?: string): void {
   if (transpileCacheDir) cacheDir = transpileCacheDir;
   // ts-node, tsx or jest may have installed their own loader: theirs stays.
   for (const ext of ['.ts', '.mts', '.cts', '.tsx']) {
-    if (!extensions[ext]) extensions[ext] = (module, filename) => module._compile(transpiled(filename), filename);
+    if (!extensions[ext])
+      extensions[ext] = (module, filename) => module._compile(transpiled(filename), filename);
   }
 }
 
@@ -29,7 +30,6 @@ function transpiled(filename: string): string {
   const key = createHash('sha256').update(filename).update('\0').update(source).digest('hex');
   const cached = cacheDir ? path.join(cacheDir, `${key}.js`) : undefined;
   if (cached && fs.existsSync(cached)) return fs.readFileSync(cached, 'utf8');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ts = require('typescript') as typeof import('typescript');
   const output = ts.transpileModule(source, {
     fileName: filename,

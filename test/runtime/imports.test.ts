@@ -82,7 +82,8 @@ test('lint reports an import that does not resolve, naming the cell and line', a
     { source: "import { double } from './helpers';\nimport * as fs from 'node:fs';" },
     {
       tags: ['step:start'],
-      source: "import { gone } from './missing';\n\nimport lodashish from 'no-such-package-xyz';\nself.x = [gone, lodashish, double, fs];",
+      source:
+        "import { gone } from './missing';\n\nimport lodashish from 'no-such-package-xyz';\nself.x = [gone, lodashish, double, fs];",
     },
     { tags: ['step:end'], source: "import { Flow } from 'cellflow';\nself.y = typeof Flow;" },
   ]);

@@ -27,7 +27,10 @@ afterAll(() => removeTempDir(work));
 
 async function run(args: string[], extraEnv: Record<string, string> = {}) {
   const idFile = path.join(work, `run-id-${Date.now()}-${Math.random()}`);
-  const result = await cellflow([...args, '--run-id-file', idFile], { env: env(extraEnv), timeoutMs: 120_000 });
+  const result = await cellflow([...args, '--run-id-file', idFile], {
+    env: env(extraEnv),
+    timeoutMs: 120_000,
+  });
   const pathspec = fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8').trim() : '';
   return { ...result, pathspec };
 }
@@ -105,7 +108,10 @@ test('mergeArtifacts is atomic and checked; inputs by step name; current; parame
     { tags: ['step:c', 'next:meet'], source: "self.branch = 'c';" },
     { tags: ['step:d', 'next:meet'], source: "self.branch = 'd';" },
     // Two parents make a join whatever its code mentions: it starts from the parameters only.
-    { tags: ['step:meet'], source: "self.meetSees = ['shared', 'branch', 'alpha'].filter((n) => n in self);" },
+    {
+      tags: ['step:meet'],
+      source: "self.meetSees = ['shared', 'branch', 'alpha'].filter((n) => n in self);",
+    },
     {
       tags: ['step:outer', 'foreach:pairs'],
       source: "self.pairs = new Map([['x', 1], ['y', 2]]);",
@@ -125,7 +131,8 @@ test('mergeArtifacts is atomic and checked; inputs by step name; current; parame
     { tags: ['step:letters_join'], source: 'self.letters = inputs.map((i) => i.letter);' },
     {
       tags: ['step:rows', 'foreach:table'],
-      source: "import { tableFromArrays } from 'apache-arrow';\nself.table = tableFromArrays({ id: Int32Array.from([7, 8]), name: ['p', 'q'] });",
+      source:
+        "import { tableFromArrays } from 'apache-arrow';\nself.table = tableFromArrays({ id: Int32Array.from([7, 8]), name: ['p', 'q'] });",
     },
     { tags: ['step:row'], source: 'self.row = self.input;' },
     { tags: ['step:rows_join'], source: 'self.rows = inputs.map((i) => i.row);' },
@@ -151,9 +158,18 @@ test('mergeArtifacts is atomic and checked; inputs by step name; current; parame
     undefined,
   ]);
 
-  const result = await run(
-    ['run', nb, '--param', 'maybe={"any":[1]}', '--param', 'flag=YES', '--tag', 'nightly', '--seed', '5'],
-  );
+  const result = await run([
+    'run',
+    nb,
+    '--param',
+    'maybe={"any":[1]}',
+    '--param',
+    'flag=YES',
+    '--tag',
+    'nightly',
+    '--seed',
+    '5',
+  ]);
   expect(result.stdout).toContain('run succeeded');
   expect(result.code).toBe(0);
   const [flow, runId] = result.pathspec.split('/');
@@ -273,7 +289,8 @@ test('timeout throws into an awaiting step (catch keeps its artifacts); a busy l
   const nb = writeNotebook(work, 'timeouts.ipynb', [
     {
       tags: ['step:start', 'timeout:1', 'catch:late'],
-      source: "self.progress = 'half';\nawait new Promise((resolve) => setTimeout(resolve, 60_000));\nself.progress = 'done';",
+      source:
+        "self.progress = 'half';\nawait new Promise((resolve) => setTimeout(resolve, 60_000));\nself.progress = 'done';",
     },
     { tags: ['step:busy', 'timeout:1', 'catch:stuck'], source: 'self.spun = true;\nfor (;;) {}' },
     { tags: ['step:end'], source: '' },
@@ -295,7 +312,10 @@ test('timeout throws into an awaiting step (catch keeps its artifacts); a busy l
 
 test('resume clones the successful tasks of the failed foreach step: one failed element re-runs alone', async () => {
   const nb = writeNotebook(work, 'wide.ipynb', [
-    { tags: ['step:start', 'foreach:items'], source: 'self.items = Array.from({ length: 24 }, (_, i) => i);' },
+    {
+      tags: ['step:start', 'foreach:items'],
+      source: 'self.items = Array.from({ length: 24 }, (_, i) => i);',
+    },
     {
       tags: ['step:body'],
       source: [
@@ -335,7 +355,8 @@ test("resume's failure line names the notebook file, and current.originRunId is 
     { tags: ['step:start'], source: 'self.x = 1;' },
     {
       tags: ['step:end'],
-      source: "self.origin = current.originRunId;\nif (process.env.STILL_BROKEN) throw new Error('still broken');",
+      source:
+        "self.origin = current.originRunId;\nif (process.env.STILL_BROKEN) throw new Error('still broken');",
     },
   ]);
   const first = await run(['run', nb], { STILL_BROKEN: '1' });
