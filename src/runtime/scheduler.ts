@@ -241,6 +241,9 @@ export class Scheduler {
         outcome = await process.finished;
         if (timer) clearTimeout(timer);
         await output.closed;
+        // The attempt's stderr says how the process ended, as Metaflow's log says "segmentation fault".
+        if (outcome.signal && !outcome.reportedOk)
+          await noteInStderr(datastore, spec, timedOut ? 'SIGKILL (timeout)' : outcome.signal);
       } catch (error) {
         outcome = { code: null, signal: null, reportedOk: false };
         reporter.note(`could not start a task process for ${task.step}: ${(error as Error).message}`);
@@ -485,4 +488,27 @@ function ordinal(n: number): string {
   const tens = n % 100;
   const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
   return `${n}${suffix}`;
+}
+
+/** What a signal that killed a task process means, for its log. */
+const SIGNAL_MEANING: Record<string, string> = {
+  SIGSEGV: 'segmentation fault',
+  SIGBUS: 'bus error',
+  SIGABRT: 'aborted',
+  SIGILL: 'illegal instruction',
+  SIGFPE: 'floating-point exception',
+  SIGKILL: 'killed',
+};
+
+async function noteInStderr(datastore: Datastore, spec: TaskSpec, signal: string): Promise<void> {
+  const meaning = SIGNAL_MEANING[signal] ? ` (${SIGNAL_MEANING[signal]})` : '';
+  const args = [spec.flow, spec.runId, spec.step, spec.taskId, spec.attempt, 'stderr'] as const;
+  try {
+    const before = (await datastore.readLog(...args)) ?? '';
+    const log = datastore.openLog(...args);
+    log.write(`${before}cellflow: the task process was killed by ${signal}${meaning}\n`);
+    await log.end();
+  } catch {
+    // The log is a courtesy; the task record holds the failure.
+  }
 }
