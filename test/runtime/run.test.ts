@@ -290,8 +290,10 @@ function snapshotObjects(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const sub of fs.readdirSync(dir)) {
     for (const name of fs.readdirSync(path.join(dir, sub))) {
+      // An object written again is a new file (temp + rename): a new inode. Its mtime is no witness:
+      // storing an object that exists refreshes it for the collector (objects.ts).
       const stat = fs.statSync(path.join(dir, sub, name));
-      out.set(`${sub}/${name}`, `${stat.ino}:${stat.mtimeMs}`);
+      out.set(`${sub}/${name}`, `${stat.ino}:${stat.size}`);
     }
   }
   return out;
