@@ -6,6 +6,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cellflow, type CliResult } from '../helpers/cli';
+import { PYTHON } from '../helpers/python-peers';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { CASES, type ParityCase } from './cases';
@@ -89,7 +90,7 @@ test('every generated notebook passes nbformat.validate', () => {
     '    nbformat.validate(nbformat.read(f, as_version=4))',
     'print(len(sys.argv) - 1)',
   ].join('\n');
-  expect(execFileSync('python3', ['-c', script, ...notebooks], { encoding: 'utf8' }).trim()).toBe(
+  expect(execFileSync(PYTHON, ['-c', script, ...notebooks], { encoding: 'utf8' }).trim()).toBe(
     String(notebooks.length),
   );
 });
