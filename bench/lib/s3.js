@@ -1,5 +1,5 @@
 'use strict';
-// Benchmark 8: the S3 datastore beside the local folder, in one run, against a versitygw server on
+// Benchmark 9: the S3 datastore beside the local folder, in one run, against a versitygw server on
 // 127.0.0.1 (the tests' server; see test/helpers/s3-server.ts): hello and churn, a table artifact
 // handed between steps against a raw PUT + GET of the same bytes to the same server, and the
 // per-task overhead of a foreach.
@@ -119,7 +119,7 @@ async function s3Datastore(ctx, sizes) {
       const l = await run(['run', nb, '--max-workers', '2'], local(flow));
       const r = await run(['run', nb, '--max-workers', '2'], s3(flow));
       out.push({
-        id: 8,
+        id: 9,
         name: `S3 datastore: ${flow} run, local folder vs S3 (versitygw on 127.0.0.1)`,
         cellflow: sec(r.wallMs),
         peer: sec(l.wallMs),
@@ -146,7 +146,7 @@ async function s3Datastore(ctx, sizes) {
     const raw = await rawPutGet(server.env, bytes);
     const rawMs = raw.putMs + raw.getMs;
     out.push({
-      id: 8,
+      id: 9,
       name: `S3 datastore: ${(bytes / 1e6).toFixed(0)} MB table artifact written by a step and read by the next, vs raw PUT + GET`,
       cellflow: `${(bytes / 1e6 / (cfMs / 1000)).toFixed(0)} MB/s`,
       peer: `${(bytes / 1e6 / (rawMs / 1000)).toFixed(0)} MB/s`,
@@ -179,7 +179,7 @@ async function s3Datastore(ctx, sizes) {
       local('foreach'),
     );
     out.push({
-      id: 8,
+      id: 9,
       name: `S3 datastore: foreach over ${tasks} no-op tasks, wall per task (max workers 2)`,
       cellflow: `${(fe.wallMs / tasks).toFixed(0)} ms`,
       peer: `${(lf.wallMs / tasks).toFixed(0)} ms`,
