@@ -164,7 +164,7 @@ function sweepTempFiles(dir: string, cutoff: number, dryRun: boolean): number {
   return count;
 }
 
-function listDir(dir: string): string[] {
+export function listDir(dir: string): string[] {
   try {
     return fs.readdirSync(dir);
   } catch {
@@ -180,7 +180,7 @@ function listDirents(dir: string): fs.Dirent[] {
   }
 }
 
-function statOrUndefined(file: string): fs.Stats | undefined {
+export function statOrUndefined(file: string): fs.Stats | undefined {
   try {
     return fs.statSync(file);
   } catch {

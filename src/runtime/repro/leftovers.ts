@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { effectiveRunStatus, type Datastore } from '../datastore/datastore';
+import { listDir, statOrUndefined } from '../datastore/gc';
 import { gitFs } from './git-fs';
 import { gitdirOf } from './git-tree';
 
@@ -92,21 +93,5 @@ function hasRun(datastore: Datastore, flow: string, runId: string): boolean {
     return datastore.hasRun(flow, runId);
   } catch {
     return true; // not a name cellflow gives a run: not ours to remove
-  }
-}
-
-function listDir(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function statOrUndefined(file: string): fs.Stats | undefined {
-  try {
-    return fs.statSync(file);
-  } catch {
-    return undefined;
   }
 }
