@@ -7,6 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import Module = require('module');
 import * as path from 'path';
+import { makeDirs } from './make-dirs';
 
 interface CompilingModule extends NodeJS.Module {
   _compile(code: string, filename: string): unknown;
@@ -43,7 +44,7 @@ function transpiled(filename: string): string {
   }).outputText;
   if (cached) {
     try {
-      fs.mkdirSync(path.dirname(cached), { recursive: true });
+      makeDirs(path.dirname(cached));
       const temp = `${cached}.${process.pid}.tmp`;
       fs.writeFileSync(temp, output);
       fs.renameSync(temp, cached);

@@ -8,6 +8,7 @@ import * as path from 'path';
 import type { Datastore } from './datastore/datastore';
 import { UserInputError } from './errors';
 import type { RunRecord } from './records';
+import { makeDirs } from './make-dirs';
 
 export interface RunWorkdir {
   /** The notebook inside the laid-out sources. */
@@ -56,7 +57,7 @@ export function installLockedDependencies(datastore: Datastore, run: RunRecord, 
   if (!fs.existsSync(path.join(target, '.installed'))) {
     const staging = `${target}.${process.pid}.tmp`;
     fs.rmSync(staging, { recursive: true, force: true });
-    fs.mkdirSync(staging, { recursive: true });
+    makeDirs(staging);
     fs.copyFileSync(packageJson, path.join(staging, 'package.json'));
     fs.writeFileSync(
       path.join(staging, 'package-lock.json'),

@@ -12,6 +12,7 @@ import Module = require('module');
 import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
+import { makeDirs } from './make-dirs';
 
 type Loader = (module: Module, filename: string) => void;
 const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
@@ -68,7 +69,7 @@ function compileWithCache(module: Module, filename: string): void {
 /** Temp file + rename, so that concurrent processes never read half a cache. */
 function saveCache(script: vm.Script, cacheFile: string): void {
   try {
-    fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+    makeDirs(path.dirname(cacheFile), 0o700);
     const temp = `${cacheFile}.${process.pid}.tmp`;
     fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(temp, cacheFile);

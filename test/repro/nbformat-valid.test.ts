@@ -12,7 +12,6 @@ import { REPO } from '../helpers/cli';
 import { notebookJson } from '../helpers/notebook';
 import { PYTHON } from '../helpers/python-peers';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const benchNotebooks = require('../../bench/lib/notebooks.js') as {
   foreachNoop(): string;
   artifact(): string;

@@ -13,6 +13,7 @@ import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore
 import { UserInputError } from '../../runtime/errors';
 import type { CliIO } from '../io';
 import { parseInteger } from './options';
+import { makeDirs } from '../../runtime/make-dirs';
 
 const MAX_TASKS_PREVIEWED = 200;
 
@@ -34,7 +35,8 @@ export function registerCard(program: Command, io: CliIO): void {
       // In the datastore by default, beside the run it describes: never a stray file in the project.
       const out = path.resolve(options.out ?? defaultCardPath(datastore, pathspec));
       try {
-        fs.mkdirSync(path.dirname(out), { recursive: true });
+        // An --out folder that does not exist is a typo to report, as export -o does.
+        if (options.out === undefined) makeDirs(path.dirname(out));
         fs.writeFileSync(out, page);
       } catch (error) {
         throw new UserInputError(`cannot write the card to ${out}: ${(error as Error).message}`);

@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { UserError } from '../errors';
 import { logoPng } from './kernel-logo';
+import { makeDirs } from '../../runtime/make-dirs';
 
 export const KERNEL_NAME = 'cellflow';
 
@@ -46,7 +47,7 @@ export function installKernelspec(kernels: string): string {
   if (!fs.existsSync(launcher))
     throw new UserError(`the kernel is not built (${launcher} is missing): run \`npm run build\` first`);
   const dir = path.join(kernels, KERNEL_NAME);
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const spec = {
     argv: [process.execPath, launcher, '{connection_file}'],
     display_name: 'TypeScript (cellflow)',

@@ -4,6 +4,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { makeDirs } from '../make-dirs';
 
 export interface AtomicWriteOptions {
   /** false: skip the fsync (the caller makes the file durable later). */
@@ -20,9 +21,9 @@ export function writeFileAtomic(
   options: AtomicWriteOptions = {},
 ): void {
   const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const tempDir = options.tempDir ?? dir;
-  if (tempDir !== dir) fs.mkdirSync(tempDir, { recursive: true });
+  if (tempDir !== dir) makeDirs(tempDir);
   // Beside the target: a hidden name; in a temp folder (objects/.tmp): the writer's pid first.
   const temp =
     tempDir === dir

@@ -14,6 +14,7 @@ import { LocalBackend } from './local-backend';
 import { DatastoreFullError, isDiskFull, ObjectStore } from './objects';
 import { checkName, isName, NotFoundError } from './pathspec';
 import { newRunId } from './run-ids';
+import { makeDirs } from '../make-dirs';
 
 export { DatastoreFullError, IntegrityError } from './objects';
 export { PreconditionFailedError, StorageConfigError, StorageError } from './backend';
@@ -329,7 +330,7 @@ export class Datastore {
     const key = layout.logKey(flow, runId, step, taskId, attempt, stream);
     if (this.backend instanceof LocalBackend) {
       const file = this.backend.pathOf(key);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      makeDirs(path.dirname(file));
       const log = fs.createWriteStream(file);
       return { write: (chunk) => log.write(chunk), end: () => new Promise((resolve) => log.end(resolve)) };
     }

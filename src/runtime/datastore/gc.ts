@@ -13,6 +13,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { RunRecord } from '../records';
 import { effectiveRunStatus, type Datastore } from './datastore';
+import { makeDirs } from '../make-dirs';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -130,7 +131,7 @@ function referencedObjects(root: string): Set<string> {
 
 function removeUnlessRefreshed(objects: string, file: string, name: string, cutoff: number): boolean {
   const trashDir = path.join(objects, TRASH);
-  fs.mkdirSync(trashDir, { recursive: true });
+  makeDirs(trashDir);
   const trashed = path.join(trashDir, `${name}.${process.pid}`);
   try {
     fs.renameSync(file, trashed);

@@ -13,6 +13,7 @@ import {
   type StoredBlob,
   type WriteOptions,
 } from './backend';
+import { makeDirs } from '../make-dirs';
 
 /** fsyncs in flight at once in `syncKeys` (libuv's default thread pool has four threads). */
 const SYNC_CONCURRENCY = 8;
@@ -92,7 +93,7 @@ export class LocalBackend implements StorageBackend {
   ): Promise<{ sha256: string; bytes: number }> {
     claimDatastoreRoot(this.location);
     const tempDir = path.join(this.location, OBJECT_TEMP);
-    fs.mkdirSync(tempDir, { recursive: true });
+    makeDirs(tempDir);
     const temp = path.join(tempDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const hash = createHash('sha256');
     let bytes = 0;
@@ -114,7 +115,7 @@ export class LocalBackend implements StorageBackend {
       const target = this.pathOf(`${prefix}/${sha256.slice(0, 2)}/${sha256}`);
       if (freshen(target)) fs.rmSync(temp, { force: true });
       else {
-        fs.mkdirSync(path.dirname(target), { recursive: true });
+        makeDirs(path.dirname(target));
         fs.renameSync(temp, target);
       }
       return { sha256, bytes };

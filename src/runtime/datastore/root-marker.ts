@@ -2,13 +2,14 @@
 // default, and a run's objects (data, tarballs) must never end up committed by a `git add .`.
 import * as fs from 'fs';
 import * as path from 'path';
+import { makeDirs } from '../make-dirs';
 
 const claimed = new Set<string>();
 
 /** Creates `root` (if needed) with a `.gitignore` of `*`; once per root and process. */
 export function claimDatastoreRoot(root: string): void {
   if (claimed.has(root)) return;
-  fs.mkdirSync(root, { recursive: true });
+  makeDirs(root);
   try {
     fs.writeFileSync(path.join(root, '.gitignore'), '*\n', { flag: 'wx' });
   } catch (error) {

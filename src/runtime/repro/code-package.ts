@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
+import { makeDirs } from '../make-dirs';
 
 export interface CodeFile {
   /** Relative, '/'-separated. */
@@ -140,7 +141,7 @@ export function extractCodePackage(objects: ObjectStore, sha256: string, dir: st
     const target = path.resolve(root, ...file.path.split('/'));
     if (!target.startsWith(root + path.sep))
       throw new Error(`code package ${sha256}: the path ${JSON.stringify(file.path)} leaves its directory`);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    makeDirs(path.dirname(target));
     fs.rmSync(target, { force: true });
     if (file.symlink) fs.symlinkSync(Buffer.from(file.bytes).toString('utf8'), target);
     else fs.writeFileSync(target, file.bytes, { mode: file.executable ? 0o755 : 0o644 });

@@ -9,6 +9,7 @@ import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
 import type { ReadLog } from './read-recorder';
 import { SETTLE_MS, settled, statSignature, writeCacheFile } from './stat-signature';
+import { makeDirs } from '../make-dirs';
 
 /** Files up to this size are stored by default; larger ones are hashed only. */
 export const MAX_STORED_INPUT_BYTES = 256 * 1024 * 1024;
@@ -201,7 +202,7 @@ const STALE_LOCK_MS = 10 * 60 * 1000;
  * was found done, or when locks cannot be made at all: then each process does the work itself).
  */
 async function acquireLock(lock: string, done: () => boolean): Promise<() => void> {
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  makeDirs(path.dirname(lock));
   for (;;) {
     try {
       fs.closeSync(fs.openSync(lock, 'wx'));

@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
 import { SETTLE_MS, settled, statSignature, writeCacheFile } from './stat-signature';
+import { makeDirs } from '../make-dirs';
 
 export interface LocalPackage {
   /** The lockfile key, e.g. `node_modules/cellflow`. */
@@ -207,7 +208,7 @@ export function rewriteLocalPackages(
     : undefined;
   const entries = lock.packages ?? {};
   const rewrites: PackageRewrite[] = [];
-  fs.mkdirSync(path.join(lockDir, LOCAL_PACKAGES_DIR), { recursive: true });
+  makeDirs(path.join(lockDir, LOCAL_PACKAGES_DIR));
   for (const pkg of packages) {
     const entry = entries[pkg.path];
     if (!entry) continue;

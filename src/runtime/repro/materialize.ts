@@ -13,6 +13,7 @@ import type { DataInput } from './data-inputs';
 import { gitdirOf, listTree } from './git-tree';
 import { sha256Of } from './lockfile';
 import { findGitRoot } from './source';
+import { makeDirs } from '../make-dirs';
 
 export interface Materialized {
   /** The clean directory: what source.root was. */
@@ -30,7 +31,7 @@ export interface Materialized {
 export function prepareCleanDir(dir: string): void {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
     throw new UserInputError(`${dir}: the directory is not empty; reproduce needs a clean directory.`);
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
 }
 
 /**
@@ -53,13 +54,13 @@ export function restoreInputs(
     // A record is data: a relative path that climbs out of the project is not followed.
     if (!outside && !target.startsWith(path.resolve(dir) + path.sep)) continue;
     if (input.kind === 'directory') {
-      if (!outside) fs.mkdirSync(target, { recursive: true });
+      if (!outside) makeDirs(target);
       continue;
     }
     const current = fs.existsSync(target) ? sha256Of(fs.readFileSync(target)) : undefined;
     if (current === input.sha256) continue;
     if (input.stored && !outside && datastore.objects.has(input.sha256)) {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      makeDirs(path.dirname(target));
       fs.writeFileSync(target, datastore.objects.getSync(input.sha256, `input ${input.path}`));
       restored += 1;
       continue;
@@ -124,7 +125,7 @@ export async function materializeRun(
     const gitdir = gitdirOf(gitRoot);
     for (const [file, entry] of await listTree(gitdir, commit)) {
       const target = path.join(dir, ...file.split('/'));
-      fs.mkdirSync(path.dirname(target), { recursive: true });
+      makeDirs(path.dirname(target));
       const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid });
       if (entry.mode === '120000') fs.symlinkSync(Buffer.from(blob).toString('utf8'), target);
       else fs.writeFileSync(target, blob, { mode: entry.mode === '100755' ? 0o755 : 0o644 });
@@ -133,7 +134,7 @@ export async function materializeRun(
   }
   for (const file of source.files) {
     const target = path.join(dir, ...file.path.split('/'));
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    makeDirs(path.dirname(target));
     fs.writeFileSync(
       target,
       datastore.objects.getSync(file.sha256, `${record.flow}/${record.runId} source ${file.path}`),

@@ -3,6 +3,7 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { makeDirs } from '../make-dirs';
 
 /**
  * A path changed again within the file system's timestamp granularity after it was read could keep
@@ -39,7 +40,7 @@ export function settled(changedNs: bigint, settleMs: number): boolean {
 export function writeCacheFile(file: string, value: unknown): void {
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirs(path.dirname(file));
     fs.writeFileSync(temp, JSON.stringify(value));
     fs.renameSync(temp, file);
   } catch {

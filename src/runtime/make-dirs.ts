@@ -1,0 +1,62 @@
+// `mkdir -p` that cannot hang. Node 20's own `mkdirSync(dir, { recursive: true })` loops forever
+// when a filesystem answers ENOENT for a folder whose parent exists (procfs and sysfs do:
+// `cellflow card RUN --out /proc/nope/x.html` hung the CLI). Here each level is tried once and
+// such a refusal is an error like any other.
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Creates `dir` and its missing parents; returns the first folder it created, as Node's does. */
+export function makeDirs(dir: string, mode?: fs.Mode): string | undefined {
+  const absolute = path.resolve(dir);
+  if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  const missing: string[] = [];
+  for (let current = absolute; ; current = path.dirname(current)) {
+    const stat = fs.statSync(current, { throwIfNoEntry: false });
+    if (stat) break;
+    missing.push(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const folder of missing.reverse()) mkdirOnce(folder, mode);
+  // Nothing was missing: `absolute` exists but is not a folder; let mkdir say so (EEXIST).
+  if (missing.length === 0) fs.mkdirSync(absolute, { mode });
+  return missing[0];
+}
+
+/** The async twin of makeDirs (for the serving log, which must not block its event loop). */
+export async function makeDirsAsync(dir: string, mode?: fs.Mode): Promise<string | undefined> {
+  const absolute = path.resolve(dir);
+  if ((await statOrUndefined(absolute))?.isDirectory()) return undefined;
+  const missing: string[] = [];
+  for (let current = absolute; ; current = path.dirname(current)) {
+    if (await statOrUndefined(current)) break;
+    missing.push(current);
+    if (path.dirname(current) === current) break;
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      await fs.promises.mkdir(folder, { mode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  if (missing.length === 0) await fs.promises.mkdir(absolute, { mode });
+  return missing[0];
+}
+
+function mkdirOnce(folder: string, mode: fs.Mode | undefined): void {
+  try {
+    fs.mkdirSync(folder, { mode });
+  } catch (error) {
+    // Another process made it between our stat and mkdir: that is what we wanted.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
+async function statOrUndefined(file: string): Promise<fs.Stats | undefined> {
+  try {
+    return await fs.promises.stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
