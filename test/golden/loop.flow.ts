@@ -140,7 +140,8 @@ export const manifest: FlowManifest = {
         "index": 1,
         "id": "parameters"
       },
-      "line": 1
+      "line": 1,
+      "help": "the number whose square root we want"
     },
     {
       "name": "tolerance",
@@ -150,7 +151,8 @@ export const manifest: FlowManifest = {
         "index": 1,
         "id": "parameters"
       },
-      "line": 2
+      "line": 2,
+      "help": "stop once |x² - target| is below this"
     }
   ],
   "lineMap": [
