@@ -45,7 +45,15 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-require-imports': 'off',
+      // `== null` is the one loose comparison allowed: it means "null or undefined".
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
+  },
+  {
+    // Type-aware rules: a promise nobody awaits loses its error (a run that fails silently).
+    files: ['src/**/*.ts', 'kernel/**/*.ts', 'test/**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
   {
     // The launcher is plain CommonJS run by Node.
