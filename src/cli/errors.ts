@@ -1,6 +1,6 @@
 // How the CLI ends: bad input is a message and exit 2 (never a stack trace), a failed run exits 1.
-// Errors that mean "the input is wrong" are UserInputError (runtime) or its subclass UserError (CLI),
-// and core's NotebookError.
+// "The input is wrong" has one name, the runtime's UserInputError (core's NotebookError carries its
+// notebook, cell and line); both exit 2.
 import { CommanderError } from 'commander';
 import { NotebookError } from '../core';
 import { UserInputError } from '../runtime/errors';
@@ -9,19 +9,6 @@ import type { CliIO } from './io';
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
-
-/** Bad input detected by the CLI itself (a missing file, an unwritable output...). Exit 2. */
-export class UserError extends UserInputError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
-
-/** True for every error that is the user's input rather than a failed run or a bug. */
-export function isUserError(error: unknown): error is Error {
-  return error instanceof UserInputError || error instanceof NotebookError;
-}
 
 /** Reports an error thrown by a command and returns the exit code for it. */
 export function exitWith(error: unknown, io: CliIO): number {

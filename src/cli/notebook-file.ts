@@ -1,6 +1,6 @@
 // Reading the notebook a command names: file errors and non-UTF-8 bytes are bad input (exit 2).
 import * as fs from 'fs';
-import { UserError } from './errors';
+import { UserInputError } from '../runtime/errors';
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',
@@ -16,11 +16,13 @@ export function readNotebookFile(file: string, options: { keepBom?: boolean } = 
     bytes = fs.readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    throw new UserError(`${file}: cannot read the notebook (${REASONS[code] ?? (code || String(error))}).`);
+    throw new UserInputError(
+      `${file}: cannot read the notebook (${REASONS[code] ?? (code || String(error))}).`,
+    );
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: options.keepBom === true }).decode(bytes);
   } catch {
-    throw new UserError(`${file}: not valid UTF-8 text; a notebook is UTF-8 encoded JSON.`);
+    throw new UserInputError(`${file}: not valid UTF-8 text; a notebook is UTF-8 encoded JSON.`);
   }
 }

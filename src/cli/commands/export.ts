@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { compileNotebook } from '../../core';
-import { UserError } from '../errors';
+import { UserInputError } from '../../runtime/errors';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
 
@@ -42,11 +42,11 @@ export function registerExport(program: Command, io: CliIO): void {
         return;
       }
       if (path.resolve(output) === path.resolve(file))
-        throw new UserError(`${output}: refusing to overwrite the notebook itself.`);
+        throw new UserInputError(`${output}: refusing to overwrite the notebook itself.`);
       try {
         fs.writeFileSync(output, compiled.source);
       } catch (error) {
-        throw new UserError(
+        throw new UserInputError(
           `${output}: cannot write the flow module (${(error as NodeJS.ErrnoException).code ?? error}).`,
         );
       }

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import { Datastore } from '../../runtime/datastore/datastore';
 import { fsckDatastore, type FsckReport } from '../../runtime/datastore/fsck';
-import { EXIT_FAILED, UserError } from '../errors';
+import { EXIT_FAILED } from '../errors';
+import { UserInputError } from '../../runtime/errors';
 import type { CliIO } from '../io';
 import { formatBytes } from './display';
 
@@ -22,7 +23,7 @@ export function registerFsck(program: Command, io: CliIO): void {
       // The datastore to check is the global --datastore (or its default).
       const datastore = Datastore.open();
       if (datastore.isLocal && (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory()))
-        throw new UserError(`no datastore at ${datastore.root}`);
+        throw new UserInputError(`no datastore at ${datastore.root}`);
       const report = await fsckDatastore(datastore);
       io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
       if (isDamaged(report)) io.exitCode = EXIT_FAILED;

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import { Datastore } from '../../runtime/datastore/datastore';
 import { sweepObjects } from '../../runtime/datastore/gc';
 import { deleteRefs, leftoverReproductionDirs, staleSnapshotRefs } from '../../runtime/repro/leftovers';
-import { UserError } from '../errors';
+import { UserInputError } from '../../runtime/errors';
 import type { CliIO } from '../io';
 import { formatBytes } from './display';
 import { parseInteger } from './options';
@@ -37,10 +37,12 @@ export function registerGc(program: Command, io: CliIO): void {
       // The datastore to clean is the global --datastore (or its default).
       const datastore = Datastore.open();
       if (!datastore.isLocal)
-        throw new UserError(`gc cleans a local datastore; ${datastore.root} is a bucket (not supported yet)`);
+        throw new UserInputError(
+          `gc cleans a local datastore; ${datastore.root} is a bucket (not supported yet)`,
+        );
       if (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory())
-        throw new UserError(`no datastore at ${datastore.root}`);
-      if (options.grace < 0) throw new UserError(`--grace must not be negative (got ${options.grace})`);
+        throw new UserInputError(`no datastore at ${datastore.root}`);
+      if (options.grace < 0) throw new UserInputError(`--grace must not be negative (got ${options.grace})`);
       const dryRun = options.dryRun === true;
       const objects = sweepObjects(datastore, { dryRun, graceMs: options.grace * 1000 });
       const refs = await staleSnapshotRefs(datastore, process.cwd());

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UserError } from '../errors';
+import { UserInputError } from '../../runtime/errors';
 import { logoPng } from './kernel-logo';
 import { makeDirs } from '../../runtime/make-dirs';
 
@@ -35,7 +35,7 @@ export function registerKernel(program: Command): void {
   where(kernel.command('uninstall').description('remove the kernelspec')).action((options: Where) => {
     const dir = path.join(kernelsDir(options), KERNEL_NAME);
     if (!fs.existsSync(path.join(dir, 'kernel.json')))
-      throw new UserError(`no kernelspec ${KERNEL_NAME} in ${path.dirname(dir)}`);
+      throw new UserInputError(`no kernelspec ${KERNEL_NAME} in ${path.dirname(dir)}`);
     fs.rmSync(dir, { recursive: true, force: true });
     process.stdout.write(`removed kernelspec ${KERNEL_NAME} from ${path.dirname(dir)}\n`);
   });
@@ -45,7 +45,7 @@ export function registerKernel(program: Command): void {
 export function installKernelspec(kernels: string): string {
   const launcher = path.join(packageRoot(), 'dist', 'kernel', 'main.js');
   if (!fs.existsSync(launcher))
-    throw new UserError(`the kernel is not built (${launcher} is missing): run \`npm run build\` first`);
+    throw new UserInputError(`the kernel is not built (${launcher} is missing): run \`npm run build\` first`);
   const dir = path.join(kernels, KERNEL_NAME);
   makeDirs(dir);
   const spec = {
@@ -65,9 +65,9 @@ export function installKernelspec(kernels: string): string {
 /** `<data dir>/kernels` for the chosen location, as `jupyter --paths` would list it. */
 export function kernelsDir(options: Where, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = [options.user, options.sysPrefix, options.prefix !== undefined].filter(Boolean).length;
-  if (chosen > 1) throw new UserError('choose one of --user, --sys-prefix and --prefix DIR');
+  if (chosen > 1) throw new UserInputError('choose one of --user, --sys-prefix and --prefix DIR');
   if (options.prefix !== undefined) {
-    if (!options.prefix.trim()) throw new UserError('--prefix needs a directory');
+    if (!options.prefix.trim()) throw new UserInputError('--prefix needs a directory');
     return path.join(path.resolve(options.prefix), 'share', 'jupyter', 'kernels');
   }
   if (options.sysPrefix) return path.join(sysPrefix(env), 'share', 'jupyter', 'kernels');
@@ -99,7 +99,7 @@ export function sysPrefix(env: NodeJS.ProcessEnv = process.env): string {
       return path.dirname(path.dirname(fs.realpathSync(exe)));
     }
   }
-  throw new UserError(
+  throw new UserInputError(
     '--sys-prefix: no active environment ($VIRTUAL_ENV, $CONDA_PREFIX) and no `jupyter` on PATH',
   );
 }
