@@ -130,4 +130,6 @@ export interface RunRecord {
   environment?: EnvironmentRecord;
   /** Scheduler liveness: pid and last heartbeat, so a killed scheduler's run is seen as abandoned. */
   scheduler?: { pid: number; host: string; heartbeatAt: string };
+  /** Where the tasks ran when not on this machine's task processes (`--engine slurm`). */
+  engine?: { name: 'local' | 'slurm'; partition?: string };
 }

@@ -1,10 +1,10 @@
 // What a run shows and keeps of its tasks' output: every line is written to the attempt's log file in
 // the datastore and echoed live with a `step/task` prefix; on a terminal a progress line is redrawn.
-import type { ChildProcess } from 'child_process';
 import type { Datastore } from './datastore/datastore';
 import { describeLocation } from './error-location';
 import type { TaskRecord } from './records';
 import type { TaskSpec } from './task-spec';
+import type { TaskOutputSource } from './worker-pool';
 
 export interface RunReporter {
   taskStarted(step: string, taskId: string, attempt: number): void;
@@ -23,7 +23,7 @@ export interface RunReporter {
 
 /** Streams a task process's output into its attempt's log files and to the reporter, line by line. */
 export function attachTaskOutput(
-  child: ChildProcess,
+  child: TaskOutputSource,
   datastore: Datastore,
   spec: TaskSpec,
   reporter: RunReporter,

@@ -18,6 +18,8 @@ import { WorkerPool } from './worker-pool';
 import { runWorkdir } from './run-workdir';
 import { currentUser } from './user';
 import { startProvenanceCapture } from './repro/provenance-thread';
+import { checkSlurmClient, SlurmEngine } from './engines/slurm';
+import type { TaskProcessSource } from './worker-pool';
 
 export interface RunOptions {
   input: string;
@@ -30,6 +32,13 @@ export interface RunOptions {
   runIdFile?: string;
   /** How many times a step may run at one foreach position before the run fails (loops). */
   maxIterations?: number;
+  /** Where the tasks run: this machine's task processes (default), or Slurm jobs. */
+  engine?: EngineChoice;
+}
+
+export interface EngineChoice {
+  name: 'local' | 'slurm';
+  partition?: string;
 }
 
 export interface RunResult {
@@ -102,6 +111,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     tags: options.tags ?? origin.tags,
     seed: options.seed ?? origin.seed,
     datastoreRoot: datastore.root,
+    engine: options.engine ?? origin.engine,
     origin: { kind: 'resume', pathspec: options.pathspec, fromStep: from },
     reuse,
     reuseIfParentsReused,
@@ -122,6 +132,8 @@ async function execute(
   const datastore = Datastore.open({ root: options.datastoreRoot, cwd: path.dirname(source.inputPath) });
   const { manifest } = source;
   const flow = manifest.flow;
+  const slurm = options.engine?.name === 'slurm';
+  if (slurm) checkSlurmClient();
   const runId = datastore.newRunId();
   // Every run has a seed: drawn here when none was given, recorded, and reused by reproduce.
   const seed = options.seed ?? drawSeed();
@@ -165,6 +177,7 @@ async function execute(
       filename: source.moduleFilename,
     },
     parameterArtifacts,
+    ...(slurm ? { engine: options.engine } : {}),
     scheduler: { pid: process.pid, host: os.hostname(), heartbeatAt: new Date().toISOString() },
   };
   datastore.writeRun(record);
@@ -203,16 +216,28 @@ async function execute(
     }
   }, heartbeatMs()).unref();
 
-  const maxWorkers = Math.max(1, options.maxWorkers ?? os.availableParallelism());
-  const pool = new WorkerPool(
-    {
-      datastoreRoot: datastore.root,
-      javascriptSha256: javascript.sha256,
-      filename: source.moduleFilename,
-      cwd: path.dirname(source.inputPath),
-    },
-    maxWorkers,
-  );
+  // On Slurm every ready task is submitted at once: Slurm decides how many run.
+  const maxWorkers = slurm
+    ? (options.maxWorkers ?? Number.MAX_SAFE_INTEGER)
+    : Math.max(1, options.maxWorkers ?? os.availableParallelism());
+  const pool: TaskProcessSource = slurm
+    ? new SlurmEngine({
+        graph: manifest.graph,
+        datastoreRoot: datastore.root,
+        partition: options.engine?.partition,
+        logDir: process.env.CELLFLOW_SLURM_LOG_DIR
+          ? path.join(process.env.CELLFLOW_SLURM_LOG_DIR, flow, runId)
+          : path.join(datastore.cacheDir, 'slurm', flow, runId),
+      })
+    : new WorkerPool(
+        {
+          datastoreRoot: datastore.root,
+          javascriptSha256: javascript.sha256,
+          filename: source.moduleFilename,
+          cwd: path.dirname(source.inputPath),
+        },
+        maxWorkers,
+      );
   const scheduler = new Scheduler({
     datastore,
     pool,

@@ -11,13 +11,13 @@ import type { FlowGraph, GraphNode, JsonValue } from '../core/model';
 import type { Datastore } from './datastore/datastore';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './records';
 import { pathspecOf, type TaskSpec } from './task-spec';
-import type { TaskProcess, WorkerPool } from './worker-pool';
+import type { TaskExit, TaskProcess, TaskProcessSource } from './worker-pool';
 import { attachTaskOutput, type RunReporter } from './run-output';
 import { killGraceMs } from './step-timeout';
 
 export interface SchedulerOptions {
   datastore: Datastore;
-  pool: WorkerPool;
+  pool: TaskProcessSource;
   graph: FlowGraph;
   flow: string;
   runId: string;
@@ -216,7 +216,7 @@ export class Scheduler {
       const startedAt = new Date().toISOString();
       let process: TaskProcess | undefined;
       let timedOut = false;
-      let outcome: { code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean } | undefined;
+      let outcome: TaskExit | undefined;
       try {
         // Another task may follow unless this is the last one: nothing else is waiting or running
         // and the step has no successor (the counter already includes this task).
@@ -228,18 +228,20 @@ export class Scheduler {
         // The step's own timer (step-timeout.ts) fails an awaiting step in time; a process that has
         // not answered a grace period later is stuck in synchronous code and is killed.
         const seconds = node.options.timeoutSeconds;
-        const timer = seconds
-          ? setTimeout(
-              () => {
-                timedOut = true;
-                process!.kill();
-              },
-              seconds * 1000 + killGraceMs(seconds),
-            )
-          : undefined;
+        const timer =
+          seconds && !pool.enforcesTimeout
+            ? setTimeout(
+                () => {
+                  timedOut = true;
+                  process!.kill();
+                },
+                seconds * 1000 + killGraceMs(seconds),
+              )
+            : undefined;
         process.run(spec);
         outcome = await process.finished;
         if (timer) clearTimeout(timer);
+        if (outcome.timedOut) timedOut = true;
         await output.closed;
         // The attempt's stderr says how the process ended, as Metaflow's log says "segmentation fault".
         if (outcome.signal && !outcome.reportedOk)
@@ -268,7 +270,7 @@ export class Scheduler {
     node: GraphNode,
     attempt: number,
     startedAt: string,
-    outcome: { code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean },
+    outcome: TaskExit,
     timedOut: boolean,
   ): void {
     const { datastore, flow, runId } = this.options;

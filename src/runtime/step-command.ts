@@ -13,6 +13,8 @@ export interface StepCommandArgs {
   inputPaths: string[];
   splitIndex?: number;
   attempt?: number;
+  /** Loops: visits of this step at this foreach position before this one. */
+  iteration?: number;
   datastoreRoot?: string;
 }
 
@@ -34,14 +36,23 @@ export function taskSpecForStep(args: StepCommandArgs): TaskSpec {
     const parent = splitPathspec(p.split('/').length === 4 ? p : `${flow}/${runId}/${p}`);
     return datastore.readTask(parent.flow, parent.runId, parent.step, parent.taskId);
   });
+  const attempt = args.attempt ?? 0;
+  // A retry in a fresh process (an engine resubmitting the task) carries the earlier attempts on.
+  const previousAttempts =
+    attempt > 0
+      ? (datastore.readTaskIfPresent(flow, runId, args.step, args.taskId)?.attempts ?? []).filter(
+          (a) => a.attempt < attempt,
+        )
+      : [];
   return {
     datastoreRoot: datastore.root,
     flow,
     runId,
     step: args.step,
     taskId: args.taskId,
-    attempt: args.attempt ?? 0,
-    previousAttempts: [],
+    attempt,
+    previousAttempts,
+    ...(args.iteration ? { iteration: args.iteration } : {}),
     module: { filename: run.module.filename, javascriptSha256: run.module.javascriptSha256 },
     parents: parents.map((p) => pathspecOf(p.flow, p.runId, p.step, p.taskId)),
     foreachStack: foreachStackFor(run.graph.nodes, args, parents),

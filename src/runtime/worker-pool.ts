@@ -1,6 +1,7 @@
 // Keeps a few task processes warm so a task starts in a process that has already paid Node's and the
 // runtime's start-up, while each process still runs exactly one task and exits (isolation as in Metaflow).
 import { fork, type ChildProcess } from 'child_process';
+import type { Readable } from 'stream';
 import * as path from 'path';
 import type { SchedulerMessage, WorkerMessage } from './worker-main';
 import type { TaskSpec } from './task-spec';
@@ -15,12 +16,38 @@ export interface WarmUpInfo {
   cwd: string;
 }
 
+/** How a task's process ended. `timedOut`: the engine ended it at its time limit (Slurm's --time). */
+export interface TaskExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  reportedOk: boolean;
+  timedOut?: boolean;
+}
+
+/** What a task's output is read from: a child process, or an engine's job logs. */
+export interface TaskOutputSource {
+  stdout: Readable | null;
+  stderr: Readable | null;
+}
+
 export interface TaskProcess {
-  child: ChildProcess;
+  child: TaskOutputSource;
   /** Resolves with the exit code (null when killed by a signal) and whether the task reported success. */
-  finished: Promise<{ code: number | null; signal: NodeJS.Signals | null; reportedOk: boolean }>;
+  finished: Promise<TaskExit>;
   run(spec: TaskSpec): void;
   kill(): void;
+}
+
+interface LocalTaskProcess extends TaskProcess {
+  child: ChildProcess;
+}
+
+/** Where the scheduler gets a process for each task: the warm local pool, or an engine (Slurm). */
+export interface TaskProcessSource {
+  acquire(execArgv?: string[], moreToCome?: boolean): Promise<TaskProcess>;
+  close(): Promise<void>;
+  /** The engine enforces `timeout:` itself (from when the task starts, not when it was queued). */
+  readonly enforcesTimeout?: boolean;
 }
 
 /** Consecutive processes that may die during warm-up before the pool gives up (a broken install or flow import). */
@@ -29,7 +56,7 @@ const MAX_WARM_UP_FAILURES = 3;
 export class WorkerStartError extends Error {}
 
 interface Started {
-  process: TaskProcess;
+  process: LocalTaskProcess;
   /** true once the process said `ready`; false when it exited first. */
   ready: Promise<boolean>;
   /** What the process wrote to stderr before its task was attached: why a warm-up failed. */
@@ -84,9 +111,9 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
   };
 }
 
-export class WorkerPool {
+export class WorkerPool implements TaskProcessSource {
   private warming = new Set<Promise<TaskProcess | undefined>>();
-  private ready: TaskProcess[] = [];
+  private ready: LocalTaskProcess[] = [];
   private closed = false;
   private readonly all = new Set<TaskProcess>();
   private warmUpFailures = 0;

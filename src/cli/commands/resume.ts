@@ -1,11 +1,11 @@
 // `cellflow resume`: a new run that reuses the origin's successful tasks before the resume point.
 import type { Command } from 'commander';
 import * as path from 'path';
-import { resumeRun } from '../../runtime/run';
+import { resumeRun, type EngineChoice } from '../../runtime/run';
 import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { parseCount } from './options';
-import { reportRunResult } from './run';
+import { engineChoice, parseEngine, reportRunResult } from './run';
 
 export function registerResume(program: Command): void {
   program
@@ -21,6 +21,12 @@ export function registerResume(program: Command): void {
       parseCount,
     )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
+    .option(
+      '--engine <engine>',
+      "where the tasks run: local or slurm (default: the origin run's)",
+      parseEngine,
+    )
+    .option('--partition <name>', 'Slurm: the partition the jobs go to')
     .action(
       async (
         run: string,
@@ -30,6 +36,8 @@ export function registerResume(program: Command): void {
           runIdFile?: string;
           maxIterations?: number;
           quiet?: boolean;
+          engine?: EngineChoice['name'];
+          partition?: string;
         },
       ) => {
         const reporter = new ConsoleReporter(path.basename(run), process.stdout, opts.quiet);
@@ -40,6 +48,7 @@ export function registerResume(program: Command): void {
           runIdFile: opts.runIdFile,
           maxIterations: opts.maxIterations,
           reporter,
+          engine: engineChoice(opts.engine, opts.partition),
         });
         process.exitCode = reportRunResult(result, reporter);
       },

@@ -1,10 +1,11 @@
 // `cellflow run`: compile a notebook (or load a .flow.ts) and run it on the local scheduler.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import * as path from 'path';
 import { loadFlowSourceCached } from '../../runtime/compile-cache';
 import { Datastore } from '../../runtime/datastore/datastore';
 import { describeParameters } from '../../runtime/parameters';
-import { runFlow, type RunResult } from '../../runtime/run';
+import { runFlow, type EngineChoice, type RunResult } from '../../runtime/run';
+import { UserInputError } from '../../runtime/errors';
 import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { collect, parseCount, parseInteger } from './options';
@@ -30,6 +31,8 @@ export function registerRun(program: Command): void {
     )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
     .option('--list-params', "list the notebook's parameters (type, default, help text) and exit")
+    .option('--engine <engine>', 'where the tasks run: local (default) or slurm (sbatch jobs)', parseEngine)
+    .option('--partition <name>', 'Slurm: the partition the jobs go to')
     .action(async (notebook: string, opts: RunCommandOptions) => {
       if (opts.listParams) {
         const datastore = Datastore.open({ cwd: path.dirname(path.resolve(notebook)) });
@@ -47,6 +50,7 @@ export function registerRun(program: Command): void {
         runIdFile: opts.runIdFile,
         maxIterations: opts.maxIterations,
         reporter,
+        engine: engineChoice(opts.engine, opts.partition),
       });
       process.exitCode = reportRunResult(result, reporter);
     });
@@ -61,6 +65,23 @@ interface RunCommandOptions {
   maxIterations?: number;
   quiet?: boolean;
   listParams?: boolean;
+  engine?: EngineChoice['name'];
+  partition?: string;
+}
+
+export function parseEngine(value: string): EngineChoice['name'] {
+  if (value !== 'local' && value !== 'slurm')
+    throw new InvalidArgumentError(`'${value}' is not an engine (local, slurm).`);
+  return value;
+}
+
+export function engineChoice(
+  name: EngineChoice['name'] | undefined,
+  partition: string | undefined,
+): EngineChoice | undefined {
+  if (partition && name !== 'slurm') throw new UserInputError('--partition needs --engine slurm.');
+  if (!name) return undefined;
+  return { name, ...(partition ? { partition } : {}) };
 }
 
 /** The closing lines of `run` and `resume`: outcome, where the record is, how to look at it. */

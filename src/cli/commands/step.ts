@@ -21,12 +21,13 @@ export function registerStep(program: Command): void {
     )
     .option('--split-index <n>', 'position in the parent foreach', parseInteger)
     .option('--attempt <n>', 'attempt number', parseInteger, 0)
+    .option('--iteration <n>', 'loops: earlier visits of this step at this foreach position', parseInteger)
     .action(
       async (
         run: string,
         step: string,
         taskId: string,
-        opts: { inputPaths: string; splitIndex?: number; attempt: number },
+        opts: { inputPaths: string; splitIndex?: number; attempt: number; iteration?: number },
       ) => {
         const spec = taskSpecForStep({
           run,
@@ -35,6 +36,7 @@ export function registerStep(program: Command): void {
           inputPaths: opts.inputPaths.split(',').filter(Boolean),
           splitIndex: opts.splitIndex,
           attempt: opts.attempt,
+          iteration: opts.iteration,
         });
         // On a machine that never saw the project, the run's sources and locked dependencies come
         // from the datastore (laid out and installed once, in caches).
