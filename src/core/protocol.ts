@@ -87,8 +87,34 @@ export interface RunView {
   status: RunStatusName;
   createdAt: string;
   finishedAt?: string;
-  origin?: { kind: string; pathspec: string; fromStep?: string };
+  origin?: { kind: string; pathspec: string; fromStep?: string; verdict?: VerdictView };
   seed?: number;
+}
+
+/** A difference a reproduction found (records.ts ReproductionDifference). */
+export interface VerdictDifferenceView {
+  step: string;
+  task?: string;
+  position?: string;
+  artifact: string;
+  verdict: string;
+  cause?: string;
+  original?: string;
+  reproduced?: string;
+}
+
+/** A reproduction's verdict as run.json stores it (records.ts ReproductionVerdict). */
+export interface VerdictView {
+  result: 'identical' | 'different';
+  identical: number;
+  different: number;
+  missing: number;
+  added: number;
+  first?: VerdictDifferenceView;
+  differences?: VerdictDifferenceView[];
+  known?: string[];
+  explanation?: string;
+  why?: string;
 }
 
 /** Reproducibility parts of a run record, shown as they are (see DESIGN "Run record"). */

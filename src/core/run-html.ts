@@ -3,7 +3,7 @@
 // Every string that comes from a run (names, values, messages, logs) goes through `escapeHtml`.
 import { driftSummary } from './drift-summary';
 import type { JsonValue } from './model';
-import type { ArtifactPreview, CellflowDisplay, RunDetailResult, TaskView } from './protocol';
+import type { ArtifactPreview, CellflowDisplay, RunDetailResult, TaskView, VerdictView } from './protocol';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -147,6 +147,29 @@ function reproSection(run: RunDetailResult['run']): string {
   return rows.length ? `<h3>Reproducibility</h3>${table(['record', 'value'], rows)}` : '';
 }
 
+/** A reproduction's verdict: the result, the counts, the explanation and each differing artifact. */
+function verdictSection(verdict: VerdictView | undefined): string {
+  if (!verdict) return '';
+  const counts = `${verdict.identical} identical, ${verdict.different} different, ${verdict.missing} missing, ${verdict.added} added`;
+  const head = `<p class="cf-verdict"><strong>${escapeHtml(`reproduction ${verdict.result}`)}</strong>: ${escapeHtml(counts)}</p>${verdict.explanation ? `<p>${escapeHtml(verdict.explanation)}</p>` : ''}`;
+  const known = verdict.known?.length
+    ? `<p>Known to differ before the re-run:</p><ul>${verdict.known.map((k) => `<li>${escapeHtml(k)}</li>`).join('')}</ul>`
+    : '';
+  const rows = (verdict.differences ?? []).map((d) => [
+    escapeHtml(d.step),
+    escapeHtml(d.task ? `${d.task} ${d.position ?? ''}`.trim() : ''),
+    escapeHtml(d.artifact),
+    escapeHtml(d.verdict),
+    `<code>${escapeHtml(d.original ?? '-')}</code>`,
+    `<code>${escapeHtml(d.reproduced ?? '-')}</code>`,
+    escapeHtml(d.cause === 'starts' ? 'difference starts here' : (d.cause ?? '')),
+  ]);
+  const differences = rows.length
+    ? table(['step', 'task', 'artifact', 'result', 'original', 'reproduced', 'cause'], rows)
+    : '';
+  return `<h3>Reproduction</h3>${head}${known}${differences}`;
+}
+
 /** An HTML fragment for a run (header, steps, tasks with artifacts, reproducibility) or one task. */
 export function renderDisplayHtml(display: CellflowDisplay, previews: ArtifactPreviews = {}): string {
   if (display.kind === 'task') {
@@ -168,7 +191,9 @@ export function renderDisplayHtml(display: CellflowDisplay, previews: ArtifactPr
       ],
     ],
   );
-  const origin = run.origin ? `<p>${escapeHtml(`${run.origin.kind} of ${run.origin.pathspec}`)}</p>` : '';
+  const origin = run.origin
+    ? `<p>${escapeHtml(`${run.origin.kind} of ${run.origin.pathspec}`)}</p>${verdictSection(run.origin.verdict)}`
+    : '';
   // A 10,000-task foreach stays readable: the first tasks in full, then a count.
   const shown = display.tasks.slice(0, MAX_TASKS_SHOWN);
   const more = display.tasks.length - shown.length;

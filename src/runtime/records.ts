@@ -81,15 +81,41 @@ export interface TaskRecord {
   finishedAt?: string;
 }
 
+/** One artifact that differs between a run and its reproduction (values rendered when small). */
+export interface ReproductionDifference {
+  step: string;
+  /** For a step with several tasks: the original task id and its foreach position, e.g. "[3]". */
+  task?: string;
+  position?: string;
+  artifact: string;
+  verdict: 'different' | 'missing' | 'added' | 'identical';
+  /** starts: written differently by a task whose parents agreed; downstream: from differing inputs; inherited: passed on unchanged. */
+  cause?: 'starts' | 'downstream' | 'inherited';
+  /** For a row summarising several tasks. */
+  tasks?: number;
+  mismatched?: number;
+  /** The value (up to ~200 characters) or "sha256 <prefix>". */
+  original?: string;
+  reproduced?: string;
+}
+
 export interface ReproductionVerdict {
   result: 'identical' | 'different';
+  /** Counts of (task, artifact) pairs. */
   identical: number;
   different: number;
   missing: number;
   added: number;
-  /** The first artifact (in step order) that is not identical. */
-  first?: { step: string; artifact: string; verdict: 'different' | 'missing' | 'added' | 'identical' };
+  /** The first difference (in step order) that starts in its own step. */
+  first?: ReproductionDifference;
+  /** Every non-identical row (at most 50; differencesOmitted counts the rest). */
+  differences?: ReproductionDifference[];
+  differencesOmitted?: number;
   why?: string;
+  /** What was known to differ before the re-run: environment, inputs not restored, drift. */
+  known?: string[];
+  /** One sentence: where the difference starts and what explains it. */
+  explanation?: string;
   /** Installed packages whose content differed (deep drift), one line each. */
   drift?: string[];
   /** Lockfile entries rewritten to stored tarballs. */

@@ -8,7 +8,7 @@ import * as path from 'path';
 import { cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
-import { initAndCommit, git, readRecords } from './project';
+import { initAndCommit, git, mismatches, readRecords } from './project';
 
 let work: string;
 let home: string;
@@ -27,13 +27,6 @@ beforeAll(() => {
 afterAll(() => removeTempDir(work));
 
 const npmQuiet = ['--no-audit', '--no-fund', '--loglevel=error'];
-
-/** The comparison table's rows whose result is not `identical`. */
-const mismatches = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((line) => /^\S+\s+\S+\s+(different|missing|added)\b/.test(line))
-    .map((line) => line.split(/\s+/).slice(0, 3).join(' '));
 
 /** `cellflow run` of this repository, or of the cellflow a project installed (`cli`). */
 async function runIn(notebook: string, env: NodeJS.ProcessEnv = {}, cli?: string) {
@@ -282,5 +275,19 @@ test('a package edited under its locked version is drift: one warning line in th
     'end double different',
   ]);
   expect(result.code).toBe(1);
-  expect(readRecords(home, result.reproduced!).run.origin?.verdict?.drift).toHaveLength(1);
+  const verdict = readRecords(home, result.reproduced!).run.origin!.verdict!;
+  expect(verdict.drift).toHaveLength(1);
+  // The drift was known before the re-run, and the verdict says so.
+  expect(verdict.known).toContain(
+    'the original run used node_modules/tiny-dep 1.0.0 with edited files (drift); the reproduction installs the locked package',
+  );
+  expect(verdict.first).toMatchObject({
+    step: 'start',
+    artifact: 'answer',
+    original: '43',
+    reproduced: '42',
+  });
+  expect(verdict.explanation).toMatch(
+    /^the difference starts in step start; before the re-run these were known to differ: .*tiny-dep 1\.0\.0 with edited files/,
+  );
 });

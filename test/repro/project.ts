@@ -98,3 +98,43 @@ export function addVendoredDependency(dir: string): void {
     cwd: dir,
   });
 }
+
+/** The comparison table's rows, cut at the header's column offsets (the step is blank under its first row). */
+export function tableRows(stdout: string): Record<string, string>[] {
+  const lines = stdout.split('\n');
+  const start = lines.findIndex((line) => /^step\s+task\s+artifact\s+result/.test(line));
+  if (start < 0) return [];
+  const header = lines[start];
+  const names = ['step', 'task', 'artifact', 'result', 'original', 'reproduced', 'note'];
+  const offsets = names.map((name) => (name === 'note' ? -1 : header.indexOf(name)));
+  offsets[6] = header.length + 2;
+  const rows: Record<string, string>[] = [];
+  let step = '';
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === '') break;
+    const cell = (i: number) =>
+      line.slice(offsets[i], i + 1 < names.length ? offsets[i + 1] : undefined).trim();
+    const row = Object.fromEntries(names.map((name, i) => [name, cell(i)]));
+    // The note column starts two characters after the widest "reproduced" cell: take the rest.
+    row.note =
+      line
+        .slice(offsets[5])
+        .trim()
+        .split(/\s{2,}/)[1] ?? '';
+    row.reproduced =
+      line
+        .slice(offsets[5])
+        .trim()
+        .split(/\s{2,}/)[0] ?? '';
+    if (row.step) step = row.step;
+    else row.step = step;
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The rows whose result is not `identical`, as "step artifact result". */
+export const mismatches = (stdout: string) =>
+  tableRows(stdout)
+    .filter((row) => !row.result.startsWith('identical'))
+    .map((row) => `${row.step} ${row.artifact} ${row.result}`);

@@ -7,7 +7,7 @@ import { cellflow } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
-import { churnProject, git, gitState, readRecords } from './project';
+import { churnProject, git, gitState, mismatches, readRecords, tableRows } from './project';
 
 let work: string;
 let home: string;
@@ -42,13 +42,6 @@ async function reproduce(pathspec: string, dir: string, extra: string[] = []) {
   const reproduced = fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8').trim() : undefined;
   return { ...result, reproduced };
 }
-
-/** The comparison table's rows whose result is not `identical`. */
-const mismatches = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((line) => /^\S+\s+\S+\s+(different|missing|added)\b/.test(line))
-    .map((line) => line.split(/\s+/).slice(0, 3).join(' '));
 
 test('churn in a git repository: run, then reproduce in a clean directory with npm ci; every artifact identical; the repository untouched', async () => {
   const dir = path.join(work, 'churn');
@@ -116,6 +109,94 @@ test('an unseeded Math.random in one step: exactly that artifact is reported dif
   expect(result.code).toBe(1);
   expect(mismatches(result.stdout)).toEqual(['logistic noise different']);
   expect(result.stdout).toMatch(/✗ not reproduced: .*, 1 different, 0 missing, 0 added\)/);
+});
+
+test('a foreach whose element 1 is not deterministic: the verdict names that step and task with both values, the join as downstream, the end as inherited; run.json, inspect, card and runs show it', async () => {
+  const dir = path.join(work, 'fanout');
+  fs.mkdirSync(dir);
+  const notebook = writeNotebook(dir, 'fanout.ipynb', [
+    { tags: ['step:start', 'foreach:items'], source: "self.items = [0, 1, 2];\nself.label = 'fan';" },
+    {
+      tags: ['step:body'],
+      source: 'self.value = self.input === 1 ? Math.random() : self.input * 2;',
+    },
+    {
+      tags: ['step:join'],
+      source:
+        'self.total = inputs.reduce((sum, i) => sum + i.value, 0);\nmergeArtifacts(inputs, { include: ["label"] });',
+    },
+    { tags: ['step:end'], source: 'self.done = true;' },
+  ]);
+  const original = await run(notebook);
+  const result = await reproduce(original, path.join(work, 'fanout-reproduced'));
+  expect(result.code).toBe(1);
+  const rows = tableRows(result.stdout);
+  const differing = rows.filter((row) => !row.result.startsWith('identical'));
+  // One row per differing task of the foreach, named by task id and position; the others summarised.
+  expect(differing.map((r) => [r.step, r.task.replace(/^\d+ /, ''), r.artifact, r.result, r.note])).toEqual([
+    ['body', '[1]', 'value', 'different', '← difference starts here'],
+    ['join', '', 'total', 'different', 'downstream of an earlier difference'],
+    ['end', '', 'total', 'different', 'inherited unchanged from its parent'],
+  ]);
+  expect(rows).toContainEqual(
+    expect.objectContaining({ step: 'body', artifact: 'value', result: 'identical (2 tasks)' }),
+  );
+  const bodyRow = differing[0];
+  expect(Number(bodyRow.original)).toBeGreaterThan(0);
+  expect(Number(bodyRow.reproduced)).toBeGreaterThan(0);
+  expect(bodyRow.original).not.toBe(bodyRow.reproduced);
+  expect(result.stdout).toMatch(/first difference: step body task \d+ \[1\], value: 0\.\d+ → 0\.\d+/);
+  expect(result.stdout).toMatch(
+    /why: the difference starts in step body; nothing was known to differ before the re-run/,
+  );
+
+  const { run: record } = readRecords(home, result.reproduced!);
+  expect(schemaErrors('any', record)).toEqual([]);
+  const verdict = record.origin!.verdict!;
+  expect(verdict).toMatchObject({
+    result: 'different',
+    different: 3,
+    missing: 0,
+    added: 0,
+    known: [],
+    first: { step: 'body', position: '[1]', artifact: 'value', verdict: 'different', cause: 'starts' },
+  });
+  expect(verdict.first!.original).toBe(bodyRow.original);
+  expect(verdict.first!.reproduced).toBe(bodyRow.reproduced);
+  expect(verdict.differences!.map((d) => `${d.step} ${d.artifact} ${d.cause}`)).toEqual([
+    'body value starts',
+    'join total downstream',
+    'end total inherited',
+  ]);
+  expect(verdict.explanation).toMatch(/^the difference starts in step body; nothing was known to differ/);
+
+  const inspect = await cellflow(['inspect', result.reproduced!], { env: env() });
+  expect(inspect.code).toBe(0);
+  expect(inspect.stdout).toContain(`origin    reproduce of ${original} (different)`);
+  expect(inspect.stdout).toContain(
+    `first     step body task ${verdict.first!.task} [1], value different: ${bodyRow.original} → ${bodyRow.reproduced}`,
+  );
+  expect(inspect.stdout).toContain(`why       ${verdict.explanation}`);
+
+  const cardFile = path.join(work, 'fanout-card.html');
+  const card = await cellflow(['card', result.reproduced!, '--out', cardFile], { env: env() });
+  expect(card.code).toBe(0);
+  const html = fs.readFileSync(cardFile, 'utf8');
+  expect(html).toContain('<h3>Reproduction</h3>');
+  expect(html).toContain('reproduction different');
+  expect(html).toContain(`<code>${bodyRow.reproduced}</code>`);
+  expect(html).toContain('difference starts here');
+
+  const runs = await cellflow(['runs', 'fanout'], { env: env() });
+  const lines = runs.stdout.trim().split('\n');
+  expect(lines[0].split(/\s{2,}/).slice(0, 3)).toEqual(['RUN', 'STATUS', 'REPRODUCTION']);
+  const [, originalId] = original.split('/');
+  expect(lines.find((l) => l.startsWith(result.reproduced!))).toContain(
+    `different from ${originalId} (first: body)`,
+  );
+  expect(lines.find((l) => l.startsWith(original))!.split(/\s{2,}/)[2]).toBe('-');
+  const json = JSON.parse((await cellflow(['runs', 'fanout', '--json'], { env: env() })).stdout);
+  expect(json[0].reproduction).toBe(`different from ${originalId} (first: body)`);
 });
 
 test('outside git the sources come from the datastore; --strict refuses a Node version other than the recorded one', async () => {

@@ -6,7 +6,7 @@ import { Step } from '../../client/step';
 import { Task } from '../../client/task';
 import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
 import { driftSummary as driftDetails } from '../../core/drift-summary';
-import type { RunRecord } from '../../runtime/records';
+import type { ReproductionVerdict, RunRecord } from '../../runtime/records';
 import type { DriftRecord } from '../../runtime/repro/lockfile';
 import { artifactAsJson, describeArtifact } from './artifact-view';
 import { countStatuses, elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
@@ -85,6 +85,7 @@ function showRun(run: Run, json?: boolean): string {
     const from = record.origin.fromStep ? ` from step ${record.origin.fromStep}` : '';
     const verdict = record.origin.verdict ? ` (${record.origin.verdict.result})` : '';
     lines.push(`  origin    ${record.origin.kind} of ${record.origin.pathspec}${from}${verdict}`);
+    lines.push(...verdictLines(record.origin.verdict));
   }
   lines.push(...reproducibilityLines(record));
   const table = renderTable(
@@ -92,6 +93,22 @@ function showRun(run: Run, json?: boolean): string {
     steps.map((s) => [s.name, String(s.tasks), s.status, formatDuration(elapsed(s.startedAt, s.finishedAt))]),
   );
   return `${lines.join('\n')}\n\n${indent(table)}`;
+}
+
+/** A reproduction's verdict: counts, the first difference with both values, the explanation. */
+function verdictLines(verdict: ReproductionVerdict | undefined): string[] {
+  if (!verdict) return [];
+  const lines = [
+    `  verdict   ${verdict.result}: ${verdict.identical} identical, ${verdict.different} different, ${verdict.missing} missing, ${verdict.added} added`,
+  ];
+  const first = verdict.first;
+  if (first)
+    lines.push(
+      `  first     step ${first.step}${first.task ? ` task ${first.task} ${first.position ?? ''}`.trimEnd() : ''}, ${first.artifact} ${first.verdict}: ${first.original ?? '-'} → ${first.reproduced ?? '-'}`,
+    );
+  if (verdict.explanation) lines.push(`  why       ${verdict.explanation}`);
+  for (const known of verdict.known ?? []) lines.push(`  known     ${known}`);
+  return lines;
 }
 
 function showStep(step: Step, json?: boolean): string {

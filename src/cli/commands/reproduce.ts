@@ -53,12 +53,16 @@ export function registerReproduce(program: Command): void {
           write: (text) => process.stdout.write(text),
           warn: (text) => process.stderr.write(text),
         });
-        const counts = { identical: 0, different: 0, missing: 0, added: 0 };
-        for (const row of result.rows) counts[row.verdict] += 1;
-        process.stdout.write('\n' + formatComparison(result.rows) + '\n');
+        const v = result.verdict;
+        process.stdout.write('\n' + formatComparison(result.rows, result.valueText) + '\n');
         const verdict = result.ok ? '✓ reproduced' : '✗ not reproduced';
+        const first = v.first
+          ? `  first difference: step ${v.first.step}${v.first.task ? ` task ${v.first.task} ${v.first.position ?? ''}`.trimEnd() : ''}, ${v.first.artifact}: ${v.first.original} → ${v.first.reproduced}\n`
+          : '';
         process.stdout.write(
-          `${verdict}: ${run} → ${result.pathspec} (${counts.identical} identical, ${counts.different} different, ${counts.missing} missing, ${counts.added} added${result.runExitCode === 0 ? '' : '; the reproduction run failed'})\n` +
+          `${verdict}: ${run} → ${result.pathspec} (${v.identical} identical, ${v.different} different, ${v.missing} missing, ${v.added} added${result.runExitCode === 0 ? '' : '; the reproduction run failed'})\n` +
+            first +
+            `  why: ${v.explanation}\n` +
             (result.drift.length > 0
               ? `  drift: ${result.drift.length} package(s) differ (see the warnings above)\n`
               : '') +

@@ -68,11 +68,14 @@ export async function listRuns(
 
   if (options.json) return JSON.stringify(shown, null, 2) + '\n';
   if (!shown.length) return flow ? `no runs of ${flow} match\n` : 'no runs yet\n';
+  // The reproduction column appears when a listed run is a reproduction (most datastores have none).
+  const reproductions = shown.some((row) => row.reproduction !== null);
   return renderTable(
-    ['RUN', 'STATUS', 'USER', 'STARTED', 'DURATION', 'TAGS'],
+    ['RUN', 'STATUS', ...(reproductions ? ['REPRODUCTION'] : []), 'USER', 'STARTED', 'DURATION', 'TAGS'],
     shown.map((row) => [
       row.pathspec,
       row.status,
+      ...(reproductions ? [row.reproduction ?? '-'] : []),
       row.user,
       formatTime(row.createdAt),
       formatDuration(row.durationMs ?? undefined),
@@ -91,6 +94,16 @@ interface RunSummary {
   finishedAt: string | null;
   durationMs: number | null;
   tags: string[];
+  /** For a reproduction: "identical" or "different (first: STEP)"; null for other runs. */
+  reproduction: string | null;
+}
+
+function reproductionCell(record: RunRecord): string | null {
+  const verdict = record.origin?.kind === 'reproduce' ? record.origin.verdict : undefined;
+  if (!verdict) return null;
+  return verdict.result === 'identical'
+    ? `identical to ${record.origin!.pathspec.split('/')[1]}`
+    : `different from ${record.origin!.pathspec.split('/')[1]}${verdict.first ? ` (first: ${verdict.first.step})` : ''}`;
 }
 
 function summarise(record: RunRecord, now: number): RunSummary {
@@ -105,6 +118,7 @@ function summarise(record: RunRecord, now: number): RunSummary {
     finishedAt: record.finishedAt ?? null,
     durationMs: elapsed(record.createdAt, runEndedAt(record, status), now) ?? null,
     tags: record.tags,
+    reproduction: reproductionCell(record),
   };
 }
 

@@ -8,8 +8,9 @@ import * as path from 'path';
 import type { JsonValue } from '../../core/model';
 import { Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
-import type { RunRecord } from '../records';
-import { compareRuns, orderRows, type ArtifactComparison } from './compare';
+import type { ArtifactRef, ReproductionVerdict, RunRecord } from '../records';
+import { compareRuns, type ArtifactComparison } from './compare';
+import { buildVerdict, valueRenderer } from './verdict';
 import { sha256Of } from './lockfile';
 import { rewriteLocalPackages, type PackageRewrite } from './local-packages';
 import { materializeRun, prepareCleanDir, restoreInputs, type Materialized } from './materialize';
@@ -43,6 +44,9 @@ export interface ReproduceResult {
   reproduced?: RunRecord;
   pathspec?: string;
   rows: ArtifactComparison[];
+  /** Renders an artifact for the table: its value when small, else its sha256 prefix. */
+  valueText: (ref: ArtifactRef | undefined) => string;
+  verdict: ReproductionVerdict;
   warnings: string[];
   materialized: Materialized;
   runExitCode: number | null;
@@ -126,6 +130,10 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     warn(`cellflow ${cellflow.version} re-runs a run made with cellflow ${env.versions.cellflow}`);
   options.write(`running with cellflow ${cellflow.version} (${cellflow.why})\n`);
 
+  const recordedDrift = originalDrift(original);
+  for (const line of recordedDrift) warn(line);
+  // What was known to differ before the re-run: the verdict's explanation starts from these.
+  const known = [...warnings];
   const idFile = path.join(dir, '.cellflow-reproduce-run-id');
   const args = [cellflow.bin, 'run', materialized.input, '--run-id-file', idFile];
   if (original.seed !== undefined) args.push('--seed', String(original.seed));
@@ -154,26 +162,23 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     original.module.typescriptSha256 !== reproduced.module.typescriptSha256
   )
     warn('the notebook compiled to a different flow module than in the original run');
-  const drift = packageDrift(datastore, original, reproduced);
-  for (const line of drift) warn(line);
+  const found = packageDrift(datastore, original, reproduced);
+  for (const line of found) warn(line);
+  const drift = [...recordedDrift, ...found];
 
-  const rows = orderRows(compareRuns(originalTasks, datastore.listTasks(flow, runId)), original.graph.order);
-  const ok = runExitCode === 0 && rows.length > 0 && rows.every((r) => r.verdict === 'identical');
-  const counts = { identical: 0, different: 0, missing: 0, added: 0 };
-  for (const row of rows) counts[row.verdict] += 1;
-  const first = rows.find((row) => row.verdict !== 'identical');
-  reproduced.origin = {
-    kind: 'reproduce',
-    pathspec: `${original.flow}/${original.runId}`,
-    verdict: {
-      result: ok ? 'identical' : 'different',
-      ...counts,
-      ...(first ? { first: { step: first.step, artifact: first.artifact, verdict: first.verdict } } : {}),
-      ...(runExitCode !== 0 ? { why: `the reproduction run failed (exit ${runExitCode})` } : {}),
-      ...(drift.length > 0 ? { drift } : {}),
-      ...(rewrites.length > 0 ? { rewrites } : {}),
-    },
-  };
+  const rows = compareRuns(originalTasks, datastore.listTasks(flow, runId), original.graph.order);
+  const valueText = valueRenderer((ref) => datastore.loadArtifactSync(ref));
+  const verdict = buildVerdict({
+    rows,
+    runExitCode,
+    known,
+    after: warnings.slice(known.length),
+    drift,
+    rewrites,
+    valueText,
+  });
+  const ok = verdict.result === 'identical';
+  reproduced.origin = { kind: 'reproduce', pathspec: `${original.flow}/${original.runId}`, verdict };
   datastore.writeRun(reproduced);
   // A successful reproduction leaves nothing behind; a failed one keeps its directory to look into.
   const kept = !ok || options.keep === true;
@@ -184,6 +189,8 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     reproduced,
     pathspec: newPathspec,
     rows,
+    valueText,
+    verdict,
     warnings,
     materialized,
     runExitCode,
@@ -206,20 +213,24 @@ function cleanDirectory(requested: string | undefined, flow: string): string {
   return fs.mkdtempSync(path.join(dir, `reproduce-${flow}-`));
 }
 
+/** The drift the original run itself recorded: packages it used with edited files (known before the re-run). */
+function originalDrift(original: RunRecord): string[] {
+  return (original.lockfile?.drift.changed ?? [])
+    .filter((entry) => entry.content)
+    .map((entry) =>
+      `the original run used ${entry.path} ${entry.locked?.version ?? ''} with edited files (drift); the reproduction installs the locked package`.replace(
+        '  ',
+        ' ',
+      ),
+    );
+}
+
 /**
  * Installed packages whose files the original run and the reproduction saw differently under the
- * same version (deep drift), and the drift the original run itself recorded.
+ * same version (deep drift).
  */
 function packageDrift(datastore: Datastore, original: RunRecord, reproduced: RunRecord): string[] {
   const lines: string[] = [];
-  for (const entry of original.lockfile?.drift.changed ?? [])
-    if (entry.content)
-      lines.push(
-        `the original run used ${entry.path} ${entry.locked?.version ?? ''} with edited files (drift); the reproduction installs the locked package`.replace(
-          '  ',
-          ' ',
-        ),
-      );
   const read = (record: RunRecord): Record<string, string> | undefined => {
     const sha = record.lockfile?.contents?.sha256;
     if (!sha || !datastore.objects.has(sha)) return undefined;
