@@ -15,8 +15,13 @@ const TerserPlugin = require(
   require.resolve('terser-webpack-plugin', { paths: [path.dirname(require.resolve('webpack'))] }),
 );
 
+// The compiler reaches the browser only through src/lab/lazy-chunks.ts (`require.ensure` on
+// `typescript/lib/typescript.js`, an async chunk). Core's own bare `require('typescript')` is for Node;
+// here it is an empty module, or webpack would put the compiler in the extension's initial chunks
+// (`typescript$` matches that exact request only). package.json's `sharedPackages` keeps typescript out
+// of module federation's sharing, whose eager consume would load it up front too.
 module.exports = {
-  resolve: { alias: { [main]: false } },
+  resolve: { alias: { [main]: false, typescript$: false } },
   module: { noParse: /[\\/]elkjs[\\/]lib[\\/]elk\.bundled\.js$/ },
   optimization: {
     splitChunks: {

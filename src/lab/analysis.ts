@@ -2,6 +2,7 @@
 // reads from disk, so JupyterLab and the CLI see the same flow, graph and lint problems.
 import type { INotebookModel } from '@jupyterlab/notebook';
 import { analyzeNotebook } from '../core';
+import { typeScriptProvided } from '../core/typescript';
 import type { Diagnostic, FlowGraph, NotebookFlow } from '../core/model';
 
 export interface FlowAnalysis {
@@ -16,7 +17,11 @@ export function notebookText(model: INotebookModel): string {
   return JSON.stringify(model.toJSON(), null, 1);
 }
 
+/** Core's analysis of the model; call it only once `ensureTypeScript()` has resolved. */
 export function analyzeModel(model: INotebookModel, path: string): FlowAnalysis {
+  // A bug, not a state a user can reach: every caller waits for the compiler first.
+  if (!typeScriptProvided())
+    throw new Error('cellflow: analysis asked for before the TypeScript compiler loaded');
   try {
     const { flow, graph, diagnostics } = analyzeNotebook(notebookText(model), path);
     return { path, flow, graph, diagnostics };

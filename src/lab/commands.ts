@@ -162,7 +162,7 @@ async function editActiveCell(
 ): Promise<void> {
   const cell = deps.tracker.activeCell;
   if (!session || !cell || cell.model.type !== 'code') return;
-  const analysis = session.refresh();
+  const analysis = await session.analyzed();
   const index = session.panel.content.widgets.indexOf(cell);
   const context: StepFormContext = {
     otherSteps: (analysis?.flow?.steps ?? [])
@@ -210,7 +210,7 @@ async function exportCurrent(deps: CommandDeps, session: FlowSession | null): Pr
 
 async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
   if (!session) return;
-  const analysis = session.refresh();
+  const analysis = await session.analyzed();
   const settings = deps.settings.current;
   const parameters = analysis?.flow?.parameters ?? [];
   const values = await askRunOptions(
@@ -227,7 +227,7 @@ async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promi
 async function resumeCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
   const live = session?.liveRun;
   if (!session || !live?.pathspec) return;
-  const steps = session.refresh()?.graph?.order ?? [];
+  const steps = (await session.analyzed())?.graph?.order ?? [];
   const values = await askResumeOptions(`Resume ${live.pathspec}`, steps, live.failure?.step, {
     fromStep: '',
     maxWorkers: deps.settings.current.maxWorkers > 0 ? String(deps.settings.current.maxWorkers) : '',
@@ -255,7 +255,7 @@ async function followRun(
       autoClose: 6000,
       actions: [{ label: 'Show run', callback: () => void openRuns(deps, session, result.pathspec) }],
     });
-    const browser = findRunBrowser(deps, session);
+    const browser = findRunBrowser(deps, await flowNameOf(session));
     if (browser) await browser.refresh(result.pathspec);
   } catch (error) {
     Notification.update({
@@ -267,12 +267,11 @@ async function followRun(
   }
 }
 
-function flowNameOf(session: FlowSession): string | undefined {
-  return session.refresh()?.flow?.name;
+async function flowNameOf(session: FlowSession): Promise<string | undefined> {
+  return (await session.analyzed())?.flow?.name;
 }
 
-function findRunBrowser(deps: CommandDeps, session: FlowSession): RunBrowser | undefined {
-  const flow = flowNameOf(session);
+function findRunBrowser(deps: CommandDeps, flow: string | undefined): RunBrowser | undefined {
   for (const widget of deps.app.shell.widgets('main')) {
     if (
       widget instanceof MainAreaWidget &&
@@ -287,12 +286,12 @@ function findRunBrowser(deps: CommandDeps, session: FlowSession): RunBrowser | u
 
 async function openRuns(deps: CommandDeps, session: FlowSession | null, select?: string): Promise<void> {
   if (!session) return;
-  const flow = flowNameOf(session);
+  const flow = await flowNameOf(session);
   if (!flow) {
     await showErrorMessage('Show runs', `${session.path} has no flow name yet: fix its problems first.`);
     return;
   }
-  let browser = findRunBrowser(deps, session);
+  let browser = findRunBrowser(deps, flow);
   if (!browser) {
     const content = new RunBrowser({ flow, client: () => session.client(), settings: deps.settings });
     const widget = new MainAreaWidget({ content });

@@ -2,10 +2,11 @@
 // Pure (no DOM): node sizes are estimated from the label, so the same code runs in jest. A switch's
 // edges carry their case as an ELK edge label (placed by ELK); a loop's back edges are laid out like
 // any edge, ELK's cycle breaking reversing them internally.
-import ELK from 'elkjs/lib/elk.bundled.js';
+import type ELK from 'elkjs/lib/elk.bundled.js';
 import type { ElkExtendedEdge, ElkNode, ElkPoint } from 'elkjs/lib/elk-api';
 import type { CellRef, FlowGraph, NodeKind } from '../core/model';
 import { edgeLabel, isLoopEdge } from '../core/render';
+import { loadElk } from './lazy-chunks';
 
 export interface DagNodeBox {
   name: string;
@@ -191,12 +192,17 @@ export type ElkLike = Pick<InstanceType<typeof ELK>, 'layout'>;
 
 let sharedElk: ElkLike | undefined;
 
-function defaultElk(): ElkLike {
-  // elk.bundled.js runs the layout in-thread (no worker URL to serve); flows are small.
-  sharedElk ??= new ELK();
+async function defaultElk(): Promise<ElkLike> {
+  // elk.bundled.js runs the layout in-thread (no worker URL to serve); flows are small. Its chunk
+  // loads on the first layout, after the notebook is on screen.
+  if (!sharedElk) {
+    const Elk = await loadElk();
+    sharedElk ??= new Elk();
+  }
   return sharedElk;
 }
 
-export async function layoutDag(graph: FlowGraph, elk: ElkLike = defaultElk()): Promise<DagLayout> {
-  return layoutFromElk(graph, await elk.layout(elkGraphOf(graph)));
+export async function layoutDag(graph: FlowGraph, elk?: ElkLike): Promise<DagLayout> {
+  const engine = elk ?? (await defaultElk());
+  return layoutFromElk(graph, await engine.layout(elkGraphOf(graph)));
 }

@@ -5,6 +5,7 @@ import { PathExt } from '@jupyterlab/coreutils';
 import type { Contents } from '@jupyterlab/services';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { compileNotebook, formatDiagnostic, NotebookError } from '../core';
+import { ensureTypeScript } from './lazy-chunks';
 import type { Diagnostic } from '../core/model';
 
 /** `dir/hello.ipynb` → `dir/hello.flow.ts` (DESIGN: `NB.flow.ts` beside the notebook). */
@@ -24,7 +25,7 @@ export class ExportError extends Error {
 /** Compiles and saves; returns the written path. Throws ExportError listing the notebook's errors. */
 export async function exportFlow(panel: NotebookPanel, contents: Contents.IManager): Promise<string> {
   const path = panel.context.path;
-  await panel.context.save();
+  await Promise.all([panel.context.save(), ensureTypeScript()]);
   const saved = await contents.get(path, { type: 'file', format: 'text', content: true });
   let source: string;
   try {

@@ -84,8 +84,9 @@ export class FlowPanel extends Widget {
     this.node.dataset.notebook = session?.path ?? '';
     clear(this.title_);
     if (!session || !analysis) {
-      this.title_.append(el('span', { text: 'Open a notebook to see its flow.' }));
-      this.dag.render(null, 'No notebook.');
+      // A session without an analysis is waiting for the TypeScript compiler's chunk.
+      this.title_.append(el('span', { text: session ? 'Analysing…' : 'Open a notebook to see its flow.' }));
+      this.dag.render(null, session ? 'Loading the flow analysis…' : 'No notebook.');
       this.layoutKey = null;
       this.dagLayout = null;
       this.renderProblems([]);

@@ -9,6 +9,8 @@ import type { IObservableList } from '@jupyterlab/observables';
 import { Signal } from '@lumino/signaling';
 import type { InteractiveStateResult, RunDetailResult, RunResult } from '../core/protocol';
 import { analyzeModel, type FlowAnalysis } from './analysis';
+import { ensureTypeScript } from './lazy-chunks';
+import { typeScriptProvided } from '../core/typescript';
 import { CELLFLOW_KERNEL, notebookLayout } from './live-notebook';
 import type { RequestBody } from './reply-router';
 import type { InteractiveMark } from './dag-view';
@@ -32,6 +34,7 @@ export class FlowSession {
   private marks: Record<string, InteractiveMark> = {};
   private details: Record<string, InteractiveStep> = {};
   private disposed = false;
+  private compilerAwaited = false;
 
   constructor(panel: NotebookPanel, settings: SettingsModel) {
     this.panel = panel;
@@ -69,15 +72,48 @@ export class FlowSession {
     return this.details;
   }
 
-  /** Re-analyses now (commands call this so they never act on a stale analysis). */
+  /**
+   * Re-analyses now. Until the TypeScript compiler's chunk has loaded there is no analysis (null) and
+   * one follows as soon as it arrives; commands use `analyzed()`.
+   */
   refresh(): FlowAnalysis | null {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const model = this.panel.content.model;
     if (!model || this.disposed) return null;
+    if (!typeScriptProvided()) {
+      this.awaitCompiler();
+      return this.current;
+    }
     this.current = analyzeModel(model, this.path);
     this.changed.emit();
     return this.current;
+  }
+
+  /** Re-analyses now, loading the TypeScript compiler first if need be (commands never act on a stale analysis). */
+  async analyzed(): Promise<FlowAnalysis | null> {
+    await ensureTypeScript();
+    return this.refresh();
+  }
+
+  private awaitCompiler(): void {
+    if (this.compilerAwaited) return;
+    this.compilerAwaited = true;
+    // The notebook is drawn first: evaluating the compiler's 9 MB chunk would hold up its first paint.
+    this.panel.revealed
+      .then(() => new Promise<void>((painted) => requestAnimationFrame(() => setTimeout(painted, 0))))
+      .then(() => ensureTypeScript())
+      .then(
+        () => {
+          if (!this.disposed) this.refresh();
+        },
+        (error: unknown) => {
+          this.compilerAwaited = false;
+          const message = `the TypeScript compiler could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+          this.current = { path: this.path, diagnostics: [{ severity: 'error', rule: 'internal', message }] };
+          this.changed.emit();
+        },
+      );
   }
 
   /** The cellflow client of the notebook's kernel, or an error that says what is missing. */
