@@ -10,6 +10,7 @@ import type { Datastore } from './datastore/datastore';
 import { writeJsonAtomic } from './datastore/datastore';
 import { loadFlowSource, readFlowInput, type FlowSource } from './flow-source';
 import { cellflowVersion, installedVersion } from './repro/package-version';
+import { cacheEnabled } from './caches';
 
 interface CacheEntry {
   manifest: FlowManifest;
@@ -20,7 +21,7 @@ interface CacheEntry {
 /** loadFlowSource, through the datastore's compile cache for notebooks. */
 export function loadFlowSourceCached(inputPath: string, datastore: Datastore): FlowSource {
   const absolute = path.resolve(inputPath);
-  if (!absolute.endsWith('.ipynb') || process.env.CELLFLOW_NO_COMPILE_CACHE) return loadFlowSource(inputPath);
+  if (!absolute.endsWith('.ipynb') || !cacheEnabled('compiled')) return loadFlowSource(inputPath);
   const text = readFlowInput(inputPath);
   const file = path.join(datastore.cacheDir, 'compiled', `${cacheKey(absolute, text)}.json`);
   const hit = readEntry(file, datastore);

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import Module = require('module');
 import * as path from 'path';
 import { makeDirs } from './make-dirs';
+import { cacheEnabled } from './caches';
 
 interface CompilingModule extends NodeJS.Module {
   _compile(code: string, filename: string): unknown;
@@ -18,7 +19,7 @@ const extensions = (Module as unknown as { _extensions: Record<string, Loader> }
 let cacheDir: string | undefined;
 
 export function enableLocalTypeScript(transpileCacheDir?: string): void {
-  if (transpileCacheDir) cacheDir = transpileCacheDir;
+  if (transpileCacheDir && cacheEnabled('transpiled')) cacheDir = transpileCacheDir;
   // ts-node, tsx or jest may have installed their own loader: theirs stays.
   for (const ext of ['.ts', '.mts', '.cts', '.tsx']) {
     if (!extensions[ext])

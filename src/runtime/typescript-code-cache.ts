@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vm from 'vm';
 import { makeDirs } from './make-dirs';
+import { cacheEnabled } from './caches';
 
 type Loader = (module: Module, filename: string) => void;
 const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
@@ -21,7 +22,7 @@ let installed = false;
 
 /** From now on, the first `require('typescript')` in this process goes through the code cache. */
 export function cacheTypeScriptCode(): void {
-  if (installed || process.env.CELLFLOW_NO_CODE_CACHE) return;
+  if (installed || !cacheEnabled('code')) return;
   installed = true;
   let target: string;
   try {

@@ -31,8 +31,8 @@ export interface DataInput {
 
 export interface InputCaptureOptions {
   objects: ObjectStore;
-  /** Where the per-file hash cache and its locks live (<datastore>/cache/inputs). */
-  cacheDir: string;
+  /** Where the per-file hash cache and its locks live (<datastore>/cache/inputs); undefined: none. */
+  cacheDir: string | undefined;
   projectRoot: string;
   /** Folders whose files are never inputs: the datastore, cellflow's own installation. */
   excluded: string[];
@@ -141,8 +141,14 @@ async function describeFile(
       : stat.size > limit
         ? `larger than ${Math.round(limit / 1024 / 1024)} MiB: hashed, not stored`
         : undefined;
+  const text = signature.text;
+  const store = async (): Promise<CacheEntry> => {
+    const blob = wantStored
+      ? await options.objects.putChunks(fs.createReadStream(file))
+      : await hashFile(file);
+    return { stat: text, sha256: blob.sha256, bytes: blob.bytes, stored: wantStored };
+  };
   const key = createHash('sha256').update(file).digest('hex').slice(0, 32);
-  const cacheFile = path.join(options.cacheDir, `${key}.json`);
   const usable = (entry: CacheEntry | undefined): entry is CacheEntry =>
     entry !== undefined &&
     entry.stat === signature.text &&
@@ -154,16 +160,15 @@ async function describeFile(
     ...(note ? { note } : {}),
   });
 
+  if (options.cacheDir === undefined) return result(await store());
+  const cacheFile = path.join(options.cacheDir, `${key}.json`);
   let entry = readEntry(cacheFile);
   if (usable(entry)) return result(entry);
   const release = await acquireLock(`${cacheFile}.lock`, () => usable(readEntry(cacheFile)));
   try {
     entry = readEntry(cacheFile);
     if (usable(entry)) return result(entry);
-    const blob = wantStored
-      ? await options.objects.putChunks(fs.createReadStream(file))
-      : await hashFile(file);
-    entry = { stat: signature.text, sha256: blob.sha256, bytes: blob.bytes, stored: wantStored };
+    entry = await store();
     // The file changed while it was read, or too recently for its stat to prove it unchanged
     // later (git's racy case): recorded, not remembered.
     if (statSignature(file).text === signature.text && settled(signature.changedNs, SETTLE_MS))

@@ -9,6 +9,7 @@ import { captureEnvironment, type EnvironmentRecord } from './environment';
 import { captureLockfile, findLockfile, type LockfileRecord } from './lockfile';
 import { scrub, secretValues } from './secrets';
 import { captureSource, findGitRoot, type SourceRecord } from './source';
+import { cacheEnabled } from '../caches';
 
 export interface Provenance {
   source: SourceRecord;
@@ -53,7 +54,8 @@ function bareImports(typescript: string): string[] {
 }
 
 /** What capture remembers between runs, per directory: `<datastore>/cache/<kind>/<hash of its path>.json`. */
-function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: string): string {
+function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: string): string | undefined {
+  if (!cacheEnabled(kind)) return undefined;
   const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 24);
   return path.join(datastore.cacheDir, kind, `${key}.json`);
 }
@@ -85,7 +87,9 @@ export async function captureRunProvenance(
     ),
     captureLockfile(datastore.objects, lockfilePath, projectDir, cacheFile(datastore, 'drift', projectDir), {
       projectRoot: gitRoot ?? projectDir,
-      packCacheDir: path.join(datastore.cacheDir, 'local-packages'),
+      packCacheDir: cacheEnabled('local-packages')
+        ? path.join(datastore.cacheDir, 'local-packages')
+        : undefined,
       imports: bareImports(input.typescript),
     }),
   ]);

@@ -6,6 +6,7 @@ import type { Datastore } from '../datastore/datastore';
 import { captureInputs, projectRootOf, type DataInput } from './data-inputs';
 import { cellflowRoot } from './package-version';
 import { recordReads } from './read-recorder';
+import { cacheEnabled } from '../caches';
 
 export interface TaskInputs {
   inputs: DataInput[];
@@ -37,7 +38,7 @@ export function startInputCapture(datastore: Datastore, moduleFilename: string):
     ];
     return captureInputs(log, {
       objects: datastore.objects,
-      cacheDir: path.join(datastore.cacheDir, 'inputs'),
+      cacheDir: cacheEnabled('inputs') ? path.join(datastore.cacheDir, 'inputs') : undefined,
       projectRoot,
       excluded,
       modules: new Set(Object.keys(require.cache)),
