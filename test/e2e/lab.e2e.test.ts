@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { eventually, launchChromium, SCREENSHOTS, screenshot } from './browser';
 import { CommandIds } from '../../src/lab/command-ids';
 import { cellflow } from '../helpers/cli';
+import { PYTHON } from '../helpers/python-peers';
 import { ensureLabextensionBuilt, type LabServer, REPO, startLab } from './lab-server';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -243,6 +244,15 @@ test('export writes hello.flow.ts beside the notebook and opens it', async () =>
   const cli = await cellflow(['export', 'hello.ipynb', '-o', 'cli.flow.ts'], { cwd: lab.root });
   expect(cli.code).toBe(0);
   expect(exported).toBe(fs.readFileSync(path.join(lab.root, 'cli.flow.ts'), 'utf8'));
+  // The notebook as the extension saved it (a step made in the step editor, its retry tag) is one
+  // nbformat itself accepts (DESIGN "Tag grammar": one value per tag).
+  const validate = spawnSync(
+    PYTHON,
+    ['-c', 'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', 'hello.ipynb'],
+    { cwd: lab.root, encoding: 'utf8' },
+  );
+  expect(validate.stderr).toBe('');
+  expect(validate.status).toBe(0);
   await screenshot(page, '04-export');
   await page.locator('.lm-TabBar-tab', { hasText: 'hello.ipynb' }).click();
   // Nothing on the way raised an uncaught error or an alert.
