@@ -419,3 +419,48 @@ test('a failing step: the run fails in the panel and the run browser names its c
   expect(pageErrors).toEqual([]);
   expect(dialogs).toEqual([]);
 }, 150_000);
+
+test('a notebook with old comma tags: opening it offers "Fix tags", which saves tags nbformat accepts', async () => {
+  fs.copyFileSync(
+    path.join(REPO, 'test', 'fixtures', 'lint', 'comma-tag.ipynb'),
+    path.join(lab.root, 'commas.ipynb'),
+  );
+  // A page of its own: the first page holds unsaved edits, and its "leave the page?" question
+  // (dismissed here, as every dialog is) would cancel a navigation.
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${lab.url}/lab/tree/commas.ipynb?reset&token=${lab.token}`);
+  const fix = page.getByRole('button', { name: 'Fix tags' });
+  await fix.waitFor({ timeout: 60_000 });
+  await screenshot(page, '10-fix-tags-offer');
+  await fix.click();
+  const tagsOnDisk = () =>
+    (
+      JSON.parse(fs.readFileSync(path.join(lab.root, 'commas.ipynb'), 'utf8')) as {
+        cells: { metadata: { tags?: string[] } }[];
+      }
+    ).cells.map((cell) => cell.metadata.tags ?? []);
+  await eventually(async () => expect(tagsOnDisk()[0]).toEqual(['step:start', 'next:a', 'next:b']));
+  // Only the comma tag changed; the other cells keep theirs.
+  expect(tagsOnDisk().slice(1)).toEqual([['step:a', 'next:join'], ['step:b'], ['step:join'], ['step:end']]);
+  const validate = spawnSync(
+    PYTHON,
+    [
+      '-c',
+      'import nbformat,sys; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))',
+      'commas.ipynb',
+    ],
+    { cwd: lab.root, encoding: 'utf8' },
+  );
+  expect(validate.stderr).toBe('');
+  expect(validate.status).toBe(0);
+  // The DAG is the one the comma tag meant: start branches to a and b.
+  const steps = () =>
+    page
+      .locator('#cellflow-panel g.cf-dag-node[data-step]')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-step') ?? ''));
+  await eventually(async () => expect(await steps()).toEqual(['start', 'a', 'b', 'join', 'end']));
+  expect(errors).toEqual([]);
+  await page.close();
+}, 90_000);
