@@ -5,10 +5,10 @@
 import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cellflow, REPO } from '../helpers/cli';
+import { cellflow } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
-import { initAndCommit, git, mismatches, readRecords } from './project';
+import { anywhereProject, git, packCellflow, mismatches, readRecords } from './project';
 
 let work: string;
 let home: string;
@@ -17,12 +17,8 @@ beforeAll(() => {
   work = tempDir('cellflow-anywhere-');
   home = path.join(work, 'store');
   tarballs = path.join(work, 'tarballs');
-  fs.mkdirSync(tarballs);
   // Packed once for the file, as a user packs it: dist/ is built by the test command beforehand.
-  execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', tarballs], {
-    cwd: REPO,
-    stdio: 'ignore',
-  });
+  packCellflow(tarballs);
 }, 120000);
 afterAll(() => removeTempDir(work));
 
@@ -61,33 +57,7 @@ async function reproduce(pathspec: string, extra: string[] = [], env: NodeJS.Pro
 
 test('a packed cellflow, git-ignored data, an untracked helper: reproduced from the datastore alone with an empty npm cache; a changed data row is restored', async () => {
   const project = path.join(work, 'project');
-  fs.mkdirSync(path.join(project, 'data'), { recursive: true });
-  fs.writeFileSync(path.join(project, 'data', 'table.csv'), 'x\n1\n2\n3\n');
-  fs.writeFileSync(path.join(project, '.gitignore'), 'node_modules/\ndata/\n');
-  fs.writeFileSync(
-    path.join(project, 'package.json'),
-    JSON.stringify({ name: 'anywhere', version: '1.0.0', private: true }, null, 2),
-  );
-  const [tarball] = fs.readdirSync(tarballs);
-  execFileSync('npm', ['install', '--prefer-offline', ...npmQuiet, `../tarballs/${tarball}`], {
-    cwd: project,
-    stdio: 'ignore',
-  });
-  const notebook = writeNotebook(project, 'anywhere.ipynb', [
-    { source: "import * as fs from 'fs';\nimport { total } from './helpers';" },
-    {
-      tags: ['step:start'],
-      source:
-        "self.rows = fs.readFileSync('data/table.csv', 'utf8').trim().split('\\n').slice(1).map(Number);\nself.draw = current.random();",
-    },
-    { tags: ['step:end'], source: 'self.sum = total(self.rows) + self.draw;' },
-  ]);
-  initAndCommit(project, 'anywhere');
-  // The helper is written after the commit: untracked, and not ignored.
-  fs.writeFileSync(
-    path.join(project, 'helpers.js'),
-    'exports.total = (xs) => xs.reduce((a, b) => a + b, 0);\n',
-  );
+  const { notebook, tarball } = anywhereProject(project, tarballs);
 
   const installed = path.join(project, 'node_modules', 'cellflow', 'bin', 'cellflow.js');
   const original = await runIn(notebook, {}, installed);

@@ -6,6 +6,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { binderPins } from '../../src/runtime/repro/binder-pins';
 import { reproduceNotebook } from '../../src/runtime/repro/binder-files';
 import { notebook as coreNotebook } from '../core/nb';
 import { REPO } from '../helpers/cli';
@@ -65,7 +66,7 @@ test('the notebooks cellflow and its benchmarks and tests write are valid for nb
       {
         flow: 'churn',
         runId: '20261201T000000Z-abcd',
-        nodeMajor: '20',
+        pins: binderPins('v20.11.1'),
         projectDir: '.',
         projectIsCellflow: false,
         cellflowSpec: 'cellflow',

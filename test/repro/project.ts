@@ -4,6 +4,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { REPO } from '../helpers/cli';
+import { writeNotebook, type CellSpec } from '../helpers/notebook';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { RunRecord, TaskRecord } from '../../src/runtime/records';
 
@@ -138,3 +139,56 @@ export const mismatches = (stdout: string) =>
   tableRows(stdout)
     .filter((row) => !row.result.startsWith('identical'))
     .map((row) => `${row.step} ${row.artifact} ${row.result}`);
+
+/** `npm pack` of this repository into `dir` (dist/ must be built), as a user packs cellflow. */
+export function packCellflow(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], {
+    cwd: REPO,
+    stdio: 'ignore',
+  });
+  return fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+}
+
+/**
+ * Issue #14's project (the reproducible-anywhere shape): data in a git-ignored data/ folder, cellflow
+ * installed from the `npm pack` tarball in the sibling folder `tarballs`, an untracked helper module
+ * written after the first commit. `extraCells` are appended to the notebook.
+ */
+export function anywhereProject(
+  project: string,
+  tarballs: string,
+  extraCells: CellSpec[] = [],
+): { notebook: string; tarball: string } {
+  fs.mkdirSync(path.join(project, 'data'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'data', 'table.csv'), 'x\n1\n2\n3\n');
+  fs.writeFileSync(path.join(project, '.gitignore'), 'node_modules/\ndata/\n');
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({ name: 'anywhere', version: '1.0.0', private: true }, null, 2),
+  );
+  const tarball = fs.readdirSync(tarballs).find((f) => f.endsWith('.tgz'))!;
+  const relative = path.relative(project, path.join(tarballs, tarball)).split(path.sep).join('/');
+  execFileSync(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', relative],
+    { cwd: project, stdio: 'ignore' },
+  );
+  const notebook = writeNotebook(project, 'anywhere.ipynb', [
+    { source: "import * as fs from 'fs';\nimport { total } from './helpers';" },
+    {
+      tags: ['step:start'],
+      source:
+        "self.rows = fs.readFileSync('data/table.csv', 'utf8').trim().split('\\n').slice(1).map(Number);\nself.draw = current.random();",
+    },
+    { tags: ['step:end'], source: 'self.sum = total(self.rows) + self.draw;' },
+    ...extraCells,
+  ]);
+  initAndCommit(project, 'anywhere');
+  // The helper is written after the commit: untracked, and not ignored.
+  fs.writeFileSync(
+    path.join(project, 'helpers.js'),
+    'exports.total = (xs) => xs.reduce((a, b) => a + b, 0);\n',
+  );
+  return { notebook, tarball };
+}

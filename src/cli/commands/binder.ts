@@ -13,13 +13,18 @@ export function registerBinder(program: Command): void {
       '--cellflow-spec <spec>',
       "what Binder installs as cellflow when the project does not lock it (npm spec; default: cellflow@<the run's version>)",
     )
-    .action(async (run: string, opts: { branch?: string; cellflowSpec?: string }) => {
+    .option(
+      '--keep-identity',
+      'publish the records as recorded (absolute paths, user name, host); by default paths are relative to the project and user and host are left out',
+    )
+    .action(async (run: string, opts: { branch?: string; cellflowSpec?: string; keepIdentity?: boolean }) => {
       // Loaded on use: isomorphic-git costs ~70 ms, which every other command would pay at start.
       const { exportBinder } = await import('../../runtime/repro/binder');
       const result = await exportBinder({
         pathspec: run,
         branch: opts.branch,
         cellflowSpec: opts.cellflowSpec,
+        keepIdentity: opts.keepIdentity,
       });
       const remote = result.github?.remote ?? 'origin';
       const lines = [
@@ -33,6 +38,12 @@ export function registerBinder(program: Command): void {
           '  launch:  the repository has no GitHub remote; push the branch to a public GitHub repository, then open',
           `           https://mybinder.org/v2/gh/OWNER/REPO/${result.commit}?urlpath=${encodeURIComponent(result.urlpath)}`,
         );
+      lines.push(
+        `  pinned:  nodejs=${result.pins.nodejs} python=${result.pins.python} jupyterlab=${result.pins.jupyterlab}`,
+        ...result.pins.notes.slice(0, 1).map((note) => `  note:    ${note}`),
+      );
+      if (result.inputs.length > 0)
+        lines.push(`  data:    ${result.inputs.join(', ')} (the stored inputs, on the branch)`);
       lines.push(`  locally: git worktree add DIR ${result.branch} && DIR/reproduce.sh`);
       process.stdout.write(lines.join('\n') + '\n');
     });

@@ -25,6 +25,10 @@ export function registerReproduce(program: Command): void {
       '--no-install',
       'skip npm ci (use what the directory resolves; a warning, an error with --strict)',
     )
+    .option(
+      '--installed <dir>',
+      "a project directory npm ci already installed from the run's (rewritten) lockfile: its node_modules is linked instead of installing again when the lockfiles match",
+    )
     .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
     .option('--run-id-file <file>', "write the reproduction's pathspec to FILE")
     .action(
@@ -35,6 +39,7 @@ export function registerReproduce(program: Command): void {
           keep?: boolean;
           strict?: boolean;
           install: boolean;
+          installed?: string;
           maxWorkers?: number;
           runIdFile?: string;
         },
@@ -48,6 +53,7 @@ export function registerReproduce(program: Command): void {
           keep: opts.keep,
           strict: opts.strict,
           install: opts.install,
+          installed: opts.installed,
           maxWorkers: opts.maxWorkers,
           runIdFile: opts.runIdFile,
           write: (text) => process.stdout.write(text),

@@ -1,10 +1,11 @@
-// The files `cellflow binder` adds to an exported commit: binder/ pinned to the run's Node major
-// (repo2docker reads environment.yml, then runs postBuild), a reproduce script and notebook.
+// The files `cellflow binder` adds to an exported commit: binder/ pinned exactly (repo2docker reads
+// environment.yml, then runs postBuild), a reproduce script and notebook.
+import type { BinderPins } from './binder-pins';
 
 export interface BinderTemplate {
   flow: string;
   runId: string;
-  nodeMajor: string;
+  pins: BinderPins;
   /** The project's directory in the repository ('.' for the root). */
   projectDir: string;
   /** The project is cellflow itself (this repository's examples): build it rather than install it. */
@@ -22,20 +23,33 @@ const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
 
 export function environmentYml(t: BinderTemplate): string {
   return [
-    `# Written by \`cellflow binder\` for the run ${t.flow}/${t.runId}: Node.js pinned to the major`,
-    '# version the run used; repo2docker installs this, then runs binder/postBuild.',
+    `# Written by \`cellflow binder\` for the run ${t.flow}/${t.runId}; repo2docker installs this,`,
+    "# then runs binder/postBuild. Node.js is the run's exact version (not checked against conda-forge",
+    '# when written: see .cellflow-binder/binder.json); Python and JupyterLab are the versions the',
+    '# cellflow kernel and extension are tested with.',
     'channels:',
     '  - conda-forge',
     'dependencies:',
-    '  - python=3.12',
-    `  - nodejs=${t.nodeMajor}`,
-    '  - jupyterlab>=4.6,<5',
+    `  - python=${t.pins.python}`,
+    `  - nodejs=${t.pins.nodejs}`,
+    `  - jupyterlab=${t.pins.jupyterlab}`,
     '  - pip',
     '',
   ].join('\n');
 }
 
-/** The npm steps of postBuild (no conda needed): the run's locked packages, then cellflow on PATH. */
+/** The project's own cellflow, as installed by npm ci from the rewritten lockfile. */
+function projectCellflow(t: BinderTemplate): string {
+  return `"$PWD"/${quote(t.projectDir)}/node_modules/.bin/cellflow`;
+}
+
+/** Whether the branch runs the project's locked cellflow (not --cellflow-spec, not cellflow itself). */
+const usesLockedCellflow = (t: BinderTemplate) => !t.projectIsCellflow && !t.cellflowSpec;
+
+/**
+ * The npm steps of postBuild (no conda needed): npm ci of the rewritten lockfile, which installs the
+ * project's own cellflow; only --cellflow-spec and cellflow's own repository put one on PATH.
+ */
 export function installNpmScript(t: BinderTemplate): string {
   const project = quote(t.projectDir);
   const cellflow = t.projectIsCellflow
@@ -45,16 +59,15 @@ export function installNpmScript(t: BinderTemplate): string {
         `npm install --global --no-audit --no-fund "$PWD/"${project}`,
       ]
     : [
+        '# Exactly the locked packages; unpublished ones (cellflow too, when it was installed from a',
+        '# tarball or a folder) come from the stored tarballs under .cellflow-deps/.',
         `(cd ${project} && npm ci --no-audit --no-fund)`,
         ...(t.cellflowSpec
           ? [
               '# cellflow: as `cellflow binder --cellflow-spec` named it.',
               `npm install --global --no-audit --no-fund ${quote(t.cellflowSpec)}`,
             ]
-          : [
-              '# cellflow: the copy the project locks (never a registry name the lockfile does not hold).',
-              `npm install --global --no-audit --no-fund "$PWD/"${project}/node_modules/cellflow`,
-            ]),
+          : []),
       ];
   return [
     '#!/bin/bash',
@@ -67,23 +80,30 @@ export function installNpmScript(t: BinderTemplate): string {
 }
 
 export function postBuild(t: BinderTemplate): string {
+  const cellflow = usesLockedCellflow(t) ? projectCellflow(t) : 'cellflow';
+  const installed = usesLockedCellflow(t)
+    ? `"$PWD"/${quote(t.projectDir)}/node_modules/cellflow`
+    : '"$(npm root --global)/cellflow"';
   return [
     '#!/bin/bash',
     `# Written by \`cellflow binder\` for the run ${t.flow}/${t.runId}: the locked npm packages,`,
-    '# cellflow with its kernel, and its JupyterLab extension when that cellflow ships it prebuilt.',
+    "# the kernel of the project's cellflow, and its JupyterLab extension when that cellflow ships it",
+    '# prebuilt (copied where `pip install` would put it: no build on Binder).',
     'set -e',
     'cd "$(dirname "$0")/.."',
     'bash binder/install-npm.sh',
-    'cellflow kernel install --sys-prefix',
+    `${cellflow} kernel install --sys-prefix`,
     ...(t.projectIsCellflow
       ? [
           '# The project is cellflow itself: build its JupyterLab extension and install it.',
           `(cd ${quote(t.projectDir)} && npm run build:labextension && python -m pip install --no-cache-dir .)`,
         ]
       : [
-          'CELLFLOW_DIR="$(npm root --global)/cellflow"',
-          'if [ -d "$CELLFLOW_DIR/cellflow_lab/labextension" ]; then',
-          '  python -m pip install --no-cache-dir "$CELLFLOW_DIR"',
+          `LAB=${installed}/cellflow_lab/labextension`,
+          'if [ -f "$LAB/package.json" ]; then',
+          '  DEST="$(python -c \'import sys; print(sys.prefix)\')/share/jupyter/labextensions/cellflow"',
+          '  mkdir -p "$DEST"',
+          '  cp -R "$LAB/." "$DEST/"',
           'fi',
         ]),
     '',
@@ -91,14 +111,21 @@ export function postBuild(t: BinderTemplate): string {
 }
 
 export function reproduceScript(t: BinderTemplate): string {
+  const locked = usesLockedCellflow(t);
   return [
     '#!/bin/bash',
     `# Re-runs ${t.flow}/${t.runId} from its record and compares every artifact with the original:`,
     '# exit 0 when all are identical. Usage: ./reproduce.sh [CLEAN_DIR]',
+    ...(locked
+      ? [
+          "# With the project's own cellflow, and the packages postBuild installed (the same lockfile):",
+          '# nothing is installed a second time.',
+        ]
+      : []),
     'set -e',
     'cd "$(dirname "$0")"',
     `export CELLFLOW_HOME="$PWD/${t.storeDir}"`,
-    `exec cellflow reproduce ${quote(`${t.flow}/${t.runId}`)} --in "\${1:-$(mktemp -d)}"`,
+    `exec ${locked ? projectCellflow(t) : 'cellflow'} reproduce ${quote(`${t.flow}/${t.runId}`)} --in "\${1:-$(mktemp -d)}" --installed ${quote(t.projectDir)}`,
     '',
   ].join('\n');
 }

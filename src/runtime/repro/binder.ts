@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
-import type { RunRecord } from '../records';
+import type { RunRecord, TaskRecord } from '../records';
 import {
   environmentYml,
   installNpmScript,
@@ -21,6 +21,9 @@ import {
 } from './binder-files';
 import { CELLFLOW_AUTHOR, gitdirOf, listTree, overlayTree, type TreeChange } from './git-tree';
 import { LOCAL_PACKAGES_DIR, rewriteLocalPackages } from './local-packages';
+import { binderPins, type BinderPins } from './binder-pins';
+import { binderProblems } from './binder-preflight';
+import { publishRun, publishTask } from './binder-publish';
 import { findGitRoot } from './source';
 
 export const BINDER_STORE = '.cellflow-binder';
@@ -31,6 +34,8 @@ export interface BinderOptions {
   /** npm install spec for cellflow on Binder when the project does not lock it. */
   cellflowSpec?: string;
   datastoreRoot?: string;
+  /** Publish the records as recorded (absolute paths, user, host) instead of relative and anonymous. */
+  keepIdentity?: boolean;
 }
 
 export interface BinderResult {
@@ -41,6 +46,9 @@ export interface BinderResult {
   url?: string;
   github?: { owner: string; repo: string; remote: string };
   urlpath: string;
+  pins: BinderPins;
+  /** Data inputs the branch holds at their project paths (git-ignored ones included). */
+  inputs: string[];
 }
 
 export function defaultBinderBranch(flow: string, runId: string): string {
@@ -93,11 +101,18 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
     );
 
   const template = templateFor(datastore, record, options.cellflowSpec);
-  if (!template.projectIsCellflow && !template.cellflowSpec && !locksCellflow(datastore, record))
-    throw new UserInputError(
-      `${options.pathspec}: the project does not lock cellflow, so Binder would have to install it by a name no lockfile holds; add it to the project (npm install PATH-TO-cellflow.tgz) or pass --cellflow-spec SPEC.`,
-    );
   const snapshotFiles = await listTree(gitdir, snapshot.commit);
+  const tasks = datastore.listTasks(record.flow, record.runId);
+  // Everything the branch could not rebuild, at once, each with its fix.
+  const problems = binderProblems(datastore, record, tasks, (file) => snapshotFiles.has(file));
+  if (!template.projectIsCellflow && !template.cellflowSpec && !locksCellflow(datastore, record))
+    problems.push(
+      'the project does not lock cellflow, so Binder would have to install it by a name no lockfile holds. Fix: add it to the project (npm install PATH-TO-cellflow.tgz) and run again, or pass --cellflow-spec SPEC.',
+    );
+  if (problems.length > 0)
+    throw new UserInputError(
+      `${options.pathspec} cannot be rebuilt from a Binder branch:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   const files = new Map<string, { text: Buffer; mode?: '100755' }>();
   const add = (file: string, text: string | Buffer, executable = false) =>
     files.set(file, { text: Buffer.from(text), ...(executable ? { mode: '100755' as const } : {}) });
@@ -106,7 +121,22 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
   add('binder/install-npm.sh', installNpmScript(template), true);
   add(REPRODUCE_SCRIPT, reproduceScript(template), true);
   add(REPRODUCE_NOTEBOOK, reproduceNotebook(template, record.source.input));
-  for (const [file, bytes] of storeFiles(datastore, record)) add(`${BINDER_STORE}/${file}`, bytes);
+  const context = { datastoreRoot: datastore.root, storeDir: BINDER_STORE };
+  const published = options.keepIdentity ? record : publishRun(record, context);
+  const publishedTasks = options.keepIdentity ? tasks : tasks.map((t) => publishTask(t, record, context));
+  for (const [file, bytes] of storeFiles(datastore, published, publishedTasks))
+    add(`${BINDER_STORE}/${file}`, bytes);
+  add(
+    `${BINDER_STORE}/binder.json`,
+    JSON.stringify({ run: `${record.flow}/${record.runId}`, pins: template.pins }, null, 2) + '\n',
+  );
+  // The data the run read, at its project paths: git-ignored files are not in the snapshot.
+  const inputs: string[] = [];
+  for (const input of storedInputs(tasks))
+    if (!snapshotFiles.has(input.path)) {
+      add(input.path, datastore.objects.getSync(input.sha256, `input ${input.path}`));
+      inputs.push(input.path);
+    }
   // Dependencies no registry serves: their stored tarballs, and the lockfile pointing at them.
   for (const [file, bytes] of rewrittenDependencies(datastore, record, template.projectDir)) add(file, bytes);
 
@@ -151,10 +181,22 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
         repository: root,
         urlpath,
         github: { ...github, remote: remote.remote },
+        pins: template.pins,
+        inputs,
         url: `https://mybinder.org/v2/gh/${github.owner}/${github.repo}/${commit}?urlpath=${encodeURIComponent(urlpath)}`,
       };
   }
-  return { commit, branch, repository: root, urlpath };
+  return { commit, branch, repository: root, urlpath, pins: template.pins, inputs };
+}
+
+/** The stored file inputs inside the project, one per path. */
+function storedInputs(tasks: TaskRecord[]): { path: string; sha256: string }[] {
+  const out = new Map<string, { path: string; sha256: string }>();
+  for (const task of tasks)
+    for (const input of task.inputs ?? [])
+      if (input.kind !== 'directory' && input.stored && !input.path.startsWith('/') && !out.has(input.path))
+        out.set(input.path, { path: input.path, sha256: input.sha256 });
+  return [...out.values()];
 }
 
 /** The common subset of `git check-ref-format --branch`: no '..', no component starting with '.', ... */
@@ -239,7 +281,7 @@ function templateFor(
   return {
     flow: record.flow,
     runId: record.runId,
-    nodeMajor: (record.environment?.node ?? process.version).replace(/^v/, '').split('.')[0],
+    pins: binderPins(record.environment?.node),
     projectDir,
     projectIsCellflow,
     ...(cellflowSpec ? { cellflowSpec } : {}),
@@ -251,17 +293,22 @@ function templateFor(
  * The run's records and the objects reproduce needs (sources, lockfile, module) as files of a
  * datastore: `flows/<Flow>/<runId>/run.json`, task.json files, `objects/<aa>/<sha>`. Logs stay out.
  */
-function storeFiles(datastore: Datastore, record: RunRecord): Map<string, Buffer> {
+function storeFiles(datastore: Datastore, record: RunRecord, tasks: TaskRecord[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   const runDir = `flows/${record.flow}/${record.runId}`;
   out.set(`${runDir}/run.json`, Buffer.from(JSON.stringify(record, null, 2) + '\n'));
-  for (const task of datastore.listTasks(record.flow, record.runId))
+  for (const task of tasks)
     out.set(
       `${runDir}/${task.step}/${task.taskId}/task.json`,
       Buffer.from(JSON.stringify(task, null, 2) + '\n'),
     );
   const objects = new Set<string>(record.source!.files.map((f) => f.sha256));
   if (record.lockfile) objects.add(record.lockfile.sha256);
+  if (record.lockfile?.contents) objects.add(record.lockfile.contents.sha256);
+  // The stored tarballs reproduce rewrites the lockfile to (the same blobs as .cellflow-deps/: git stores them once).
+  for (const local of record.lockfile?.localPackages ?? []) objects.add(local.sha256);
+  // The data inputs, so that reproduce restores them from the store as everywhere else.
+  for (const input of storedInputs(tasks)) objects.add(input.sha256);
   if (record.module) {
     objects.add(record.module.typescriptSha256);
     objects.add(record.module.javascriptSha256);

@@ -30,6 +30,11 @@ export interface ReproduceOptions {
   strict?: boolean;
   /** Run `npm ci` (default true). */
   install?: boolean;
+  /**
+   * A project directory whose node_modules was installed by npm ci from the same lockfile (a Binder
+   * build): linked instead of installing again when its package-lock.json matches byte for byte.
+   */
+  installed?: string;
   maxWorkers?: number;
   datastoreRoot?: string;
   runIdFile?: string;
@@ -122,7 +127,8 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     rewrites = rewriteLocalPackages(datastore.objects, materialized.projectDir, lockfile.localPackages ?? []);
     for (const rewrite of rewrites)
       options.write(`${rewrite.path}: ${rewrite.from} → ${rewrite.to} (the stored tarball)\n`);
-    await npmCi(materialized.projectDir, options);
+    if (!(options.installed && linkInstalled(materialized.projectDir, options.installed, options)))
+      await npmCi(materialized.projectDir, options);
   }
 
   const cellflow = chooseCellflow(materialized.projectDir);
@@ -341,6 +347,33 @@ function chooseCellflow(projectDir: string): { bin: string; version: string; why
     version: cellflowVersion(),
     why: 'the project does not lock cellflow; this installation',
   };
+}
+
+/**
+ * Links `installed`'s node_modules into the clean project when both lockfiles are the same bytes
+ * (npm ci of one lockfile installs the same tree); false, with the reason, when they are not.
+ */
+function linkInstalled(projectDir: string, installed: string, options: ReproduceOptions): boolean {
+  const from = path.resolve(installed);
+  const theirs = path.join(from, 'package-lock.json');
+  const ours = path.join(projectDir, 'package-lock.json');
+  const modules = path.join(from, 'node_modules');
+  const same =
+    fs.existsSync(theirs) &&
+    fs.existsSync(ours) &&
+    fs.existsSync(modules) &&
+    fs.readFileSync(theirs).equals(fs.readFileSync(ours));
+  if (!same) {
+    options.write(
+      `--installed ${installed}: its package-lock.json or node_modules is not the reproduction's; installing\n`,
+    );
+    return false;
+  }
+  fs.symlinkSync(modules, path.join(projectDir, 'node_modules'), 'dir');
+  options.write(
+    `using the packages npm ci installed in ${from} from the same lockfile (not installed again)\n`,
+  );
+  return true;
 }
 
 async function npmCi(projectDir: string, options: ReproduceOptions): Promise<void> {
