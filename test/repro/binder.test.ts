@@ -8,6 +8,7 @@ import { cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { anywhereProject, churnProject, git, gitState, packCellflow } from './project';
 import { schemaErrors } from '../helpers/run-schema';
+import { Datastore } from '../../src/runtime/datastore/datastore';
 import { TESTED_JUPYTERLAB, TESTED_PYTHON } from '../../src/runtime/repro/binder-pins';
 import { peerBin, peerEnv, pinnedVersion, PYTHON } from '../helpers/python-peers';
 
@@ -285,6 +286,26 @@ test('Binder simulation of the reproducible-anywhere project: the branch alone (
     /- data input data\/table\.csv \(read by step start\) cannot be restored: .*Fix: run again with CELLFLOW_CAPTURE_DATA=all/,
   );
   expect(refused.stderr).not.toMatch(/\n\s+at /);
+  // The same run as if its cellflow tarball had not been stored, then as if it had no lockfile.
+  const [hashedFlow, hashedId] = hashedOnly.split('/');
+  const ds = Datastore.open({ root: storeHome });
+  const hashedRecord = ds.readRun(hashedFlow, hashedId);
+  delete hashedRecord.lockfile!.localPackages;
+  ds.writeRun(hashedRecord);
+  const unstoredDependency = await binder(hashedOnly, ['--branch', 'refused-1']);
+  expect(unstoredDependency.code).toBe(2);
+  expect(unstoredDependency.stderr).toMatch(
+    /- dependency node_modules\/cellflow \(file:\.\.\/tarballs\/cellflow-0\.1\.0\.tgz\) is on no registry and was not stored\. Fix: /,
+  );
+  expect(unstoredDependency.stderr).toMatch(/- data input data\/table\.csv/);
+  delete hashedRecord.lockfile;
+  ds.writeRun(hashedRecord);
+  const noLockfile = await binder(hashedOnly, ['--branch', 'refused-2']);
+  expect(noLockfile.code).toBe(2);
+  expect(noLockfile.stderr).toContain(
+    '- the run records no dependencies. Fix: commit a package-lock.json (npm install) and run again.',
+  );
+  expect(git(project, 'branch', '--list', 'refused-*')).toBe(''); // nothing was written
 
   const run = runWith();
   const exportedRun = await binder(run);
