@@ -64,6 +64,10 @@ export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluste
       'SelectType=select/cons_tres',
       'SelectTypeParameters=CR_CPU_Memory',
       'SchedulerParameters=defer_batch=0',
+      // The builtin scheduler starts pending jobs on every event; backfill would wait its 30 s cycle.
+      'SchedulerType=sched/builtin',
+      // Without a default, each job is given the node's whole memory and jobs run one at a time.
+      `DefMemPerCPU=${Math.floor(memoryMb / os.cpus().length)}`,
       'JobAcctGatherType=jobacct_gather/none',
       'AccountingStorageType=accounting_storage/none',
       'MpiDefault=none',
@@ -115,6 +119,8 @@ export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluste
       [
         '-F',
         '-f',
+        // Every Slurm RPC is a munge credential; the default two threads queue them under load.
+        '--num-threads=10',
         `--socket=${socket}`,
         `--key-file=${key}`,
         `--pid-file=${path.join(mungeDir, 'munged.pid')}`,

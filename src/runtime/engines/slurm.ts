@@ -258,7 +258,7 @@ export class SlurmEngine implements TaskProcessSource {
 
   private startPolling(): void {
     if (this.poller) return;
-    this.poller = setInterval(() => void this.poll(), this.options.pollMs ?? 300);
+    this.poller = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
   }
 
   private async poll(): Promise<void> {
