@@ -9,6 +9,7 @@ import { removeTempDir, tempDir } from '../helpers/notebook';
 import { anywhereProject, churnProject, git, gitState, packCellflow } from './project';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
+import { ensureLabextensionBuilt } from '../e2e/lab-server';
 import { TESTED_JUPYTERLAB, TESTED_PYTHON } from '../../src/runtime/repro/binder-pins';
 import { peerBin, peerEnv, pinnedVersion, PYTHON } from '../helpers/python-peers';
 
@@ -260,6 +261,8 @@ test('Binder simulation of the reproducible-anywhere project: the branch alone (
   const base = path.join(work, 'anywhere');
   const tarballs = path.join(base, 'tarballs');
   const project = path.join(base, 'project');
+  // The prebuilt JupyterLab extension ships in the npm package; packed as a user would get it.
+  ensureLabextensionBuilt();
   packCellflow(tarballs);
   const { notebook, tarball } = anywhereProject(project, tarballs);
   const storeHome = path.join(base, 'store');
@@ -394,6 +397,18 @@ test('Binder simulation of the reproducible-anywhere project: the branch alone (
     encoding: 'utf8',
   });
   expect(kernels.stdout).toMatch(/^\s+cellflow\s+\S+share\/jupyter\/kernels\/cellflow$/m);
+
+  // The prebuilt extension, copied from the project's cellflow into the environment: JupyterLab lists it.
+  const extensions = spawnSync(path.join(venv, 'bin', 'jupyter'), ['labextension', 'list'], {
+    env: { ...env, NO_COLOR: '1' },
+    encoding: 'utf8',
+  });
+  const listed = (extensions.stdout + extensions.stderr)
+    .split(String.fromCharCode(27))
+    .join('')
+    .replace(/\[[0-9;]*m/g, '');
+  expect(listed).toContain(path.join(venv, 'share', 'jupyter', 'labextensions'));
+  expect(listed).toMatch(/cellflow v0\.1\.0 enabled\s+OK/);
 
   const reproduced = spawnSync('./reproduce.sh', [path.join(base, 'reproduced')], {
     cwd: clone,
