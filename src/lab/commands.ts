@@ -3,7 +3,7 @@
 import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { type ICommandPalette, MainAreaWidget, Notification, showErrorMessage } from '@jupyterlab/apputils';
 import type { IDocumentManager } from '@jupyterlab/docmanager';
-import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { type INotebookTracker, NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import { PathExt } from '@jupyterlab/coreutils';
 import type { RunResult } from '../core/protocol';
 
@@ -284,6 +284,23 @@ function findRunBrowser(deps: CommandDeps, flow: string | undefined): RunBrowser
   return undefined;
 }
 
+/** A new code cell below the notebook's active cell, shown and selected. */
+function insertCellBelowActive(
+  deps: CommandDeps,
+  session: FlowSession,
+  source: string,
+  tags: string[],
+): void {
+  const notebook = session.panel.content;
+  NotebookActions.insertBelow(notebook);
+  const cell = notebook.activeCell;
+  if (!cell) return;
+  cell.model.sharedModel.setSource(source);
+  cell.model.setMetadata('tags', tags);
+  deps.app.shell.activateById(session.panel.id);
+  void notebook.scrollToCell(cell);
+}
+
 async function openRuns(deps: CommandDeps, session: FlowSession | null, select?: string): Promise<void> {
   if (!session) return;
   const flow = await flowNameOf(session);
@@ -293,7 +310,12 @@ async function openRuns(deps: CommandDeps, session: FlowSession | null, select?:
   }
   let browser = findRunBrowser(deps, flow);
   if (!browser) {
-    const content = new RunBrowser({ flow, client: () => session.client(), settings: deps.settings });
+    const content = new RunBrowser({
+      flow,
+      client: () => session.client(),
+      settings: deps.settings,
+      insertCell: (source, tags) => insertCellBelowActive(deps, session, source, tags),
+    });
     const widget = new MainAreaWidget({ content });
     widget.id = `cellflow-runs-${flow}`;
     widget.title.label = `Runs: ${flow}`;

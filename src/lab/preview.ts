@@ -11,7 +11,7 @@ export function renderPreview(preview: ArtifactPreview): HTMLElement {
       return renderTable(preview.columns, preview.rows, preview.totalRows);
     case 'json':
       return el('div', { className: 'cf-preview cf-preview-json' }, [
-        renderJsonTree(preview.value),
+        recordsOf(preview.value) ? renderRecords(recordsOf(preview.value)!) : renderJsonTree(preview.value),
         preview.truncated ? el('div', { className: 'cf-preview-note', text: 'Preview truncated.' }) : null,
       ]);
     case 'bytes':
@@ -54,6 +54,56 @@ export function renderTable(columns: string[], rows: JsonValue[][], totalRows: n
   return el('div', { className: 'cf-preview cf-preview-arrow' }, [
     table,
     el('div', { className: 'cf-preview-note', text: note }),
+  ]);
+}
+
+type JsonRecord = { [key: string]: JsonValue };
+
+/** The value as records (a non-empty array of plain objects: rows of a table), or undefined. */
+export function recordsOf(value: JsonValue): JsonRecord[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const isRecord = (v: JsonValue): v is JsonRecord =>
+    v !== null && typeof v === 'object' && !Array.isArray(v);
+  return value.every(isRecord) ? (value as JsonRecord[]) : undefined;
+}
+
+/** Records as a table, one column per key in first-seen order; a key a record lacks is an empty cell. */
+export function renderRecords(records: JsonRecord[]): HTMLElement {
+  const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
+  const table = el('table', { className: 'cf-preview-table cf-preview-records' }, [
+    el('thead', {}, [
+      el(
+        'tr',
+        {},
+        columns.map((c) => el('th', { text: c })),
+      ),
+    ]),
+    el(
+      'tbody',
+      {},
+      records.map((record) =>
+        el(
+          'tr',
+          {},
+          columns.map((c) =>
+            Object.hasOwn(record, c)
+              ? el('td', { text: formatValue(record[c]) })
+              : el('td', { className: 'cf-missing' }),
+          ),
+        ),
+      ),
+    ),
+  ]);
+  return el('div', { className: 'cf-preview-records-wrap' }, [
+    table,
+    el('div', {
+      className: 'cf-preview-note',
+      text: `${records.length} record${records.length === 1 ? '' : 's'}`,
+    }),
+    el('details', { className: 'cf-preview-as-json' }, [
+      el('summary', { text: 'as JSON' }),
+      renderJsonTree(records, 0),
+    ]),
   ]);
 }
 

@@ -1,5 +1,6 @@
 // The run browser (main area): past runs of one flow, newest first, with status, parameters, tags and
-// duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record).
+// duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record);
+// ticking two and Compare shows them side by side (run-compare-view.ts).
 // Reads everything through the notebook kernel's cellflow comm.
 import { Panel, Widget } from '@lumino/widgets';
 import type {
@@ -15,6 +16,8 @@ import { durationBetween, formatParams, formatTime } from './format';
 import type { CellflowClient } from './kernel-client';
 import type { RequestBody } from './reply-router';
 import { runPathspec } from './run-facts';
+import { ARTIFACT_CELL_TAGS, artifactCellSource } from './artifact-cell';
+import { RunCompareView } from './run-compare-view';
 import { messageOf, type RunDataSource, RunDetailView } from './run-detail-view';
 import { datastoreOption, type SettingsModel } from './settings';
 
@@ -27,6 +30,8 @@ export interface RunBrowserOptions {
   /** The client to ask; re-read on every request, since the kernel may change or restart. */
   client: () => CellflowClient;
   settings: SettingsModel;
+  /** Adds a code cell to the notebook the runs belong to ("Open in notebook" on an artifact). */
+  insertCell?: (source: string, tags: string[]) => void;
 }
 
 // A Lumino Panel, so the detail view is a child widget: attaching it by hand to a node that is not yet
@@ -37,6 +42,11 @@ export class RunBrowser extends Panel {
   private readonly list = el('div', { className: 'cf-run-list' });
   private readonly status = el('div', { className: 'cf-run-browser-status' });
   private readonly detail: RunDetailView;
+  private readonly compareView: RunCompareView;
+  private readonly compareButton: HTMLButtonElement;
+  /** Runs ticked for comparison, in the order they were ticked. */
+  private readonly ticked: string[] = [];
+  private comparing = false;
   private selected: string | null = null;
   private poll: ReturnType<typeof setTimeout> | undefined;
 
@@ -52,8 +62,27 @@ export class RunBrowser extends Panel {
       logs: (pathspec, attempt) =>
         this.ask<LogsResult>({ op: 'logs', pathspec, ...(attempt === undefined ? {} : { attempt }) }),
       predictions: (pathspec) => this.ask<PredictionsResult>({ op: 'predictions', pathspec }),
+      ...(options.insertCell
+        ? {
+            openInNotebook: (pathspec: string, name: string) =>
+              options.insertCell!(
+                artifactCellSource(pathspec, name, options.settings.current.datastore || undefined),
+                ARTIFACT_CELL_TAGS,
+              ),
+          }
+        : {}),
     };
     this.detail = new RunDetailView(source);
+    this.compareView = new RunCompareView(source.artifact);
+    this.compareView.hide();
+    this.compareButton = el('button', {
+      className: 'jp-Button jp-mod-styled jp-mod-reject',
+      text: 'Compare',
+      title: 'Tick two runs to compare them',
+      dataset: { action: 'compare' },
+      onClick: () => void this.compareTicked(),
+    });
+    this.compareButton.disabled = true;
     const toolbar = el('div', { className: 'cf-run-browser-toolbar' }, [
       el('span', { className: 'cf-flow-name', text: `Runs of ${options.flow}` }),
       el('button', {
@@ -62,12 +91,14 @@ export class RunBrowser extends Panel {
         dataset: { action: 'refresh' },
         onClick: () => void this.refresh(),
       }),
+      this.compareButton,
       this.status,
     ]);
     const body = new Panel();
     body.addClass('cf-run-browser-body');
     body.addWidget(new Widget({ node: this.list }));
     body.addWidget(this.detail);
+    body.addWidget(this.compareView);
     this.addWidget(new Widget({ node: toolbar }));
     this.addWidget(body);
   }
@@ -81,6 +112,9 @@ export class RunBrowser extends Panel {
       this.renderList(runs);
       this.status.textContent = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
       const pathspecs = runs.map(runPathspec);
+      this.ticked.splice(0, this.ticked.length, ...this.ticked.filter((p) => pathspecs.includes(p)));
+      this.markTicked();
+      if (this.comparing) return; // the comparison stays until a run is selected
       const target =
         select ?? (this.selected && pathspecs.includes(this.selected) ? this.selected : pathspecs[0]);
       if (target) await this.select(target);
@@ -91,6 +125,9 @@ export class RunBrowser extends Panel {
 
   async select(pathspec: string): Promise<void> {
     this.selected = pathspec;
+    this.comparing = false;
+    this.compareView.hide();
+    this.detail.show();
     this.markSelected();
     if (this.poll) clearTimeout(this.poll);
     try {
@@ -102,6 +139,43 @@ export class RunBrowser extends Panel {
     } catch (error) {
       this.status.textContent = `Cannot read ${pathspec}: ${messageOf(error)}`;
     }
+  }
+
+  /** Shows two runs side by side (the two ticked, or the given ones). */
+  async compare(a: string, b: string): Promise<void> {
+    this.comparing = true;
+    if (this.poll) clearTimeout(this.poll);
+    try {
+      const [detailA, detailB] = await Promise.all(
+        [a, b].map((pathspec) => this.ask<RunDetailResult>({ op: 'run-detail', pathspec })),
+      );
+      if (!this.comparing || this.isDisposed) return;
+      this.detail.hide();
+      this.compareView.showRuns(detailA, detailB);
+      this.compareView.show();
+    } catch (error) {
+      this.status.textContent = `Cannot compare ${a} and ${b}: ${messageOf(error)}`;
+    }
+  }
+
+  private compareTicked(): Promise<void> {
+    const [a, b] = this.ticked;
+    return a && b ? this.compare(a, b) : Promise.resolve();
+  }
+
+  private toggleTicked(pathspec: string, on: boolean): void {
+    const at = this.ticked.indexOf(pathspec);
+    if (on && at < 0) this.ticked.push(pathspec);
+    if (!on && at >= 0) this.ticked.splice(at, 1);
+    // Two at most: ticking a third drops the oldest.
+    if (this.ticked.length > 2) this.ticked.shift();
+    this.markTicked();
+  }
+
+  private markTicked(): void {
+    for (const box of this.list.querySelectorAll<HTMLInputElement>('input[data-compare]'))
+      box.checked = this.ticked.includes(box.dataset.compare ?? '');
+    this.compareButton.disabled = this.ticked.length !== 2;
   }
 
   override dispose(): void {
@@ -131,6 +205,7 @@ export class RunBrowser extends Panel {
           onClick: () => void this.select(runPathspec(run)),
         },
         [
+          el('td', {}, [this.tickBox(runPathspec(run))]),
           el('td', { className: 'cf-run-id', text: run.runId }),
           el('td', {}, [el('span', { className: `cf-badge cf-status-${run.status}`, text: run.status })]),
           el('td', { text: formatTime(run.createdAt) }),
@@ -146,13 +221,31 @@ export class RunBrowser extends Panel {
           el(
             'tr',
             {},
-            ['run', 'status', 'started', 'duration', 'parameters', 'tags'].map((h) => el('th', { text: h })),
+            ['', 'run', 'status', 'started', 'duration', 'parameters', 'tags'].map((h) =>
+              el('th', { text: h }),
+            ),
           ),
         ]),
         el('tbody', {}, rows),
       ]),
     );
     this.markSelected();
+    this.markTicked();
+  }
+
+  private tickBox(pathspec: string): HTMLInputElement {
+    const box = el('input', {
+      className: 'cf-compare-tick',
+      title: 'Compare',
+      attrs: { type: 'checkbox', 'aria-label': `compare ${pathspec}` },
+      dataset: { compare: pathspec },
+      // Ticking is not selecting the row.
+      onClick: (event) => {
+        event.stopPropagation();
+        this.toggleTicked(pathspec, box.checked);
+      },
+    });
+    return box;
   }
 
   private markSelected(): void {

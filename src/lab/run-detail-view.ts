@@ -16,7 +16,16 @@ import { DagView } from './dag-view';
 import { append, clear, el } from './dom';
 import { durationBetween, formatBytes } from './format';
 import { renderJsonTree, renderPreview } from './preview';
-import { type Fact, reproFacts, runFacts, runPathspec, taskPathspec, tasksInStepOrder } from './run-facts';
+import {
+  type Fact,
+  foreachElement,
+  reproFacts,
+  runFacts,
+  runPathspec,
+  stepTaskCounts,
+  taskPathspec,
+  tasksInStepOrder,
+} from './run-facts';
 import { stepStatuses } from './run-status';
 
 /** Where previews and logs come from; absent in a rendered notebook output. */
@@ -25,6 +34,8 @@ export interface RunDataSource {
   logs(taskPathspec: string, attempt?: number): Promise<LogsResult>;
   /** A served run's prediction log and drift (the kernel's `predictions` op). */
   predictions?(runPathspec: string): Promise<PredictionsResult>;
+  /** Adds a cell that loads this artifact to the run's notebook ("Open in notebook"). */
+  openInNotebook?(taskPathspec: string, name: string): void;
 }
 
 export class RunDetailView extends Widget {
@@ -62,7 +73,7 @@ export class RunDetailView extends Widget {
   async showRun(detail: RunDetailResult): Promise<void> {
     this.detail = detail;
     this.renderHeader(detail);
-    this.renderTasks(tasksInStepOrder(detail.tasks, detail.run.graph?.order));
+    this.renderTasks(detail.tasks, detail.run.graph?.order);
     this.renderRepro(detail.run);
     void this.renderPredictions(detail);
     clear(this.taskPane);
@@ -147,7 +158,17 @@ export class RunDetailView extends Widget {
     try {
       const preview = await this.source!.artifact(pathspec, name);
       clear(target);
-      target.append(el('h4', { text: name }), renderPreview(preview));
+      // Beside the value: a cell that loads it in the notebook.
+      const open = this.source?.openInNotebook
+        ? el('button', {
+            className: 'jp-Button jp-mod-styled jp-mod-reject cf-open-in-notebook',
+            text: 'Open in notebook',
+            title: 'Add a cell that loads this artifact with the Client API',
+            dataset: { action: 'open-in-notebook', artifact: name },
+            onClick: () => this.source?.openInNotebook?.(pathspec, name),
+          })
+        : null;
+      target.append(el('h4', {}, [name, ' ', open]), renderPreview(preview));
     } catch (error) {
       clear(target);
       target.append(
@@ -186,8 +207,9 @@ export class RunDetailView extends Widget {
     );
   }
 
-  private renderTasks(tasks: TaskView[]): void {
+  private renderTasks(unordered: TaskView[], order?: string[]): void {
     clear(this.tasks);
+    const tasks = tasksInStepOrder(unordered, order);
     if (tasks.length === 0) {
       this.tasks.append(el('div', { className: 'cf-muted', text: 'No tasks yet.' }));
       return;
@@ -195,10 +217,14 @@ export class RunDetailView extends Widget {
     const rows = tasks.map((task) =>
       el(
         'tr',
-        { dataset: { task: taskPathspec(task), step: task.step }, onClick: () => this.selectTask(task) },
+        {
+          dataset: { task: taskPathspec(task), step: task.step, element: foreachElement(task) },
+          onClick: () => this.selectTask(task),
+        },
         [
           el('td', { text: task.step }),
           el('td', { text: task.taskId }),
+          el('td', { text: foreachElement(task) }),
           el('td', {}, [el('span', { className: `cf-badge cf-status-${task.status}`, text: task.status })]),
           el('td', { text: String(task.attempts.length) }),
           el('td', { text: durationBetween(task.startedAt, task.finishedAt) }),
@@ -206,13 +232,27 @@ export class RunDetailView extends Widget {
         ],
       ),
     );
+    // Each step's task count: a foreach body ran one task per element.
     this.tasks.append(
+      el(
+        'div',
+        { className: 'cf-step-counts' },
+        stepTaskCounts(tasks, order).map(({ step, count }) =>
+          el('span', {
+            className: 'cf-step-count',
+            dataset: { step, count: String(count) },
+            text: `${step}: ${count} task${count === 1 ? '' : 's'}`,
+          }),
+        ),
+      ),
       el('table', { className: 'cf-table cf-task-table' }, [
         el('thead', {}, [
           el(
             'tr',
             {},
-            ['step', 'task', 'status', 'attempts', 'duration', 'artifacts'].map((h) => el('th', { text: h })),
+            ['step', 'task', 'element', 'status', 'attempts', 'duration', 'artifacts'].map((h) =>
+              el('th', { text: h }),
+            ),
           ),
         ]),
         el('tbody', {}, rows),

@@ -14,6 +14,19 @@ export function taskPathspec(task: Pick<TaskView, 'flow' | 'runId' | 'step' | 't
   return `${task.flow}/${task.runId}/${task.step}/${task.taskId}`;
 }
 
+/** `3 of 6` for a foreach body's task (its innermost element, 1-based); empty for other tasks. */
+export function foreachElement(task: Pick<TaskView, 'foreachStack'>): string {
+  const frame = task.foreachStack?.at(-1);
+  return frame ? `${frame.index + 1} of ${frame.count}` : '';
+}
+
+/** How many tasks each step ran, in step order (a foreach body: one per element). */
+export function stepTaskCounts(tasks: TaskView[], order: string[] = []): { step: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const task of tasksInStepOrder(tasks, order)) counts.set(task.step, (counts.get(task.step) ?? 0) + 1);
+  return [...counts].map(([step, count]) => ({ step, count }));
+}
+
 /** Tasks in the order of their steps in the notebook, then by task id (numeric ids as numbers). */
 export function tasksInStepOrder(tasks: TaskView[], order: string[] = []): TaskView[] {
   const rank = new Map(order.map((step, i) => [step, i]));

@@ -62,3 +62,34 @@ test('trees open to the requested depth', () => {
   const details = [...node.querySelectorAll('details')];
   expect(details.map((d) => d.open)).toEqual([true, false, false]);
 });
+
+test('records (an array of objects) preview as a table, keys as columns, values as text', () => {
+  const node = renderPreview({
+    kind: 'json',
+    value: [
+      { lr: 0.1, loss: 0.5 },
+      { lr: 0.3, note: XSS },
+    ],
+    truncated: false,
+  });
+  document.body.replaceChildren(node);
+  const table = node.querySelector('table.cf-preview-records')!;
+  expect([...table.querySelectorAll('th')].map((th) => th.textContent)).toEqual(['lr', 'loss', 'note']);
+  expect(
+    [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent)),
+  ).toEqual([
+    ['0.1', '0.5', ''],
+    ['0.3', '', XSS],
+  ]);
+  expect(table.querySelectorAll('td.cf-missing')).toHaveLength(2);
+  expect(node.querySelectorAll('img')).toHaveLength(0);
+  expect(node.textContent).toContain('2 records');
+});
+
+test('arrays that are not records stay JSON trees', () => {
+  for (const value of [[1, 2], [{ a: 1 }, 2], [[1]], [], [{ a: 1 }, null]]) {
+    const node = renderPreview({ kind: 'json', value, truncated: false });
+    expect(node.querySelector('table')).toBeNull();
+    expect(node.querySelector('.cf-json-tree')).not.toBeNull();
+  }
+});
