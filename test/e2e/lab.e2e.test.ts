@@ -14,6 +14,7 @@ import { eventually, launchChromium, SCREENSHOTS, screenshot } from './browser';
 import { CommandIds } from '../../src/lab/command-ids';
 import { cellflow } from '../helpers/cli';
 import { PYTHON } from '../helpers/python-peers';
+import { churnRequest, post, runFlow, startServer } from '../serve/serve-helpers';
 import { ensureLabextensionBuilt, type LabServer, REPO, startLab } from './lab-server';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -419,6 +420,68 @@ test('a failing step: the run fails in the panel and the run browser names its c
   expect(pageErrors).toEqual([]);
   expect(dialogs).toEqual([]);
 }, 150_000);
+
+test('a served run: the run browser lists its logged predictions and charts the drift cellflow monitor reports', async () => {
+  // churn (it has a `predict` endpoint) beside hello, run and served from the datastore the
+  // settings test chose (lab-runs/), which is the one the run browser reads.
+  fs.copyFileSync(path.join(REPO, 'examples', 'churn.ipynb'), path.join(lab.root, 'churn.ipynb'));
+  fs.mkdirSync(path.join(lab.root, 'data'), { recursive: true });
+  fs.copyFileSync(path.join(REPO, 'examples', 'data', 'churn.csv'), path.join(lab.root, 'data', 'churn.csv'));
+  const home = path.join(lab.root, 'lab-runs');
+  const churnRun = await runFlow(path.join(lab.root, 'churn.ipynb'), home);
+  const served = await startServer([churnRun], { CELLFLOW_HOME: home });
+  try {
+    for (let i = 0; i < 12; i++) {
+      const answer = await post(`${served.url}/predict`, JSON.stringify(churnRequest(i)));
+      expect(answer.status).toBe(200);
+    }
+  } finally {
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  }
+  const monitor = await cellflow(['monitor', 'churn/predict', '--json'], { env: { CELLFLOW_HOME: home } });
+  expect(monitor.code).toBe(0);
+  const drift = JSON.parse(monitor.stdout) as { features: { feature: string; psi: number; ks: number }[] }[];
+  const expected = drift.flatMap((d) =>
+    d.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)} · KS ${f.ks.toFixed(3)}`),
+  );
+  expect(expected.length).toBeGreaterThan(0);
+
+  // A page of its own for churn.ipynb (the first page holds unsaved edits: see below).
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${lab.url}/lab/tree/churn.ipynb?reset&token=${lab.token}`);
+  await page.locator('.jp-NotebookPanel .jp-Cell').first().waitFor({ timeout: 60_000 });
+  await page
+    .locator('.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]')
+    .waitFor({ timeout: 60_000 });
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Cellflow$/ }).click();
+  await page
+    .locator('.lm-Menu-itemLabel', { hasText: /^Show Runs$/ })
+    .first()
+    .click();
+  const runs = page.locator('.cf-run-browser');
+  // The list is read when the browser opens; the kernel may still be starting then.
+  await eventually(async () => {
+    await runs.locator('button[data-action="refresh"]').click();
+    await runs.locator(`tr[data-run="${churnRun}"]`).click({ timeout: 5_000 });
+  }, 60_000);
+  const shown = runs.locator(`.cf-run-detail[data-run="${churnRun}"] .cf-predictions[data-total="12"]`);
+  await shown.waitFor({ timeout: 30_000 });
+  await eventually(async () =>
+    expect(await shown.locator('.cf-predictions-table tbody tr').count()).toBe(12),
+  );
+  const bars = await shown
+    .locator('.cf-drift-chart g[data-feature]')
+    .evaluateAll((rows) =>
+      rows.map((r) => [...r.querySelectorAll('text')].map((t) => t.textContent).join(' ')),
+    );
+  expect(bars).toEqual(expected);
+  await screenshot(page, '10-predictions');
+  expect(errors).toEqual([]);
+  await page.close();
+}, 180_000);
 
 test('a notebook with old comma tags: opening it offers "Fix tags", which saves tags nbformat accepts', async () => {
   fs.copyFileSync(
