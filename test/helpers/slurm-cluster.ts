@@ -89,18 +89,23 @@ export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluste
   const daemons: ChildProcess[] = [];
   const logs: string[] = [];
   const start = (command: string, args: string[], ids?: { uid: number; gid: number }) => {
+    // Output goes to a file, not a pipe: a caller that blocks its event loop (spawnSync) would stop
+    // draining a pipe, and a daemon blocked on a full pipe stalls the whole cluster.
+    const outputFile = path.join(dir, 'log', `${path.basename(command)}.out`);
+    const fd = fs.openSync(outputFile, 'a');
     const child = spawn(command, args, {
       cwd: dir,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', fd, fd],
       ...(ids && asRoot ? ids : {}),
     });
-    let output = '';
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
+    fs.closeSync(fd);
     logs.push('');
     const index = logs.length - 1;
-    child.once('exit', (code, signal) => (logs[index] = `${command} exited (${code ?? signal}): ${output}`));
+    child.once('exit', (code, signal) => {
+      const output = fs.existsSync(outputFile) ? fs.readFileSync(outputFile, 'utf8') : '';
+      logs[index] = `${command} exited (${code ?? signal}): ${output}`;
+    });
     daemons.push(child);
   };
   const stop = async () => {
