@@ -421,6 +421,48 @@ test('a failing step: the run fails in the panel and the run browser names its c
   expect(dialogs).toEqual([]);
 }, 150_000);
 
+test('run comparison: two ticked runs side by side, status and artifacts marked equal or not', async () => {
+  // The chosen datastore now holds the succeeded run of the settings test and the failed one.
+  const runs = page.locator('.cf-run-browser');
+  const ok = (await runs.locator('tr[data-run][data-status="succeeded"]').getAttribute('data-run')) ?? '';
+  const failed = (await runs.locator('tr[data-run][data-status="failed"]').getAttribute('data-run')) ?? '';
+  await runs.locator(`input[data-compare="${ok}"]`).check();
+  await runs.locator(`input[data-compare="${failed}"]`).check();
+  await runs.locator('button[data-action="compare"]').click();
+  const compare = runs.locator(`.cf-run-compare[data-a="${ok}"][data-b="${failed}"]`);
+  await compare.waitFor({ timeout: 30_000 });
+  const status = compare.locator('[data-section="run"] tr[data-row="status"]');
+  expect(await status.getAttribute('data-same')).toBe('false');
+  expect(await status.locator('td').allTextContents()).toEqual(['succeeded', 'failed']);
+  expect(await compare.locator('tr[data-artifact="join.out"]').getAttribute('data-verdict')).toBe('equal');
+  expect(await compare.locator('tr[data-artifact="report.html"]').getAttribute('data-verdict')).toBe(
+    'only-a',
+  );
+  expect(
+    await compare.locator('[data-section="steps"] tr[data-row="report"]').getAttribute('data-same'),
+  ).toBe('false');
+  await screenshot(page, '09b-run-comparison');
+
+  // "Open in notebook" on the succeeded run's `out`: a skip cell loading it with the Client API.
+  await runs.locator(`tr[data-run="${ok}"]`).click();
+  await runs.locator(`.cf-run-detail[data-run="${ok}"] g.cf-dag-node[data-step="join"]`).click();
+  await runs.locator('tr[data-artifact="out"] button').click();
+  await runs
+    .locator('.cf-artifact-preview button[data-action="open-in-notebook"][data-artifact="out"]')
+    .click();
+  const cell = page.locator('.jp-NotebookPanel .jp-Cell', { hasText: 'Task.get(' });
+  await cell.waitFor({ timeout: 15_000 });
+  await expect(cell.locator('.jp-InputArea-editor').textContent()).resolves.toContain(`.data("out");`);
+  await cell.locator('.jp-InputPrompt').click();
+  await page.keyboard.press('Control+Enter');
+  await eventually(
+    async () => expect(await cell.locator('.jp-OutputArea-output').textContent()).toBe('3'),
+    30_000,
+  );
+  await screenshot(page, '09c-artifact-in-notebook');
+  expect(pageErrors).toEqual([]);
+}, 90_000);
+
 test('a served run: the run browser lists its logged predictions and charts the drift cellflow monitor reports', async () => {
   // churn (it has a `predict` endpoint) beside hello, run and served from the datastore the
   // settings test chose (lab-runs/), which is the one the run browser reads.
