@@ -106,6 +106,5 @@ export async function main(argv: string[]): Promise<void> {
   stopWritingOnClosedPipe(process.stderr);
   cacheTypeScriptCode(); // the command process only: in-process runCli callers keep their loader
   const code = await runCli(argv.slice(2));
-  // Commands that manage their own exit code (runs of a flow) set process.exitCode themselves.
-  if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
+  process.exitCode = code;
 }

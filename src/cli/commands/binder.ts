@@ -1,7 +1,8 @@
 // `cellflow binder RUN`: a branch that mybinder.org builds into JupyterLab reproducing the run.
 import type { Command } from 'commander';
+import type { CliIO } from '../io';
 
-export function registerBinder(program: Command): void {
+export function registerBinder(program: Command, io: CliIO): void {
   program
     .command('binder')
     .description(
@@ -45,6 +46,6 @@ export function registerBinder(program: Command): void {
       if (result.inputs.length > 0)
         lines.push(`  data:    ${result.inputs.join(', ')} (the stored inputs, on the branch)`);
       lines.push(`  locally: git worktree add DIR ${result.branch} && DIR/reproduce.sh`);
-      process.stdout.write(lines.join('\n') + '\n');
+      io.stdout(lines.join('\n') + '\n');
     });
 }

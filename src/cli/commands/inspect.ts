@@ -10,13 +10,14 @@ import type { ReproductionVerdict, RunRecord } from '../../runtime/records';
 import type { DriftRecord } from '../../runtime/repro/lockfile';
 import { artifactAsJson, describeArtifact } from './artifact-view';
 import { countStatuses, elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
+import type { CliIO } from '../io';
 
 interface InspectOptions {
   artifact?: string;
   json?: boolean;
 }
 
-export function registerInspect(program: Command): void {
+export function registerInspect(program: Command, io: CliIO): void {
   program
     .command('inspect')
     .description("show a run's summary, a step's tasks, a task's artifacts, or one artifact's value")
@@ -24,7 +25,7 @@ export function registerInspect(program: Command): void {
     .option('--artifact <name>', "print this artifact's value (of the task, or of a run's end task)")
     .option('--json', 'print JSON')
     .action(async (pathspec: string, options: InspectOptions) => {
-      process.stdout.write(await inspectPathspec(Datastore.open(), pathspec, options));
+      io.stdout(await inspectPathspec(Datastore.open(), pathspec, options));
     });
 }
 

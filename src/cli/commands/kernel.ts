@@ -7,6 +7,7 @@ import * as path from 'path';
 import { UserInputError } from '../../runtime/errors';
 import { logoPng } from './kernel-logo';
 import { makeDirs } from '../../runtime/make-dirs';
+import type { CliIO } from '../io';
 
 export const KERNEL_NAME = 'cellflow';
 
@@ -16,7 +17,7 @@ interface Where {
   prefix?: string;
 }
 
-export function registerKernel(program: Command): void {
+export function registerKernel(program: Command, io: CliIO): void {
   const kernel = program.command('kernel').description('install or remove the cellflow Jupyter kernel');
   const where = (command: Command) =>
     command
@@ -29,7 +30,7 @@ export function registerKernel(program: Command): void {
   where(kernel.command('install').description('write the kernelspec "TypeScript (cellflow)"')).action(
     (options: Where) => {
       const dir = installKernelspec(kernelsDir(options));
-      process.stdout.write(`installed kernelspec ${KERNEL_NAME} in ${dir}\n`);
+      io.stdout(`installed kernelspec ${KERNEL_NAME} in ${dir}\n`);
     },
   );
   where(kernel.command('uninstall').description('remove the kernelspec')).action((options: Where) => {
@@ -37,7 +38,7 @@ export function registerKernel(program: Command): void {
     if (!fs.existsSync(path.join(dir, 'kernel.json')))
       throw new UserInputError(`no kernelspec ${KERNEL_NAME} in ${path.dirname(dir)}`);
     fs.rmSync(dir, { recursive: true, force: true });
-    process.stdout.write(`removed kernelspec ${KERNEL_NAME} from ${path.dirname(dir)}\n`);
+    io.stdout(`removed kernelspec ${KERNEL_NAME} from ${path.dirname(dir)}\n`);
   });
 }
 

@@ -4,13 +4,14 @@ import { Task } from '../../client/task';
 import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
 import { NotFoundError } from '../../runtime/datastore/datastore';
 import { parseInteger } from './options';
+import type { CliIO } from '../io';
 
 interface LogsOptions {
   attempt?: number;
   stderr?: boolean;
 }
 
-export function registerLogs(program: Command): void {
+export function registerLogs(program: Command, io: CliIO): void {
   program
     .command('logs')
     .description("print a task's stdout (or stderr) for its latest attempt, or another one")
@@ -18,7 +19,7 @@ export function registerLogs(program: Command): void {
     .option('--attempt <n>', 'attempt number (0 is the first; default: the latest)', parseInteger)
     .option('--stderr', 'print stderr instead of stdout')
     .action(async (pathspec: string, options: LogsOptions) => {
-      process.stdout.write(await taskLog(Datastore.open(), pathspec, options));
+      io.stdout(await taskLog(Datastore.open(), pathspec, options));
     });
 }
 

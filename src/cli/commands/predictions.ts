@@ -5,6 +5,7 @@ import { logStorageOf, readPredictions, type PredictionRecord } from '../../runt
 import { formatTime, renderTable } from './display';
 import { parseCount } from './options';
 import { parseSince } from './since';
+import type { CliIO } from '../io';
 
 interface PredictionsOptions {
   endpoint?: string;
@@ -13,7 +14,7 @@ interface PredictionsOptions {
   json?: boolean;
 }
 
-export function registerPredictions(program: Command): void {
+export function registerPredictions(program: Command, io: CliIO): void {
   program
     .command('predictions')
     .description("list a flow's logged predictions (from cellflow serve), oldest first")
@@ -27,7 +28,7 @@ export function registerPredictions(program: Command): void {
     .option('-n, --limit <count>', 'only the newest COUNT', parseCount)
     .option('--json', 'print the records as JSON (one array)')
     .action(async (flow: string, options: PredictionsOptions) => {
-      process.stdout.write(await listPredictions(Datastore.open(), flow, options));
+      io.stdout(await listPredictions(Datastore.open(), flow, options));
     });
 }
 

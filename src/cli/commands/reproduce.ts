@@ -1,8 +1,9 @@
 // `cellflow reproduce RUN`: re-execute a past run from its record and compare every artifact.
 import type { Command } from 'commander';
 import { parseCount } from './options';
+import type { CliIO } from '../io';
 
-export function registerReproduce(program: Command): void {
+export function registerReproduce(program: Command, io: CliIO): void {
   program
     .command('reproduce')
     .description(
@@ -56,16 +57,16 @@ export function registerReproduce(program: Command): void {
           installed: opts.installed,
           maxWorkers: opts.maxWorkers,
           runIdFile: opts.runIdFile,
-          write: (text) => process.stdout.write(text),
+          write: (text) => io.stdout(text),
           warn: (text) => process.stderr.write(text),
         });
         const v = result.verdict;
-        process.stdout.write('\n' + formatComparison(result.rows, result.valueText) + '\n');
+        io.stdout('\n' + formatComparison(result.rows, result.valueText) + '\n');
         const verdict = result.ok ? '✓ reproduced' : '✗ not reproduced';
         const first = v.first
           ? `  first difference: step ${v.first.step}${v.first.task ? ` task ${v.first.task} ${v.first.position ?? ''}`.trimEnd() : ''}, ${v.first.artifact}: ${v.first.original} → ${v.first.reproduced}\n`
           : '';
-        process.stdout.write(
+        io.stdout(
           `${verdict}: ${run} → ${result.pathspec} (${v.identical} identical, ${v.different} different, ${v.missing} missing, ${v.added} added${result.runExitCode === 0 ? '' : '; the reproduction run failed'})\n` +
             first +
             `  why: ${v.explanation}\n` +
@@ -76,7 +77,7 @@ export function registerReproduce(program: Command): void {
               ? `  kept: ${result.materialized.dir}\n`
               : `  removed the clean directory ${result.materialized.dir}\n`),
         );
-        process.exitCode = result.ok ? 0 : 1;
+        io.exitCode = result.ok ? 0 : 1;
       },
     );
 }

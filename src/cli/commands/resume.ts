@@ -6,8 +6,9 @@ import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { parseCount } from './options';
 import { engineChoice, parseEngine, reportRunResult } from './run';
+import type { CliIO } from '../io';
 
-export function registerResume(program: Command): void {
+export function registerResume(program: Command, io: CliIO): void {
   program
     .command('resume')
     .description('re-run a failed (or any) run from a step, reusing every successful task before it')
@@ -50,7 +51,7 @@ export function registerResume(program: Command): void {
           reporter,
           engine: engineChoice(opts.engine, opts.partition),
         });
-        process.exitCode = reportRunResult(result, reporter);
+        io.exitCode = reportRunResult(result, reporter, io);
       },
     );
 }

@@ -9,8 +9,9 @@ import { UserInputError } from '../../runtime/errors';
 import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { collect, parseCount, parseInteger } from './options';
+import type { CliIO } from '../io';
 
-export function registerRun(program: Command): void {
+export function registerRun(program: Command, io: CliIO): void {
   program
     .command('run')
     .description('run a notebook (or an exported .flow.ts) as a flow on the local scheduler')
@@ -37,7 +38,7 @@ export function registerRun(program: Command): void {
       if (opts.listParams) {
         const datastore = Datastore.open({ cwd: path.dirname(path.resolve(notebook)) });
         const source = loadFlowSourceCached(notebook, datastore);
-        process.stdout.write(describeParameters(source.manifest.parameters, path.basename(notebook)));
+        io.stdout(describeParameters(source.manifest.parameters, path.basename(notebook)));
         return;
       }
       const reporter = new ConsoleReporter(path.basename(notebook), process.stdout, opts.quiet);
@@ -52,7 +53,7 @@ export function registerRun(program: Command): void {
         reporter,
         engine: engineChoice(opts.engine, opts.partition),
       });
-      process.exitCode = reportRunResult(result, reporter);
+      io.exitCode = reportRunResult(result, reporter, io);
     });
 }
 
@@ -85,14 +86,14 @@ export function engineChoice(
 }
 
 /** The closing lines of `run` and `resume`: outcome, where the record is, how to look at it. */
-export function reportRunResult(result: RunResult, reporter: ConsoleReporter): number {
+export function reportRunResult(result: RunResult, reporter: ConsoleReporter, io: CliIO): number {
   const { record, pathspec } = result;
   const verdict = result.ok
     ? '✓ run succeeded'
     : record.status === 'cancelled'
       ? '✗ run cancelled (interrupted)'
       : '✗ run failed';
-  process.stdout.write(
+  io.stdout(
     [
       `${verdict}: ${pathspec} (${reporter.summary()})`,
       `  record:  ${result.recordLocation}`,

@@ -5,6 +5,7 @@ import { Datastore, effectiveRunStatus, NotFoundError, checkName } from '../../r
 import type { RunRecord } from '../../runtime/records';
 import { collect, parseCount } from './options';
 import { elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
+import type { CliIO } from '../io';
 
 const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'abandoned'];
 
@@ -21,7 +22,7 @@ interface RunsOptions {
   json?: boolean;
 }
 
-export function registerRuns(program: Command): void {
+export function registerRuns(program: Command, io: CliIO): void {
   program
     .command('runs')
     .description('list runs, newest first (all flows, or one)')
@@ -32,7 +33,7 @@ export function registerRuns(program: Command): void {
     .option('-n, --limit <count>', 'show at most this many runs', parseCount)
     .option('--json', 'print JSON instead of a table')
     .action(async (flow: string | undefined, options: RunsOptions) => {
-      process.stdout.write(await listRuns(Datastore.open(), flow, options));
+      io.stdout(await listRuns(Datastore.open(), flow, options));
     });
 }
 

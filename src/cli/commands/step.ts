@@ -6,8 +6,9 @@ import { runWorkdir } from '../../runtime/run-workdir';
 import { runTask } from '../../runtime/task-runner';
 import { taskSpecForStep } from '../../runtime/step-command';
 import { parseInteger } from './options';
+import type { CliIO } from '../io';
 
-export function registerStep(program: Command): void {
+export function registerStep(program: Command, io: CliIO): void {
   program
     .command('step')
     .description('run one task of a run (internal: what the scheduler and distributed engines call)')
@@ -48,7 +49,7 @@ export function registerStep(program: Command): void {
         const last = outcome.record.attempts[outcome.record.attempts.length - 1];
         if (!outcome.ok)
           process.stderr.write(`step ${step} (task ${taskId}) failed: ${last.error?.message}\n`);
-        process.exitCode = outcome.ok ? 0 : 1;
+        io.exitCode = outcome.ok ? 0 : 1;
       },
     );
 }

@@ -3,8 +3,9 @@
 import type { Command } from 'commander';
 import { Run } from '../../client/run';
 import { Datastore } from '../../runtime/datastore/datastore';
+import type { CliIO } from '../io';
 
-export function registerTag(program: Command): void {
+export function registerTag(program: Command, io: CliIO): void {
   const tag = program.command('tag').description("add, remove or list a run's tags");
   tag
     .command('add')
@@ -14,7 +15,7 @@ export function registerTag(program: Command): void {
     .action((pathspec: string, tags: string[]) => {
       const run = Run.get(pathspec, Datastore.open());
       for (const t of tags) run.addTag(t);
-      process.stdout.write(`${run.pathspec}: ${run.tags.join(', ') || '(no tags)'}\n`);
+      io.stdout(`${run.pathspec}: ${run.tags.join(', ') || '(no tags)'}\n`);
     });
   tag
     .command('remove')
@@ -24,7 +25,7 @@ export function registerTag(program: Command): void {
     .action((pathspec: string, tags: string[]) => {
       const run = Run.get(pathspec, Datastore.open());
       for (const t of tags) run.removeTag(t);
-      process.stdout.write(`${run.pathspec}: ${run.tags.join(', ') || '(no tags)'}\n`);
+      io.stdout(`${run.pathspec}: ${run.tags.join(', ') || '(no tags)'}\n`);
     });
   tag
     .command('list')
@@ -32,6 +33,6 @@ export function registerTag(program: Command): void {
     .argument('<run>', 'Flow/runId')
     .action((pathspec: string) => {
       const run = Run.get(pathspec, Datastore.open());
-      process.stdout.write(run.tags.map((t) => `${t}\n`).join(''));
+      io.stdout(run.tags.map((t) => `${t}\n`).join(''));
     });
 }
