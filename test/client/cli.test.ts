@@ -69,6 +69,25 @@ describe('cellflow runs', () => {
     expect(failed.map((r: { runId: string }) => r.runId)).toEqual([runs.failed]);
   });
 
+  it('--limit N shows the N newest, skipping a run folder with no record yet, and filters before limiting', async () => {
+    // A copy under way (push/pull write run.json last): the newest folder, with no record.
+    const unfinished = path.join(root, 'flows', 'Hello', '9999999999999-000000000000');
+    fs.mkdirSync(unfinished, { recursive: true });
+    try {
+      const newest = JSON.parse((await read(['runs', '--limit', '2', '--json'])).stdout);
+      expect(newest.map((r: { runId: string }) => r.runId)).toEqual([abandoned, runs.live]);
+      const table = (await read(['runs', 'Hello', '-n', '1'])).stdout.trim().split('\n');
+      expect(table.slice(1).map((line) => line.split(/\s{2,}/)[0])).toEqual([`Hello/${abandoned}`]);
+      // The limit applies to what the filter kept, not to the newest runs before filtering.
+      const succeeded = JSON.parse(
+        (await read(['runs', '--status', 'succeeded', '-n', '2', '--json'])).stdout,
+      );
+      expect(succeeded.map((r: { runId: string }) => r.runId)).toEqual([runs.newest, runs.older]);
+    } finally {
+      fs.rmSync(unfinished, { recursive: true, force: true });
+    }
+  });
+
   it('rejects an unknown flow or status with exit code 2 and no stack trace', async () => {
     const missing = await read(['runs', 'Nope']);
     expect(missing.code).toBe(2);

@@ -48,11 +48,13 @@ export async function listRuns(
   }
   const now = Date.now();
   const rows: RunSummary[] = [];
+  // Without a filter, `--limit N` needs only each flow's N newest records (run ids sort by time):
+  // one listing and N reads instead of a read per run, which is what makes a bucket with thousands
+  // of runs answer quickly.
+  const filtered = options.user !== undefined || options.status !== undefined || options.tag.length > 0;
+  const wanted = filtered ? undefined : options.limit;
   for (const name of flows) {
-    // Local: one synchronous read a run (the fast path). S3: many reads in flight at once.
-    const records = datastore.isLocal
-      ? datastore.listRuns(name).map((runId) => readIfPresent(datastore, name, runId))
-      : await datastore.readRunsAsync(name, datastore.listRuns(name));
+    const records = await readNewestRuns(datastore, name, datastore.listRuns(name), wanted);
     for (const record of records) {
       if (!record) continue;
       // Keep only what the table shows: with thousands of runs, holding every graph costs GC time.
@@ -124,6 +126,33 @@ function summarise(record: RunRecord, now: number): RunSummary {
 }
 
 /** A run folder may exist a moment before its run.json does. */
+/** The records of `runIds` (newest first), or of just enough of them to give `wanted` records. */
+async function readNewestRuns(
+  datastore: Datastore,
+  flow: string,
+  runIds: string[],
+  wanted: number | undefined,
+): Promise<(RunRecord | undefined)[]> {
+  // Local: one synchronous read a run (the fast path). S3: many reads in flight at once.
+  const read = async (ids: string[]) =>
+    datastore.isLocal
+      ? ids.map((runId) => readIfPresent(datastore, flow, runId))
+      : await datastore.readRunsAsync(flow, ids);
+  if (wanted === undefined) return read(runIds);
+  const records: (RunRecord | undefined)[] = [];
+  let found = 0;
+  // A run folder without run.json (a copy under way) gives no record: read on until enough.
+  for (let start = 0; start < runIds.length && found < wanted;) {
+    const window = runIds.slice(start, start + (wanted - found));
+    start += window.length;
+    for (const record of await read(window)) {
+      records.push(record);
+      if (record) found++;
+    }
+  }
+  return records;
+}
+
 function readIfPresent(datastore: Datastore, flow: string, runId: string): RunRecord | undefined {
   try {
     return datastore.readRun(flow, runId);
