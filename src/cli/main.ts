@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Register> = {
   predictions: () => require('./commands/predictions').registerPredictions,
   replay: () => require('./commands/replay').registerReplay,
   monitor: () => require('./commands/monitor').registerMonitor,
+  deploy: () => require('./commands/deploy').registerDeploy,
 };
 
 function packageVersion(): string {

@@ -1,0 +1,358 @@
+// The Argo manifests cellflow writes: valid against Argo's own JSON schema (v3.7.18), and checked
+// here where the schema cannot (every `depends` names a task of its DAG, no cycles, every template
+// and every {{inputs.*}} / {{tasks.*}} expression exists). Golden files pin the examples' manifests:
+// after an intended change, rewrite them with `UPDATE_GOLDEN=1 npx jest test/runtime/engines/argo.test.ts`.
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import * as fs from 'fs';
+import * as path from 'path';
+import { compileNotebook } from '../../../src/core';
+import type { JsonValue } from '../../../src/core/model';
+import { memoryIO } from '../../../src/cli/io';
+import { runCli } from '../../../src/cli/main';
+import { argoManifests, type ArgoOptions } from '../../../src/runtime/engines/argo-manifest';
+import { cellflow } from '../../helpers/cli';
+import { notebookJson, removeTempDir, tempDir, type CellSpec } from '../../helpers/notebook';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+const OPTIONS: ArgoOptions = { datastore: 's3://cellflow/flows', image: 'cellflow-task:test' };
+
+const schema = JSON.parse(
+  fs.readFileSync(path.join(REPO, 'test/fixtures/argo/workflow-schema-v3.7.18.json'), 'utf8'),
+);
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv);
+const validate = ajv.compile(schema);
+// Not a type guard: a manifest that fails is still read for its kind in the message.
+const validateSchema = (data: unknown): boolean => validate(data);
+
+type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Schema-valid, and every reference resolves (the checks the schema leaves out). */
+function checkManifest(manifest: Obj): void {
+  if (!validateSchema(manifest))
+    throw new Error(`${manifest.kind}: ${ajv.errorsText(validate.errors, { separator: '\n' })}`);
+  if (manifest.kind !== 'WorkflowTemplate') return;
+  const templates = new Map<string, Obj>(manifest.spec.templates.map((t: Obj) => [t.name, t]));
+  expect(templates.has(manifest.spec.entrypoint)).toBe(true);
+  expect(templates.size).toBe(manifest.spec.templates.length); // names are unique
+  for (const template of templates.values()) {
+    const inputs = new Set((template.inputs?.parameters ?? []).map((p: Obj) => p.name));
+    for (const [, name] of JSON.stringify(template).matchAll(/\{\{inputs\.parameters\.([\w-]+)\}\}/g))
+      expect({ template: template.name, input: name, declared: inputs.has(name) }).toMatchObject({
+        declared: true,
+      });
+    if (template.dag) checkDag(template, templates);
+  }
+}
+
+function checkDag(template: Obj, templates: Map<string, Obj>): void {
+  const tasks = new Map<string, Obj>(template.dag.tasks.map((t: Obj) => [t.name, t]));
+  expect(tasks.size).toBe(template.dag.tasks.length);
+  const edges = new Map<string, string[]>();
+  for (const task of tasks.values()) {
+    const target = templates.get(task.template);
+    expect({ task: task.name, template: task.template, exists: !!target }).toMatchObject({ exists: true });
+    // Every input the template declares is given, and nothing else.
+    const given = (task.arguments?.parameters ?? []).map((p: Obj) => p.name).sort();
+    const declared = (target!.inputs?.parameters ?? []).map((p: Obj) => p.name).sort();
+    expect({ task: task.name, given }).toEqual({ task: task.name, given: declared });
+    const deps = [...String(task.depends ?? '').matchAll(/([\w-]+)\.Succeeded/g)].map((m) => m[1]);
+    for (const dep of deps)
+      expect({ task: task.name, dependency: dep, exists: tasks.has(dep) }).toMatchObject({ exists: true });
+    edges.set(task.name, deps);
+    // {{tasks.T.outputs.parameters.P}}: T is a dependency of this task and its template writes P.
+    for (const [, t, p] of JSON.stringify(task).matchAll(
+      /\{\{tasks\.([\w-]+)\.outputs\.parameters\.([\w-]+)\}\}/g,
+    )) {
+      expect({ task: task.name, reads: t, dependency: deps.includes(t) }).toMatchObject({ dependency: true });
+      const outputs = (templates.get(tasks.get(t)!.template)!.outputs?.parameters ?? []).map(
+        (o: Obj) => o.name,
+      );
+      expect(outputs).toContain(p);
+    }
+  }
+  // No cycles: a depth-first walk never meets a task on its own path.
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (name: string, trail: string[]): void => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'open') throw new Error(`cycle: ${[...trail, name].join(' → ')}`);
+    state.set(name, 'open');
+    for (const dep of edges.get(name)!) visit(dep, [...trail, name]);
+    state.set(name, 'done');
+  };
+  for (const name of tasks.keys()) visit(name, []);
+}
+
+function manifestsOf(cells: CellSpec[], options: Partial<ArgoOptions> = {}): Obj[] {
+  const compiled = compileNotebook(notebookJson(cells, 'Gen'), 'gen.ipynb');
+  return argoManifests(compiled.manifest, { ...OPTIONS, ...options }) as Obj[];
+}
+
+const step = (name: string, source = '', ...tags: string[]): CellSpec => ({
+  tags: [`step:${name}`, ...tags],
+  source,
+});
+
+const GENERATED: Record<string, CellSpec[]> = {
+  linear: [step('start', 'self.x = 1;'), step('middle', 'self.x += 1;'), step('end')],
+  branch: [
+    step('start', '', 'next:a', 'next:b'),
+    step('a', 'self.x = 1;', 'next:join'),
+    step('b', 'self.x = 2;', 'next:join'),
+    step('join', 'self.total = inputs.a.x + inputs.b.x;'),
+    step('end'),
+  ],
+  foreach: [
+    step('start', 'self.items = [1, 2, 3];', 'foreach:items'),
+    step('body', 'self.y = self.input * 2;'),
+    step('join', 'self.ys = inputs.map((i) => i.y);'),
+    step('end'),
+  ],
+  'foreach of two steps': [
+    step('start', 'self.items = [1, 2];', 'foreach:items'),
+    step('first', 'self.y = self.input;'),
+    step('second', 'self.y += 1;'),
+    step('join', 'self.ys = inputs.map((i) => i.y);'),
+    step('end'),
+  ],
+  'nested foreach': [
+    step('start', 'self.rows = [1, 2];', 'foreach:rows'),
+    step('row', 'self.cols = [10, 20, 30];', 'foreach:cols'),
+    step('cell', 'self.v = self.input;'),
+    step('join_cols', 'self.vs = inputs.map((i) => i.v);'),
+    step('join_rows', 'self.all = inputs.map((i) => i.vs);'),
+    step('end'),
+  ],
+  'switch without loop': [
+    step('start', "self.pick = 'small';", 'switch:pick', 'next:small', 'next:large'),
+    step('small', 'self.size = 1;', 'next:report'),
+    step('large', 'self.size = 100;', 'next:report'),
+    step('report', 'console.log(self.size);'),
+    step('end'),
+  ],
+  'join of joins': [
+    step('start', '', 'next:a', 'next:b'),
+    step('a', '', 'next:a1', 'next:a2'),
+    step('a1', 'self.x = 1;', 'next:join_a'),
+    step('a2', 'self.x = 2;', 'next:join_a'),
+    step('join_a', 'self.x = inputs.a1.x + inputs.a2.x;', 'next:join'),
+    step('b', '', 'next:b1', 'next:b2'),
+    step('b1', 'self.y = 1;', 'next:join_b'),
+    step('b2', 'self.y = 2;', 'next:join_b'),
+    step('join_b', 'self.y = inputs.b1.y + inputs.b2.y;', 'next:join'),
+    step('join', 'self.z = inputs.join_a.x + inputs.join_b.y;'),
+    step('end'),
+  ],
+  'branch inside a foreach': [
+    step('start', 'self.items = [1, 2];', 'foreach:items'),
+    step('body', 'self.v = self.input;', 'next:left', 'next:right'),
+    step('left', 'self.l = self.v;', 'next:meet'),
+    step('right', 'self.r = self.v;', 'next:meet'),
+    step('meet', 'self.s = inputs.left.l + inputs.right.r;'),
+    step('gather', 'self.ss = inputs.map((i) => i.s);'),
+    step('end'),
+  ],
+  'switch inside a foreach': [
+    step('start', 'self.items = [1, 2];', 'foreach:items'),
+    step('body', "self.way = self.input > 1 ? 'big' : 'tiny';", 'switch:way', 'next:big', 'next:tiny'),
+    step('big', 'self.v = 1;', 'next:gather'),
+    step('tiny', 'self.v = 0;', 'next:gather'),
+    step('gather', 'self.vs = inputs.map((i) => i.v);'),
+    step('end'),
+  ],
+  'tags and parameters': [
+    { tags: ['parameters'], source: "const rate = 0.5; // learning rate\nconst label = 'x';" },
+    step('start', 'self.x = self.rate;', 'retry:3', 'timeout:60', 'resources:cpu=2', 'resources:memory=4096'),
+    step('train', 'self.y = self.x;', 'resources:gpu=1'),
+    step('end'),
+  ],
+};
+
+describe('generated flows', () => {
+  test.each(Object.keys(GENERATED))('%s: schema-valid, every dependency resolves, no cycle', (name) => {
+    const manifests = manifestsOf(GENERATED[name]);
+    expect(manifests.map((m) => m.kind)).toEqual(['WorkflowTemplate']);
+    checkManifest(manifests[0]);
+  });
+
+  test('a foreach fans out by withParam over the indexes the split writes; its join derives its inputs', () => {
+    const [wt] = manifestsOf(GENERATED['nested foreach']);
+    const templates = new Map<string, Obj>(wt.spec.templates.map((t: Obj) => [t.name, t]));
+    const main = templates.get('flow-dag')!.dag.tasks.map((t: Obj) => t.name);
+    expect(main).toEqual(['start', 'start-foreach', 'join--rows', 'end']);
+    const fanOut = templates.get('flow-dag')!.dag.tasks[1];
+    expect(fanOut.withParam).toBe('{{tasks.start.outputs.parameters.indexes}}');
+    const inner = templates.get('start-foreach')!.dag.tasks;
+    expect(inner.map((t: Obj) => t.name)).toEqual(['row', 'row-foreach', 'join--cols']);
+    expect(inner[1].arguments.parameters[0]).toEqual({
+      name: 'task',
+      value: '{{inputs.parameters.task}}-{{item}}',
+    });
+    expect(templates.get('cell')!.container.args).toEqual([
+      'step',
+      'Gen/{{workflow.name}}',
+      'cell',
+      '{{inputs.parameters.task}}',
+      '--attempt',
+      '0',
+      '--input-paths',
+      '{{inputs.parameters.input-paths}}',
+      '--split-index',
+      '{{inputs.parameters.split-index}}',
+    ]);
+    expect(templates.get('join--rows')!.container.args).toContain('--foreach-join');
+    expect(templates.get('start')!.outputs.parameters[0].valueFrom.path).toMatch(/foreach-indexes\.json$/);
+  });
+
+  test('a switch: each case runs when the switch named it; the step where they meet runs after either', () => {
+    const [wt] = manifestsOf(GENERATED['switch without loop']);
+    const tasks: Obj[] = wt.spec.templates.find((t: Obj) => t.name === 'flow-dag').dag.tasks;
+    const byName = Object.fromEntries(tasks.map((t) => [t.name, t]));
+    expect(byName.small.when).toBe('{{tasks.start.outputs.parameters.case}} == small');
+    expect(byName.large.when).toBe('{{tasks.start.outputs.parameters.case}} == large');
+    expect(byName['report-via-small'].depends).toBe('small.Succeeded');
+    expect(byName['report-via-large'].arguments.parameters[1]).toEqual({
+      name: 'input-paths',
+      value: 'large/t',
+    });
+    expect(byName.end.depends).toBe('(report-via-small.Succeeded || report-via-large.Succeeded)');
+  });
+
+  test('retry, timeout and resources tags; parameters as workflow arguments', () => {
+    const [wt] = manifestsOf(GENERATED['tags and parameters']);
+    const start = wt.spec.templates.find((t: Obj) => t.name === 'start');
+    expect(start.retryStrategy).toEqual({ limit: '3' });
+    expect(start.activeDeadlineSeconds).toBe('66'); // 60 s and the kill grace, as Slurm's --time
+    expect(start.container.args).toContain('{{retries}}');
+    expect(start.container.resources).toEqual({ requests: { cpu: '2', memory: '4096Mi' } });
+    expect(start.container.env).toContainEqual({ name: 'CELLFLOW_DATASTORE', value: 's3://cellflow/flows' });
+    const train = wt.spec.templates.find((t: Obj) => t.name === 'train');
+    expect(train.container.resources).toEqual({ limits: { 'nvidia.com/gpu': '1' } });
+    expect(wt.spec.arguments.parameters).toEqual([
+      { name: 'rate', value: '0.5' },
+      { name: 'label', value: 'x' },
+    ]);
+  });
+
+  test('a schedule adds a CronWorkflow that submits the template', () => {
+    const manifests = manifestsOf(GENERATED.linear, { schedule: '0 3 * * *', namespace: 'flows' });
+    expect(manifests.map((m) => m.kind)).toEqual(['WorkflowTemplate', 'CronWorkflow']);
+    manifests.forEach(checkManifest);
+    expect(manifests[1].spec).toMatchObject({
+      schedule: '0 3 * * *',
+      workflowSpec: { workflowTemplateRef: { name: 'gen' } },
+    });
+  });
+
+  test('the checks catch a dependency on no task and a cycle', () => {
+    const [wt] = manifestsOf(GENERATED.linear);
+    const broken = JSON.parse(JSON.stringify(wt));
+    broken.spec.templates[0].dag.tasks[1].depends = 'nowhere.Succeeded';
+    expect(validateSchema(broken)).toBe(true); // the schema alone lets it through
+    expect(() => checkManifest(broken)).toThrow();
+    const cyclic = JSON.parse(JSON.stringify(wt));
+    cyclic.spec.templates[0].dag.tasks[0].depends = 'end.Succeeded';
+    expect(() => checkManifest(cyclic)).toThrow(/cycle/);
+    // and the schema itself is not a formality: a numeric IntOrString or a template list of strings fails
+    const numeric = JSON.parse(JSON.stringify(wt));
+    numeric.spec.templates[1].retryStrategy = { limit: 3 };
+    expect(validateSchema(numeric)).toBe(false);
+    expect(validateSchema({ ...wt, spec: { ...wt.spec, templates: ['start'] } })).toBe(false);
+  });
+});
+
+describe('examples', () => {
+  const examples = fs
+    .readdirSync(path.join(REPO, 'examples'))
+    .filter((f) => f.endsWith('.ipynb'))
+    .map((f) => f.replace(/\.ipynb$/, ''))
+    .filter((name) => name !== 'loop');
+
+  test.each(examples)(
+    '%s: cellflow deploy --engine argo matches its golden file and the schema',
+    async (name) => {
+      const io = memoryIO();
+      const code = await runCli(
+        [
+          'deploy',
+          `examples/${name}.ipynb`,
+          '--engine',
+          'argo',
+          '--datastore',
+          OPTIONS.datastore,
+          '--image',
+          OPTIONS.image,
+        ],
+        io,
+      );
+      expect({ code, err: io.err }).toEqual({ code: 0, err: '' });
+      const golden = path.join(REPO, 'test', 'golden', 'argo', `${name}.json`);
+      if (UPDATE) fs.writeFileSync(golden, io.out);
+      expect(io.out).toBe(fs.readFileSync(golden, 'utf8'));
+      checkManifest(JSON.parse(io.out));
+    },
+  );
+});
+
+describe('cellflow deploy refuses what Argo cannot run', () => {
+  let dir: string;
+  beforeAll(() => (dir = tempDir('cellflow-argo-')));
+  afterAll(() => removeTempDir(dir));
+
+  test('a loop (examples/loop.ipynb): exit 2 naming the step, no stack trace', async () => {
+    const result = await cellflow([
+      'deploy',
+      'examples/loop.ipynb',
+      '--engine',
+      'argo',
+      '--datastore',
+      's3://b/p',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /step improve: it loops back to 'improve'; a loop cannot be expressed as an Argo DAG/,
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.stdout).toBe('');
+  });
+
+  test.each([
+    [['--engine', 'argo'], /needs --datastore s3:\/\//],
+    [['--engine', 'argo', '--datastore', path.join('/tmp', 'local-store')], /an s3:\/\/BUCKET\/PREFIX URL/],
+    [
+      ['--engine', 'kubeflow', '--datastore', 's3://b/p'],
+      /--engine kubeflow: deploy writes manifests for argo/,
+    ],
+  ])('%j: exit 2', async (args, message) => {
+    const io = memoryIO();
+    const previous = process.env.CELLFLOW_DATASTORE;
+    delete process.env.CELLFLOW_DATASTORE;
+    try {
+      expect(await runCli(['deploy', 'examples/hello.ipynb', ...(args as string[])], io)).toBe(2);
+    } finally {
+      if (previous !== undefined) process.env.CELLFLOW_DATASTORE = previous;
+    }
+    expect(io.err).toMatch(message as RegExp);
+  });
+
+  test("-o FILE, and the notebook's metadata.cellflow.schedule makes a CronWorkflow", async () => {
+    const nb = path.join(dir, 'nightly.ipynb');
+    const json = JSON.parse(notebookJson([step('start', 'self.x = 1;'), step('end')], 'Nightly')) as {
+      metadata: { cellflow: Record<string, JsonValue> };
+    };
+    json.metadata.cellflow.schedule = '30 2 * * *';
+    fs.writeFileSync(nb, JSON.stringify(json));
+    const out = path.join(dir, 'nightly.json');
+    const io = memoryIO();
+    expect(await runCli(['deploy', nb, '--engine', 'argo', '--datastore', 's3://b/p', '-o', out], io)).toBe(
+      0,
+    );
+    expect(io.out).toContain('WorkflowTemplate and CronWorkflow');
+    const document = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(document.kind).toBe('List');
+    document.items.forEach(checkManifest);
+    expect(document.items[1].spec.schedule).toBe('30 2 * * *');
+  });
+});
