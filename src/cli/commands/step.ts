@@ -6,6 +6,7 @@ import { runWorkdir } from '../../runtime/run-workdir';
 import { runTask } from '../../runtime/task-runner';
 import { taskSpecForStep } from '../../runtime/step-command';
 import { parseInteger } from './options';
+import { foreachJoinInputs, writeArgoOutputs } from '../../runtime/engines/argo-step';
 import type { CliIO } from '../io';
 
 export function registerStep(program: Command, io: CliIO): void {
@@ -23,18 +24,33 @@ export function registerStep(program: Command, io: CliIO): void {
     .option('--split-index <n>', 'position in the parent foreach', parseInteger)
     .option('--attempt <n>', 'attempt number', parseInteger, 0)
     .option('--iteration <n>', 'loops: earlier visits of this step at this foreach position', parseInteger)
+    .option(
+      '--foreach-join',
+      "Argo: a foreach join's inputs are the body's tasks TASK-0..TASK-(N-1), N from the split's task TASK",
+    )
+    .option('--argo-outputs <dir>', "Argo: write a foreach's element indexes and a switch's case to DIR")
     .action(
       async (
         run: string,
         step: string,
         taskId: string,
-        opts: { inputPaths: string; splitIndex?: number; attempt: number; iteration?: number },
+        opts: {
+          inputPaths: string;
+          splitIndex?: number;
+          attempt: number;
+          iteration?: number;
+          foreachJoin?: boolean;
+          argoOutputs?: string;
+        },
       ) => {
+        const inputPaths = opts.foreachJoin
+          ? foreachJoinInputs(Datastore.open(), run, step, taskId)
+          : opts.inputPaths.split(',').filter(Boolean);
         const spec = taskSpecForStep({
           run,
           step,
           taskId,
-          inputPaths: opts.inputPaths.split(',').filter(Boolean),
+          inputPaths,
           splitIndex: opts.splitIndex,
           attempt: opts.attempt,
           iteration: opts.iteration,
@@ -49,6 +65,7 @@ export function registerStep(program: Command, io: CliIO): void {
         const last = outcome.record.attempts[outcome.record.attempts.length - 1];
         if (!outcome.ok)
           process.stderr.write(`step ${step} (task ${taskId}) failed: ${last.error?.message}\n`);
+        if (outcome.ok && opts.argoOutputs) writeArgoOutputs(opts.argoOutputs, outcome.record);
         io.exitCode = outcome.ok ? 0 : 1;
       },
     );

@@ -1,0 +1,162 @@
+// The Argo manifest, walked here as Argo's controller would walk it: each DAG task when its `depends`
+// holds and its `when` is true, a `withParam` fan-out per element of the split's output, and each
+// pod's container command run as a real `cellflow step` process against a real (local) datastore,
+// with the output parameters read from the files the pod wrote. The walk must reproduce a local
+// run's artifacts: a switch inside a foreach, whose join finds each element's case by task id.
+import * as fs from 'fs';
+import * as path from 'path';
+import { compileNotebook } from '../../../src/core';
+import { argoManifests, OUTPUTS_DIR } from '../../../src/runtime/engines/argo-manifest';
+import { Datastore } from '../../../src/runtime/datastore/datastore';
+import { cellflow } from '../../helpers/cli';
+import { notebookJson, removeTempDir, tempDir, type CellSpec } from '../../helpers/notebook';
+
+type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+const step = (name: string, source = '', ...tags: string[]): CellSpec => ({
+  tags: [`step:${name}`, ...tags],
+  source,
+});
+
+const CELLS: CellSpec[] = [
+  step('start', 'self.items = [1, 2];', 'foreach:items'),
+  step('body', "self.way = self.input > 1 ? 'big' : 'tiny';", 'switch:way', 'next:big', 'next:tiny'),
+  step('big', 'self.v = self.input * 100;', 'next:gather'),
+  step('tiny', 'self.v = self.input;', 'next:gather'),
+  step('gather', 'self.vs = inputs.map((i) => i.v);'),
+  step('end'),
+];
+
+const NESTED: CellSpec[] = [
+  step('start', 'self.rows = [1, 2];', 'foreach:rows'),
+  step('row', 'self.r = self.input; self.cols = [10, 20, 30];', 'foreach:cols'),
+  step('cell', 'self.v = self.r * self.input;'),
+  step('join_cols', 'self.vs = inputs.map((i) => i.v);'),
+  step('join_rows', 'self.all = inputs.map((i) => i.vs);'),
+  step('end'),
+];
+
+let dir: string;
+beforeAll(() => (dir = tempDir('cellflow-argo-walk-')));
+afterAll(() => removeTempDir(dir));
+
+class Walker {
+  pods: string[] = [];
+  constructor(
+    private readonly templates: Map<string, Obj>,
+    private readonly workflowName: string,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
+
+  async template(name: string, inputs: Record<string, string>): Promise<Record<string, string>> {
+    const template = this.templates.get(name)!;
+    const fill = (text: string, extra: Record<string, string> = {}) =>
+      text
+        .replace(/\{\{inputs\.parameters\.([\w-]+)\}\}/g, (_, p) => inputs[p])
+        .replace(/\{\{workflow\.name\}\}/g, this.workflowName)
+        .replace(/\{\{(item|retries)\}\}/g, (_, k) => extra[k] ?? '0');
+    if (template.container) {
+      const outputs = fs.mkdtempSync(path.join(dir, 'pod-'));
+      const args = template.container.args.map((a: string) => fill(a).replace(OUTPUTS_DIR, outputs));
+      this.pods.push(args.slice(2, 4).join('/'));
+      const result = await cellflow(args, { env: this.env, cwd: dir });
+      if (result.code !== 0) throw new Error(`pod ${args.join(' ')} failed\n${result.stderr}`);
+      const values: Record<string, string> = {};
+      for (const o of template.outputs?.parameters ?? [])
+        values[o.name] = fs.readFileSync(o.valueFrom.path.replace(OUTPUTS_DIR, outputs), 'utf8');
+      return values;
+    }
+    // A DAG: tasks run once their `depends` can be decided; false → omitted.
+    const status = new Map<string, 'Succeeded' | 'Omitted'>();
+    const outputs = new Map<string, Record<string, string>>();
+    const tasks: Obj[] = template.dag.tasks;
+    while (status.size < tasks.length) {
+      const ready = tasks.filter(
+        (t) =>
+          !status.has(t.name) &&
+          [...String(t.depends ?? '').matchAll(/([\w-]+)\.Succeeded/g)].every((m) => status.has(m[1])),
+      );
+      expect(ready.length).toBeGreaterThan(0);
+      for (const task of ready) {
+        const holds = (expression: string) =>
+          Function(
+            `return ${expression.replace(/([\w-]+)\.Succeeded/g, (_, n) => String(status.get(n) === 'Succeeded'))}`,
+          )() as boolean;
+        const taskFill = (text: string) =>
+          text.replace(
+            /\{\{tasks\.([\w-]+)\.outputs\.parameters\.([\w-]+)\}\}/g,
+            (_, t, p) => outputs.get(t)![p],
+          );
+        const when = task.when ? taskFill(task.when).split(' == ') : undefined;
+        if ((task.depends && !holds(task.depends)) || (when && when[0] !== when[1])) {
+          status.set(task.name, 'Omitted');
+          continue;
+        }
+        const args = (item?: string) =>
+          Object.fromEntries(
+            (task.arguments?.parameters ?? []).map((p: Obj) => [
+              p.name,
+              fill(taskFill(p.value), item === undefined ? {} : { item }),
+            ]),
+          );
+        if (task.withParam) {
+          for (const item of JSON.parse(taskFill(task.withParam)) as number[])
+            await this.template(task.template, args(String(item)));
+        } else outputs.set(task.name, await this.template(task.template, args()));
+        status.set(task.name, 'Succeeded');
+      }
+    }
+    return {};
+  }
+}
+
+/** Runs the notebook locally (which writes the run record the pods use), then walks its manifest. */
+async function runAndWalk(name: string, cells: CellSpec[]) {
+  const notebook = path.join(dir, `${name}.ipynb`);
+  fs.writeFileSync(notebook, notebookJson(cells, name));
+  const store = path.join(dir, 'store');
+  const env = { CELLFLOW_DATASTORE: store, HOME: dir };
+  const idFile = path.join(dir, 'run-id');
+  const run = await cellflow(['run', notebook, '--run-id-file', idFile, '-q'], {
+    env,
+    cwd: dir,
+    timeoutMs: 120_000,
+  });
+  expect(run.code).toBe(0);
+  const [flow, runId] = fs.readFileSync(idFile, 'utf8').trim().split('/');
+
+  const compiled = compileNotebook(fs.readFileSync(notebook, 'utf8'), notebook);
+  const [workflowTemplate] = argoManifests(compiled.manifest, {
+    datastore: 's3://unused/here',
+    image: 'x',
+  }) as Obj[];
+  const templates = new Map<string, Obj>(workflowTemplate.spec.templates.map((t: Obj) => [t.name, t]));
+  // The pods reuse the run record `cellflow run` wrote (creating one in-cluster is not done yet).
+  const walker = new Walker(templates, runId, env);
+  await walker.template(workflowTemplate.spec.entrypoint, {});
+  return { flow, runId, pods: walker.pods, datastore: Datastore.open({ root: store }) };
+}
+
+test('walking the manifest with cellflow step pods reproduces a local run (switch inside a foreach)', async () => {
+  const { flow, runId, pods, datastore } = await runAndWalk('Walk', CELLS);
+  expect(pods).toEqual(['start/t', 'body/t-0', 'tiny/t-0', 'body/t-1', 'big/t-1', 'gather/t', 'end/t']);
+  const gather = datastore.readTask(flow, runId, 'gather', 't');
+  expect(gather.parents).toEqual([`${flow}/${runId}/tiny/t-0`, `${flow}/${runId}/big/t-1`]);
+  expect(datastore.loadArtifactSync(gather.artifacts.vs)).toEqual([1, 200]);
+  // The same bytes as the local run's join (its task ids are the local scheduler's).
+  const local = datastore.listTasks(flow, runId, 'gather').find((t) => t.taskId !== 't')!;
+  expect(gather.artifacts.vs.sha256).toBe(local.artifacts.vs.sha256);
+}, 120_000);
+
+test('a nested foreach: positional task ids t-i-j, each join derives its inputs', async () => {
+  const { flow, runId, pods, datastore } = await runAndWalk('Nested', NESTED);
+  expect(pods.filter((p) => p.startsWith('cell/'))).toEqual(
+    ['t-0-0', 't-0-1', 't-0-2', 't-1-0', 't-1-1', 't-1-2'].map((t) => `cell/${t}`),
+  );
+  const all = datastore.readTask(flow, runId, 'join_rows', 't').artifacts.all;
+  expect(datastore.loadArtifactSync(all)).toEqual([
+    [10, 20, 30],
+    [20, 40, 60],
+  ]);
+  const local = datastore.listTasks(flow, runId, 'join_rows').find((t) => t.taskId !== 't')!;
+  expect(all.sha256).toBe(local.artifacts.all.sha256);
+}, 120_000);
