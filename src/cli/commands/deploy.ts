@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import { compileNotebook } from '../../core';
 import { argoDocument, argoManifests } from '../../runtime/engines/argo-manifest';
 import { UserInputError } from '../../runtime/errors';
+import { kubectlApply } from '../../runtime/engines/kubectl';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
 
@@ -22,11 +23,23 @@ export function registerDeploy(program: Command, io: CliIO): void {
     )
     .option('--image <image>', 'the task image: Node and cellflow on the PATH', 'cellflow-task:latest')
     .option('--namespace <namespace>', 'Kubernetes namespace of the manifests')
-    .option('-o, --output <file>', "where to write the manifests, JSON (default: '-', stdout)", '-')
+    .option('--submit', "also apply them with kubectl (its current context's cluster)")
+    .option(
+      '-o, --output <file>',
+      "where to write the manifests, JSON (default: '-', stdout; with --submit, only kubectl's report)",
+      '-',
+    )
     .action(
       (
         file: string,
-        options: { engine: string; schedule?: string; image: string; namespace?: string; output: string },
+        options: {
+          engine: string;
+          schedule?: string;
+          image: string;
+          namespace?: string;
+          output: string;
+          submit?: boolean;
+        },
       ) => {
         if (!ENGINES.includes(options.engine))
           throw new UserInputError(
@@ -48,6 +61,11 @@ export function registerDeploy(program: Command, io: CliIO): void {
           ...(options.namespace ? { namespace: options.namespace } : {}),
         });
         const json = JSON.stringify(argoDocument(manifests), null, 2) + '\n';
+        if (options.submit) {
+          // Applied first: a cluster that refuses them leaves no file that looks deployed.
+          io.stdout(kubectlApply(json, options.namespace));
+          if (options.output === '-') return;
+        }
         if (options.output === '-') return void io.stdout(json);
         try {
           fs.writeFileSync(options.output, json);

@@ -337,6 +337,33 @@ describe('cellflow deploy refuses what Argo cannot run', () => {
     expect(io.err).toMatch(message as RegExp);
   });
 
+  test('--submit says so when kubectl is missing, or has no context (exit 2)', async () => {
+    const args = [
+      'deploy',
+      'examples/hello.ipynb',
+      '--engine',
+      'argo',
+      '--datastore',
+      's3://b/p',
+      '--submit',
+    ];
+    const emptyPath = fs.mkdtempSync(path.join(dir, 'path-'));
+    const missing = await cellflow(args, { env: { PATH: emptyPath } });
+    expect({ code: missing.code, stderr: missing.stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringMatching(/--submit: kubectl is not on the PATH/),
+    });
+    // The real kubectl, with an empty kubeconfig: no current context.
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    fs.writeFileSync(kubeconfig, '');
+    const noContext = await cellflow(args, { env: { KUBECONFIG: kubeconfig, HOME: dir } });
+    expect(noContext.code).toBe(2);
+    expect(noContext.stderr).toMatch(
+      /--submit: kubectl has no current context \(.*current-context is not set/,
+    );
+    expect(noContext.stdout).toBe('');
+  });
+
   test("-o FILE, and the notebook's metadata.cellflow.schedule makes a CronWorkflow", async () => {
     const nb = path.join(dir, 'nightly.ipynb');
     const json = JSON.parse(notebookJson([step('start', 'self.x = 1;'), step('end')], 'Nightly')) as {
