@@ -80,7 +80,14 @@ function refuseLoops(graph: FlowGraph): void {
       );
   }
   for (const step of graph.order) {
-    if (graph.nodes[step].branches)
+    const node = graph.nodes[step];
+    // Run by one task per parent (the cases of a switch meeting), its outputs have no one task name.
+    const severalTasks = !node.isJoin && node.parents.length > 1 && step !== graph.entry;
+    if (severalTasks && (node.foreach || node.switch))
+      throw new UserInputError(
+        `step ${step}: a ${node.foreach ? 'foreach' : 'switch'} where the cases of a switch meet again is not supported on Argo yet; put a plain step before it.`,
+      );
+    if (node.branches)
       throw new UserInputError(
         `step ${step}: a join of branches with a switch inside is not supported on Argo yet (its inputs depend on the cases taken).`,
       );

@@ -246,6 +246,19 @@ describe('generated flows', () => {
     });
   });
 
+  test('a foreach where the cases of a switch meet is refused, naming the step', () => {
+    const cells = [
+      step('start', "self.pick = 'a';", 'switch:pick', 'next:a', 'next:b'),
+      step('a', 'self.xs = [1];', 'next:fan'),
+      step('b', 'self.xs = [2];', 'next:fan'),
+      step('fan', '', 'foreach:xs'),
+      step('body', 'self.y = self.input;'),
+      step('join', 'self.ys = inputs.map((i) => i.y);'),
+      step('end'),
+    ];
+    expect(() => manifestsOf(cells)).toThrow(/^step fan: a foreach where the cases of a switch meet again/);
+  });
+
   test('the checks catch a dependency on no task and a cycle', () => {
     const [wt] = manifestsOf(GENERATED.linear);
     const broken = JSON.parse(JSON.stringify(wt));
