@@ -10,6 +10,7 @@ import { argoManifests, OUTPUTS_DIR } from '../../../src/runtime/engines/argo-ma
 import { Datastore } from '../../../src/runtime/datastore/datastore';
 import { cellflow } from '../../helpers/cli';
 import { notebookJson, removeTempDir, tempDir, type CellSpec } from '../../helpers/notebook';
+import { startS3Server, useS3Env, type S3Server } from '../../helpers/s3-server';
 
 type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 const step = (name: string, source = '', ...tags: string[]): CellSpec => ({
@@ -44,7 +45,10 @@ class Walker {
   constructor(
     private readonly templates: Map<string, Obj>,
     private readonly workflowName: string,
+    /** Over the container's own env (the manifest's CELLFLOW_DATASTORE). */
     private readonly env: NodeJS.ProcessEnv,
+    /** Each pod a bare machine: its own empty HOME and working folder. */
+    private readonly bare = false,
   ) {}
 
   async template(name: string, inputs: Record<string, string>): Promise<Record<string, string>> {
@@ -58,7 +62,17 @@ class Walker {
       const outputs = fs.mkdtempSync(path.join(dir, 'pod-'));
       const args = template.container.args.map((a: string) => fill(a).replace(OUTPUTS_DIR, outputs));
       this.pods.push(args.slice(2, 4).join('/'));
-      const result = await cellflow(args, { env: this.env, cwd: dir });
+      const containerEnv = Object.fromEntries(template.container.env.map((e: Obj) => [e.name, e.value]));
+      const home = this.bare ? fs.mkdtempSync(path.join(dir, 'home-')) : dir;
+      const result = await cellflow(args, {
+        env: {
+          ...containerEnv,
+          ...this.env,
+          ...(this.bare ? { HOME: home, XDG_CACHE_HOME: path.join(home, '.cache') } : {}),
+        },
+        cwd: home,
+        timeoutMs: 120_000,
+      });
       if (result.code !== 0) throw new Error(`pod ${args.join(' ')} failed\n${result.stderr}`);
       const values: Record<string, string> = {};
       for (const o of template.outputs?.parameters ?? [])
@@ -110,11 +124,11 @@ class Walker {
 }
 
 /** Runs the notebook locally (which writes the run record the pods use), then walks its manifest. */
-async function runAndWalk(name: string, cells: CellSpec[]) {
+async function runAndWalk(name: string, cells: CellSpec[], s3?: S3Server) {
   const notebook = path.join(dir, `${name}.ipynb`);
   fs.writeFileSync(notebook, notebookJson(cells, name));
-  const store = path.join(dir, 'store');
-  const env = { CELLFLOW_DATASTORE: store, HOME: dir };
+  const store = s3 ? s3.url('argo') : path.join(dir, 'store');
+  const env = { ...(s3?.env ?? {}), CELLFLOW_DATASTORE: store, HOME: dir };
   const idFile = path.join(dir, 'run-id');
   const run = await cellflow(['run', notebook, '--run-id-file', idFile, '-q'], {
     env,
@@ -126,12 +140,14 @@ async function runAndWalk(name: string, cells: CellSpec[]) {
 
   const compiled = compileNotebook(fs.readFileSync(notebook, 'utf8'), notebook);
   const [workflowTemplate] = argoManifests(compiled.manifest, {
-    datastore: 's3://unused/here',
+    // Local: the walker's CELLFLOW_DATASTORE overrides the manifest's (which must be s3://).
+    datastore: s3 ? store : 's3://unused/here',
     image: 'x',
   }) as Obj[];
   const templates = new Map<string, Obj>(workflowTemplate.spec.templates.map((t: Obj) => [t.name, t]));
   // The pods reuse the run record `cellflow run` wrote (creating one in-cluster is not done yet).
-  const walker = new Walker(templates, runId, env);
+  // On S3 the pods get only the credentials: the datastore is the manifest's, HOME is theirs.
+  const walker = s3 ? new Walker(templates, runId, s3.env, true) : new Walker(templates, runId, env);
   await walker.template(workflowTemplate.spec.entrypoint, {});
   return { flow, runId, pods: walker.pods, datastore: Datastore.open({ root: store }) };
 }
@@ -160,3 +176,19 @@ test('a nested foreach: positional task ids t-i-j, each join derives its inputs'
   const local = datastore.listTasks(flow, runId, 'join_rows').find((t) => t.taskId !== 't')!;
   expect(all.sha256).toBe(local.artifacts.all.sha256);
 }, 120_000);
+
+test('on S3 (versitygw), each pod a bare machine with only the manifest env and credentials', async () => {
+  const server = await startS3Server();
+  const restore = useS3Env(server);
+  try {
+    const { flow, runId, pods, datastore } = await runAndWalk('WalkS3', CELLS, server);
+    expect(pods).toHaveLength(7);
+    const gather = datastore.readTask(flow, runId, 'gather', 't');
+    expect(datastore.loadArtifactSync(gather.artifacts.vs)).toEqual([1, 200]);
+    const local = datastore.listTasks(flow, runId, 'gather').find((t) => t.taskId !== 't')!;
+    expect(gather.artifacts.vs.sha256).toBe(local.artifacts.vs.sha256);
+  } finally {
+    restore();
+    await server.stop();
+  }
+}, 180_000);
