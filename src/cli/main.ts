@@ -37,6 +37,8 @@ const COMMANDS: Record<string, () => Register> = {
   replay: () => require('./commands/replay').registerReplay,
   monitor: () => require('./commands/monitor').registerMonitor,
   deploy: () => require('./commands/deploy').registerDeploy,
+  'start-run': () => require('./commands/run-record').registerStartRun,
+  'finish-run': () => require('./commands/run-record').registerFinishRun,
 };
 
 function packageVersion(): string {

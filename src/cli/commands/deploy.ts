@@ -23,6 +23,10 @@ export function registerDeploy(program: Command, io: CliIO): void {
     )
     .option('--image <image>', 'the task image: Node and cellflow on the PATH', 'cellflow-task:latest')
     .option('--namespace <namespace>', 'Kubernetes namespace of the manifests')
+    .option(
+      '--from-run <run>',
+      'Flow/RUN (on the same datastore) whose code and dependencies each workflow reuses: its first pod writes the run record',
+    )
     .option('--submit', "also apply them with kubectl (its current context's cluster)")
     .option(
       '-o, --output <file>',
@@ -39,6 +43,7 @@ export function registerDeploy(program: Command, io: CliIO): void {
           namespace?: string;
           output: string;
           submit?: boolean;
+          fromRun?: string;
         },
       ) => {
         if (!ENGINES.includes(options.engine))
@@ -54,11 +59,16 @@ export function registerDeploy(program: Command, io: CliIO): void {
         const text = readNotebookFile(file);
         const compiled = compileNotebook(text, file);
         const schedule = options.schedule ?? notebookSchedule(text, file);
+        if (options.fromRun && options.fromRun.split('/')[0] !== compiled.manifest.flow)
+          throw new UserInputError(
+            `--from-run ${options.fromRun}: not a run of flow ${compiled.manifest.flow} (expected ${compiled.manifest.flow}/RUN_ID).`,
+          );
         const manifests = argoManifests(compiled.manifest, {
           datastore,
           image: options.image,
           ...(schedule ? { schedule } : {}),
           ...(options.namespace ? { namespace: options.namespace } : {}),
+          ...(options.fromRun ? { fromRun: options.fromRun } : {}),
         });
         const json = JSON.stringify(argoDocument(manifests), null, 2) + '\n';
         if (options.submit) {

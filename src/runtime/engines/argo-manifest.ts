@@ -19,6 +19,10 @@ export interface ArgoOptions {
   /** Cron schedule: also emit a CronWorkflow that submits the template. */
   schedule?: string;
   namespace?: string;
+  /** Flow/RUN whose code package and dependencies every workflow reuses: its first pod writes the
+   * record of run Flow/<workflow name> from it, and its exit handler closes that record. Without
+   * it, the pods expect that record to exist. */
+  fromRun?: string;
 }
 
 type Json = { [key: string]: JsonValue };
@@ -27,6 +31,8 @@ export const ARGO_API_VERSION = 'argoproj.io/v1alpha1';
 /** Inside each pod: where `cellflow step --argo-outputs` writes the output parameters. */
 /** The flow's DAG: with a `-`, so no step's template (named after the step) can take its name. */
 export const ENTRYPOINT = 'flow-dag';
+const START_RUN = 'start-run';
+const FINISH_RUN = 'finish-run';
 export const OUTPUTS_DIR = '/tmp/cellflow-outputs';
 
 /** The manifests to apply: the WorkflowTemplate, then the CronWorkflow when scheduled. */
@@ -46,6 +52,7 @@ export function argoManifests(manifest: FlowManifest, options: ArgoOptions): Jso
     metadata: { ...metadata, labels: { 'cellflow.dev/flow': name } },
     spec: {
       entrypoint: ENTRYPOINT,
+      ...(options.fromRun ? { onExit: FINISH_RUN } : {}),
       arguments: { parameters: manifest.parameters.map(workflowParameter) },
       templates: builder.templates(),
     },
@@ -163,7 +170,30 @@ class TemplateBuilder {
     return [
       ...regions.map((r) => this.dagTemplate(r)),
       ...this.graph.order.map((s) => this.stepTemplate(this.graph.nodes[s])),
+      ...(this.options.fromRun ? this.runRecordTemplates(this.options.fromRun) : []),
     ];
+  }
+
+  /** The run's first pod writes its record from the deployed run; the exit handler closes it. */
+  private runRecordTemplates(fromRun: string): Json[] {
+    const params = this.manifest.parameters.flatMap((p) => [
+      '--param',
+      `${p.name}={{workflow.parameters.${p.name}}}`,
+    ]);
+    const container = (args: string[]): Json => ({
+      image: this.options.image,
+      command: ['cellflow'],
+      args,
+      env: [{ name: 'CELLFLOW_DATASTORE', value: this.options.datastore }],
+    });
+    return [
+      { name: START_RUN, container: container([START_RUN, this.run, '--from', fromRun, ...params]) },
+      { name: FINISH_RUN, container: container([FINISH_RUN, this.run, '--status', '{{workflow.status}}']) },
+    ];
+  }
+
+  private get run(): string {
+    return `${this.manifest.flow}/{{workflow.name}}`;
   }
 
   /** The task id of the tasks of a region, as an Argo expression. */
@@ -174,6 +204,8 @@ class TemplateBuilder {
   private dagTemplate(region: Region): Json {
     const taskId = this.regionTaskId(region);
     const tasks: Json[] = [];
+    if (region.split === undefined && this.options.fromRun)
+      tasks.push({ name: START_RUN, template: START_RUN });
     for (const step of region.steps) {
       const node = this.graph.nodes[step];
       tasks.push(...this.stepTasks(node, region, taskId));
@@ -219,7 +251,14 @@ class TemplateBuilder {
     const base = { template: argoName(node.name) };
     const param = (name: string, value: string) => ({ name, value });
     if (node.name === this.graph.entry)
-      return [{ name: argoName(node.name), ...base, arguments: { parameters: [param('task', taskId)] } }];
+      return [
+        {
+          name: argoName(node.name),
+          ...base,
+          ...(this.options.fromRun ? { depends: `${START_RUN}.Succeeded` } : {}),
+          arguments: { parameters: [param('task', taskId)] },
+        },
+      ];
     if (node.closes && this.graph.nodes[node.closes].foreach) {
       // A foreach join: its inputs are derived from the split's task (--foreach-join).
       return [
@@ -293,7 +332,7 @@ class TemplateBuilder {
   /** The container template of a step: one `cellflow step`, as a Slurm job runs it. */
   private stepTemplate(node: GraphNode): Json {
     const { options } = node;
-    const run = `${this.manifest.flow}/{{workflow.name}}`;
+    const run = this.run;
     const foreachJoin = node.closes !== undefined && !!this.graph.nodes[node.closes].foreach;
     const firstInBody = node.parents.some((p) => this.graph.nodes[p].foreach);
     const takesInputs = node.name !== this.graph.entry && !foreachJoin;

@@ -10,6 +10,7 @@ import { argoManifests, OUTPUTS_DIR } from '../../../src/runtime/engines/argo-ma
 import { Datastore } from '../../../src/runtime/datastore/datastore';
 import { cellflow } from '../../helpers/cli';
 import { notebookJson, removeTempDir, tempDir, type CellSpec } from '../../helpers/notebook';
+import { schemaErrors } from '../../helpers/run-schema';
 import { startS3Server, useS3Env, type S3Server } from '../../helpers/s3-server';
 
 type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -19,9 +20,10 @@ const step = (name: string, source = '', ...tags: string[]): CellSpec => ({
 });
 
 const CELLS: CellSpec[] = [
+  { tags: ['parameters'], source: 'const scale = 100;' },
   step('start', 'self.items = [1, 2];', 'foreach:items'),
   step('body', "self.way = self.input > 1 ? 'big' : 'tiny';", 'switch:way', 'next:big', 'next:tiny'),
-  step('big', 'self.v = self.input * 100;', 'next:gather'),
+  step('big', 'self.v = self.input * self.scale;', 'next:gather'),
   step('tiny', 'self.v = self.input;', 'next:gather'),
   step('gather', 'self.vs = inputs.map((i) => i.v);'),
   step('end'),
@@ -49,7 +51,15 @@ class Walker {
     private readonly env: NodeJS.ProcessEnv,
     /** Each pod a bare machine: its own empty HOME and working folder. */
     private readonly bare = false,
+    /** The workflow's arguments ({{workflow.parameters.*}}). */
+    private readonly parameters: Record<string, string> = {},
   ) {}
+
+  /** The entrypoint, then the exit handler with the workflow's status. */
+  async workflow(spec: Obj): Promise<void> {
+    await this.template(spec.entrypoint, {});
+    if (spec.onExit) await this.template(spec.onExit, {});
+  }
 
   async template(name: string, inputs: Record<string, string>): Promise<Record<string, string>> {
     const template = this.templates.get(name)!;
@@ -57,11 +67,13 @@ class Walker {
       text
         .replace(/\{\{inputs\.parameters\.([\w-]+)\}\}/g, (_, p) => inputs[p])
         .replace(/\{\{workflow\.name\}\}/g, this.workflowName)
+        .replace(/\{\{workflow\.parameters\.([\w-]+)\}\}/g, (_, p) => this.parameters[p])
+        .replace(/\{\{workflow\.status\}\}/g, 'Succeeded')
         .replace(/\{\{(item|retries)\}\}/g, (_, k) => extra[k] ?? '0');
     if (template.container) {
       const outputs = fs.mkdtempSync(path.join(dir, 'pod-'));
       const args = template.container.args.map((a: string) => fill(a).replace(OUTPUTS_DIR, outputs));
-      this.pods.push(args.slice(2, 4).join('/'));
+      if (args[0] === 'step') this.pods.push(args.slice(2, 4).join('/'));
       const containerEnv = Object.fromEntries(template.container.env.map((e: Obj) => [e.name, e.value]));
       const home = this.bare ? fs.mkdtempSync(path.join(dir, 'home-')) : dir;
       const result = await cellflow(args, {
@@ -124,7 +136,12 @@ class Walker {
 }
 
 /** Runs the notebook locally (which writes the run record the pods use), then walks its manifest. */
-async function runAndWalk(name: string, cells: CellSpec[], s3?: S3Server) {
+async function runAndWalk(
+  name: string,
+  cells: CellSpec[],
+  s3?: S3Server,
+  deployed?: { workflowName: string; parameters: Record<string, string> },
+) {
   const notebook = path.join(dir, `${name}.ipynb`);
   fs.writeFileSync(notebook, notebookJson(cells, name));
   const store = s3 ? s3.url('argo') : path.join(dir, 'store');
@@ -143,13 +160,23 @@ async function runAndWalk(name: string, cells: CellSpec[], s3?: S3Server) {
     // Local: the walker's CELLFLOW_DATASTORE overrides the manifest's (which must be s3://).
     datastore: s3 ? store : 's3://unused/here',
     image: 'x',
+    ...(deployed ? { fromRun: `${flow}/${runId}` } : {}),
   }) as Obj[];
   const templates = new Map<string, Obj>(workflowTemplate.spec.templates.map((t: Obj) => [t.name, t]));
   // The pods reuse the run record `cellflow run` wrote (creating one in-cluster is not done yet).
   // On S3 the pods get only the credentials: the datastore is the manifest's, HOME is theirs.
-  const walker = s3 ? new Walker(templates, runId, s3.env, true) : new Walker(templates, runId, env);
-  await walker.template(workflowTemplate.spec.entrypoint, {});
-  return { flow, runId, pods: walker.pods, datastore: Datastore.open({ root: store }) };
+  const workflowName = deployed?.workflowName ?? runId;
+  const walker = s3
+    ? new Walker(templates, workflowName, s3.env, true, deployed?.parameters)
+    : new Walker(templates, workflowName, env, false, deployed?.parameters);
+  await walker.workflow(workflowTemplate.spec);
+  return {
+    flow,
+    runId: workflowName,
+    localRunId: runId,
+    pods: walker.pods,
+    datastore: Datastore.open({ root: store }),
+  };
 }
 
 test('walking the manifest with cellflow step pods reproduces a local run (switch inside a foreach)', async () => {
@@ -177,16 +204,29 @@ test('a nested foreach: positional task ids t-i-j, each join derives its inputs'
   expect(all.sha256).toBe(local.artifacts.all.sha256);
 }, 120_000);
 
-test('on S3 (versitygw), each pod a bare machine with only the manifest env and credentials', async () => {
+test('on S3 (versitygw), deployed from a run: the first pod writes the run record, each pod a bare machine', async () => {
   const server = await startS3Server();
   const restore = useS3Env(server);
   try {
-    const { flow, runId, pods, datastore } = await runAndWalk('WalkS3', CELLS, server);
+    // Deployed from the local run: the workflow's first pod writes its own run record, with the
+    // workflow's argument scale=1000, and the exit handler closes it.
+    const { flow, runId, localRunId, pods, datastore } = await runAndWalk('WalkS3', CELLS, server, {
+      workflowName: 'walks3-argo-1',
+      parameters: { scale: '1000' },
+    });
     expect(pods).toHaveLength(7);
+    const record = datastore.readRun(flow, runId);
+    expect(record).toMatchObject({ status: 'succeeded', params: { scale: 1000 } });
+    expect(record.module).toEqual(datastore.readRun(flow, localRunId).module);
+    expect(schemaErrors('run', record)).toEqual([]);
     const gather = datastore.readTask(flow, runId, 'gather', 't');
-    expect(datastore.loadArtifactSync(gather.artifacts.vs)).toEqual([1, 200]);
-    const local = datastore.listTasks(flow, runId, 'gather').find((t) => t.taskId !== 't')!;
-    expect(gather.artifacts.vs.sha256).toBe(local.artifacts.vs.sha256);
+    expect(datastore.loadArtifactSync(gather.artifacts.vs)).toEqual([1, 2000]);
+    expect(
+      datastore
+        .listTasks(flow, runId)
+        .map((t) => t.taskId)
+        .every((id) => /^t(-\d+)*$/.test(id)),
+    ).toBe(true);
   } finally {
     restore();
     await server.stop();

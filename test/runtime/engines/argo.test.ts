@@ -37,6 +37,10 @@ function checkManifest(manifest: Obj): void {
   const templates = new Map<string, Obj>(manifest.spec.templates.map((t: Obj) => [t.name, t]));
   expect(templates.has(manifest.spec.entrypoint)).toBe(true);
   expect(templates.size).toBe(manifest.spec.templates.length); // names are unique
+  if (manifest.spec.onExit) expect(templates.has(manifest.spec.onExit)).toBe(true);
+  const declared = new Set(manifest.spec.arguments.parameters.map((p: Obj) => p.name));
+  for (const [, name] of JSON.stringify(manifest).matchAll(/\{\{workflow\.parameters\.([\w-]+)\}\}/g))
+    expect({ workflowParameter: name, declared: declared.has(name) }).toMatchObject({ declared: true });
   for (const template of templates.values()) {
     const inputs = new Set((template.inputs?.parameters ?? []).map((p: Obj) => p.name));
     for (const [, name] of JSON.stringify(template).matchAll(/\{\{inputs\.parameters\.([\w-]+)\}\}/g))
@@ -233,6 +237,33 @@ describe('generated flows', () => {
     expect(wt.spec.arguments.parameters).toEqual([
       { name: 'rate', value: '0.5' },
       { name: 'label', value: 'x' },
+    ]);
+  });
+
+  test('--from-run: a first task writes the run record (the workflow arguments as its parameters), an exit handler closes it', () => {
+    const [wt] = manifestsOf(GENERATED['tags and parameters'], { fromRun: 'Gen/1-abc' });
+    checkManifest(wt);
+    expect(wt.spec.onExit).toBe('finish-run');
+    const tasks: Obj[] = wt.spec.templates.find((t: Obj) => t.name === 'flow-dag').dag.tasks;
+    expect(tasks[0]).toEqual({ name: 'start-run', template: 'start-run' });
+    expect(tasks[1].depends).toBe('start-run.Succeeded');
+    const start = wt.spec.templates.find((t: Obj) => t.name === 'start-run');
+    expect(start.container.args).toEqual([
+      'start-run',
+      'Gen/{{workflow.name}}',
+      '--from',
+      'Gen/1-abc',
+      '--param',
+      'rate={{workflow.parameters.rate}}',
+      '--param',
+      'label={{workflow.parameters.label}}',
+    ]);
+    const finish = wt.spec.templates.find((t: Obj) => t.name === 'finish-run');
+    expect(finish.container.args).toEqual([
+      'finish-run',
+      'Gen/{{workflow.name}}',
+      '--status',
+      '{{workflow.status}}',
     ]);
   });
 
