@@ -312,7 +312,7 @@ async function serve(ctx) {
     ratio,
     target: 'log costs < 10 % of throughput',
     met: ratio >= 0.9,
-    notes: `\`cellflow serve\` on loopback, ${sizes.count} POST /predict per measurement (at most ${sizes.maxMs / 1000} s), ${sizes.concurrency} in flight on keep-alive connections, after a warm-up; median of ${sizes.rounds} alternating rounds. Log on (group commit: each answer waits for its batch's fsync): ${list('on')} req/s, p99 ${p99('on').toFixed(1)} ms; log off (\`--no-log\`, the "peer" column): ${list('off')} req/s, p99 ${p99('off').toFixed(1)} ms; ratio is on ÷ off`,
+    notes: `\`cellflow serve\` on loopback, ${sizes.count} POST /predict per measurement (at most ${sizes.maxMs / 1000} s), ${sizes.concurrency} in flight on keep-alive connections, after a warm-up; median of ${sizes.rounds} alternating rounds. Log on (each answer waits for its batch's write to the segment file; the fdatasync runs behind): ${list('on')} req/s, p99 ${p99('on').toFixed(1)} ms; log off (\`--no-log\`, the "peer" column): ${list('off')} req/s, p99 ${p99('off').toFixed(1)} ms; ratio is on ÷ off`,
   });
 }
 
