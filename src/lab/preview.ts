@@ -27,7 +27,24 @@ export function renderPreview(preview: ArtifactPreview): HTMLElement {
 }
 
 export function renderTable(columns: string[], rows: JsonValue[][], totalRows: number): HTMLElement {
-  const table = el('table', { className: 'cf-preview-table' }, [
+  const table = tableOf(
+    'cf-preview-table',
+    columns,
+    rows.map((row) => row.map((value) => el('td', { text: formatValue(value) }))),
+  );
+  const note =
+    rows.length < totalRows
+      ? `${rows.length} of ${totalRows} rows`
+      : `${totalRows} row${totalRows === 1 ? '' : 's'}`;
+  return el('div', { className: 'cf-preview cf-preview-arrow' }, [
+    table,
+    el('div', { className: 'cf-preview-note', text: note }),
+  ]);
+}
+
+/** A header row of `columns` over rows of ready-made cells. */
+function tableOf(className: string, columns: string[], rows: HTMLElement[][]): HTMLElement {
+  return el('table', { className }, [
     el('thead', {}, [
       el(
         'tr',
@@ -38,22 +55,8 @@ export function renderTable(columns: string[], rows: JsonValue[][], totalRows: n
     el(
       'tbody',
       {},
-      rows.map((row) =>
-        el(
-          'tr',
-          {},
-          row.map((value) => el('td', { text: formatValue(value) })),
-        ),
-      ),
+      rows.map((cells) => el('tr', {}, cells)),
     ),
-  ]);
-  const note =
-    rows.length < totalRows
-      ? `${rows.length} of ${totalRows} rows`
-      : `${totalRows} row${totalRows === 1 ? '' : 's'}`;
-  return el('div', { className: 'cf-preview cf-preview-arrow' }, [
-    table,
-    el('div', { className: 'cf-preview-note', text: note }),
   ]);
 }
 
@@ -70,30 +73,17 @@ export function recordsOf(value: JsonValue): JsonRecord[] | undefined {
 /** Records as a table, one column per key in first-seen order; a key a record lacks is an empty cell. */
 export function renderRecords(records: JsonRecord[]): HTMLElement {
   const columns = [...new Set(records.flatMap((r) => Object.keys(r)))];
-  const table = el('table', { className: 'cf-preview-table cf-preview-records' }, [
-    el('thead', {}, [
-      el(
-        'tr',
-        {},
-        columns.map((c) => el('th', { text: c })),
-      ),
-    ]),
-    el(
-      'tbody',
-      {},
-      records.map((record) =>
-        el(
-          'tr',
-          {},
-          columns.map((c) =>
-            Object.hasOwn(record, c)
-              ? el('td', { text: formatValue(record[c]) })
-              : el('td', { className: 'cf-missing' }),
-          ),
-        ),
+  const table = tableOf(
+    'cf-preview-table cf-preview-records',
+    columns,
+    records.map((record) =>
+      columns.map((c) =>
+        Object.hasOwn(record, c)
+          ? el('td', { text: formatValue(record[c]) })
+          : el('td', { className: 'cf-missing' }),
       ),
     ),
-  ]);
+  );
   return el('div', { className: 'cf-preview-records-wrap' }, [
     table,
     el('div', {
