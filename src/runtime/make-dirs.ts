@@ -22,41 +22,11 @@ export function makeDirs(dir: string, mode?: fs.Mode): string | undefined {
   return missing[0];
 }
 
-/** The async twin of makeDirs (for the serving log, which must not block its event loop). */
-export async function makeDirsAsync(dir: string, mode?: fs.Mode): Promise<string | undefined> {
-  const absolute = path.resolve(dir);
-  if ((await statOrUndefined(absolute))?.isDirectory()) return undefined;
-  const missing: string[] = [];
-  for (let current = absolute; ; current = path.dirname(current)) {
-    if (await statOrUndefined(current)) break;
-    missing.push(current);
-    if (path.dirname(current) === current) break;
-  }
-  for (const folder of missing.reverse()) {
-    try {
-      await fs.promises.mkdir(folder, { mode });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  if (missing.length === 0) await fs.promises.mkdir(absolute, { mode });
-  return missing[0];
-}
-
 function mkdirOnce(folder: string, mode: fs.Mode | undefined): void {
   try {
     fs.mkdirSync(folder, { mode });
   } catch (error) {
     // Another process made it between our stat and mkdir: that is what we wanted.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-}
-
-async function statOrUndefined(file: string): Promise<fs.Stats | undefined> {
-  try {
-    return await fs.promises.stat(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { StorageBackend } from '../datastore/backend';
-import { makeDirsAsync } from '../make-dirs';
+import { makeDirs } from '../make-dirs';
 
 export interface LogStorage {
   /** Stores a new object under `key` durably; resolves only once it would survive a crash. */
@@ -137,7 +137,8 @@ export class LocalLogStorage implements LogStorage {
   /** Creates the folder and makes each new folder's entry in its parent durable. */
   private async ensureDir(dir: string): Promise<void> {
     if (this.synced.has(dir)) return;
-    const made = await makeDirsAsync(dir);
+    // Synchronous is fine: a segment folder is new about once a day per endpoint.
+    const made = makeDirs(dir);
     if (made !== undefined) {
       // Every folder from the first one made down to `dir` is a new entry in its parent.
       for (let d = dir; d.length >= made.length; d = path.dirname(d)) await syncDir(path.dirname(d));
