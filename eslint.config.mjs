@@ -47,6 +47,8 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
       // `== null` is the one loose comparison allowed: it means "null or undefined".
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // Braces on every branch: a one-line `if` that grows a second statement stays correct.
+      curly: ['error', 'all'],
     },
   },
   {

@@ -35,10 +35,12 @@ function measure(label, text) {
 }
 
 const linear = [cell(['step:start'], 'self.x = 0;')];
-for (let i = 1; i < 999; i++) linear.push(cell([`step:s${i}`], 'self.x += 1;'));
+for (let i = 1; i < 999; i++) {
+  linear.push(cell([`step:s${i}`], 'self.x += 1;'));
+}
 linear.push(cell(['step:end'], ''));
 measure('1,000-step linear flow', nb(linear));
-for (const n of [6, 1000])
+for (const n of [6, 1000]) {
   measure(
     `foreach of ${n} elements`,
     nb([
@@ -48,3 +50,4 @@ for (const n of [6, 1000])
       cell(['step:end'], ''),
     ]),
   );
+}

@@ -44,8 +44,9 @@ function measure(label, notebook, work) {
     const home = path.join(work, `home-${label}-${mode}`);
     timeRun(notebook, home, mode); // warm: compile cache, git status, package hashes
     const times = [];
-    for (let i = 0; i < repeat; i++)
+    for (let i = 0; i < repeat; i++) {
       times.push(timeRun(notebook, path.join(work, `h-${label}-${mode}-${i}`), mode));
+    }
     row[mode] = median(times);
   }
   console.log(
@@ -62,7 +63,9 @@ try {
   const file = path.join(project, 'data', 'big.bin');
   const chunk = Buffer.alloc(1024 * 1024, 7);
   const fd = fs.openSync(file, 'w');
-  for (let i = 0; i < Number(values.mb); i++) fs.writeSync(fd, chunk);
+  for (let i = 0; i < Number(values.mb); i++) {
+    fs.writeSync(fd, chunk);
+  }
   fs.closeSync(fd);
   const old = new Date(Date.now() - 60_000); // older than the stat cache's settle time
   fs.utimesSync(file, old, old);

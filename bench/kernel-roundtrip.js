@@ -53,7 +53,11 @@ async function timed(fn) {
 const started = [];
 
 function killStarted() {
-  for (const client of started) if (client.child.exitCode === null) client.child.kill('SIGKILL');
+  for (const client of started) {
+    if (client.child.exitCode === null) {
+      client.child.kill('SIGKILL');
+    }
+  }
 }
 
 /** Starts a kernel and runs its warm-up cell; returns the client and the start-up timings. */
@@ -62,10 +66,13 @@ async function startKernel(JupyterClient, kernel, cwd) {
   const client = start.value;
   started.push(client);
   const first = await timed(() => client.execute('1 + 1'));
-  if (first.value.reply.content.status !== 'ok') throw new Error(`1 + 1 failed in ${kernel.name}`);
+  if (first.value.reply.content.status !== 'ok') {
+    throw new Error(`1 + 1 failed in ${kernel.name}`);
+  }
   const warmed = await client.execute(kernel.warm.code, kernel.warm.metadata);
-  if (warmed.reply.content.status !== 'ok')
+  if (warmed.reply.content.status !== 'ok') {
     throw new Error(`warm-up failed in ${kernel.name}: ${JSON.stringify(warmed.iopub)}`);
+  }
   return { client, startMs: start.ms, firstCellMs: start.ms + first.ms };
 }
 
@@ -77,15 +84,18 @@ async function startKernel(JupyterClient, kernel, cwd) {
 async function plainValue(client, expression) {
   const { reply, iopub } = await client.execute(expression);
   const stdout = iopub.filter((m) => m.header.msg_type === 'stream' && m.content.name === 'stdout');
-  if (stdout.length > 0)
+  if (stdout.length > 0) {
     return stdout
       .map((m) => m.content.text)
       .join('')
       .trim();
+  }
   for (let waited = 0; waited <= 1000; waited += 50) {
     const messages = client.messagesFor(reply.parent_header.msg_id);
     const result = messages.find((m) => m.header.msg_type === 'execute_result');
-    if (result) return stripVTControlCharacters(result.content.data?.['text/plain'] ?? '');
+    if (result) {
+      return stripVTControlCharacters(result.content.data?.['text/plain'] ?? '');
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return undefined;
@@ -93,8 +103,9 @@ async function plainValue(client, expression) {
 
 async function roundTrip(client, cell, metadata) {
   const trip = await timed(() => client.execute(cell, metadata));
-  if (trip.value.reply.content.status !== 'ok')
+  if (trip.value.reply.content.status !== 'ok') {
     throw new Error(`cell failed: ${JSON.stringify(trip.value.iopub.map((m) => m.content))}`);
+  }
   return trip.ms;
 }
 
@@ -114,8 +125,9 @@ async function main() {
     },
   });
   const runs = Math.max(1, Number(values.runs));
-  if (!fs.existsSync(path.join(REPO, 'dist', 'kernel', 'main.js')))
+  if (!fs.existsSync(path.join(REPO, 'dist', 'kernel', 'main.js'))) {
     throw new Error('run `npm run build` first');
+  }
   const { JupyterClient } = requireTs(path.join(REPO, 'test', 'helpers', 'jupyter-client.ts'));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-bench-kernel-'));
   try {
@@ -158,7 +170,7 @@ async function main() {
         ...plain,
       },
     ];
-    if (values.deno)
+    if (values.deno) {
       kernels.push({
         name: 'deno',
         spec: kernelspec(path.join(work, 'deno'), [
@@ -177,6 +189,7 @@ async function main() {
         ...plain,
         optional: true,
       });
+    }
     const result = { runs, targets: { startMs: 3000, addedMs: 10 } };
     try {
       // One after the other, so that no start competes with another for the CPU.
@@ -185,7 +198,9 @@ async function main() {
           Object.assign(kernel, await startKernel(JupyterClient, kernel, examples));
         } catch (error) {
           // Deno is an extra peer: when its kernel does not start, the report says so and goes on.
-          if (!kernel.optional) throw error;
+          if (!kernel.optional) {
+            throw error;
+          }
           // One line for the report's notes, with the kernel's own output that follows the message.
           const lines = String(error instanceof Error ? error.message : error).split('\n');
           kernel.error = lines
@@ -197,11 +212,15 @@ async function main() {
       const running = kernels.filter((k) => k.client);
       // Alternate the kernels so that load on a shared machine falls on all alike; the first two
       // rounds compile and cache the cell and are not counted.
-      for (const kernel of running) kernel.trips = [];
+      for (const kernel of running) {
+        kernel.trips = [];
+      }
       for (let i = 0; i < runs + 2; i++) {
         for (const kernel of running) {
           const ms = await roundTrip(kernel.client, cell, kernel.metadata);
-          if (i >= 2) kernel.trips.push(ms);
+          if (i >= 2) {
+            kernel.trips.push(ms);
+          }
         }
       }
       for (const kernel of running) {
@@ -209,8 +228,9 @@ async function main() {
         // The plain kernels kept `self` between cells: x counts every round trip, or the cell did not run.
         if (kernel.plain) {
           const x = await plainValue(kernel.client, 'self.x');
-          if (x !== String(2 * (runs + 2)))
+          if (x !== String(2 * (runs + 2))) {
             throw new Error(`${kernel.name}: self.x is ${x} after ${runs + 2} cells`);
+          }
         }
       }
     } finally {
@@ -223,10 +243,11 @@ async function main() {
       stepRoundTripMs: cellflow.roundTripMs,
     };
     result.tslab = { startMs: tslab.startMs, firstCellMs: tslab.firstCellMs, roundTripMs: tslab.roundTripMs };
-    if (deno)
+    if (deno) {
       result.deno = deno.error
         ? { error: deno.error }
         : { startMs: deno.startMs, firstCellMs: deno.firstCellMs, roundTripMs: deno.roundTripMs };
+    }
     result.addedMs = cellflow.roundTripMs - tslab.roundTripMs;
     if (values.json) {
       process.stdout.write(JSON.stringify(result) + '\n');
@@ -245,7 +266,9 @@ async function main() {
     console.log(
       `cell round trip (median of ${runs})  cellflow step cell ${f(cellflow.roundTripMs)}${others('roundTripMs')}   added over tslab ${f(result.addedMs)} (target < 10 ms)`,
     );
-    if (deno?.error) console.log(`deno kernel did not start: ${deno.error}`);
+    if (deno?.error) {
+      console.log(`deno kernel did not start: ${deno.error}`);
+    }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -254,11 +277,12 @@ async function main() {
 // However the script ends (an error, Ctrl-C, a timeout's SIGTERM), no kernel it started survives it:
 // kernels treat SIGINT as an interrupt, so the one Ctrl-C sends to the terminal's group does not end them.
 process.on('exit', killStarted);
-for (const signal of ['SIGINT', 'SIGTERM'])
+for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     killStarted();
     process.exit(130);
   });
+}
 
 main().catch((error) => {
   console.error(error instanceof Error ? error.message : error);

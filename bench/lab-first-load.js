@@ -90,8 +90,9 @@ async function main() {
     firstNotebookMs: { median: median(firstNotebook), runs: firstNotebook },
     dagDrawnMs: { median: median(dagDrawn), runs: dagDrawn },
   };
-  if (values.json) console.log(JSON.stringify(result));
-  else {
+  if (values.json) {
+    console.log(JSON.stringify(result));
+  } else {
     console.log(
       `initial chunks: ${result.initialChunkBytes} bytes (${Object.keys(result.initialChunks).join(', ')})`,
     );

@@ -191,7 +191,9 @@ async function wideResume(work, elements) {
   const failed = await cellflowRun(['run', notebook, '--max-workers', '2', '-q'], home, dir, {
     FAIL_LAST: '1',
   });
-  if (failed.code !== 1) throw new Error(`the first run should fail:\n${failed.stdout}${failed.stderr}`);
+  if (failed.code !== 1) {
+    throw new Error(`the first run should fail:\n${failed.stdout}${failed.stderr}`);
+  }
   const resumed = check(
     await cellflowRun(['resume', failed.pathspec, '--max-workers', '2', '-q'], home, dir),
     'cellflow resume',
@@ -213,10 +215,11 @@ async function main() {
     options: { 'no-metaflow': { type: 'boolean' }, elements: { type: 'string', default: '1000' } },
   });
   const withMetaflow = !values['no-metaflow'];
-  if (withMetaflow && !fs.existsSync(VENV_PYTHON))
+  if (withMetaflow && !fs.existsSync(VENV_PYTHON)) {
     throw new Error(
       `Metaflow is not installed: python3 -m venv bench/.venv && bench/.venv/bin/pip install metaflow (or --no-metaflow)`,
     );
+  }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-bench-parity-'));
   try {
     const rows = await sideBySide(work, withMetaflow);
@@ -234,7 +237,9 @@ async function main() {
       `resume of a ${wide.elements}-element foreach whose last element failed: ${(wide.resumeMs / 1000).toFixed(2)} s ` +
         `(first run ${(wide.firstRunMs / 1000).toFixed(1)} s); body tasks re-run: ${wide.bodyTasksRerun} of ${wide.bodyTasks}`,
     );
-    if (rows.some((r) => r.same === false) || wide.bodyTasksRerun !== 1) process.exitCode = 1;
+    if (rows.some((r) => r.same === false) || wide.bodyTasksRerun !== 1) {
+      process.exitCode = 1;
+    }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

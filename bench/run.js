@@ -37,8 +37,9 @@ function options(argv) {
     },
   });
   const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
-  if (only && [...only].some((n) => !(n >= 1 && n <= 9)))
+  if (only && [...only].some((n) => !(n >= 1 && n <= 9))) {
     throw new Error(`--only takes numbers 1-9\n${USAGE}`);
+  }
   return {
     smoke: values.smoke,
     only,
@@ -73,14 +74,18 @@ async function main() {
     : opts.deno === 'off'
       ? { reason: 'peers not run (--no-peers)' }
       : await ensureDeno({ install: opts.deno === 'install', log });
-  if (deno?.reason) log(`Deno's kernel is not measured: ${deno.reason}`);
+  if (deno?.reason) {
+    log(`Deno's kernel is not measured: ${deno.reason}`);
+  }
   const work = fs.mkdtempSync(path.join(__dirname, 'out', 'work-'));
   const ctx = { smoke: opts.smoke, peer, deno, work, log };
   const rows = [];
   let failures = 0;
   // A benchmark that fails (a peer that errors out) still leaves the others' figures in the report.
   const attempt = async (ids, names, measure) => {
-    if (!ids.some(wanted)) return;
+    if (!ids.some(wanted)) {
+      return;
+    }
     try {
       const result = await measure();
       rows.push(...[result].flat().filter((r) => wanted(r.id)));
@@ -88,7 +93,7 @@ async function main() {
       failures++;
       log(`FAILED: ${error.message}`);
       for (const [i, id] of ids.entries()) {
-        if (wanted(id))
+        if (wanted(id)) {
           rows.push({
             id,
             name: names[i],
@@ -99,6 +104,7 @@ async function main() {
             met: 'error',
             notes: `failed: ${error.message.split('\n')[0]}`,
           });
+        }
       }
     }
   };
@@ -112,10 +118,14 @@ async function main() {
     await attempt([8], ['Serve'], () => bench.serve(ctx));
     await attempt([9], ['S3 datastore'], () => s3Datastore(ctx, bench.sizes(ctx.smoke)));
   } finally {
-    if (!opts.keep) fs.rmSync(work, { recursive: true, force: true });
+    if (!opts.keep) {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   }
   const stamp = new Date().toISOString().slice(0, 16).replace('T', ' ');
-  for (const row of rows) row.notes = `${row.notes} (measured ${stamp} UTC)`;
+  for (const row of rows) {
+    row.notes = `${row.notes} (measured ${stamp} UTC)`;
+  }
   // --update keeps the rows of benchmarks this invocation did not run (re-running only some of them).
   const kept = opts.update ? readRows(opts.out).filter((old) => !rows.some((r) => r.id === old.id)) : [];
   const report = renderResults({
@@ -130,7 +140,9 @@ async function main() {
   fs.writeFileSync(opts.out, report);
   console.log(report);
   log(`wrote ${path.relative(process.cwd(), opts.out)}`);
-  if (failures > 0) process.exitCode = 1;
+  if (failures > 0) {
+    process.exitCode = 1;
+  }
 }
 
 fs.mkdirSync(path.join(__dirname, 'out'), { recursive: true });

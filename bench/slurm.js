@@ -57,8 +57,9 @@ function timed(args, env) {
     encoding: 'utf8',
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (result.status !== 0)
+  if (result.status !== 0) {
     throw new Error(`cellflow ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  }
   return seconds;
 }
 
@@ -103,7 +104,9 @@ function timed(args, env) {
       encoding: 'utf8',
     });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (submitted.status !== 0) throw new Error(submitted.stderr);
+    if (submitted.status !== 0) {
+      throw new Error(submitted.stderr);
+    }
     spawnSync('scancel', [submitted.stdout.trim()], { env });
     console.log(
       `1,000-task foreach submitted as one job array in ${ms.toFixed(0)} ms (script ${job.script.length} bytes)`,

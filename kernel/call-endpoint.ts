@@ -38,7 +38,9 @@ export async function callEndpoint(
   }
   const results = [...parts.steps.results.values()];
   const graph = results.find((r) => r.graph)?.graph;
-  if (!graph) throw new Error(`${where}: no step has run in this kernel; run the flow's cells first.`);
+  if (!graph) {
+    throw new Error(`${where}: no step has run in this kernel; run the flow's cells first.`);
+  }
   const end = parts.steps.results.get(graph.end);
   if (!end) {
     throw new Error(
@@ -49,7 +51,9 @@ export async function callEndpoint(
   const artifacts = new ArtifactValues(end.artifacts, (ref) => parts.store.load(ref));
   // As the server: the request arrives as JSON text.
   const json = JSON.stringify(request);
-  if (json === undefined) throw new EndpointCallError(400, `${where}: the request is not JSON`);
+  if (json === undefined) {
+    throw new EndpointCallError(400, `${where}: the request is not JSON`);
+  }
   const outcome = await invokeEndpoint(
     { manifest, fn: fn as (r: unknown, a: unknown) => unknown },
     artifacts,

@@ -63,13 +63,19 @@ export function resolveCell(
         source: 'tags',
       };
     }
-    if (parsed.parameters) return { kind: 'parameters', ...where, tags, source: 'tags' };
+    if (parsed.parameters) {
+      return { kind: 'parameters', ...where, tags, source: 'tags' };
+    }
     // An endpoint cell defines a function for `cellflow serve`: plain code here, never a step's.
-    if (parsed.endpoint) return { kind: 'plain', endpoint: parsed.endpoint, ...where, tags, source: 'tags' };
-    if (parsed.skip) return { kind: 'plain', ...where, tags, source: 'tags' };
+    if (parsed.endpoint) {
+      return { kind: 'plain', endpoint: parsed.endpoint, ...where, tags, source: 'tags' };
+    }
+    if (parsed.skip) {
+      return { kind: 'plain', ...where, tags, source: 'tags' };
+    }
   }
   if (located) {
-    if (located.role === 'step')
+    if (located.role === 'step') {
       return {
         kind: 'step',
         step: located.step,
@@ -78,9 +84,13 @@ export function resolveCell(
         tags,
         source: 'notebook',
       };
-    if (located.role === 'parameters') return { kind: 'parameters', ...where, tags, source: 'notebook' };
-    if (located.role === 'endpoint')
+    }
+    if (located.role === 'parameters') {
+      return { kind: 'parameters', ...where, tags, source: 'notebook' };
+    }
+    if (located.role === 'endpoint') {
       return { kind: 'plain', endpoint: located.endpoint, ...where, tags, source: 'notebook' };
+    }
     return { kind: 'plain', ...where, tags, source: 'notebook' };
   }
   // JupyterLab sent metadata for an untagged cell the saved notebook does not have yet: it continues

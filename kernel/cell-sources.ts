@@ -40,12 +40,18 @@ export class CellSources {
 
   /** The first stack frame that lies in a cell, mapped to the cell's line. */
   locate(stack: string | undefined): CellLocation | undefined {
-    if (!stack) return undefined;
+    if (!stack) {
+      return undefined;
+    }
     for (const frame of stack.split('\n')) {
       const match = FRAME.exec(frame);
-      if (!match) continue;
+      if (!match) {
+        continue;
+      }
       const source = this.sources.get(Number(match[1]));
-      if (!source) continue;
+      if (!source) {
+        continue;
+      }
       return { source, line: mapGeneratedLine(source.output, source.code, Number(match[2])) };
     }
     return undefined;
@@ -61,7 +67,9 @@ export class CellSources {
           new RegExp(`${URL_PREFIX}(\\d+):(\\d+)(:\\d+)?`, 'g'),
           (whole, id: string, gen: string) => {
             const source = this.sources.get(Number(id));
-            if (!source) return whole;
+            if (!source) {
+              return whole;
+            }
             const cellLine = mapGeneratedLine(source.output, source.code, Number(gen));
             return `${describeCell(source)}${cellLine ? `, line ${cellLine}` : ''}`;
           },
@@ -84,7 +92,9 @@ export function describeCell(source: Pick<CellSource, 'cell' | 'step'>): string 
 export function mapGeneratedLine(output: string, code: string, generatedLine: number): number | undefined {
   const outLines = output.split('\n');
   const target = normalise(outLines[generatedLine - 1] ?? '');
-  if (!target) return undefined;
+  if (!target) {
+    return undefined;
+  }
   const cellLines = code.split('\n').map(normalise);
   const expected = (generatedLine / Math.max(1, outLines.length)) * cellLines.length;
   const pick = (matches: number[]): number | undefined =>
@@ -92,7 +102,9 @@ export function mapGeneratedLine(output: string, code: string, generatedLine: nu
       ? undefined
       : matches.reduce((best, i) => (Math.abs(i - expected) < Math.abs(best - expected) ? i : best)) + 1;
   const exact = cellLines.flatMap((line, i) => (line === target ? [i] : []));
-  if (exact.length > 0) return pick(exact);
+  if (exact.length > 0) {
+    return pick(exact);
+  }
   const contained = cellLines.flatMap((line, i) =>
     line.length >= 4 && (target.includes(line) || line.includes(target)) ? [i] : [],
   );

@@ -91,8 +91,9 @@ function startRun(
   context: CommContext,
 ): Promise<{ pathspec: string; status: string }> {
   const notebook = path.resolve(context.cwd, String(request.notebook ?? ''));
-  if (!request.notebook || !fs.existsSync(notebook))
+  if (!request.notebook || !fs.existsSync(notebook)) {
     throw new Error(`notebook ${request.notebook} not found`);
+  }
   return streamCli(
     request.id,
     runArgs(request, notebook),
@@ -114,7 +115,9 @@ async function runPredictions(
   const drift: PredictionsResult['drift'] = [];
   for (const endpoint of [...new Set(records.map((r) => r.endpoint))].sort()) {
     const requests = records.filter((r) => r.endpoint === endpoint && r.status === 200).map((r) => r.request);
-    if (requests.length === 0) continue;
+    if (requests.length === 0) {
+      continue;
+    }
     try {
       drift.push(runDrift(datastore, pathspec, endpoint, requests));
     } catch {

@@ -10,9 +10,13 @@ import { asJson } from './json';
 
 export function richDisplay(value: unknown): Record<string, unknown> | undefined {
   let display: CellflowDisplay;
-  if (value instanceof Run) display = { kind: 'run', ...runDetail(value) };
-  else if (value instanceof Task) display = { kind: 'task', task: taskView(value.record) };
-  else return undefined;
+  if (value instanceof Run) {
+    display = { kind: 'run', ...runDetail(value) };
+  } else if (value instanceof Task) {
+    display = { kind: 'task', task: taskView(value.record) };
+  } else {
+    return undefined;
+  }
   return {
     [CELLFLOW_MIMETYPE]: asJson(display),
     'text/html': renderDisplayHtml(display),

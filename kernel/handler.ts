@@ -100,7 +100,9 @@ export class CellflowHandler extends JupyterHandlerImpl {
   /** Declares the step names for the type checker; run once before the first cell. */
   async declareGlobals(): Promise<void> {
     const ok = await this.cellExecutor.execute(DECLARATIONS);
-    if (!ok) throw new Error('the kernel could not declare its step variables');
+    if (!ok) {
+      throw new Error('the kernel could not declare its step variables');
+    }
     this.bind(undefined, { kind: 'plain', source: 'none' });
   }
 
@@ -129,7 +131,9 @@ export class CellflowHandler extends JupyterHandlerImpl {
     io: ExecuteIO,
     epoch = this.errorEpoch,
   ): Promise<ExecuteReply> {
-    if (epoch !== this.errorEpoch) return { status: 'aborted', execution_count: this.count };
+    if (epoch !== this.errorEpoch) {
+      return { status: 'aborted', execution_count: this.count };
+    }
     return this.run(request, metadata, io);
   }
 
@@ -140,10 +144,16 @@ export class CellflowHandler extends JupyterHandlerImpl {
   ): Promise<ExecuteReply> {
     const silent = request.silent === true;
     const store = !silent && request.store_history !== false;
-    if (store) this.count++;
+    if (store) {
+      this.count++;
+    }
     const count = this.count;
-    if (store) this.history.add(count, request.code);
-    if (!silent) io.input(request.code, count);
+    if (store) {
+      this.history.add(count, request.code);
+    }
+    if (!silent) {
+      io.input(request.code, count);
+    }
     this.io = silent ? undefined : io;
     this.failures = [];
     // As in IPython (and tslab), output printed later by this cell's timers still goes to this cell.
@@ -162,7 +172,9 @@ export class CellflowHandler extends JupyterHandlerImpl {
       this.sources.pending = { code, cell: cell.cell, step: cell.step };
       this.prepare(cell, request.code);
       ok = await this.cellExecutor.execute(code);
-      if (ok) this.finish(cell, request.code);
+      if (ok) {
+        this.finish(cell, request.code);
+      }
     } catch (error) {
       this.failures.push(this.describeError(error));
       ok = false;
@@ -171,10 +183,16 @@ export class CellflowHandler extends JupyterHandlerImpl {
       this.current = undefined;
       this.io = undefined;
     }
-    if (ok) return { status: 'ok', execution_count: count, user_expressions: {}, payload: [] };
+    if (ok) {
+      return { status: 'ok', execution_count: count, user_expressions: {}, payload: [] };
+    }
     const failure = this.combinedFailure();
-    if (!silent) io.error(failure.ename, failure.evalue, failure.traceback);
-    if (request.stop_on_error !== false) this.errorEpoch++;
+    if (!silent) {
+      io.error(failure.ename, failure.evalue, failure.traceback);
+    }
+    if (request.stop_on_error !== false) {
+      this.errorEpoch++;
+    }
     return { status: 'error', execution_count: count, ...failure };
   }
 
@@ -184,7 +202,9 @@ export class CellflowHandler extends JupyterHandlerImpl {
       const parameters = this.notebooks.parametersFor(cell.step!);
       this.bind(this.steps.enter(cell, code, parameters), cell);
       // Said with the cell's output, where the user looks: what this cell runs that a flow run would not.
-      for (const note of this.steps.notes) this.io?.stream('stderr', `cellflow: ${note}\n`);
+      for (const note of this.steps.notes) {
+        this.io?.stream('stderr', `cellflow: ${note}\n`);
+      }
     } else {
       this.bind(undefined, cell);
     }
@@ -200,8 +220,12 @@ export class CellflowHandler extends JupyterHandlerImpl {
     const values: Record<string, unknown> = { ...(bindings ?? guardBindings(cell)), cellflow: this.helpers };
     for (const [name, value] of Object.entries(values)) {
       const mine = locals[name] === undefined || this.ours.has(locals[name] as object);
-      if (!bindings && !mine) continue;
-      if (name === 'cellflow' && !mine) continue;
+      if (!bindings && !mine) {
+        continue;
+      }
+      if (name === 'cellflow' && !mine) {
+        continue;
+      }
       locals[name] = value;
       this.ours.add(value as object);
     }
@@ -210,7 +234,9 @@ export class CellflowHandler extends JupyterHandlerImpl {
   private finish(cell: ResolvedCell, code: string): void {
     if (cell.kind === 'step') {
       this.steps.commit();
-      for (const note of this.steps.doneNotes) this.io?.stream('stderr', `cellflow: ${note}\n`);
+      for (const note of this.steps.doneNotes) {
+        this.io?.stream('stderr', `cellflow: ${note}\n`);
+      }
     }
     if (cell.kind === 'parameters') {
       // The values the parameters cell just set become the values `self` starts from; the names are
@@ -221,7 +247,9 @@ export class CellflowHandler extends JupyterHandlerImpl {
       const values: Record<string, JsonValue> = {};
       for (const name of names) {
         const value = this.cellExecutor.locals[name];
-        if (value !== undefined) values[name] = value as JsonValue;
+        if (value !== undefined) {
+          values[name] = value as JsonValue;
+        }
       }
       this.steps.setParameters(values);
     }
@@ -231,10 +259,13 @@ export class CellflowHandler extends JupyterHandlerImpl {
 
   private onResult(value: unknown): void {
     const io = this.io;
-    if (!io) return;
+    if (!io) {
+      return;
+    }
     const rich = richDisplay(value);
-    if (rich) io.display(rich, false);
-    else {
+    if (rich) {
+      io.display(rich, false);
+    } else {
       const text = inspect(value, { colors: false, depth: 4 });
       this.history.setOutput(this.count, text);
       io.result({ 'text/plain': text }, this.count);
@@ -282,9 +313,12 @@ export class CellflowHandler extends JupyterHandlerImpl {
   }
 
   private combinedFailure(): Failure {
-    if (this.failures.length === 0)
+    if (this.failures.length === 0) {
       return { ename: 'Error', evalue: 'the cell failed', traceback: ['the cell failed'] };
-    if (this.failures.length === 1) return this.failures[0];
+    }
+    if (this.failures.length === 1) {
+      return this.failures[0];
+    }
     return {
       ename: this.failures[0].ename,
       evalue: this.failures.map((f) => f.evalue).join('\n'),
@@ -300,7 +334,9 @@ function writeTo(emit: (text: string) => void): typeof process.stdout.write {
   return ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
     emit(typeof chunk === 'string' ? chunk : decoder.decode(chunk));
     const done = typeof encoding === 'function' ? encoding : callback;
-    if (typeof done === 'function') process.nextTick(done as () => void);
+    if (typeof done === 'function') {
+      process.nextTick(done as () => void);
+    }
     return true;
   }) as typeof process.stdout.write;
 }

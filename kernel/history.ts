@@ -27,14 +27,18 @@ export class History {
 
   setOutput(line: number, output: string): void {
     const entry = this.entries.find((e) => e.line === line);
-    if (entry) entry.output = output;
+    if (entry) {
+      entry.output = output;
+    }
   }
 
   query(request: HistoryRequest): HistoryItem[] {
     let found: Entry[];
     switch (request.hist_access_type) {
       case 'range': {
-        if (request.session !== undefined && request.session !== SESSION && request.session !== 0) return [];
+        if (request.session !== undefined && request.session !== SESSION && request.session !== 0) {
+          return [];
+        }
         const start = request.start ?? 0;
         const stop = request.stop ?? Infinity;
         found = this.entries.filter((e) => e.line >= start && e.line < stop);
@@ -50,7 +54,9 @@ export class History {
             .filter((e) => !seen.has(e.input) && seen.add(e.input))
             .reverse();
         }
-        if (request.n !== undefined) found = found.slice(-request.n);
+        if (request.n !== undefined) {
+          found = found.slice(-request.n);
+        }
         break;
       }
       default:

@@ -13,13 +13,17 @@ export class InteractiveStore {
     const { codec, chunks } = encodeArtifact(name, value);
     const { sha256, bytes } = hashChunks(chunks);
     // Chunks may be views on live buffers (Arrow, Uint8Array): keep a copy so later edits cannot leak in.
-    if (!this.objects.has(sha256)) this.objects.set(sha256, [Buffer.concat(chunks)]);
+    if (!this.objects.has(sha256)) {
+      this.objects.set(sha256, [Buffer.concat(chunks)]);
+    }
     return { sha256, codec, bytes };
   }
 
   load(ref: ArtifactRef): unknown {
     const chunks = this.objects.get(ref.sha256);
-    if (!chunks) throw new Error(`interactive artifact object ${ref.sha256} is missing`);
+    if (!chunks) {
+      throw new Error(`interactive artifact object ${ref.sha256} is missing`);
+    }
     return decodeArtifact(ref.codec, chunks[0]);
   }
 

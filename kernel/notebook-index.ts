@@ -67,8 +67,14 @@ export class NotebookIndex {
   candidates(): string[] {
     const files: string[] = [];
     const session = this.sessionPath();
-    if (session) files.push(session);
-    for (const file of this.live.keys()) if (!files.includes(file)) files.push(file);
+    if (session) {
+      files.push(session);
+    }
+    for (const file of this.live.keys()) {
+      if (!files.includes(file)) {
+        files.push(file);
+      }
+    }
     let entries: string[] = [];
     try {
       entries = fs.readdirSync(this.cwd);
@@ -77,7 +83,9 @@ export class NotebookIndex {
     }
     for (const name of entries.sort()) {
       const file = path.join(this.cwd, name);
-      if (name.endsWith('.ipynb') && !name.startsWith('.') && !files.includes(file)) files.push(file);
+      if (name.endsWith('.ipynb') && !name.startsWith('.') && !files.includes(file)) {
+        files.push(file);
+      }
     }
     return files;
   }
@@ -89,7 +97,9 @@ export class NotebookIndex {
    */
   locate(cellId: string | undefined, code: string): LocatedCell | undefined {
     const found = this.find(cellId, code);
-    if (found) this.lastNotebook = found.notebook;
+    if (found) {
+      this.lastNotebook = found.notebook;
+    }
     return found;
   }
 
@@ -99,12 +109,16 @@ export class NotebookIndex {
     const key = normaliseSource(code);
     if (cellId && session) {
       const hit = this.load(session)?.byId.get(cellId);
-      if (hit) return hit;
+      if (hit) {
+        return hit;
+      }
     }
     // A notebook the frontend sent is current, so its ids are as authoritative as the session's.
     for (const live of cellId ? this.live.values() : []) {
       const hit = live.byId.get(cellId!);
-      if (hit) return hit;
+      if (hit) {
+        return hit;
+      }
     }
     const byId = cellId
       ? notebooks.flatMap((file) => {
@@ -113,14 +127,20 @@ export class NotebookIndex {
         })
       : [];
     const sameSource = byId.find((hit) => key && hit.source === key);
-    if (sameSource) return sameSource;
+    if (sameSource) {
+      return sameSource;
+    }
     if (key) {
       const hits: LocatedCell[] = [];
-      for (const file of notebooks) hits.push(...(this.load(file)?.bySource.get(key) ?? []));
+      for (const file of notebooks) {
+        hits.push(...(this.load(file)?.bySource.get(key) ?? []));
+      }
       // The same code in two places is usable when both places mean the same thing (papermill writes
       // its output notebook, a copy, beside the input while it runs).
       const distinct = new Set(hits.map((h) => `${h.role}/${h.step ?? ''}`));
-      if (distinct.size === 1) return hits[0];
+      if (distinct.size === 1) {
+        return hits[0];
+      }
     }
     return byId.length === 1 ? byId[0] : undefined;
   }
@@ -133,7 +153,7 @@ export class NotebookIndex {
       const indexed = this.load(file);
       const flow = indexed?.analysis.flow;
       const found = flow?.steps.find((s) => s.name === step);
-      if (indexed && flow && found)
+      if (indexed && flow && found) {
         return {
           notebook: file,
           flow,
@@ -143,6 +163,7 @@ export class NotebookIndex {
           step,
           startsStep: true,
         };
+      }
     }
     return undefined;
   }
@@ -153,17 +174,23 @@ export class NotebookIndex {
   }
 
   private sessionPath(): string | undefined {
-    if (!this.sessionNotebook) return undefined;
+    if (!this.sessionNotebook) {
+      return undefined;
+    }
     const file = path.resolve(this.cwd, this.sessionNotebook);
     // JPY_SESSION_NAME is relative to the server's root; the kernel runs in the notebook's directory.
-    if (fs.existsSync(file)) return file;
+    if (fs.existsSync(file)) {
+      return file;
+    }
     const beside = path.join(this.cwd, path.basename(this.sessionNotebook));
     return fs.existsSync(beside) ? beside : undefined;
   }
 
   private load(file: string): Indexed | undefined {
     const live = this.live.get(file);
-    if (live) return live;
+    if (live) {
+      return live;
+    }
     let stat: fs.Stats;
     try {
       stat = fs.statSync(file);
@@ -171,9 +198,13 @@ export class NotebookIndex {
       this.cache.delete(file);
       return undefined;
     }
-    if (!stat.isFile() || stat.size > MAX_NOTEBOOK_BYTES) return undefined;
+    if (!stat.isFile() || stat.size > MAX_NOTEBOOK_BYTES) {
+      return undefined;
+    }
     const cached = this.cache.get(file);
-    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) {
+      return cached;
+    }
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -195,7 +226,9 @@ function indexNotebook(
   const bySource = new Map<string, LocatedCell[]>();
   const flow = analysis.flow;
   const indexed: Indexed = { mtimeMs: stat.mtimeMs, size: stat.size, analysis, byId, bySource };
-  if (!flow) return indexed;
+  if (!flow) {
+    return indexed;
+  }
   const add = (cell: CellRef, role: CellRole, extra: Partial<LocatedCell> = {}) => {
     const key = normaliseSource(flow.notebook.cells[cell.index]?.source ?? '');
     const located: LocatedCell = {
@@ -208,21 +241,31 @@ function indexNotebook(
       ...extra,
     };
     byId.set(cell.id, located);
-    if (key && flow.notebook.cells[cell.index]?.cellType === 'code')
+    if (key && flow.notebook.cells[cell.index]?.cellType === 'code') {
       bySource.set(key, [...(bySource.get(key) ?? []), located]);
+    }
   };
-  for (const chunk of flow.prelude) add(chunk.cell, 'prelude');
-  for (const ref of flow.skipped) add(ref, 'skip');
-  for (const endpoint of flow.endpoints) add(endpoint.code.cell, 'endpoint', { endpoint: endpoint.name });
+  for (const chunk of flow.prelude) {
+    add(chunk.cell, 'prelude');
+  }
+  for (const ref of flow.skipped) {
+    add(ref, 'skip');
+  }
+  for (const endpoint of flow.endpoints) {
+    add(endpoint.code.cell, 'endpoint', { endpoint: endpoint.name });
+  }
   const parameterCells = new Set(flow.parameters.map((p) => p.cell.id));
   for (const cell of flow.notebook.cells) {
-    if (cell.cellType === 'code' && (parameterCells.has(cell.id) || cell.tags.includes('parameters')))
+    if (cell.cellType === 'code' && (parameterCells.has(cell.id) || cell.tags.includes('parameters'))) {
       add({ index: cell.index, id: cell.id }, 'parameters');
+    }
   }
   for (const step of flow.steps) {
     const seen = new Set<string>();
     for (const chunk of step.code) {
-      if (seen.has(chunk.cell.id)) continue;
+      if (seen.has(chunk.cell.id)) {
+        continue;
+      }
       seen.add(chunk.cell.id);
       add(chunk.cell, 'step', { step: step.name, startsStep: chunk.cell.id === step.cell.id });
     }

@@ -21,11 +21,15 @@ type Sys = {
 /** Maps `<cwd>/node_modules/cellflow/...` to this package for the type checker; call before tslab starts. */
 export function installTypeResolution(cwd: string, ts: { sys: Sys }): void {
   const virtualRoot = path.join(cwd, 'node_modules', NAME);
-  if (fs.existsSync(virtualRoot)) return; // the project's own cellflow wins
+  if (fs.existsSync(virtualRoot)) {
+    return;
+  } // the project's own cellflow wins
   const root = packageRoot();
   const forward = (p: string): string => {
     const rel = path.relative(virtualRoot, path.resolve(p));
-    if (rel.startsWith('..') || path.isAbsolute(rel)) return p;
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      return p;
+    }
     return path.join(root, rel);
   };
   const sys = ts.sys;
@@ -45,9 +49,13 @@ export function installTypeResolution(cwd: string, ts: { sys: Sys }): void {
 /** Wraps the `require` tslab gives cells so that 'cellflow' (and 'cellflow/core') load this package. */
 export function installRequireResolution(cwd: string): void {
   const holder = (globalThis as { __tslab__?: { require: NodeJS.Require } }).__tslab__;
-  if (!holder) throw new Error("tslab's executor is not set up");
+  if (!holder) {
+    throw new Error("tslab's executor is not set up");
+  }
   const own = fs.existsSync(path.join(cwd, 'node_modules', NAME));
-  if (own) return;
+  if (own) {
+    return;
+  }
   const original = holder.require;
   holder.require = new Proxy(original, {
     apply(target, thisArg, args: unknown[]) {

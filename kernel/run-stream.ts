@@ -21,29 +21,45 @@ export type Send = (reply: Reply) => void;
 /** Runs started from the comm, by request id; stopped with the kernel so none outlives it unseen. */
 const children = new Map<string, ChildProcess>();
 process.on('exit', () => {
-  for (const child of children.values()) child.kill('SIGTERM');
+  for (const child of children.values()) {
+    child.kill('SIGTERM');
+  }
 });
 
 export function runArgs(request: Extract<Request, { op: 'run' }>, notebook: string): string[] {
   const args = ['run', notebook];
-  for (const [name, value] of Object.entries(request.params ?? {})) args.push('--param', `${name}=${value}`);
-  for (const tag of request.tags ?? []) args.push('--tag', tag);
-  if (request.seed !== undefined) args.push('--seed', String(request.seed));
-  if (request.maxWorkers) args.push('--max-workers', String(request.maxWorkers));
+  for (const [name, value] of Object.entries(request.params ?? {})) {
+    args.push('--param', `${name}=${value}`);
+  }
+  for (const tag of request.tags ?? []) {
+    args.push('--tag', tag);
+  }
+  if (request.seed !== undefined) {
+    args.push('--seed', String(request.seed));
+  }
+  if (request.maxWorkers) {
+    args.push('--max-workers', String(request.maxWorkers));
+  }
   return args;
 }
 
 export function resumeArgs(request: Extract<Request, { op: 'resume' }>): string[] {
   const args = ['resume', request.pathspec];
-  if (request.fromStep) args.push('--from', request.fromStep);
-  if (request.maxWorkers) args.push('--max-workers', String(request.maxWorkers));
+  if (request.fromStep) {
+    args.push('--from', request.fromStep);
+  }
+  if (request.maxWorkers) {
+    args.push('--max-workers', String(request.maxWorkers));
+  }
   return args;
 }
 
 /** Interrupts the run a `run`/`resume` request started; false when it is not running (any more). */
 export function stopRun(requestId: string): boolean {
   const child = children.get(requestId);
-  if (!child || child.exitCode !== null) return false;
+  if (!child || child.exitCode !== null) {
+    return false;
+  }
   // SIGINT, as Ctrl-C in a terminal: the scheduler stops its tasks and records the run as cancelled.
   child.kill('SIGINT');
   return true;
@@ -76,9 +92,13 @@ export async function streamCli(
   // The CLI writes the run-id file before it prints anything about the run, so looking for it
   // before each log line keeps `started` ahead of the run's output (a poll alone lost that race).
   const announceStarted = () => {
-    if (pathspec || !fs.existsSync(runIdFile)) return;
+    if (pathspec || !fs.existsSync(runIdFile)) {
+      return;
+    }
     const text = fs.readFileSync(runIdFile, 'utf8');
-    if (!text.endsWith('\n')) return; // caught mid-write: the line is not whole yet
+    if (!text.endsWith('\n')) {
+      return;
+    } // caught mid-write: the line is not whole yet
     pathspec = text.trim();
     emit({ event: 'started', pathspec });
   };
@@ -88,7 +108,9 @@ export async function streamCli(
     const line = (text: string) => {
       if (name === 'stderr') {
         stderrTail.push(text);
-        if (stderrTail.length > MAX_MESSAGE_LINES) stderrTail.shift();
+        if (stderrTail.length > MAX_MESSAGE_LINES) {
+          stderrTail.shift();
+        }
       }
       emit({ event: 'log', line: text, stream: name });
     };
@@ -96,11 +118,17 @@ export async function streamCli(
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
-      if (parts.length) announceStarted();
-      for (const text of parts) line(text);
+      if (parts.length) {
+        announceStarted();
+      }
+      for (const text of parts) {
+        line(text);
+      }
     });
     stream.on('end', () => {
-      if (!partial) return;
+      if (!partial) {
+        return;
+      }
       announceStarted();
       line(partial);
     });
@@ -112,14 +140,18 @@ export async function streamCli(
   const seen = new Map<string, string>();
   const poll = () => {
     announceStarted();
-    if (!pathspec) return;
+    if (!pathspec) {
+      return;
+    }
     const { flow, runId } = parsePathspec(pathspec);
     try {
       const quiet = Date.now() - lastEventAt > KEEPALIVE_MS;
       const store = storeOf();
       for (const task of [...startedTasks(store, flow, runId!), ...store.listTasks(flow, runId!)]) {
         const key = `${task.step}/${task.taskId}`;
-        if (seen.get(key) === task.status && !(quiet && task.status === 'running')) continue;
+        if (seen.get(key) === task.status && !(quiet && task.status === 'running')) {
+          continue;
+        }
         seen.set(key, task.status);
         const event: TaskStatusEvent = { step: task.step, taskId: task.taskId, status: task.status };
         emit({ event: 'task', task: event });
@@ -161,8 +193,9 @@ function startedTasks(store: Datastore, flow: string, runId: string): TaskStatus
       continue;
     }
     for (const taskId of ids) {
-      if (!fs.existsSync(path.join(store.taskDir(flow, runId, step, taskId), 'task.json')))
+      if (!fs.existsSync(path.join(store.taskDir(flow, runId, step, taskId), 'task.json'))) {
         started.push({ step, taskId, status: 'running' });
+      }
     }
   }
   return started;

@@ -29,10 +29,11 @@ export async function saveInteractive(
   options: SaveOptions = {},
 ): Promise<Run> {
   const results = [...steps.results.values()].sort((a, b) => a.seq - b.seq);
-  if (results.length === 0)
+  if (results.length === 0) {
     throw new Error(
       'cellflow.saveInteractive(): no step has run in this kernel yet; run some step cells first.',
     );
+  }
   const datastore = Datastore.open({ root: options.datastore, cwd });
   const flow = results[0].flow;
   const graph = results.find((r) => r.graph)?.graph ?? graphOf(results);
@@ -42,16 +43,22 @@ export async function saveInteractive(
   const written = new Set<string>();
   const persist = async (artifacts: ArtifactIndex) => {
     for (const ref of Object.values(artifacts)) {
-      if (written.has(ref.sha256)) continue;
+      if (written.has(ref.sha256)) {
+        continue;
+      }
       const chunks = store.chunks(ref.sha256);
-      if (!chunks) throw new Error(`interactive artifact object ${ref.sha256} is missing`);
+      if (!chunks) {
+        throw new Error(`interactive artifact object ${ref.sha256} is missing`);
+      }
       await datastore.objects.putChunks(chunks);
       written.add(ref.sha256);
     }
   };
 
   const params: Record<string, JsonValue> = {};
-  for (const p of parameters) params[p.name] = steps.parameters?.[p.name] ?? p.default;
+  for (const p of parameters) {
+    params[p.name] = steps.parameters?.[p.name] ?? p.default;
+  }
   const record: RunRecord = {
     flow,
     runId,

@@ -59,8 +59,11 @@ export class CellflowServer extends ZmqServer {
     try {
       msg = parseMessage(this.connInfo.key, frames);
     } catch (error) {
-      if (error instanceof WireError) logToTerminal(`dropped a message: ${error.message}`);
-      else throw error;
+      if (error instanceof WireError) {
+        logToTerminal(`dropped a message: ${error.message}`);
+      } else {
+        throw error;
+      }
       return;
     }
     const control = sock === this.control;
@@ -170,7 +173,9 @@ export class CellflowServer extends ZmqServer {
   private commMessage(msg: Message): void {
     const content = msg.content as { comm_id?: string; data?: unknown };
     const id = String(content.comm_id);
-    if (!this.comms.has(id)) return;
+    if (!this.comms.has(id)) {
+      return;
+    }
     // Not awaited: a run streams events for minutes while cells keep executing.
     void handleRequest(
       content.data as Request,

@@ -171,8 +171,9 @@ export class StepContext {
 
   /** `cellflow.useItem(i)`: the element the next foreach body cell runs on. */
   useItem(index: number): void {
-    if (!Number.isInteger(index) || index < 0)
+    if (!Number.isInteger(index) || index < 0) {
       throw new StepContextError(`cellflow.useItem(${index}): the element index must be an integer >= 0.`);
+    }
     this.chosenItem = index;
   }
 
@@ -190,16 +191,21 @@ export class StepContext {
   private enterStep(cell: ResolvedCell, code: string, parameters: Parameter[]): StepBindings {
     const step = cell.step!;
     this.observe(cell);
-    if (parameters.length) this.declared = parameters;
+    if (parameters.length) {
+      this.declared = parameters;
+    }
     this.notes = [];
     if (!cell.startsStep) {
-      if (this.active?.step === step) return this.active.bindings;
+      if (this.active?.step === step) {
+        return this.active.bindings;
+      }
       const previous = this.results.get(step);
-      if (!previous)
+      if (!previous) {
         throw new StepContextError(
           `this cell continues step '${step}', which has not run in this kernel: run the step's first cell ` +
             `(tagged step:${step}) before its other cells.`,
         );
+      }
       const declared = this.declared.length ? this.declared : parameters;
       const state = createSelf(
         previous.artifacts,
@@ -249,18 +255,20 @@ export class StepContext {
       const elements = this.foreachItems(parent) ?? [];
       const index = this.chosenItem ?? 0;
       this.chosenItem = undefined;
-      if (index >= elements.length)
+      if (index >= elements.length) {
         throw new StepContextError(
           `cellflow.useItem(${index}): self.${splitArtifact} of step '${parent.step}' has ` +
             `${elements.length} elements.`,
         );
+      }
       foreach = [...foreach, { split: parent.step, index, count: elements.length, splitSeq: parent.seq }];
-      if (elements.length > 1)
+      if (elements.length > 1) {
         this.notes.push(
           `foreach body '${step}' runs on element ${index + 1} of ${elements.length} of self.${splitArtifact} ` +
             `(self.index = ${index}); a flow run runs all ${elements.length}. ` +
             `cellflow.useItem(i) before this cell runs another element; the join gathers every element run.`,
         );
+      }
     } else if (isJoin && closesForeach) {
       const frame = foreach[foreach.length - 1];
       foreach = foreach.slice(0, -1);
@@ -274,7 +282,9 @@ export class StepContext {
               `(element${ran.length === 1 ? '' : 's'} ${ran.map((i) => i + 1).join(', ')}): its result is partial ` +
               `and may differ from a flow run, which joins all ${frame.count}.`,
           );
-        } else partial = undefined;
+        } else {
+          partial = undefined;
+        }
       }
     }
 
@@ -321,7 +331,9 @@ export class StepContext {
     const inherited = { ...parent.artifacts };
     for (const [name, ref] of Object.entries(current)) {
       const had = inherited[name];
-      if (!had || had.sha256 === parent.params[name]) inherited[name] = ref;
+      if (!had || had.sha256 === parent.params[name]) {
+        inherited[name] = ref;
+      }
     }
     return inherited;
   }
@@ -333,8 +345,9 @@ export class StepContext {
       parents.length === 1 &&
       frame &&
       join.foreach.length < (this.results.get(parents[0])?.foreach.length ?? 0)
-    )
+    ) {
       return this.elementsOf(parents[0], frame);
+    }
     return parents.map((p) => this.results.get(p)).filter((r): r is StepResult => r !== undefined);
   }
 
@@ -364,12 +377,18 @@ export class StepContext {
 
   /** True when the result lies on a case its switch's latest run did not choose (at any distance). */
   private offThePath(result: StepResult, seen = new Set<string>()): boolean {
-    if (seen.has(result.step)) return false;
+    if (seen.has(result.step)) {
+      return false;
+    }
     seen.add(result.step);
     return result.parents.some((p) => {
       const parent = this.results.get(p);
-      if (!parent || p === result.step) return false;
-      if (parent.switchTaken !== undefined && parent.switchTaken !== result.step) return true;
+      if (!parent || p === result.step) {
+        return false;
+      }
+      if (parent.switchTaken !== undefined && parent.switchTaken !== result.step) {
+        return true;
+      }
       return this.offThePath(parent, seen);
     });
   }
@@ -379,7 +398,9 @@ export class StepContext {
     for (const p of parents) {
       const parent = this.results.get(p);
       const artifact = graph?.nodes[p]?.switch;
-      if (!parent?.switchTaken || artifact === undefined || parent.switchTaken === step) continue;
+      if (!parent?.switchTaken || artifact === undefined || parent.switchTaken === step) {
+        continue;
+      }
       this.notes.push(
         `step '${step}' is a case the switch at '${p}' did not take in its latest run ` +
           `(self.${artifact} = '${parent.switchTaken}'): a flow run would skip it. It runs here anyway, ` +
@@ -394,7 +415,9 @@ export class StepContext {
     this.stopReads?.();
     this.stopReads = undefined;
     this.doneNotes = [];
-    if (!active) return undefined;
+    if (!active) {
+      return undefined;
+    }
     let foreachCount: number | undefined;
     let foreachValues: ArtifactIndex[string] | undefined;
     if (active.foreachArtifact) {
@@ -407,11 +430,16 @@ export class StepContext {
         throw new StepContextError((error as Error).message);
       }
       foreachCount = elements.length;
-      if (isOneShotIterator(value)) active.state.self[active.foreachArtifact] = elements;
-      else if (!Array.isArray(value)) foreachValues = this.store.save(active.foreachArtifact, elements);
+      if (isOneShotIterator(value)) {
+        active.state.self[active.foreachArtifact] = elements;
+      } else if (!Array.isArray(value)) {
+        foreachValues = this.store.save(active.foreachArtifact, elements);
+      }
     }
     const artifacts = active.state.untouched();
-    for (const [name, value] of active.state.touched()) artifacts[name] = this.store.save(name, value);
+    for (const [name, value] of active.state.touched()) {
+      artifacts[name] = this.store.save(name, value);
+    }
     const node = active.graph?.nodes[active.step];
     let switchTaken: string | undefined;
     // A later cell of the step may set the switch's artifact: only a value that is there is checked.
@@ -468,19 +496,31 @@ export class StepContext {
       );
     const memo = new Map<string, StaleReason | null>();
     const staleness = (step: string, seen = new Set<string>()): StaleReason | null => {
-      if (memo.has(step)) return memo.get(step)!;
+      if (memo.has(step)) {
+        return memo.get(step)!;
+      }
       const result = this.results.get(step);
-      if (!result || seen.has(step)) return null;
+      if (!result || seen.has(step)) {
+        return null;
+      }
       seen.add(step);
       let reason: StaleReason | null = paramsChanged(result) ? 'parameters' : null;
       for (const p of result.parents) {
-        if (reason) break;
+        if (reason) {
+          break;
+        }
         // A loop builds on its own (or a later step's) last result: that is not staleness.
-        if (p === step || this.results.get(p)?.graph?.nodes[p]?.loops?.includes(step)) continue;
+        if (p === step || this.results.get(p)?.graph?.nodes[p]?.loops?.includes(step)) {
+          continue;
+        }
         const parent = this.results.get(p);
-        if (!parent || parent.seq !== result.basedOn[p]) reason = 'upstream';
-        else if (staleness(p, seen) === 'parameters') reason = 'parameters';
-        else if (staleness(p, seen)) reason = 'upstream';
+        if (!parent || parent.seq !== result.basedOn[p]) {
+          reason = 'upstream';
+        } else if (staleness(p, seen) === 'parameters') {
+          reason = 'parameters';
+        } else if (staleness(p, seen)) {
+          reason = 'upstream';
+        }
       }
       memo.set(step, reason);
       return reason;
@@ -489,10 +529,14 @@ export class StepContext {
     const notTaken = new Map<string, { switch: string; taken: string }>();
     for (const r of this.results.values()) {
       const node = r.graph?.nodes[r.step];
-      if (r.switchTaken === undefined || !node) continue;
-      for (const other of node.next)
-        if (other !== r.switchTaken && other !== r.step)
+      if (r.switchTaken === undefined || !node) {
+        continue;
+      }
+      for (const other of node.next) {
+        if (other !== r.switchTaken && other !== r.step) {
           notTaken.set(other, { switch: r.step, taken: r.switchTaken });
+        }
+      }
     }
     const states: InteractiveStepState[] = [...this.results.values()]
       .sort((a, b) => a.seq - b.seq)
@@ -510,8 +554,11 @@ export class StepContext {
           ...(notTaken.has(r.step) ? { notTaken: notTaken.get(r.step) } : {}),
         };
       });
-    for (const [step, why] of notTaken)
-      if (!this.results.has(step)) states.push({ step, stale: false, notTaken: why });
+    for (const [step, why] of notTaken) {
+      if (!this.results.has(step)) {
+        states.push({ step, stale: false, notTaken: why });
+      }
+    }
     return states;
   }
 
@@ -533,7 +580,9 @@ export class StepContext {
     if (parents.length === 0) {
       const at = this.firstRun.indexOf(step);
       const before = at > 0 ? this.firstRun[at - 1] : undefined;
-      if (before && !this.observed.get(before)?.next) parents = [before];
+      if (before && !this.observed.get(before)?.next) {
+        parents = [before];
+      }
     }
     // A free read of `inputs` (the compiler's view, as core's graph has it), not the word in a
     // comment or a string.
@@ -545,8 +594,12 @@ export class StepContext {
 
   private observe(cell: ResolvedCell): void {
     const step = cell.step!;
-    if (!this.firstRun.includes(step)) this.firstRun.push(step);
-    if (!cell.tags || !cell.startsStep) return;
+    if (!this.firstRun.includes(step)) {
+      this.firstRun.push(step);
+    }
+    if (!cell.tags || !cell.startsStep) {
+      return;
+    }
     const next = cell.tags.find((t) => t.startsWith('next:'));
     const foreach = cell.tags.find((t) => t.startsWith('foreach:'));
     this.observed.set(step, {
@@ -570,7 +623,9 @@ export class StepContext {
   private foreachItems(split: StepResult): unknown[] | undefined {
     const artifact = this.foreachArtifactOf(split);
     const ref = split.foreachValues ?? (artifact ? split.artifacts[artifact] : undefined);
-    if (!artifact || !ref) return undefined;
+    if (!artifact || !ref) {
+      return undefined;
+    }
     const value = this.store.load(ref);
     return Array.isArray(value) ? value : undefined;
   }
@@ -606,7 +661,9 @@ export class StepContext {
     const values: Record<string, unknown> = Object.fromEntries(parameters.map((p) => [p.name, p.default]));
     Object.assign(values, this.parameterValues ?? {});
     const index: ArtifactIndex = {};
-    for (const [name, value] of Object.entries(values)) index[name] = this.store.save(name, value);
+    for (const [name, value] of Object.entries(values)) {
+      index[name] = this.store.save(name, value);
+    }
     return index;
   }
 
@@ -675,8 +732,11 @@ export class StepContext {
 
 function copyReadLog(log: ReadLog | undefined): ReadLog {
   const copy = emptyReadLog();
-  for (const key of ['files', 'directories', 'written'] as const)
-    for (const p of log?.[key] ?? []) copy[key].add(p);
+  for (const key of ['files', 'directories', 'written'] as const) {
+    for (const p of log?.[key] ?? []) {
+      copy[key].add(p);
+    }
+  }
   return copy;
 }
 

@@ -30,24 +30,30 @@ export interface Message<C = Record<string, unknown>> {
 export class WireError extends Error {}
 
 export function sign(key: string, frames: (Buffer | string)[]): string {
-  if (!key) return '';
+  if (!key) {
+    return '';
+  }
   const hmac = createHmac('sha256', key);
-  for (const frame of frames) hmac.update(frame);
+  for (const frame of frames) {
+    hmac.update(frame);
+  }
   return hmac.digest('hex');
 }
 
 /** Parses and verifies one message; throws WireError on a bad signature or malformed frames. */
 export function parseMessage(key: string, frames: Buffer[]): Message {
   const at = frames.findIndex((frame) => frame.toString() === DELIMITER);
-  if (at < 0 || frames.length < at + 6)
+  if (at < 0 || frames.length < at + 6) {
     throw new WireError('malformed message: no delimiter or too few frames');
+  }
   const signature = frames[at + 1].toString();
   const body = frames.slice(at + 2, at + 6);
   if (key) {
     const expected = Buffer.from(sign(key, body));
     const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new WireError('invalid HMAC signature');
+    }
   }
   try {
     const [header, parent, metadata, content] = body.map((frame) => JSON.parse(frame.toString('utf8')));

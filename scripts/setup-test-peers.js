@@ -48,9 +48,12 @@ function which(name, env = process.env) {
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
-  if (result.error) throw new SetupError(`${command} ${args.join(' ')}: ${result.error.message}`);
-  if (result.status !== 0)
+  if (result.error) {
+    throw new SetupError(`${command} ${args.join(' ')}: ${result.error.message}`);
+  }
+  if (result.status !== 0) {
     throw new SetupError(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
 }
 
 class SetupError extends Error {}
@@ -58,26 +61,38 @@ class SetupError extends Error {}
 /** Debian packages the suite needs, each with the file that shows it is installed. */
 function missingDebianPackages(paths, env) {
   const missing = [];
-  if (!fs.existsSync(paths.chromium)) missing.push('chromium');
+  if (!fs.existsSync(paths.chromium)) {
+    missing.push('chromium');
+  }
   // Slurm's daemons and client, MUNGE's daemon: the Slurm engine tests run a real one-node cluster.
-  if (!['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/bin/sbatch'].every((f) => fs.existsSync(f)))
+  if (!['/usr/sbin/slurmctld', '/usr/sbin/slurmd', '/usr/bin/sbatch'].every((f) => fs.existsSync(f))) {
     missing.push('slurm-wlm');
-  if (!fs.existsSync('/usr/sbin/munged')) missing.push('munge');
+  }
+  if (!fs.existsSync('/usr/sbin/munged')) {
+    missing.push('munge');
+  }
   const python3 = which('python3', env);
-  if (!python3) missing.push('python3', 'python3-venv');
-  else if (spawnSync(python3, ['-c', 'import venv, ensurepip'], { stdio: 'ignore' }).status !== 0)
+  if (!python3) {
+    missing.push('python3', 'python3-venv');
+  } else if (spawnSync(python3, ['-c', 'import venv, ensurepip'], { stdio: 'ignore' }).status !== 0) {
     missing.push('python3-venv');
-  if (!fs.existsSync(paths.versitygw) && !which('go', env)) missing.push('golang-go');
+  }
+  if (!fs.existsSync(paths.versitygw) && !which('go', env)) {
+    missing.push('golang-go');
+  }
   return missing;
 }
 
 function installDebianPackages(packages, log) {
-  if (packages.length === 0) return;
+  if (packages.length === 0) {
+    return;
+  }
   const command = `apt-get update && apt-get install -y ${packages.join(' ')}`;
-  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new SetupError(
       `the test suite needs ${packages.join(', ')}; install ${packages.length > 1 ? 'them' : 'it'} as root:\n  sudo sh -c '${command}'`,
     );
+  }
   log(`installing ${packages.join(' ')} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   run('apt-get', ['update', '-qq'], { env });
@@ -106,10 +121,15 @@ function withLock(target, fn, staleMs = 20 * 60_000) {
       fs.mkdirSync(lock);
       break;
     } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
+      if (error.code !== 'EEXIST') {
+        throw error;
+      }
       const stat = fs.statSync(lock, { throwIfNoEntry: false });
-      if (stat && Date.now() - stat.mtimeMs > staleMs) fs.rmSync(lock, { recursive: true, force: true });
-      else Atomics.wait(sleeper, 0, 0, 500);
+      if (stat && Date.now() - stat.mtimeMs > staleMs) {
+        fs.rmSync(lock, { recursive: true, force: true });
+      } else {
+        Atomics.wait(sleeper, 0, 0, 500);
+      }
     }
   }
   try {
@@ -128,7 +148,9 @@ function makeVenvIfStale(paths, env, log) {
   const python3 = which('python3', env);
   const stampFile = path.join(paths.venv, '.cellflow-stamp');
   const stamp = venvStamp(python3);
-  if (fs.existsSync(paths.python) && readText(stampFile) === stamp) return false;
+  if (fs.existsSync(paths.python) && readText(stampFile) === stamp) {
+    return false;
+  }
   log(`creating ${path.relative(REPO, paths.venv) || paths.venv} from requirements-test.txt (${python3})`);
   fs.rmSync(paths.venv, { recursive: true, force: true });
   run(python3, ['-m', 'venv', paths.venv]);
@@ -164,7 +186,9 @@ function ensureBuildWheels(paths, log) {
 
 function fillBuildWheels(paths, log) {
   const marker = path.join(paths.wheelhouse, `.build-requires-${buildRequiresKey()}`);
-  if (fs.existsSync(marker)) return;
+  if (fs.existsSync(marker)) {
+    return;
+  }
   log('downloading the packaging build requirements into the wheelhouse');
   const requires = buildRequires();
   run(paths.python, [
@@ -205,7 +229,9 @@ function buildRequiresKey() {
 }
 
 function ensureVersitygw(paths, env, log) {
-  if (fs.existsSync(paths.versitygw)) return;
+  if (fs.existsSync(paths.versitygw)) {
+    return;
+  }
   const go = which('go', env) || '/usr/bin/go';
   log(`building versitygw into ${path.dirname(paths.versitygw)} (go install ${VERSITYGW_MODULE})`);
   fs.mkdirSync(path.dirname(paths.versitygw), { recursive: true });
@@ -264,9 +290,13 @@ module.exports.peerPaths = peerPaths;
 if (require.main === module) {
   try {
     const paths = setupTestPeers();
-    if (!process.argv.includes('--quiet')) console.log(describe(paths));
+    if (!process.argv.includes('--quiet')) {
+      console.log(describe(paths));
+    }
   } catch (error) {
-    if (!(error instanceof SetupError)) throw error;
+    if (!(error instanceof SetupError)) {
+      throw error;
+    }
     console.error(`setup-test-peers: ${error.message}`);
     process.exit(1);
   }

@@ -215,8 +215,9 @@ async function artifactThroughput(ctx) {
 function handOverMs(output, who) {
   const t0 = /BENCH_T0 (\d+)/.exec(output);
   const t1 = /BENCH_T1 (\d+)/.exec(output);
-  if (!t0 || !t1)
+  if (!t0 || !t1) {
     throw new Error(`${who}'s artifact flow did not print BENCH_T0/BENCH_T1:\n${output.slice(-2000)}`);
+  }
   return Number(t1[1]) - Number(t0[1]);
 }
 
@@ -229,8 +230,9 @@ async function scale(ctx) {
     path.join(ctx.work, 'cellflow-home'),
     { sampleRss: true },
   );
-  if (!/run succeeded/.test(run.stdout))
+  if (!/run succeeded/.test(run.stdout)) {
     throw new Error(`the ${scaleTasks}-task run did not succeed:\n${run.stdout}`);
+  }
   const peakMb = (run.peakRssKb ?? 0) / 1024;
   return row({
     id: 4,

@@ -8,8 +8,9 @@ const REPO = path.resolve(__dirname, '..', '..');
 const CLI = path.join(REPO, 'bin', 'cellflow.js');
 
 function assertBuilt() {
-  if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'cli', 'main.js')))
+  if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'cli', 'main.js'))) {
     throw new Error('cellflow is not built: run `npm run build` first.');
+  }
 }
 
 /**

@@ -14,16 +14,24 @@ const PREFIX = path.join(__dirname, '..', '.deno');
 /** The npm package with Deno's binary for this machine, or undefined when Deno publishes none. */
 function denoPackage() {
   const arch = { x64: 'x64', arm64: 'arm64' }[os.arch()];
-  if (!arch) return undefined;
-  if (os.platform() === 'darwin') return `@deno/darwin-${arch}`;
+  if (!arch) {
+    return undefined;
+  }
+  if (os.platform() === 'darwin') {
+    return `@deno/darwin-${arch}`;
+  }
   // Deno's Linux builds need glibc; Node reports its glibc version only when it runs on glibc.
   const glibc = process.report?.getReport().header.glibcVersionRuntime;
-  if (os.platform() === 'linux' && glibc) return `@deno/linux-${arch}-glibc`;
+  if (os.platform() === 'linux' && glibc) {
+    return `@deno/linux-${arch}-glibc`;
+  }
   return undefined;
 }
 
 async function denoVersion(binary) {
-  if (!fs.existsSync(binary)) return undefined;
+  if (!fs.existsSync(binary)) {
+    return undefined;
+  }
   const probe = await measure(binary, ['--version'], { timeoutMs: 60 * 1000 }).catch(() => undefined);
   return /^deno (\S+)/.exec(probe?.code === 0 ? probe.stdout : '')?.[1];
 }
@@ -42,12 +50,17 @@ const firstLine = (text) =>
  */
 async function ensureDeno({ install, log }) {
   const pkg = denoPackage();
-  if (!pkg) return { reason: `Deno publishes no npm binary for ${os.platform()}-${os.arch()}` };
+  if (!pkg) {
+    return { reason: `Deno publishes no npm binary for ${os.platform()}-${os.arch()}` };
+  }
   const binary = path.join(PREFIX, 'node_modules', pkg, 'deno');
   const found = await denoVersion(binary);
-  if (found === DENO_VERSION) return { binary, version: found };
-  if (!install)
+  if (found === DENO_VERSION) {
+    return { binary, version: found };
+  }
+  if (!install) {
     return { reason: `Deno is not installed in bench/.deno (a smoke run installs it only with --peers)` };
+  }
   log(`installing ${pkg}@${DENO_VERSION} into ${path.relative(process.cwd(), PREFIX)} (once)`);
   try {
     fs.mkdirSync(PREFIX, { recursive: true });
@@ -60,11 +73,13 @@ async function ensureDeno({ install, log }) {
     ['install', '--prefix', PREFIX, '--no-save', '--no-audit', '--no-fund', `${pkg}@${DENO_VERSION}`],
     { cwd: PREFIX, timeoutMs: 10 * 60 * 1000 },
   ).catch((error) => ({ code: null, stdout: '', stderr: error.message }));
-  if (npm.code !== 0)
+  if (npm.code !== 0) {
     return { reason: `npm install ${pkg}@${DENO_VERSION} failed: ${firstLine(npm.stderr + npm.stdout)}` };
+  }
   const version = await denoVersion(binary);
-  if (version !== DENO_VERSION)
+  if (version !== DENO_VERSION) {
     return { reason: `${binary} does not run after npm installed it (version ${version ?? 'unknown'})` };
+  }
   return { binary, version };
 }
 

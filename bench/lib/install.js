@@ -26,7 +26,9 @@ async function npmInstall(work, name, tarball, cache) {
   fs.mkdirSync(project, { recursive: true });
   fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name, private: true }));
   const env = { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
-  if (cache) env.npm_config_cache = cache;
+  if (cache) {
+    env.npm_config_cache = cache;
+  }
   const result = await measure('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: project, env });
   check(result, `npm install ${path.basename(tarball)}`);
   return { wallMs: result.wallMs, mb: duMb(path.join(project, 'node_modules')) };
@@ -48,8 +50,9 @@ async function install(ctx) {
   const packedKb = fs.statSync(tarball).size / 1024;
   const fmt = ({ mb, wallMs }) => `${mb.toFixed(0)} MB, ${(wallMs / 1000).toFixed(1)} s`;
   if (ctx.smoke)
-    // The install itself needs the registry and ~half a minute; the suite installs the tarball in
-    // test/packaging/npm-package.test.ts already. Smoke only checks that packing works.
+  // The install itself needs the registry and ~half a minute; the suite installs the tarball in
+  // test/packaging/npm-package.test.ts already. Smoke only checks that packing works.
+  {
     return {
       id: 7,
       name,
@@ -60,6 +63,7 @@ async function install(ctx) {
       met: 'not run (--smoke)',
       notes: 'smoke: packed only',
     };
+  }
   ctx.log('install: npm install of the tarball, warm npm cache');
   const warm = await npmInstall(ctx.work, 'warm', tarball);
   ctx.log('install: npm install of the tarball, empty npm cache');

@@ -11,8 +11,12 @@ const denoArgs = (deno) => (deno?.binary ? ['--deno', deno.binary] : []);
 
 /** What the notes say about Deno: its figures, or why it was not measured. */
 function denoNote(deno, figures, cellflowMs) {
-  if (!deno?.binary) return `Deno's Jupyter kernel was not measured: ${deno?.reason ?? 'not asked for'}`;
-  if (figures.error) return `Deno ${deno.version}'s Jupyter kernel did not start: ${figures.error}`;
+  if (!deno?.binary) {
+    return `Deno's Jupyter kernel was not measured: ${deno?.reason ?? 'not asked for'}`;
+  }
+  if (figures.error) {
+    return `Deno ${deno.version}'s Jupyter kernel did not start: ${figures.error}`;
+  }
   const added = cellflowMs - figures.roundTripMs;
   return (
     `Deno ${deno.version} kernel (\`deno jupyter --kernel\`, the same cells as tslab, in turn with the others): ` +

@@ -144,7 +144,9 @@ function large(cells = 500) {
         ].join('\n'),
       });
     }
-    if (out.length < cells) out.push(`Step s${s} scales the values and adds their mean to the total.`);
+    if (out.length < cells) {
+      out.push(`Step s${s} scales the values and adds their mean to the total.`);
+    }
     step++;
   }
   return notebook('BenchLarge', out);
@@ -164,5 +166,7 @@ function writeFlows(dir = FLOWS_DIR) {
 module.exports = { FLOWS_DIR, foreachNoop, artifact, large, writeFlows };
 
 if (require.main === module) {
-  for (const file of Object.values(writeFlows())) console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  for (const file of Object.values(writeFlows())) {
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  }
 }

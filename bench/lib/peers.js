@@ -16,7 +16,9 @@ async function peerVersions() {
     'import importlib.metadata as m, platform; ' +
       'print(platform.python_version(), m.version("metaflow"), m.version("pandas"))',
   ]);
-  if (probe.code !== 0) return undefined;
+  if (probe.code !== 0) {
+    return undefined;
+  }
   const [pythonVersion, metaflow, pandas] = probe.stdout.trim().split(/\s+/);
   return { pythonVersion, metaflow, pandas };
 }
@@ -28,9 +30,13 @@ async function peerVersions() {
 async function ensurePeers({ install, log }) {
   if (fs.existsSync(PYTHON)) {
     const versions = await peerVersions();
-    if (versions) return { python: PYTHON, ...versions };
+    if (versions) {
+      return { python: PYTHON, ...versions };
+    }
   }
-  if (!install) return undefined;
+  if (!install) {
+    return undefined;
+  }
   log(`installing ${PACKAGES.join(', ')} into ${path.relative(process.cwd(), VENV)} (once)`);
   const python3 = process.env.PYTHON ?? 'python3';
   check(await measure(python3, ['-m', 'venv', VENV]), `${python3} -m venv`);
@@ -39,7 +45,9 @@ async function ensurePeers({ install, log }) {
     'pip install',
   );
   const versions = await peerVersions();
-  if (!versions) throw new Error(`${PYTHON} cannot import metaflow after installing it`);
+  if (!versions) {
+    throw new Error(`${PYTHON} cannot import metaflow after installing it`);
+  }
   return { python: PYTHON, ...versions };
 }
 

@@ -30,19 +30,27 @@ function measure(command, args, options = {}) {
     const sampler = options.sampleRss
       ? setInterval(() => {
           const hwm = readVmHwmKb(child.pid);
-          if (hwm !== undefined) peakRssKb = Math.max(peakRssKb ?? 0, hwm);
+          if (hwm !== undefined) {
+            peakRssKb = Math.max(peakRssKb ?? 0, hwm);
+          }
         }, 50)
       : undefined;
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30 * 60 * 1000);
     child.on('error', (error) => {
       clearTimeout(timer);
-      if (sampler) clearInterval(sampler);
+      if (sampler) {
+        clearInterval(sampler);
+      }
       reject(error);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (sampler) clearInterval(sampler);
-      if (options.killGroup) killGroup(child.pid);
+      if (sampler) {
+        clearInterval(sampler);
+      }
+      if (options.killGroup) {
+        killGroup(child.pid);
+      }
       const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
       resolve({ code, wallMs, stdout, stderr, peakRssKb });
     });

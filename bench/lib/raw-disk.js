@@ -12,7 +12,9 @@ async function rawWriteRead(file, bytes) {
   // Random bytes, so no layer below can compress or skip them; made before the clock starts.
   const block = crypto.randomBytes(CHUNK);
   function* chunks() {
-    for (let left = bytes; left > 0; left -= CHUNK) yield left >= CHUNK ? block : block.subarray(0, left);
+    for (let left = bytes; left > 0; left -= CHUNK) {
+      yield left >= CHUNK ? block : block.subarray(0, left);
+    }
   }
   const fd = fs.openSync(file, 'w');
   const writeStart = process.hrtime.bigint();
@@ -34,7 +36,9 @@ async function rawWriteRead(file, bytes) {
   );
   const readMs = Number(process.hrtime.bigint() - readStart) / 1e6;
   fs.rmSync(file, { force: true });
-  if (read !== bytes) throw new Error(`raw read returned ${read} bytes, expected ${bytes}`);
+  if (read !== bytes) {
+    throw new Error(`raw read returned ${read} bytes, expected ${bytes}`);
+  }
   return { writeMs, readMs };
 }
 

@@ -54,10 +54,14 @@ function readRows(file) {
   }
   const unescape = (value) => value.trim().replace(/\\\|/g, '|');
   const notes = new Map();
-  for (const match of text.matchAll(/^(\d)\. (.*)$/gm)) notes.set(Number(match[1]), match[2]);
+  for (const match of text.matchAll(/^(\d)\. (.*)$/gm)) {
+    notes.set(Number(match[1]), match[2]);
+  }
   const rows = [];
   for (const line of text.split('\n')) {
-    if (!/^\| \d \|/.test(line)) continue;
+    if (!/^\| \d \|/.test(line)) {
+      continue;
+    }
     const cells = line
       .slice(1, -1)
       .split(/(?<!\\)\|/)

@@ -17,7 +17,9 @@ const ACCESS = 'cellflowbench';
 const SECRET = 'cellflow-bench-secret';
 
 function versitygw() {
-  if (process.env.CELLFLOW_VERSITYGW) return process.env.CELLFLOW_VERSITYGW;
+  if (process.env.CELLFLOW_VERSITYGW) {
+    return process.env.CELLFLOW_VERSITYGW;
+  }
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cache, 'cellflow-test', 'bin', 'versitygw');
 }
@@ -46,7 +48,9 @@ async function startServer(work) {
       });
       socket.on('error', () => resolve(false));
     });
-    if (open) break;
+    if (open) {
+      break;
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const env = {
@@ -84,8 +88,11 @@ async function rawPutGet(env, bytes) {
     });
     const body = crypto.randomBytes(bytes);
     const start = process.hrtime.bigint();
-    if (Upload) await new Upload({ client, params: { Bucket: 'bench', Key: 'raw', Body: body } }).done();
-    else await client.send(new sdk.PutObjectCommand({ Bucket: 'bench', Key: 'raw', Body: body }));
+    if (Upload) {
+      await new Upload({ client, params: { Bucket: 'bench', Key: 'raw', Body: body } }).done();
+    } else {
+      await client.send(new sdk.PutObjectCommand({ Bucket: 'bench', Key: 'raw', Body: body }));
+    }
     const putMs = Number(process.hrtime.bigint() - start) / 1e6;
     const getStart = process.hrtime.bigint();
     const got = await client.send(new sdk.GetObjectCommand({ Bucket: 'bench', Key: 'raw' }));
@@ -94,14 +101,20 @@ async function rawPutGet(env, bytes) {
     client.destroy();
     return { putMs, getMs };
   } finally {
-    for (const key of Object.keys(env)) if (saved[key] === undefined) delete process.env[key];
+    for (const key of Object.keys(env)) {
+      if (saved[key] === undefined) {
+        delete process.env[key];
+      }
+    }
   }
 }
 
 function handOverMs(output) {
   const t0 = /BENCH_T0 (\d+)/.exec(output);
   const t1 = /BENCH_T1 (\d+)/.exec(output);
-  if (!t0 || !t1) throw new Error('the artifact flow did not print BENCH_T0/BENCH_T1');
+  if (!t0 || !t1) {
+    throw new Error('the artifact flow did not print BENCH_T0/BENCH_T1');
+  }
   return Number(t1[1]) - Number(t0[1]);
 }
 

@@ -81,8 +81,11 @@ async function load(url, { count, concurrency, maxMs }) {
         (res) => {
           res.resume();
           res.on('end', () => {
-            if (res.statusCode === 200) latencies.push(performance.now() - t0);
-            else failed++;
+            if (res.statusCode === 200) {
+              latencies.push(performance.now() - t0);
+            } else {
+              failed++;
+            }
             resolve();
           });
         },
@@ -94,7 +97,9 @@ async function load(url, { count, concurrency, maxMs }) {
       req.end(payload);
     });
   const worker = async () => {
-    while (next < count && performance.now() - started < maxMs) await one(next++);
+    while (next < count && performance.now() - started < maxMs) {
+      await one(next++);
+    }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedMs = performance.now() - started;
@@ -118,7 +123,9 @@ async function measureServe(run, home, { count, concurrency, maxMs, rounds, log 
         await load(server.url, { count: Math.min(500, count), concurrency, maxMs });
         log(`serve: ${count} predictions, ${concurrency} in flight, log ${mode} (${round + 1}/${rounds})`);
         const result = await load(server.url, { count, concurrency, maxMs });
-        if (result.failed > 0) throw new Error(`${result.failed} requests failed with the log ${mode}`);
+        if (result.failed > 0) {
+          throw new Error(`${result.failed} requests failed with the log ${mode}`);
+        }
         results[mode].push(result);
       } finally {
         await stopServe(server);

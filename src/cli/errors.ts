@@ -28,6 +28,8 @@ export function exitWith(error: unknown, io: CliIO): number {
   // Anything else is a failed run or a bug in cellflow; the stack only on request.
   const err = error as Error | undefined;
   io.stderr(`error: ${err?.message ?? String(error)}\n`);
-  if (process.env.CELLFLOW_DEBUG) io.stderr(`${err?.stack ?? ''}\n`);
+  if (process.env.CELLFLOW_DEBUG) {
+    io.stderr(`${err?.stack ?? ''}\n`);
+  }
   return EXIT_FAILED;
 }

@@ -45,8 +45,9 @@ function packageVersion(): string {
   // src/cli (ts-jest) and dist/src/cli (built) sit at different depths: walk up to package.json.
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (fs.existsSync(file))
+    if (fs.existsSync(file)) {
       return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+    }
   }
   return 'unknown';
 }
@@ -70,11 +71,15 @@ export function buildProgram(io: CliIO, only?: string): Command {
   // puts the variable back when the command ends.
   program.hook('preAction', () => {
     const chosen = program.opts<{ datastore?: string }>().datastore;
-    if (chosen !== undefined) process.env.CELLFLOW_DATASTORE = chosen;
+    if (chosen !== undefined) {
+      process.env.CELLFLOW_DATASTORE = chosen;
+    }
   });
   // Subcommands copy these settings when they are created, so they are set first.
   const names = only !== undefined && Object.hasOwn(COMMANDS, only) ? [only] : Object.keys(COMMANDS);
-  for (const name of names) COMMANDS[name]()(program, io);
+  for (const name of names) {
+    COMMANDS[name]()(program, io);
+  }
   return program;
 }
 
@@ -87,8 +92,11 @@ export async function runCli(args: string[], io: CliIO = processIO()): Promise<n
   } catch (error) {
     return exitWith(error, io);
   } finally {
-    if (datastore === undefined) delete process.env.CELLFLOW_DATASTORE;
-    else process.env.CELLFLOW_DATASTORE = datastore;
+    if (datastore === undefined) {
+      delete process.env.CELLFLOW_DATASTORE;
+    } else {
+      process.env.CELLFLOW_DATASTORE = datastore;
+    }
   }
 }
 
@@ -98,7 +106,9 @@ export async function runCli(args: string[], io: CliIO = processIO()): Promise<n
  */
 function stopWritingOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') {
+      throw error;
+    }
     stream.write = (() => true) as typeof stream.write;
   });
 }

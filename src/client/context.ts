@@ -22,7 +22,9 @@ export function getDatastore(): Datastore {
  * active one. Runs addressed by pathspec (`Run.get('Flow/id')`) are readable in any namespace.
  */
 export function namespace(...args: [user?: string | null]): string | null {
-  if (args.length > 0) activeNamespace = args[0];
+  if (args.length > 0) {
+    activeNamespace = args[0];
+  }
   return activeNamespace === undefined ? currentUser() : activeNamespace;
 }
 
@@ -38,8 +40,14 @@ export function defaultNamespace(): string {
  */
 export function inNamespace(user: string, tags: string[] = []): boolean {
   const active = namespace();
-  if (active === null) return true;
-  if (active.startsWith('user:')) return active.slice('user:'.length) === user;
-  if (active.includes(':')) return tags.includes(active);
+  if (active === null) {
+    return true;
+  }
+  if (active.startsWith('user:')) {
+    return active.slice('user:'.length) === user;
+  }
+  if (active.includes(':')) {
+    return tags.includes(active);
+  }
   return active === user;
 }

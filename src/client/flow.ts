@@ -44,7 +44,11 @@ export class Flow {
 
   /** The newest run in the current namespace that succeeded. */
   get latestSuccessfulRun(): Run | undefined {
-    for (const run of this.matchingRuns({})) if (run.successful) return run;
+    for (const run of this.matchingRuns({})) {
+      if (run.successful) {
+        return run;
+      }
+    }
     return undefined;
   }
 
@@ -56,8 +60,12 @@ export class Flow {
     const tags = filter.tags ?? [];
     for (const runId of this.datastore.listRuns(this.name)) {
       const record = readIfComplete(this.datastore, this.name, runId);
-      if (!record || !inNamespace(record.user, record.tags)) continue;
-      if (!tags.every((tag) => record.tags.includes(tag))) continue;
+      if (!record || !inNamespace(record.user, record.tags)) {
+        continue;
+      }
+      if (!tags.every((tag) => record.tags.includes(tag))) {
+        continue;
+      }
       yield new Run(`${this.name}/${runId}`, this.datastore, record);
     }
   }
@@ -68,7 +76,9 @@ function readIfComplete(datastore: Datastore, flow: string, runId: string): RunR
   try {
     return datastore.readRun(flow, runId);
   } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
+    if (error instanceof NotFoundError) {
+      return undefined;
+    }
     throw error;
   }
 }

@@ -37,8 +37,9 @@ export class Run {
     record?: RunRecord,
   ) {
     const spec = parsePathspec(pathspec);
-    if (!spec.runId || spec.step)
+    if (!spec.runId || spec.step) {
       throw new PathspecError(`a run pathspec is Flow/runId, not ${JSON.stringify(pathspec)}`);
+    }
     this.flow = spec.flow;
     this.id = spec.runId;
     this.cached = record ?? datastore.readRun(this.flow, this.id);
@@ -112,7 +113,9 @@ export class Run {
   /** The end step's successful task, once the run has one. */
   get endTask(): Task | undefined {
     const end = this.record.graph.end;
-    if (!this.datastore.listSteps(this.flow, this.id).includes(end)) return undefined;
+    if (!this.datastore.listSteps(this.flow, this.id).includes(end)) {
+      return undefined;
+    }
     return new Step(`${this.pathspec}/${end}`, this.datastore).tasks().find((task) => task.successful);
   }
 
@@ -149,7 +152,9 @@ export class Run {
       throw new UserInputError(`run ${this.pathspec} is still running: change its tags once it has finished`);
     }
     const tags = change(record.tags);
-    if (tags !== record.tags) this.datastore.writeRun({ ...record, tags });
+    if (tags !== record.tags) {
+      this.datastore.writeRun({ ...record, tags });
+    }
     this.cached = { ...record, tags };
   }
 }

@@ -43,9 +43,13 @@ export class Step {
 
   /** The task with this id; without an id, the step's first task (the only one outside a foreach). */
   task(id?: string): Task {
-    if (id !== undefined) return new Task(`${this.pathspec}/${id}`, this.datastore);
+    if (id !== undefined) {
+      return new Task(`${this.pathspec}/${id}`, this.datastore);
+    }
     const first = this.tasks()[0];
-    if (!first) throw new NotFoundError(`step ${this.pathspec} has no tasks`);
+    if (!first) {
+      throw new NotFoundError(`step ${this.pathspec} has no tasks`);
+    }
     return first;
   }
 
@@ -58,7 +62,9 @@ export class Step {
 
   get finishedAt(): Date | undefined {
     const tasks = this.tasks();
-    if (!tasks.length || tasks.some((task) => !task.finished)) return undefined;
+    if (!tasks.length || tasks.some((task) => !task.finished)) {
+      return undefined;
+    }
     return toDate(
       tasks
         .map((task) => task.record.finishedAt)

@@ -105,9 +105,12 @@ export class Task {
     const visible = this.visibleArtifacts();
     // Own keys only: `--artifact __proto__` must not find Object.prototype.
     const ref = Object.prototype.hasOwnProperty.call(visible, name) ? visible[name] : undefined;
-    if (ref) return ref;
-    if (!this.finished)
+    if (ref) {
+      return ref;
+    }
+    if (!this.finished) {
       throw new NotFoundError(`task ${this.pathspec} has not finished yet (status ${this.status})`);
+    }
     const names = this.artifacts();
     throw new NotFoundError(
       `task ${this.pathspec} has no artifact '${name}'${names.length ? ` (it has: ${names.join(', ')})` : ' (it has none)'}`,
@@ -133,9 +136,13 @@ export class Task {
 
   /** One attempt's output (default: the latest); '' when it printed nothing. */
   async log(stream: 'stdout' | 'stderr', attempt = this.currentAttempt): Promise<string> {
-    if (attempt === undefined) return '';
+    if (attempt === undefined) {
+      return '';
+    }
     const own = await this.datastore.readLog(this.flow, this.runId, this.step, this.id, attempt, stream);
-    if (own !== undefined) return own;
+    if (own !== undefined) {
+      return own;
+    }
     // A task reused by `resume` keeps its logs with the task that produced it.
     const origin = this.record.reusedFrom;
     if (origin) {

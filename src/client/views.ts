@@ -24,9 +24,15 @@ export function runView(record: RunRecord): RunView {
     status: effectiveRunStatus(record),
     createdAt: record.createdAt,
   };
-  if (record.finishedAt) view.finishedAt = record.finishedAt;
-  if (record.origin) view.origin = record.origin;
-  if (record.seed !== undefined) view.seed = record.seed;
+  if (record.finishedAt) {
+    view.finishedAt = record.finishedAt;
+  }
+  if (record.origin) {
+    view.origin = record.origin;
+  }
+  if (record.seed !== undefined) {
+    view.seed = record.seed;
+  }
   return view;
 }
 
@@ -81,7 +87,9 @@ export async function artifactPreview(
 ): Promise<ArtifactPreview> {
   const ref = task.artifact(name);
   const value = await task.data(name);
-  if (ref.codec === 'arrow') return tablePreview(value as Table, maxRows);
+  if (ref.codec === 'arrow') {
+    return tablePreview(value as Table, maxRows);
+  }
   if (ref.codec === 'bytes') {
     const bytes = value as Uint8Array;
     const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, HEX_HEAD_BYTES));
@@ -89,7 +97,9 @@ export async function artifactPreview(
   }
   const json = toDisplayJson(value);
   const text = JSON.stringify(json);
-  if (text.length <= MAX_PREVIEW_CHARS) return { kind: 'json', value: json, truncated: false };
+  if (text.length <= MAX_PREVIEW_CHARS) {
+    return { kind: 'json', value: json, truncated: false };
+  }
   return { kind: 'text', text: `${text.slice(0, MAX_PREVIEW_CHARS)}…` };
 }
 
@@ -107,17 +117,29 @@ function tablePreview(table: Table, maxRows: number): ArtifactPreview {
 /** V8 values (Map, Set, BigInt, typed arrays, Date) as the nearest JSON, for display only. */
 export function toDisplayJson(value: unknown): JsonValue {
   const text = JSON.stringify(value, (_key, item: unknown) => {
-    if (typeof item === 'bigint') return String(item);
-    if (types.isMap(item))
+    if (typeof item === 'bigint') {
+      return String(item);
+    }
+    if (types.isMap(item)) {
       return Object.fromEntries([...(item as Map<unknown, unknown>)].map(([k, v]) => [String(k), v]));
-    if (types.isSet(item)) return [...(item as Set<unknown>)];
-    if (ArrayBuffer.isView(item) && !(item instanceof DataView))
+    }
+    if (types.isSet(item)) {
+      return [...(item as Set<unknown>)];
+    }
+    if (ArrayBuffer.isView(item) && !(item instanceof DataView)) {
       return Array.from(item as unknown as ArrayLike<number | bigint>, (n) =>
         typeof n === 'bigint' ? String(n) : n,
       );
-    if (typeof item === 'number' && !Number.isFinite(item)) return String(item);
-    if (types.isRegExp(item)) return String(item);
-    if (types.isNativeError(item)) return { name: (item as Error).name, message: (item as Error).message };
+    }
+    if (typeof item === 'number' && !Number.isFinite(item)) {
+      return String(item);
+    }
+    if (types.isRegExp(item)) {
+      return String(item);
+    }
+    if (types.isNativeError(item)) {
+      return { name: (item as Error).name, message: (item as Error).message };
+    }
     return item;
   });
   return text === undefined ? null : (JSON.parse(text) as JsonValue);

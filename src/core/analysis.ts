@@ -105,9 +105,13 @@ const CACHE_LIMIT = 2000;
 /** Facts about one cell's source; memoised, since lint, graph and compiler all ask. */
 export function analyzeCode(source: string): CodeFacts {
   const hit = cache.get(source);
-  if (hit) return hit;
+  if (hit) {
+    return hit;
+  }
   const facts = computeFactsSafely(source);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
+  if (cache.size >= CACHE_LIMIT) {
+    cache.clear();
+  }
   cache.set(source, facts);
   return facts;
 }
@@ -142,7 +146,9 @@ function computeFactsSafely(source: string): CodeFacts {
   try {
     return computeFacts(source);
   } catch (error) {
-    if (!(error instanceof RangeError)) throw error;
+    if (!(error instanceof RangeError)) {
+      throw error;
+    }
     return {
       ...emptyFacts(),
       syntaxErrors: [{ line: 1, message: 'the code is nested too deeply for the TypeScript parser' }],
@@ -156,7 +162,9 @@ function computeFacts(source: string): CodeFacts {
   // Lines are counted by '\n' only, as the compiler splits cells, so a U+2028 inside a string
   // cannot shift line numbers between lint messages and the generated module.
   const newlines: number[] = [];
-  for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) newlines.push(i);
+  for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) {
+    newlines.push(i);
+  }
   const lineOf = (offset: number): number => countBelow(newlines, offset) + 1;
   const facts: CodeFacts = {
     ...emptyFacts(),
@@ -187,17 +195,22 @@ function computeFacts(source: string): CodeFacts {
       collectExport(statement, file, lineOf, facts);
     }
     collectObjectType(statement, file, facts);
-    for (const binding of topLevelBindings(statement, line)) facts.topLevel.push(binding);
+    for (const binding of topLevelBindings(statement, line)) {
+      facts.topLevel.push(binding);
+    }
   }
 
   const visit = (node: TS.Node, inFunction: boolean): void => {
     const nowInFunction = inFunction || ts.isFunctionLike(node) || ts.isClassStaticBlockDeclaration(node);
     if (ts.isIdentifier(node)) {
-      if (isDeclarationName(node)) facts.declaredAnywhere.add(node.text);
-      else if (isValueRead(node) && !facts.reads.has(node.text))
+      if (isDeclarationName(node)) {
+        facts.declaredAnywhere.add(node.text);
+      } else if (isValueRead(node) && !facts.reads.has(node.text)) {
         facts.reads.set(node.text, lineOf(node.getStart(file)));
-      if (node.text === 'self' && isValueRead(node))
+      }
+      if (node.text === 'self' && isValueRead(node)) {
         collectSelfRead(node, lineOf(node.getStart(file)), facts);
+      }
     } else if (isLiteralToken(node)) {
       markContinuationLines(source, node.getStart(file), node.end, lineOf, facts.literalContinuationLines);
     } else if (!inFunction && ts.isAwaitExpression(node)) {
@@ -217,12 +230,18 @@ function computeFacts(source: string): CodeFacts {
       collectCall(node, facts);
     }
     const nondeterminism = nondeterministicCall(node);
-    if (nondeterminism === 'random') facts.unseededRandomLines.push(lineOf(node.getStart(file)));
-    if (nondeterminism === 'clock') facts.clockLines.push(lineOf(node.getStart(file)));
+    if (nondeterminism === 'random') {
+      facts.unseededRandomLines.push(lineOf(node.getStart(file)));
+    }
+    if (nondeterminism === 'clock') {
+      facts.clockLines.push(lineOf(node.getStart(file)));
+    }
     ts.forEachChild(node, (child) => visit(child, nowInFunction));
   };
   visit(file, false);
-  if (facts.declaredAnywhere.has('self')) facts.selfEscapes = true;
+  if (facts.declaredAnywhere.has('self')) {
+    facts.selfEscapes = true;
+  }
   return facts;
 }
 
@@ -234,16 +253,21 @@ function nondeterministicCall(node: TS.Node): 'random' | 'clock' | undefined {
     expression.expression.text === object &&
     expression.name.text === name;
   if (ts.isCallExpression(node)) {
-    if (isMember(node.expression, 'Math', 'random')) return 'random';
-    if (isMember(node.expression, 'Date', 'now')) return 'clock';
+    if (isMember(node.expression, 'Math', 'random')) {
+      return 'random';
+    }
+    if (isMember(node.expression, 'Date', 'now')) {
+      return 'clock';
+    }
   }
   if (
     ts.isNewExpression(node) &&
     ts.isIdentifier(node.expression) &&
     node.expression.text === 'Date' &&
     (node.arguments?.length ?? 0) === 0
-  )
+  ) {
     return 'clock';
+  }
   return undefined;
 }
 
@@ -253,23 +277,35 @@ function parseDiagnostics(file: TS.SourceFile): TS.Diagnostic[] {
 }
 
 function isHoistableImport(statement: TS.Statement): boolean {
-  if (ts.isImportDeclaration(statement)) return true;
+  if (ts.isImportDeclaration(statement)) {
+    return true;
+  }
   return ts.isImportEqualsDeclaration(statement) && ts.isExternalModuleReference(statement.moduleReference);
 }
 
 function importBindings(statement: TS.Statement): string[] {
-  if (ts.isImportEqualsDeclaration(statement)) return [statement.name.text];
-  if (!ts.isImportDeclaration(statement) || !statement.importClause) return [];
+  if (ts.isImportEqualsDeclaration(statement)) {
+    return [statement.name.text];
+  }
+  if (!ts.isImportDeclaration(statement) || !statement.importClause) {
+    return [];
+  }
   const clause = statement.importClause;
   const names = clause.name ? [clause.name.text] : [];
   const bindings = clause.namedBindings;
-  if (bindings && ts.isNamespaceImport(bindings)) names.push(bindings.name.text);
-  if (bindings && ts.isNamedImports(bindings)) names.push(...bindings.elements.map((e) => e.name.text));
+  if (bindings && ts.isNamespaceImport(bindings)) {
+    names.push(bindings.name.text);
+  }
+  if (bindings && ts.isNamedImports(bindings)) {
+    names.push(...bindings.elements.map((e) => e.name.text));
+  }
   return names;
 }
 
 function bindingNames(name: TS.BindingName): string[] {
-  if (ts.isIdentifier(name)) return [name.text];
+  if (ts.isIdentifier(name)) {
+    return [name.text];
+  }
   return name.elements.flatMap((element) =>
     ts.isOmittedExpression(element) ? [] : bindingNames(element.name),
   );
@@ -283,18 +319,24 @@ function topLevelBindings(statement: TS.Statement, line: number): TopLevelBindin
       bindingNames(d.name).map((name) => ({ name, line, kind })),
     );
   }
-  if (ts.isFunctionDeclaration(statement) && statement.name)
+  if (ts.isFunctionDeclaration(statement) && statement.name) {
     return [{ name: statement.name.text, line, kind: 'function' }];
-  if (ts.isClassDeclaration(statement) && statement.name)
+  }
+  if (ts.isClassDeclaration(statement) && statement.name) {
     return [{ name: statement.name.text, line, kind: 'lexical' }];
-  if (ts.isEnumDeclaration(statement)) return [{ name: statement.name.text, line, kind: 'enum' }];
+  }
+  if (ts.isEnumDeclaration(statement)) {
+    return [{ name: statement.name.text, line, kind: 'enum' }];
+  }
   return [];
 }
 
 /** True when the identifier is the name being declared (variable, parameter, function, import...). */
 function isDeclarationName(node: TS.Identifier): boolean {
   const parent = node.parent;
-  if (ts.isBindingElement(parent)) return parent.name === node;
+  if (ts.isBindingElement(parent)) {
+    return parent.name === node;
+  }
   if (
     ts.isVariableDeclaration(parent) ||
     ts.isParameter(parent) ||
@@ -316,8 +358,12 @@ function isDeclarationName(node: TS.Identifier): boolean {
 /** True when the identifier reads a value binding (not a property name, label, or type). */
 function isValueRead(node: TS.Identifier): boolean {
   const parent = node.parent;
-  if (ts.isPropertyAccessExpression(parent) && parent.name === node) return false;
-  if (ts.isQualifiedName(parent) || ts.isBindingElement(parent)) return false;
+  if (ts.isPropertyAccessExpression(parent) && parent.name === node) {
+    return false;
+  }
+  if (ts.isQualifiedName(parent) || ts.isBindingElement(parent)) {
+    return false;
+  }
   if (
     (ts.isPropertyAssignment(parent) ||
       ts.isMethodDeclaration(parent) ||
@@ -331,17 +377,23 @@ function isValueRead(node: TS.Identifier): boolean {
   ) {
     return false;
   }
-  if (ts.isLabeledStatement(parent) || ts.isBreakOrContinueStatement(parent)) return false;
+  if (ts.isLabeledStatement(parent) || ts.isBreakOrContinueStatement(parent)) {
+    return false;
+  }
   if (ts.isExportSpecifier(parent) || ts.isImportSpecifier(parent) || ts.isTypeParameterDeclaration(parent)) {
     return false;
   }
-  if (ts.isMetaProperty(parent)) return false;
+  if (ts.isMetaProperty(parent)) {
+    return false;
+  }
   for (let up: TS.Node = parent; !ts.isSourceFile(up); up = up.parent) {
     if (ts.isExpressionWithTypeArguments(up) && ts.isHeritageClause(up.parent)) {
       // `class A extends B` reads B; `implements I` names a type.
       return up.parent.token === ts.SyntaxKind.ExtendsKeyword && ts.isClassLike(up.parent.parent);
     }
-    if (ts.isTypeNode(up) || ts.isInterfaceDeclaration(up) || ts.isTypeAliasDeclaration(up)) return false;
+    if (ts.isTypeNode(up) || ts.isInterfaceDeclaration(up) || ts.isTypeAliasDeclaration(up)) {
+      return false;
+    }
   }
   return true;
 }
@@ -374,8 +426,11 @@ function countBelow(sorted: number[], limit: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (sorted[mid] < limit) lo = mid + 1;
-    else hi = mid;
+    if (sorted[mid] < limit) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
   }
   return lo;
 }
@@ -386,7 +441,9 @@ const ASSIGNMENTS = new Set<TS.SyntaxKind>();
 
 function isAssignmentOperator(kind: TS.SyntaxKind): boolean {
   if (ASSIGNMENTS.size === 0) {
-    for (let k = ts.SyntaxKind.FirstAssignment; k <= ts.SyntaxKind.LastAssignment; k++) ASSIGNMENTS.add(k);
+    for (let k = ts.SyntaxKind.FirstAssignment; k <= ts.SyntaxKind.LastAssignment; k++) {
+      ASSIGNMENTS.add(k);
+    }
   }
   return ASSIGNMENTS.has(kind);
 }
@@ -394,20 +451,28 @@ function isAssignmentOperator(kind: TS.SyntaxKind): boolean {
 /** `self.X = v`, `self.X += v`, `self.X++`, `self['X'] = v`; `self[k] = v` is a dynamic write. */
 function collectSelfWrite(node: TS.Expression, line: number, facts: CodeFacts): void {
   let target: TS.Expression | undefined;
-  if (ts.isBinaryExpression(node) && isAssignmentOperator(node.operatorToken.kind)) target = node.left;
+  if (ts.isBinaryExpression(node) && isAssignmentOperator(node.operatorToken.kind)) {
+    target = node.left;
+  }
   if (
     (ts.isPrefixUnaryExpression(node) || ts.isPostfixUnaryExpression(node)) &&
     (node.operator === ts.SyntaxKind.PlusPlusToken || node.operator === ts.SyntaxKind.MinusMinusToken)
   ) {
     target = node.operand;
   }
-  if (!target) return;
+  if (!target) {
+    return;
+  }
   if (ts.isPropertyAccessExpression(target) && isSelf(target.expression)) {
-    if (!facts.selfWrites.has(target.name.text)) facts.selfWrites.set(target.name.text, line);
+    if (!facts.selfWrites.has(target.name.text)) {
+      facts.selfWrites.set(target.name.text, line);
+    }
   } else if (ts.isElementAccessExpression(target) && isSelf(target.expression)) {
     const key = target.argumentExpression;
     if (ts.isStringLiteralLike(key)) {
-      if (!facts.selfWrites.has(key.text)) facts.selfWrites.set(key.text, line);
+      if (!facts.selfWrites.has(key.text)) {
+        facts.selfWrites.set(key.text, line);
+      }
     } else {
       facts.selfDynamicWrite = true;
     }
@@ -417,7 +482,9 @@ function collectSelfWrite(node: TS.Expression, line: number, facts: CodeFacts): 
 /** A read of `self.X` (`self.X += 1` reads too); `self` handed elsewhere makes the cell opaque. */
 function collectSelfRead(node: TS.Identifier, line: number, facts: CodeFacts): void {
   const parent = node.parent;
-  if (ts.isElementAccessExpression(parent) && parent.expression === node) return;
+  if (ts.isElementAccessExpression(parent) && parent.expression === node) {
+    return;
+  }
   if (!ts.isPropertyAccessExpression(parent) || parent.expression !== node) {
     facts.selfEscapes = true;
     return;
@@ -444,11 +511,15 @@ function collectSelfRead(node: TS.Identifier, line: number, facts: CodeFacts): v
   if (plainAssignment || loopVariable) {
     // Assigned, not read; a destructuring or loop target is a write the write collector does not see.
     if (target !== parent || loopVariable) {
-      if (!facts.selfWrites.has(parent.name.text)) facts.selfWrites.set(parent.name.text, line);
+      if (!facts.selfWrites.has(parent.name.text)) {
+        facts.selfWrites.set(parent.name.text, line);
+      }
     }
     return;
   }
-  if (!facts.selfReads.has(parent.name.text)) facts.selfReads.set(parent.name.text, line);
+  if (!facts.selfReads.has(parent.name.text)) {
+    facts.selfReads.set(parent.name.text, line);
+  }
 }
 
 function isSelf(node: TS.Expression): boolean {
@@ -473,13 +544,21 @@ function collectCall(node: TS.CallExpression, facts: CodeFacts): void {
 }
 
 function mergeCallOf(options: TS.Expression | undefined): MergeCall {
-  if (options === undefined) return { opaque: false };
-  if (!ts.isObjectLiteralExpression(options)) return { opaque: true };
+  if (options === undefined) {
+    return { opaque: false };
+  }
+  if (!ts.isObjectLiteralExpression(options)) {
+    return { opaque: true };
+  }
   const call: MergeCall = { opaque: false };
   for (const property of options.properties) {
-    if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) return { opaque: true };
+    if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) {
+      return { opaque: true };
+    }
     const key = property.name.text;
-    if (key !== 'include' && key !== 'exclude') continue;
+    if (key !== 'include' && key !== 'exclude') {
+      continue;
+    }
     const list = property.initializer;
     if (!ts.isArrayLiteralExpression(list) || !list.elements.every(ts.isStringLiteralLike)) {
       return { opaque: true };
@@ -502,7 +581,9 @@ function collectExport(
   const isDefault = (ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : []).some(
     (m) => m.kind === ts.SyntaxKind.DefaultKeyword,
   );
-  if (!exportKeyword || isDefault) return;
+  if (!exportKeyword || isDefault) {
+    return;
+  }
   const functions: { name: string; fn: TS.SignatureDeclaration & { body?: TS.Node } }[] = [];
   if (ts.isFunctionDeclaration(statement) && statement.name) {
     functions.push({ name: statement.name.text, fn: statement });
@@ -514,7 +595,9 @@ function collectExport(
       }
     }
   }
-  if (functions.length === 0) return;
+  if (functions.length === 0) {
+    return;
+  }
   facts.exportKeywordOffsets.push(exportKeyword.getStart(file));
   for (const { name, fn } of functions) {
     const parameters = fn.parameters.map((p) => parameterOf(p, file));
@@ -543,13 +626,17 @@ function collectExport(
 
 function parameterOf(p: TS.ParameterDeclaration, file: TS.SourceFile): FunctionParameter {
   const parameter: FunctionParameter = { rest: p.dotDotDotToken !== undefined, optional: !!p.questionToken };
-  if (ts.isIdentifier(p.name)) parameter.name = p.name.text;
+  if (ts.isIdentifier(p.name)) {
+    parameter.name = p.name.text;
+  }
   if (ts.isObjectBindingPattern(p.name)) {
     parameter.destructured = p.name.elements.map((e) => (e.propertyName ?? e.name).getText(file));
   }
   if (p.type) {
     parameter.typeText = p.type.getText(file).replace(/\s+/g, ' ');
-    if (ts.isTypeLiteralNode(p.type)) parameter.typeFields = fieldsOf(p.type.members, file);
+    if (ts.isTypeLiteralNode(p.type)) {
+      parameter.typeFields = fieldsOf(p.type.members, file);
+    }
     if (ts.isTypeReferenceNode(p.type) && ts.isIdentifier(p.type.typeName) && !p.type.typeArguments) {
       parameter.typeName = p.type.typeName.text;
     }
@@ -560,10 +647,14 @@ function parameterOf(p: TS.ParameterDeclaration, file: TS.SourceFile): FunctionP
 function fieldsOf(members: TS.NodeArray<TS.TypeElement>, file: TS.SourceFile): RequestField[] {
   const fields: RequestField[] = [];
   for (const member of members) {
-    if (!ts.isPropertySignature(member) || !member.name) continue;
+    if (!ts.isPropertySignature(member) || !member.name) {
+      continue;
+    }
     const name =
       ts.isIdentifier(member.name) || ts.isStringLiteral(member.name) ? member.name.text : undefined;
-    if (name === undefined) continue;
+    if (name === undefined) {
+      continue;
+    }
     const kind = member.type?.kind;
     const type =
       kind === ts.SyntaxKind.NumberKeyword

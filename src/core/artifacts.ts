@@ -21,7 +21,9 @@ export function artifactsAtEnd(flow: NotebookFlow, graph: FlowGraph): EndArtifac
     const facts = step.code.map((chunk) => analyzeCode(chunk.source));
     open ||= facts.some((f) => f.selfDynamicWrite);
     const written = facts.flatMap((f) => [...f.selfWrites.keys()]);
-    if (step.options.catch) written.push(step.options.catch);
+    if (step.options.catch) {
+      written.push(step.options.catch);
+    }
     writes.set(step.name, written);
     merges.set(
       step.name,
@@ -34,7 +36,9 @@ export function artifactsAtEnd(flow: NotebookFlow, graph: FlowGraph): EndArtifac
     changed = false;
     for (const name of graph.order) {
       const node = graph.nodes[name];
-      if (!node || !steps.has(name)) continue;
+      if (!node || !steps.has(name)) {
+        continue;
+      }
       const from = new Set<string>();
       const parentsOut = node.parents.map((p) => out.get(p) ?? new Set<string>());
       if (node.isJoin || node.parents.length === 0) {
@@ -42,8 +46,11 @@ export function artifactsAtEnd(flow: NotebookFlow, graph: FlowGraph): EndArtifac
         if (node.isJoin) {
           const union = new Set(parentsOut.flatMap((s) => [...s]));
           for (const call of merges.get(name) ?? []) {
-            if (call.include && !call.opaque) call.include.forEach((a) => union.has(a) && from.add(a));
-            else union.forEach((a) => !call.exclude?.includes(a) && from.add(a));
+            if (call.include && !call.opaque) {
+              call.include.forEach((a) => union.has(a) && from.add(a));
+            } else {
+              union.forEach((a) => !call.exclude?.includes(a) && from.add(a));
+            }
           }
         }
       } else {

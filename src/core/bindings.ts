@@ -34,26 +34,36 @@ export function checkBindings(flow: NotebookFlow): Diagnostic[] {
     facts.importedNames.forEach((n) => shared.add(n));
   }
   for (const step of flow.steps) {
-    for (const chunk of step.code) analyzeCode(chunk.source).importedNames.forEach((n) => shared.add(n));
+    for (const chunk of step.code) {
+      analyzeCode(chunk.source).importedNames.forEach((n) => shared.add(n));
+    }
   }
 
   // Names that exist only in one place of the notebook, first declaration wins.
   const declared = new Map<string, Declaration>();
   const declare = (name: string, d: Declaration): void => {
-    if (!declared.has(name)) declared.set(name, d);
+    if (!declared.has(name)) {
+      declared.set(name, d);
+    }
   };
   for (const step of flow.steps) {
     for (const chunk of step.code) {
-      for (const b of analyzeCode(chunk.source).topLevel)
+      for (const b of analyzeCode(chunk.source).topLevel) {
         declare(b.name, { owner: step.name, cell: chunk.cell, line: b.line });
+      }
     }
   }
-  for (const p of flow.parameters) declare(p.name, { owner: 'parameters', cell: p.cell, line: p.line });
+  for (const p of flow.parameters) {
+    declare(p.name, { owner: 'parameters', cell: p.cell, line: p.line });
+  }
   for (const ref of flow.skipped) {
     const cell = cellsById.get(ref.id);
-    if (!cell) continue;
-    for (const b of analyzeCode(cell.source).topLevel)
+    if (!cell) {
+      continue;
+    }
+    for (const b of analyzeCode(cell.source).topLevel) {
       declare(b.name, { owner: 'skip', cell: ref, line: b.line });
+    }
   }
 
   const scopes: ReadingScope[] = [
@@ -72,9 +82,13 @@ export function checkBindings(flow: NotebookFlow): Diagnostic[] {
     for (const { chunk, facts: f } of facts) {
       for (const [name, line] of f.reads) {
         const origin = declared.get(name);
-        if (!origin || reported.has(name) || local.has(name)) continue;
+        if (!origin || reported.has(name) || local.has(name)) {
+          continue;
+        }
         // A step's own bindings are fine, and so is whatever the prelude or an import provides.
-        if (origin.owner === scope.step || shared.has(name)) continue;
+        if (origin.owner === scope.step || shared.has(name)) {
+          continue;
+        }
         reported.add(name);
         diagnostics.push(describe(name, origin, scope, chunk.cell, line));
       }

@@ -28,7 +28,9 @@ function oneLine(text: string): string {
 }
 
 function describeCells(chunks: CellRef[]): string {
-  if (chunks.length === 1) return `cell ${chunks[0].index} (id ${chunks[0].id})`;
+  if (chunks.length === 1) {
+    return `cell ${chunks[0].index} (id ${chunks[0].id})`;
+  }
   return `cells ${chunks.map((c) => c.index).join(', ')} (ids ${chunks.map((c) => c.id).join(', ')})`;
 }
 
@@ -52,9 +54,12 @@ function bodyLines(chunk: CodeChunk): { text: string; cellLine: number; inLitera
     };
   });
   const kept = lines.filter((l) => !l.dropped);
-  while (kept.length > 0 && kept[0].text.trim() === '' && !kept[0].inLiteral) kept.shift();
-  while (kept.length > 0 && kept[kept.length - 1].text.trim() === '' && !kept[kept.length - 1].inLiteral)
+  while (kept.length > 0 && kept[0].text.trim() === '' && !kept[0].inLiteral) {
+    kept.shift();
+  }
+  while (kept.length > 0 && kept[kept.length - 1].text.trim() === '' && !kept[kept.length - 1].inLiteral) {
     kept.pop();
+  }
   return kept.map(({ text, cellLine, inLiteral }) => ({ text, cellLine, inLiteral }));
 }
 
@@ -69,7 +74,9 @@ function hoistedImports(flow: NotebookFlow): Line[] {
   for (const chunk of chunks) {
     for (const range of analyzeCode(chunk.source).imports) {
       const key = range.text.replace(/\s+/g, ' ').replace(/;$/, '');
-      if (seen.has(key)) continue;
+      if (seen.has(key)) {
+        continue;
+      }
       seen.add(key);
       const firstLine = chunk.source.slice(0, range.start).split('\n').length;
       range.text.split('\n').forEach((text, i) => {
@@ -82,11 +89,20 @@ function hoistedImports(flow: NotebookFlow): Line[] {
 
 function stepHeader(node: GraphNode, cells: CellRef[]): string {
   const parts = [`step ${node.name}`, describeCells(cells)];
-  if (node.isJoin) parts.push(node.closes ? `join (closes ${node.closes})` : 'join');
-  if (node.foreach) parts.push(`foreach: ${node.foreach}`);
-  if (node.switch !== undefined) parts.push(`switch: self.${node.switch} → ${node.next.join(' | ')}`);
-  else parts.push(node.next.length > 0 ? `next: ${node.next.join(', ')}` : 'end');
-  if (node.loops) parts.push(`loops back to ${node.loops.join(', ')}`);
+  if (node.isJoin) {
+    parts.push(node.closes ? `join (closes ${node.closes})` : 'join');
+  }
+  if (node.foreach) {
+    parts.push(`foreach: ${node.foreach}`);
+  }
+  if (node.switch !== undefined) {
+    parts.push(`switch: self.${node.switch} → ${node.next.join(' | ')}`);
+  } else {
+    parts.push(node.next.length > 0 ? `next: ${node.next.join(', ')}` : 'end');
+  }
+  if (node.loops) {
+    parts.push(`loops back to ${node.loops.join(', ')}`);
+  }
   return `  // ── ${parts.join(' · ')} ──`;
 }
 
@@ -107,20 +123,28 @@ export function compileFlow(
       ? `import type { FlowEndpoints, FlowManifest, FlowSteps } from 'cellflow';`
       : `import type { FlowManifest, FlowSteps } from 'cellflow';`,
   );
-  for (const line of hoistedImports(flow)) out.push(line);
+  for (const line of hoistedImports(flow)) {
+    out.push(line);
+  }
 
   for (const chunk of flow.prelude) {
     const lines = bodyLines(chunk);
-    if (lines.length === 0) continue;
+    if (lines.length === 0) {
+      continue;
+    }
     emit('');
     emit(`// ── prelude · ${describeCells([chunk.cell])} ──`);
-    for (const line of lines) emit(line.text, { cell: chunk.cell, cellLine: line.cellLine });
+    for (const line of lines) {
+      emit(line.text, { cell: chunk.cell, cellLine: line.cellLine });
+    }
   }
 
   emit('');
   emit('export const steps: FlowSteps = {');
   flow.steps.forEach((step, i) => {
-    if (i > 0) emit('');
+    if (i > 0) {
+      emit('');
+    }
     emit(
       stepHeader(
         graph.nodes[step.name],
@@ -136,7 +160,9 @@ export function compileFlow(
     }
     step.code.forEach((chunk, c) => {
       const lines = bodyLines(chunk);
-      if (c > 0 && lines.length > 0) emit(`${STEP_INDENT}// · ${describeCells([chunk.cell])}`);
+      if (c > 0 && lines.length > 0) {
+        emit(`${STEP_INDENT}// · ${describeCells([chunk.cell])}`);
+      }
       for (const line of lines) {
         // Lines inside a multi-line string or template keep their text exactly: indenting them would
         // change the string's value.
@@ -172,11 +198,15 @@ export function compileFlow(
  * removed: the module's `endpoints` object is what exports it.
  */
 function emitEndpoints(flow: NotebookFlow, emit: (text: string, origin?: Line['origin']) => void): void {
-  if (flow.endpoints.length === 0) return;
+  if (flow.endpoints.length === 0) {
+    return;
+  }
   emit('');
   emit('export const endpoints: FlowEndpoints = {');
   flow.endpoints.forEach((endpoint, i) => {
-    if (i > 0) emit('');
+    if (i > 0) {
+      emit('');
+    }
     emit(`  // ── endpoint ${endpoint.name} · ${describeCells([endpoint.code.cell])} ──`);
     emit(`  ${endpoint.name}: (() => {`);
     const source = withoutExportKeywords(endpoint.code.source);
@@ -194,7 +224,9 @@ function emitEndpoints(flow: NotebookFlow, emit: (text: string, origin?: Line['o
 function lineMapOf(lines: Line[]): LineMapSegment[] {
   const segments: LineMapSegment[] = [];
   lines.forEach((line, i) => {
-    if (!line.origin) return;
+    if (!line.origin) {
+      return;
+    }
     const generated = i + 1;
     const last = segments[segments.length - 1];
     if (

@@ -16,15 +16,20 @@ const packageName = (key: string) => key.replace(/^.*node_modules\//, '');
 
 /** undefined when nothing drifted (or node_modules was not there to compare). */
 export function driftSummary(drift: DriftLike | undefined): string | undefined {
-  if (!drift?.checked) return undefined;
+  if (!drift?.checked) {
+    return undefined;
+  }
   const parts: string[] = [];
   const changed = drift.changed.map((entry) =>
     entry.content
       ? `${packageName(entry.path)} ${entry.locked?.version ?? '?'} has edited files`
       : `${packageName(entry.path)} ${entry.installed?.version ?? '?'} (locked ${entry.locked?.version ?? '?'})`,
   );
-  if (changed.length) parts.push(`changed: ${changed.join(', ')}`);
-  if (drift.missing.length)
+  if (changed.length) {
+    parts.push(`changed: ${changed.join(', ')}`);
+  }
+  if (drift.missing.length) {
     parts.push(`missing: ${drift.missing.map((e) => packageName(e.path)).join(', ')}`);
+  }
   return parts.length ? parts.join('; ') : undefined;
 }

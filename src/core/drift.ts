@@ -27,15 +27,21 @@ const EMPTY_SHARE = 1e-4;
 export function numericColumns(data: unknown): Map<string, number[]> {
   const columns = new Map<string, number[]>();
   const add = (name: string, value: unknown): void => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      return;
+    }
     let column = columns.get(name);
-    if (!column) columns.set(name, (column = []));
+    if (!column) {
+      columns.set(name, (column = []));
+    }
     column.push(value);
   };
   if (Array.isArray(data)) {
     for (const row of data) {
       if (row !== null && typeof row === 'object' && !Array.isArray(row)) {
-        for (const [name, value] of Object.entries(row as Record<string, unknown>)) add(name, value);
+        for (const [name, value] of Object.entries(row as Record<string, unknown>)) {
+          add(name, value);
+        }
       }
     }
     return columns;
@@ -44,14 +50,17 @@ export function numericColumns(data: unknown): Map<string, number[]> {
   if (table && Array.isArray(table.schema?.fields) && typeof table.getChild === 'function') {
     for (const { name } of table.schema!.fields!) {
       const child = table.getChild(name) as { toArray?: () => ArrayLike<unknown> } | null;
-      for (const value of Array.from(child?.toArray?.() ?? []))
+      for (const value of Array.from(child?.toArray?.() ?? [])) {
         add(name, typeof value === 'bigint' ? Number(value) : value);
+      }
     }
     return columns;
   }
   if (data !== null && typeof data === 'object') {
     for (const [name, values] of Object.entries(data as Record<string, unknown>)) {
-      if (Array.isArray(values)) values.forEach((v) => add(name, v));
+      if (Array.isArray(values)) {
+        values.forEach((v) => add(name, v));
+      }
     }
   }
   return columns;
@@ -65,7 +74,9 @@ export function featureDrift(
   const out: FeatureDrift[] = [];
   for (const [feature, expected] of reference) {
     const actual = requests.get(feature);
-    if (!actual || actual.length === 0 || expected.length === 0) continue;
+    if (!actual || actual.length === 0 || expected.length === 0) {
+      continue;
+    }
     const psi = populationStabilityIndex(expected, actual);
     out.push({
       feature,
@@ -92,7 +103,9 @@ export function populationStabilityIndex(expected: number[], actual: number[]): 
   ];
   const shares = (values: number[]): number[] => {
     const counts = new Array(edges.length + 1).fill(0);
-    for (const v of values) counts[binOf(edges, v)]++;
+    for (const v of values) {
+      counts[binOf(edges, v)]++;
+    }
     return counts.map((c) => Math.max(c / values.length, EMPTY_SHARE));
   };
   const e = shares(expected);
@@ -106,8 +119,11 @@ function binOf(edges: number[], v: number): number {
   let hi = edges.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (v < edges[mid]) hi = mid;
-    else lo = mid + 1;
+    if (v < edges[mid]) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
   }
   return lo;
 }
@@ -121,8 +137,12 @@ export function kolmogorovSmirnov(expected: number[], actual: number[]): number 
   let d = 0;
   while (i < a.length && j < b.length) {
     const x = Math.min(a[i], b[j]);
-    while (i < a.length && a[i] <= x) i++;
-    while (j < b.length && b[j] <= x) j++;
+    while (i < a.length && a[i] <= x) {
+      i++;
+    }
+    while (j < b.length && b[j] <= x) {
+      j++;
+    }
     d = Math.max(d, Math.abs(i / a.length - j / b.length));
   }
   return round(d);

@@ -50,7 +50,9 @@ export function lintEndpoints(flow: NotebookFlow, graph: FlowGraph | undefined):
         ...(hint ? { hint } : {}),
       });
     };
-    if (facts.syntaxErrors.length > 0) continue; // reported as syntax-error already
+    if (facts.syntaxErrors.length > 0) {
+      continue;
+    } // reported as syntax-error already
     const fn = exportedFunction(endpoint);
     const shape = `export function ${endpoint.name}(request, artifacts)`;
     if (!fn) {
@@ -85,10 +87,14 @@ export function lintEndpoints(flow: NotebookFlow, graph: FlowGraph | undefined):
         line,
       );
     }
-    if (!end || end.open) continue;
+    if (!end || end.open) {
+      continue;
+    }
     const reported = new Set<string>();
     for (const read of fn.secondParameterReads) {
-      if (end.names.has(read.name) || reported.has(read.name)) continue;
+      if (end.names.has(read.name) || reported.has(read.name)) {
+        continue;
+      }
       reported.add(read.name);
       const guess = closestName(read.name, [...end.names]);
       error(
@@ -106,7 +112,9 @@ export function lintEndpoints(flow: NotebookFlow, graph: FlowGraph | undefined):
 /** `metadata.cellflow.serve.reference` names the artifact `cellflow monitor` compares requests with. */
 function lintServeMetadata(flow: NotebookFlow, graph: FlowGraph | undefined): Diagnostic[] {
   const serve = serveMetadata(flow.notebook.metadata);
-  if (serve === undefined) return [];
+  if (serve === undefined) {
+    return [];
+  }
   const problem = (message: string): Diagnostic[] => [
     { severity: 'error', rule: 'invalid-serve-metadata', message },
   ];
@@ -114,15 +122,21 @@ function lintServeMetadata(flow: NotebookFlow, graph: FlowGraph | undefined): Di
     return problem(`notebook metadata cellflow.serve must be an object like {"reference": "ARTIFACT"}`);
   }
   const reference = serve.reference;
-  if (reference === undefined) return [];
+  if (reference === undefined) {
+    return [];
+  }
   if (typeof reference !== 'string' || !isValidArtifactName(reference)) {
     return problem(
       `notebook metadata cellflow.serve.reference must be an artifact name, got ${JSON.stringify(reference)}`,
     );
   }
-  if (!graph) return [];
+  if (!graph) {
+    return [];
+  }
   const end = artifactsAtEnd(flow, graph);
-  if (end.open || end.names.has(reference)) return [];
+  if (end.open || end.names.has(reference)) {
+    return [];
+  }
   const guess = closestName(reference, [...end.names]);
   return [
     {
@@ -136,14 +150,18 @@ function lintServeMetadata(flow: NotebookFlow, graph: FlowGraph | undefined): Di
 
 function serveMetadata(metadata: Record<string, JsonValue>): JsonValue | undefined {
   const cellflow = metadata.cellflow;
-  if (cellflow === null || typeof cellflow !== 'object' || Array.isArray(cellflow)) return undefined;
+  if (cellflow === null || typeof cellflow !== 'object' || Array.isArray(cellflow)) {
+    return undefined;
+  }
   return cellflow.serve;
 }
 
 /** The manifest's `serve`, when the notebook names a valid reference artifact. */
 export function serveManifest(flow: NotebookFlow): { reference: string } | undefined {
   const serve = serveMetadata(flow.notebook.metadata);
-  if (serve === null || typeof serve !== 'object' || Array.isArray(serve)) return undefined;
+  if (serve === null || typeof serve !== 'object' || Array.isArray(serve)) {
+    return undefined;
+  }
   return typeof serve.reference === 'string' ? { reference: serve.reference } : undefined;
 }
 

@@ -36,10 +36,14 @@ export function fixNotebookTags(text: string): NotebookTagFix {
   const body = text.slice(bom);
   const file = ts.parseJsonText('notebook.ipynb', body);
   const none: NotebookTagFix = { text, changes: [], unfixable: [] };
-  if (((file as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0) return none;
+  if (((file as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics ?? []).length > 0) {
+    return none;
+  }
   const root = file.statements[0]?.expression;
   const cells = root && property(ts, root, 'cells');
-  if (!cells || !ts.isArrayLiteralExpression(cells)) return none;
+  if (!cells || !ts.isArrayLiteralExpression(cells)) {
+    return none;
+  }
 
   const result: NotebookTagFix = { text, changes: [], unfixable: [] };
   const edits: Edit[] = [];
@@ -48,21 +52,31 @@ export function fixNotebookTags(text: string): NotebookTagFix {
     const cell = { index, id: id && ts.isStringLiteral(id) ? id.text : `cell-${index}` };
     const metadata = property(ts, cellNode, 'metadata');
     const tagsNode = metadata && property(ts, metadata, 'tags');
-    if (!tagsNode || !ts.isArrayLiteralExpression(tagsNode)) return;
+    if (!tagsNode || !ts.isArrayLiteralExpression(tagsNode)) {
+      return;
+    }
     const elements = tagsNode.elements;
-    if (!elements.every(ts.isStringLiteral)) return;
+    if (!elements.every(ts.isStringLiteral)) {
+      return;
+    }
     const tags = elements.map((e) => (e as TS.StringLiteral).text);
     const fixed = fixCellTags(tags);
-    for (const tag of fixed.unfixable) result.unfixable.push({ cell, tag });
+    for (const tag of fixed.unfixable) {
+      result.unfixable.push({ cell, tag });
+    }
     let change = 0;
     elements.forEach((_, k) => {
-      if (!tags[k].includes(',') || fixed.unfixable.includes(tags[k])) return;
+      if (!tags[k].includes(',') || fixed.unfixable.includes(tags[k])) {
+        return;
+      }
       const { from, to } = fixed.changes[change++];
       result.changes.push({ cell, from, to });
       edits.push(replacement(body, elements, k, to, file));
     });
   });
-  if (edits.length === 0) return result;
+  if (edits.length === 0) {
+    return result;
+  }
   let out = body;
   for (const edit of edits.sort((a, b) => b.start - a.start)) {
     out = out.slice(0, edit.start) + edit.text + out.slice(edit.end);
@@ -72,10 +86,13 @@ export function fixNotebookTags(text: string): NotebookTagFix {
 }
 
 function property(ts: typeof TS, node: TS.Node, name: string): TS.Expression | undefined {
-  if (!ts.isObjectLiteralExpression(node)) return undefined;
+  if (!ts.isObjectLiteralExpression(node)) {
+    return undefined;
+  }
   for (const p of node.properties) {
-    if (ts.isPropertyAssignment(p) && ts.isStringLiteral(p.name) && p.name.text === name)
+    if (ts.isPropertyAssignment(p) && ts.isStringLiteral(p.name) && p.name.text === name) {
       return p.initializer;
+    }
   }
   return undefined;
 }
@@ -93,12 +110,18 @@ function replacement(
   const start = element.getStart(file);
   const end = element.end;
   if (tags.length === 0) {
-    if (k > 0) return { start: elements[k - 1].end, end, text: '' };
-    if (elements.length > 1) return { start, end: elements[1].getStart(file), text: '' };
+    if (k > 0) {
+      return { start: elements[k - 1].end, end, text: '' };
+    }
+    if (elements.length > 1) {
+      return { start, end: elements[1].getStart(file), text: '' };
+    }
     return { start, end, text: '' };
   }
   let ws = start;
-  while (ws > 0 && /\s/.test(body[ws - 1])) ws--;
+  while (ws > 0 && /\s/.test(body[ws - 1])) {
+    ws--;
+  }
   const indent = body.slice(ws, start);
   const raw = body.slice(start, end);
   // Keep the file's escaping: a file written with \uXXXX escapes (Python's ensure_ascii) stays so.

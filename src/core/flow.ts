@@ -51,7 +51,9 @@ export function groupNotebook(notebook: Notebook, path: string): NotebookFlow {
           cell: ref,
         });
       }
-      if (cell.cellType === 'markdown' && !tags.skip) pendingDocs.push(cell.source);
+      if (cell.cellType === 'markdown' && !tags.skip) {
+        pendingDocs.push(cell.source);
+      }
       continue;
     }
     // Markdown documents the code that follows it: a new step, or more of the current one.
@@ -129,7 +131,9 @@ export function groupNotebook(notebook: Notebook, path: string): NotebookFlow {
         options: tags.options,
       };
       // A duplicate's cells stay out of the flow (attached to a step nobody sees) so analysis goes on.
-      if (!earlier) flow.steps.push(current);
+      if (!earlier) {
+        flow.steps.push(current);
+      }
       continue;
     }
     if (current) {

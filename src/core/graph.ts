@@ -75,7 +75,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
       return;
     }
     const known = step.next.filter((target) => {
-      if (byName.has(target)) return true;
+      if (byName.has(target)) {
+        return true;
+      }
       const guess = [...byName.keys()].find(
         (name) => Math.abs(name.length - target.length) <= 2 && editDistance(name, target) <= 2,
       );
@@ -102,7 +104,11 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
     );
   }
   const parents = new Map<string, string[]>(steps.map((s) => [s.name, []]));
-  for (const step of steps) for (const target of next.get(step.name)!) parents.get(target)!.push(step.name);
+  for (const step of steps) {
+    for (const target of next.get(step.name)!) {
+      parents.get(target)!.push(step.name);
+    }
+  }
   for (const parent of parents.get(entry.name)!) {
     error(
       'entry-has-parents',
@@ -112,7 +118,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
   }
 
   for (const step of steps) {
-    if (step.switch === undefined) continue;
+    if (step.switch === undefined) {
+      continue;
+    }
     const successors = next.get(step.name)!;
     if (step.foreach) {
       error(
@@ -143,7 +151,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
   const joins = new Map<string, boolean>();
   const isJoin = (name: string): boolean => {
     const decided = joins.get(name);
-    if (decided !== undefined) return decided;
+    if (decided !== undefined) {
+      return decided;
+    }
     const count = forwardParents(name).length;
     return count >= 2 || (count === 1 && readsInputs(byName.get(name)!));
   };
@@ -188,7 +198,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
     }
     return { entry: entry.name, end: endName, order: steps.map((s) => s.name), nodes };
   };
-  if (diagnostics.length > 0) return { graph: build(), diagnostics };
+  if (diagnostics.length > 0) {
+    return { graph: build(), diagnostics };
+  }
 
   // ---- reachability and cycles
   const reached = new Set<string>([entry.name]);
@@ -225,8 +237,12 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
       `To loop, make a step of the cycle a switch: tag it switch:ARTIFACT with one next: per case, one of which leaves the loop.`,
     );
   }
-  if (diagnostics.length > 0) return { graph: build(), diagnostics };
-  for (const [from, to] of backEdges(entry.name, next)) loops.set(from, [...(loops.get(from) ?? []), to]);
+  if (diagnostics.length > 0) {
+    return { graph: build(), diagnostics };
+  }
+  for (const [from, to] of backEdges(entry.name, next)) {
+    loops.set(from, [...(loops.get(from) ?? []), to]);
+  }
   // Every step must be able to finish the flow: a loop whose cases all stay inside it never ends.
   if (endName !== '') {
     const finishes = new Set<string>([endName]);
@@ -253,7 +269,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
       );
     }
   }
-  if (diagnostics.length > 0) return { graph: build(), diagnostics };
+  if (diagnostics.length > 0) {
+    return { graph: build(), diagnostics };
+  }
 
   // ---- foreach fan-out and split/join balance, in topological order
   for (const step of steps) {
@@ -268,15 +286,23 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
       );
     }
   }
-  if (diagnostics.length > 0) return { graph: build(), diagnostics };
+  if (diagnostics.length > 0) {
+    return { graph: build(), diagnostics };
+  }
 
   const outFrames = (parent: string, child: string): Frame[] => {
     const base = frames.get(parent)!;
     const step = byName.get(parent)!;
-    if (step.foreach) return [...base, { split: parent, kind: 'foreach', branch: child }];
+    if (step.foreach) {
+      return [...base, { split: parent, kind: 'foreach', branch: child }];
+    }
     // One case of a switch runs: the paths after it stay in the frames it is in.
-    if (step.switch !== undefined) return base;
-    if (next.get(parent)!.length >= 2) return [...base, { split: parent, kind: 'split', branch: child }];
+    if (step.switch !== undefined) {
+      return base;
+    }
+    if (next.get(parent)!.length >= 2) {
+      return [...base, { split: parent, kind: 'split', branch: child }];
+    }
     return base;
   };
   const forwardNext = new Map(steps.map((s) => [s.name, forward(s.name)]));
@@ -287,7 +313,9 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
     forwardParentsOf,
   )) {
     // One unbalanced split derails every join after it: report the first, not its echoes.
-    if (diagnostics.length > 0) break;
+    if (diagnostics.length > 0) {
+      break;
+    }
     const step = byName.get(name)!;
     const from = forwardParentsOf.get(name)!;
     if (name === entry.name) {
@@ -336,9 +364,13 @@ export function buildGraph(flow: NotebookFlow): GraphBuild {
   // A loop goes back within the split or foreach element it is in, and not into a join (which waits
   // for every branch, not for one task coming round again).
   for (const [from, targets] of loops) {
-    if (diagnostics.length > 0) break;
+    if (diagnostics.length > 0) {
+      break;
+    }
     for (const target of targets) {
-      if (target === entry.name || !frames.has(from) || !frames.has(target)) continue;
+      if (target === entry.name || !frames.has(from) || !frames.has(target)) {
+        continue;
+      }
       const inner = frames.get(from)!;
       const outer = frames.get(target)!;
       if (isJoin(target)) {
@@ -436,7 +468,9 @@ function walk(
   state: Map<string, 'open' | 'done'>,
   onBack: (path: string[], target: string) => boolean | void,
 ): void {
-  if (state.has(start)) return;
+  if (state.has(start)) {
+    return;
+  }
   state.set(start, 'open');
   const path: { name: string; child: number }[] = [{ name: start, child: 0 }];
   while (path.length > 0) {
@@ -454,8 +488,9 @@ function walk(
           path.map((p) => p.name),
           target,
         )
-      )
+      ) {
         return;
+      }
     } else if (!state.has(target)) {
       state.set(target, 'open');
       path.push({ name: target, child: 0 });
@@ -472,7 +507,9 @@ function findCycle(roots: string[], next: Map<string, string[]>): string[] | und
       cycle = [...names.slice(names.indexOf(target)), target];
       return true;
     });
-    if (cycle) return cycle;
+    if (cycle) {
+      return cycle;
+    }
   }
   return undefined;
 }
@@ -498,12 +535,16 @@ export function topologicalOrder(
   const result: string[] = [];
   const ready = order.filter((n) => remaining.get(n) === 0);
   while (ready.length > 0) {
-    if (ready.length > 1) ready.sort((a, b) => position.get(a)! - position.get(b)!);
+    if (ready.length > 1) {
+      ready.sort((a, b) => position.get(a)! - position.get(b)!);
+    }
     const name = ready.shift()!;
     result.push(name);
     for (const target of next.get(name)!) {
       remaining.set(target, remaining.get(target)! - 1);
-      if (remaining.get(target) === 0) ready.push(target);
+      if (remaining.get(target) === 0) {
+        ready.push(target);
+      }
     }
   }
   return result;

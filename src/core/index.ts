@@ -56,7 +56,9 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
 /** Parses, groups, builds the graph and lints. Never throws on bad input. */
 export function analyzeNotebook(text: string, path: string): NotebookAnalysis {
   const parsed = parseNotebook(text);
-  if (!parsed.notebook) return { diagnostics: parsed.diagnostics };
+  if (!parsed.notebook) {
+    return { diagnostics: parsed.diagnostics };
+  }
   const flow = groupNotebook(parsed.notebook, path);
   const built = buildGraph(flow);
   // Endpoint artifacts are checked against the graph only once its structure is sound.
@@ -91,7 +93,9 @@ export class NotebookError extends Error {
 /** Notebook text → flow module; throws NotebookError when the notebook has errors. */
 export function compileNotebook(text: string, path: string): CompiledFlow {
   const { flow, graph, diagnostics } = analyzeNotebook(text, path);
-  if (!flow || !graph || hasErrors(diagnostics)) throw new NotebookError(path, diagnostics);
+  if (!flow || !graph || hasErrors(diagnostics)) {
+    throw new NotebookError(path, diagnostics);
+  }
   return compileFlow(flow, graph, text, path);
 }
 
@@ -99,10 +103,18 @@ export function compileNotebook(text: string, path: string): CompiledFlow {
 export function formatDiagnostic(d: Diagnostic, notebookPath: string): string {
   const where = [notebookPath];
   const place: string[] = [];
-  if (d.cell) place.push(`cell ${d.cell.index} (id ${d.cell.id})`);
-  if (d.step) place.push(`step '${d.step}'`);
-  if (d.line !== undefined) place.push(`line ${d.line}`);
-  if (place.length > 0) where.push(place.join(', '));
+  if (d.cell) {
+    place.push(`cell ${d.cell.index} (id ${d.cell.id})`);
+  }
+  if (d.step) {
+    place.push(`step '${d.step}'`);
+  }
+  if (d.line !== undefined) {
+    place.push(`line ${d.line}`);
+  }
+  if (place.length > 0) {
+    where.push(place.join(', '));
+  }
   const message = /[.?!]$/.test(d.message) ? d.message : `${d.message}.`;
   const hint = d.hint ? ` ${d.hint}` : '';
   return `${where.join(': ')}: ${d.severity} [${d.rule}]: ${message}${hint}`;

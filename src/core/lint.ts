@@ -90,7 +90,7 @@ export function lintCode(flow: NotebookFlow): Diagnostic[] {
           ? `endpoint '${scope.endpoint}'`
           : 'the prelude';
       if (scope.step) {
-        for (const line of facts.unseededRandomLines)
+        for (const line of facts.unseededRandomLines) {
           diagnostics.push({
             severity: 'warning',
             rule: 'unseeded-random',
@@ -100,7 +100,8 @@ export function lintCode(flow: NotebookFlow): Diagnostic[] {
             line,
             step: scope.step,
           });
-        for (const line of facts.clockLines)
+        }
+        for (const line of facts.clockLines) {
           diagnostics.push({
             severity: 'note',
             rule: 'wall-clock',
@@ -110,6 +111,7 @@ export function lintCode(flow: NotebookFlow): Diagnostic[] {
             line,
             step: scope.step,
           });
+        }
       }
       for (const line of scope.endpoint ? [] : facts.exportLines) {
         at(

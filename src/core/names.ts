@@ -19,7 +19,9 @@ export function flowNameOf(metadata: Record<string, JsonValue>, path: string): s
   const settings = metadata.cellflow;
   if (settings && typeof settings === 'object' && !Array.isArray(settings)) {
     const flow = settings.flow;
-    if (typeof flow === 'string' && flow.trim() !== '') return sanitizeFlowName(flow.trim());
+    if (typeof flow === 'string' && flow.trim() !== '') {
+      return sanitizeFlowName(flow.trim());
+    }
   }
   return sanitizeFlowName(notebookBaseName(path));
 }

@@ -19,8 +19,12 @@ function isObject(value: unknown): value is Record<string, JsonValue> {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
+  if (value === null) {
+    return 'null';
+  }
+  if (Array.isArray(value)) {
+    return 'an array';
+  }
   return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`.slice(0, 60);
 }
 
@@ -50,9 +54,15 @@ function parseJson(text: string): { value?: unknown; error?: string } {
 
 /** nbformat's `source`: a string or a list of strings (lines with their newlines). */
 function readSource(raw: unknown): string | undefined {
-  if (raw === undefined) return '';
-  if (typeof raw === 'string') return raw;
-  if (Array.isArray(raw) && raw.every((line) => typeof line === 'string')) return raw.join('');
+  if (raw === undefined) {
+    return '';
+  }
+  if (typeof raw === 'string') {
+    return raw;
+  }
+  if (Array.isArray(raw) && raw.every((line) => typeof line === 'string')) {
+    return raw.join('');
+  }
   return undefined;
 }
 
@@ -114,7 +124,9 @@ function readCell(raw: unknown, index: number, diagnostics: Diagnostic[]): Noteb
 /** Parses notebook text. `path` is only used in messages by callers; core does no I/O. */
 export function parseNotebook(text: string): NotebookParse {
   const json = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  if (json.error !== undefined) return { diagnostics: [problem(json.error)] };
+  if (json.error !== undefined) {
+    return { diagnostics: [problem(json.error)] };
+  }
   const root = json.value;
   if (!isObject(root)) {
     return { diagnostics: [problem(`the file holds ${describe(root)}, not a notebook object`)] };
@@ -146,7 +158,9 @@ export function parseNotebook(text: string): NotebookParse {
   const firstIndexOfId = new Map<string, number>();
   root.cells.forEach((raw, index) => {
     const cell = readCell(raw, index, diagnostics);
-    if (!cell) return;
+    if (!cell) {
+      return;
+    }
     const earlier = firstIndexOfId.get(cell.id);
     if (earlier !== undefined) {
       diagnostics.push(
@@ -160,6 +174,8 @@ export function parseNotebook(text: string): NotebookParse {
     firstIndexOfId.set(cell.id, index);
     cells.push(cell);
   });
-  if (diagnostics.length > 0) return { diagnostics };
+  if (diagnostics.length > 0) {
+    return { diagnostics };
+  }
   return { notebook: { nbformat: 4, nbformatMinor: minor, metadata, cells }, diagnostics };
 }

@@ -19,8 +19,12 @@ const PARAMETER_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
 /** The JSON value of a literal expression; throws NotALiteral for anything computed. */
 function literalValue(node: TS.Expression): JsonValue {
-  if (ts.isParenthesizedExpression(node)) return literalValue(node.expression);
-  if (ts.isNumericLiteral(node)) return Number(node.text);
+  if (ts.isParenthesizedExpression(node)) {
+    return literalValue(node.expression);
+  }
+  if (ts.isNumericLiteral(node)) {
+    return Number(node.text);
+  }
   if (
     ts.isPrefixUnaryExpression(node) &&
     (node.operator === ts.SyntaxKind.MinusToken || node.operator === ts.SyntaxKind.PlusToken) &&
@@ -29,24 +33,39 @@ function literalValue(node: TS.Expression): JsonValue {
     const value = Number(node.operand.text);
     return node.operator === ts.SyntaxKind.MinusToken ? -value : value;
   }
-  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) return node.text;
-  if (node.kind === ts.SyntaxKind.TrueKeyword) return true;
-  if (node.kind === ts.SyntaxKind.FalseKeyword) return false;
-  if (node.kind === ts.SyntaxKind.NullKeyword) return null;
+  if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) {
+    return node.text;
+  }
+  if (node.kind === ts.SyntaxKind.TrueKeyword) {
+    return true;
+  }
+  if (node.kind === ts.SyntaxKind.FalseKeyword) {
+    return false;
+  }
+  if (node.kind === ts.SyntaxKind.NullKeyword) {
+    return null;
+  }
   if (ts.isArrayLiteralExpression(node)) {
     return node.elements.map((element) => {
-      if (ts.isSpreadElement(element) || ts.isOmittedExpression(element)) throw new NotALiteral();
+      if (ts.isSpreadElement(element) || ts.isOmittedExpression(element)) {
+        throw new NotALiteral();
+      }
       return literalValue(element);
     });
   }
   if (ts.isObjectLiteralExpression(node)) {
     const object: Record<string, JsonValue> = {};
     for (const property of node.properties) {
-      if (!ts.isPropertyAssignment(property)) throw new NotALiteral();
-      const key = property.name;
-      if (!(ts.isIdentifier(key) || ts.isStringLiteral(key) || ts.isNumericLiteral(key)))
+      if (!ts.isPropertyAssignment(property)) {
         throw new NotALiteral();
-      if (key.text === '__proto__') throw new NotALiteral();
+      }
+      const key = property.name;
+      if (!(ts.isIdentifier(key) || ts.isStringLiteral(key) || ts.isNumericLiteral(key))) {
+        throw new NotALiteral();
+      }
+      if (key.text === '__proto__') {
+        throw new NotALiteral();
+      }
       object[key.text] = literalValue(property.initializer);
     }
     return object;
@@ -55,9 +74,15 @@ function literalValue(node: TS.Expression): JsonValue {
 }
 
 function typeOf(value: JsonValue): ParameterType {
-  if (typeof value === 'number') return 'number';
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') {
+    return 'number';
+  }
+  if (typeof value === 'string') {
+    return 'string';
+  }
+  if (typeof value === 'boolean') {
+    return 'boolean';
+  }
   return 'json';
 }
 
@@ -78,7 +103,9 @@ export function parseParameters(source: string, cell: CellRef): ParametersParse 
     file = ts.createSourceFile('parameters.ts', source, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
   } catch (error) {
     // Pathological nesting overflows the parser; the syntax check reports the cell.
-    if (error instanceof RangeError) return { parameters: [], diagnostics: [] };
+    if (error instanceof RangeError) {
+      return { parameters: [], diagnostics: [] };
+    }
     throw error;
   }
   const lineOf = (node: TS.Node): number => file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
@@ -121,7 +148,9 @@ export function parseParameters(source: string, cell: CellRef): ParametersParse 
       try {
         value = literalValue(declaration.initializer);
       } catch (error) {
-        if (!(error instanceof NotALiteral)) throw error;
+        if (!(error instanceof NotALiteral)) {
+          throw error;
+        }
         fail(
           line,
           `parameter '${name}' must have a literal default (number, string, boolean, or JSON array/object), not '${declaration.initializer.getText(file).slice(0, 40)}'`,

@@ -25,10 +25,18 @@ export function renderGraph(
 }
 
 function kindLabel(node: GraphNode): string {
-  if (node.kind === 'join') return node.closes ? `join ⟵ ${node.closes}` : 'join';
-  if (node.foreach) return `${node.kind === 'entry' ? 'entry · ' : ''}foreach ${node.foreach}`;
-  if (node.switch !== undefined) return `${node.kind === 'entry' ? 'entry · ' : ''}switch ${node.switch}`;
-  if (node.kind === 'entry' && node.next.length >= 2) return 'entry · split';
+  if (node.kind === 'join') {
+    return node.closes ? `join ⟵ ${node.closes}` : 'join';
+  }
+  if (node.foreach) {
+    return `${node.kind === 'entry' ? 'entry · ' : ''}foreach ${node.foreach}`;
+  }
+  if (node.switch !== undefined) {
+    return `${node.kind === 'entry' ? 'entry · ' : ''}switch ${node.switch}`;
+  }
+  if (node.kind === 'entry' && node.next.length >= 2) {
+    return 'entry · split';
+  }
   return node.kind;
 }
 
@@ -39,8 +47,12 @@ export function isLoopEdge(graph: FlowGraph, from: string, to: string): boolean 
 
 /** The label of an edge: the case a switch takes it on, the foreach it fans out over, or nothing. */
 export function edgeLabel(node: GraphNode, target: string): string | undefined {
-  if (node.switch !== undefined) return `${node.switch} = ${target}`;
-  if (node.foreach) return `foreach ${node.foreach}`;
+  if (node.switch !== undefined) {
+    return `${node.switch} = ${target}`;
+  }
+  if (node.foreach) {
+    return `foreach ${node.foreach}`;
+  }
   return undefined;
 }
 
@@ -64,7 +76,9 @@ function layers(graph: FlowGraph): string[][] {
     depth.set(name, known.length === 0 ? 0 : Math.max(...known) + 1);
   }
   const result: string[][] = [];
-  for (const name of graph.order) (result[depth.get(name)!] ??= []).push(name);
+  for (const name of graph.order) {
+    (result[depth.get(name)!] ??= []).push(name);
+  }
   return result.filter((layer) => layer && layer.length > 0);
 }
 
@@ -104,19 +118,25 @@ function renderText(graph: FlowGraph, flowName: string, parameters: Parameter[])
     out.push(line((c) => `│${center(c.label, c.inner)}│`));
     out.push(
       line((c) => {
-        if (!hasArrow(c)) return `└${'─'.repeat(c.inner)}┘`;
+        if (!hasArrow(c)) {
+          return `└${'─'.repeat(c.inner)}┘`;
+        }
         const half = Math.floor((c.inner - 1) / 2);
         return `└${'─'.repeat(half)}┬${'─'.repeat(c.inner - half - 1)}┘`;
       }),
     );
-    if (row.some(hasArrow)) out.push(line((c) => (hasArrow(c) ? c.arrow : '')));
+    if (row.some(hasArrow)) {
+      out.push(line((c) => (hasArrow(c) ? c.arrow : '')));
+    }
   }
   return out.join('\n') + '\n';
 }
 
 /** What the text view writes under a step: its successors; a switch's cases as alternatives; ↺ a loop. */
 function arrowText(graph: FlowGraph, node: GraphNode): string {
-  if (node.next.length === 0) return '';
+  if (node.next.length === 0) {
+    return '';
+  }
   const targets = node.next.map((t) => (isLoopEdge(graph, node.name, t) ? `↺ ${t}` : t));
   return node.switch !== undefined ? `▼ one of: ${targets.join(' | ')}` : `▼ ${targets.join(', ')}`;
 }

@@ -37,7 +37,9 @@ function badge(status: string): string {
 }
 
 function duration(start?: string, end?: string): string {
-  if (!start || !end) return '';
+  if (!start || !end) {
+    return '';
+  }
   const ms = Date.parse(end) - Date.parse(start);
   return Number.isFinite(ms) ? (ms < 10_000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`) : '';
 }
@@ -54,9 +56,13 @@ function json(value: JsonValue | undefined): string {
 
 /** Step status from its tasks: failed wins, then running, then all succeeded. */
 function stepStatus(tasks: TaskView[]): string {
-  if (tasks.length === 0) return 'pending';
+  if (tasks.length === 0) {
+    return 'pending';
+  }
   for (const status of ['failed', 'running', 'pending', 'cancelled']) {
-    if (tasks.some((t) => t.status === status)) return status;
+    if (tasks.some((t) => t.status === status)) {
+      return status;
+    }
   }
   return 'succeeded';
 }
@@ -143,13 +149,17 @@ function reproSection(run: RunDetailResult['run']): string {
   const drift = driftSummary(
     (run.lockfile as { drift?: Parameters<typeof driftSummary>[0] } | undefined)?.drift,
   );
-  if (drift) rows.unshift(['drift', `<strong class="cf-drift">${escapeHtml(drift)}</strong>`]);
+  if (drift) {
+    rows.unshift(['drift', `<strong class="cf-drift">${escapeHtml(drift)}</strong>`]);
+  }
   return rows.length ? `<h3>Reproducibility</h3>${table(['record', 'value'], rows)}` : '';
 }
 
 /** A reproduction's verdict: the result, the counts, the explanation and each differing artifact. */
 function verdictSection(verdict: VerdictView | undefined): string {
-  if (!verdict) return '';
+  if (!verdict) {
+    return '';
+  }
   const counts = `${verdict.identical} identical, ${verdict.different} different, ${verdict.missing} missing, ${verdict.added} added`;
   const head = `<p class="cf-verdict"><strong>${escapeHtml(`reproduction ${verdict.result}`)}</strong>: ${escapeHtml(counts)}</p>${verdict.explanation ? `<p>${escapeHtml(verdict.explanation)}</p>` : ''}`;
   const known = verdict.known?.length

@@ -58,7 +58,9 @@ function ancestorsOf(graph: FlowGraph, name: string): Set<string> {
   const queue = [...(graph.nodes[name]?.parents ?? [])];
   while (queue.length > 0) {
     const step = queue.pop()!;
-    if (seen.has(step)) continue;
+    if (seen.has(step)) {
+      continue;
+    }
     seen.add(step);
     queue.push(...(graph.nodes[step]?.parents ?? []));
   }
@@ -81,24 +83,38 @@ function undefinedArtifacts(flow: NotebookFlow, graph: FlowGraph): Diagnostic[] 
     const stepFacts = facts.get(step.name) ?? [];
     const names = stepFacts.flatMap((f) => [...f.selfWrites.keys()]);
     written.set(step.name, step.options.catch ? [...names, step.options.catch] : names);
-    if (stepFacts.some((f) => f.selfDynamicWrite || f.selfEscapes)) opaqueSteps.add(step.name);
+    if (stepFacts.some((f) => f.selfDynamicWrite || f.selfEscapes)) {
+      opaqueSteps.add(step.name);
+    }
   }
   const writes = (name: string): string[] => written.get(name) ?? [];
   const opaque = (name: string): boolean => opaqueSteps.has(name);
   const diagnostics: Diagnostic[] = [];
   for (const step of flow.steps) {
     const node = graph.nodes[step.name];
-    if (!node) continue;
-    if ((facts.get(step.name) ?? []).every((f) => f.selfReads.size === 0)) continue;
+    if (!node) {
+      continue;
+    }
+    if ((facts.get(step.name) ?? []).every((f) => f.selfReads.size === 0)) {
+      continue;
+    }
     const before = ancestorsOf(graph, step.name);
-    if (opaque(step.name) || [...before].some(opaque)) continue;
+    if (opaque(step.name) || [...before].some(opaque)) {
+      continue;
+    }
     const known = new Set<string>([...flow.parameters.map((p) => p.name), ...writes(step.name)]);
-    for (const ancestor of before) writes(ancestor).forEach((a) => known.add(a));
+    for (const ancestor of before) {
+      writes(ancestor).forEach((a) => known.add(a));
+    }
     const inForeach = node.foreachDepth > 0;
-    if (inForeach) ['input', 'index'].forEach((a) => known.add(a));
+    if (inForeach) {
+      ['input', 'index'].forEach((a) => known.add(a));
+    }
     step.code.forEach((chunk, i) => {
       for (const [name, line] of facts.get(step.name)![i].selfReads) {
-        if (known.has(name)) continue;
+        if (known.has(name)) {
+          continue;
+        }
         diagnostics.push(undefinedArtifact(step, chunk.cell, name, line, known, inForeach));
       }
     });

@@ -54,8 +54,12 @@ function invalid(message: string, hint?: string): TagParse {
 }
 
 function stepNameProblem(name: string, tag: string): string | undefined {
-  if (name === '') return `tag '${tag}' has an empty step name`;
-  if (RESERVED_NAMES.has(name)) return `step name '${name}' is reserved`;
+  if (name === '') {
+    return `tag '${tag}' has an empty step name`;
+  }
+  if (RESERVED_NAMES.has(name)) {
+    return `step name '${name}' is reserved`;
+  }
   if (!isValidStepName(name)) {
     return `step name '${name}' in tag '${tag}' is invalid: use lowercase letters, digits and '_', starting with a letter or '_', at most ${MAX_STEP_NAME} characters`;
   }
@@ -71,7 +75,9 @@ function stepNameHint(keyword: string, name: string): string | undefined {
 }
 
 function artifactNameProblem(name: string, tag: string): string | undefined {
-  if (name === '') return `tag '${tag}' has an empty artifact name`;
+  if (name === '') {
+    return `tag '${tag}' has an empty artifact name`;
+  }
   if (!isValidArtifactName(name)) {
     return `artifact name '${name}' in tag '${tag}' is invalid: use letters, digits and '_', not starting with a digit`;
   }
@@ -123,7 +129,9 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
     case 'switch':
     case 'catch': {
       const problem = artifactNameProblem(value, tag);
-      if (problem) return invalid(problem);
+      if (problem) {
+        return invalid(problem);
+      }
       return { tag: { kind: keyword, artifact: value } };
     }
     case 'retry':
@@ -162,15 +170,21 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
  * nothing but commas).
  */
 export function splitCommaTag(raw: string): string[] | undefined {
-  if (!raw.includes(',')) return undefined;
+  if (!raw.includes(',')) {
+    return undefined;
+  }
   const colon = raw.indexOf(':');
   const keyword = colon < 0 ? '' : raw.slice(0, colon + 1);
   const values = (colon < 0 ? raw : raw.slice(colon + 1))
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean);
-  if (values.length === 0) return undefined;
-  if (keyword === 'env:' && !values.every((v) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(v))) return undefined;
+  if (values.length === 0) {
+    return undefined;
+  }
+  if (keyword === 'env:' && !values.every((v) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(v))) {
+    return undefined;
+  }
   const tags = values.map((v) => keyword + v);
   return tags.filter((t, i) => tags.indexOf(t) === i);
 }
@@ -198,16 +212,22 @@ function commaProblem(raw: string): TagParse {
 
 /** Parses one tag. Tags cellflow does not own come back as `{ kind: 'other' }`. */
 export function parseTag(raw: string): TagParse {
-  if (raw.includes(',')) return commaProblem(raw);
+  if (raw.includes(',')) {
+    return commaProblem(raw);
+  }
   const colon = raw.indexOf(':');
   const keyword = colon < 0 ? raw : raw.slice(0, colon);
   const value = colon < 0 ? '' : raw.slice(colon + 1).trim();
   if ((VALUED as readonly string[]).includes(keyword)) {
-    if (colon < 0) return invalid(`tag '${raw}' needs a value: ${keyword}:${placeholder(keyword)}`);
+    if (colon < 0) {
+      return invalid(`tag '${raw}' needs a value: ${keyword}:${placeholder(keyword)}`);
+    }
     return parseValued(keyword as (typeof VALUED)[number], value, raw);
   }
   if ((BARE as readonly string[]).includes(keyword)) {
-    if (colon >= 0) return invalid(`tag '${raw}' takes no value: write '${keyword}'`);
+    if (colon >= 0) {
+      return invalid(`tag '${raw}' takes no value: write '${keyword}'`);
+    }
     return { tag: keyword === 'skip' ? { kind: 'skip' } : { kind: 'parameters' } };
   }
   const suggestion = nearMiss(keyword, colon >= 0);
@@ -244,7 +264,9 @@ function placeholder(keyword: string): string {
 function nearMiss(keyword: string, hasValue: boolean): string | undefined {
   const candidates: readonly string[] = hasValue ? VALUED : BARE;
   const lower = keyword.trim().toLowerCase();
-  if (candidates.includes(lower)) return lower;
+  if (candidates.includes(lower)) {
+    return lower;
+  }
   // Short keywords tolerate one edit, longer ones two: `stp`, `nxt`, `paramters`, `forech`.
   return closest(lower, candidates, (word) => (word.length <= 5 ? 1 : 2));
 }
@@ -258,7 +280,9 @@ function closest(
   let bestDistance = Infinity;
   for (const candidate of candidates) {
     // The distance is at least the difference in length: skip the quadratic work when it cannot match.
-    if (Math.abs(word.length - candidate.length) > tolerance(candidate)) continue;
+    if (Math.abs(word.length - candidate.length) > tolerance(candidate)) {
+      continue;
+    }
     const distance = editDistance(word, candidate);
     if (distance <= tolerance(candidate) && distance < bestDistance) {
       best = candidate;
@@ -277,8 +301,9 @@ export function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
         d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
   return d[a.length][b.length];
@@ -401,19 +426,27 @@ export function parseCellTags(tags: readonly string[]): CellTags {
     const tag = parsed.tag;
     switch (tag.kind) {
       case 'step':
-        if (once('step', raw)) result.step = tag.name;
+        if (once('step', raw)) {
+          result.step = tag.name;
+        }
         break;
       case 'next':
         result.next ??= [];
-        if (result.next.includes(tag.target))
+        if (result.next.includes(tag.target)) {
           conflict(raw, `tag '${raw}' names step '${tag.target}' a second time`);
-        else result.next.push(tag.target);
+        } else {
+          result.next.push(tag.target);
+        }
         break;
       case 'foreach':
-        if (once('foreach', raw)) result.foreach = tag.artifact;
+        if (once('foreach', raw)) {
+          result.foreach = tag.artifact;
+        }
         break;
       case 'switch':
-        if (once('switch', raw)) result.switch = tag.artifact;
+        if (once('switch', raw)) {
+          result.switch = tag.artifact;
+        }
         break;
       case 'parameters':
         result.parameters = true;
@@ -422,10 +455,14 @@ export function parseCellTags(tags: readonly string[]): CellTags {
         result.skip = true;
         break;
       case 'retry':
-        if (once('retry', raw)) result.options.retry = tag.count;
+        if (once('retry', raw)) {
+          result.options.retry = tag.count;
+        }
         break;
       case 'timeout':
-        if (once('timeout', raw)) result.options.timeoutSeconds = tag.seconds;
+        if (once('timeout', raw)) {
+          result.options.timeoutSeconds = tag.seconds;
+        }
         break;
       case 'resources': {
         const earlier = resources.get(tag.key);
@@ -434,12 +471,17 @@ export function parseCellTags(tags: readonly string[]): CellTags {
           break;
         }
         resources.set(tag.key, raw);
-        if (tag.key === 'memory') result.options.resources.memoryMb = tag.amount;
-        else result.options.resources[tag.key] = tag.amount;
+        if (tag.key === 'memory') {
+          result.options.resources.memoryMb = tag.amount;
+        } else {
+          result.options.resources[tag.key] = tag.amount;
+        }
         break;
       }
       case 'catch':
-        if (once('catch', raw)) result.options.catch = tag.artifact;
+        if (once('catch', raw)) {
+          result.options.catch = tag.artifact;
+        }
         break;
       case 'env':
         if (tag.key in result.options.env) {
@@ -449,19 +491,25 @@ export function parseCellTags(tags: readonly string[]): CellTags {
         }
         break;
       case 'endpoint':
-        if (once('endpoint', raw)) result.endpoint = tag.name;
+        if (once('endpoint', raw)) {
+          result.endpoint = tag.name;
+        }
         break;
       case 'other':
         result.other.push(raw);
         break;
     }
-    if (!NOT_STEP_OPTIONS.includes(tag.kind)) result.hasStepOptions = true;
+    if (!NOT_STEP_OPTIONS.includes(tag.kind)) {
+      result.hasStepOptions = true;
+    }
   }
   checkRoles(result, expanded);
   if (result.step !== undefined) {
     for (const raw of result.other) {
       const problem = unknownTagProblem(raw);
-      if (problem) result.problems.push(problem);
+      if (problem) {
+        result.problems.push(problem);
+      }
     }
   }
   return result;
@@ -474,7 +522,9 @@ export function parseCellTags(tags: readonly string[]): CellTags {
  */
 function unknownTagProblem(raw: string): TagProblemAt | undefined {
   const colon = raw.indexOf(':');
-  if (colon <= 0 || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(raw.slice(0, colon))) return undefined;
+  if (colon <= 0 || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(raw.slice(0, colon))) {
+    return undefined;
+  }
   const word = raw.slice(0, colon).toLowerCase();
   const guess =
     (VALUED as readonly string[]).find(

@@ -20,8 +20,9 @@ export function notebookText(model: INotebookModel): string {
 /** Core's analysis of the model; call it only once `ensureTypeScript()` has resolved. */
 export function analyzeModel(model: INotebookModel, path: string): FlowAnalysis {
   // A bug, not a state a user can reach: every caller waits for the compiler first.
-  if (!typeScriptProvided())
+  if (!typeScriptProvided()) {
     throw new Error('cellflow: analysis asked for before the TypeScript compiler loaded');
+  }
   try {
     const { flow, graph, diagnostics } = analyzeNotebook(notebookText(model), path);
     return { path, flow, graph, diagnostics };

@@ -22,10 +22,14 @@ export interface CellBadge {
 export function badgesOf(analysis: FlowAnalysis | null): Map<string, CellBadge> {
   const badges = new Map<string, CellBadge>();
   const flow = analysis?.flow;
-  if (!flow) return badges;
+  if (!flow) {
+    return badges;
+  }
   for (const step of flow.steps) {
     for (const chunk of step.code) {
-      if (chunk.cell.id === step.cell.id) continue;
+      if (chunk.cell.id === step.cell.id) {
+        continue;
+      }
       badges.set(chunk.cell.id, { text: `↳ ${step.name}`, role: 'continues', step: step.name });
     }
     badges.set(step.cell.id, { text: `step ${step.name}`, role: 'step', step: step.name });
@@ -33,7 +37,9 @@ export function badgesOf(analysis: FlowAnalysis | null): Map<string, CellBadge> 
   for (const parameter of flow.parameters) {
     badges.set(parameter.cell.id, { text: 'parameters', role: 'parameters' });
   }
-  for (const cell of flow.skipped) badges.set(cell.id, { text: 'skip', role: 'skip' });
+  for (const cell of flow.skipped) {
+    badges.set(cell.id, { text: 'skip', role: 'skip' });
+  }
   return badges;
 }
 
@@ -96,7 +102,10 @@ function renderBadge(
         ? 'This step has interactive results in the kernel.'
         : badge.text;
   node.className = `${BADGE_CLASS} cf-badge-${badge.role}${mark ? ` cf-interactive-${mark}` : ''}`;
-  if (badge.step) node.dataset.step = badge.step;
-  else delete node.dataset.step;
+  if (badge.step) {
+    node.dataset.step = badge.step;
+  } else {
+    delete node.dataset.step;
+  }
   node.dataset.role = badge.role;
 }

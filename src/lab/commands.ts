@@ -112,10 +112,13 @@ export function registerCommands(deps: CommandDeps): void {
     isEnabled: hasNotebook,
     execute: () => openRuns(deps, current()),
   });
-  for (const command of Object.values(CommandIds)) palette?.addItem({ command, category: PALETTE_CATEGORY });
+  for (const command of Object.values(CommandIds)) {
+    palette?.addItem({ command, category: PALETTE_CATEGORY });
+  }
   // Command mode keys, as JupyterLab's own notebook shortcuts (Shift+S is free there).
-  for (const [command, keys] of SHORTCUTS)
+  for (const [command, keys] of SHORTCUTS) {
     app.commands.addKeyBinding({ command, keys, selector: '.jp-Notebook.jp-mod-commandMode:focus' });
+  }
   // Enabled states follow the active notebook and cell.
   const refresh = () => app.commands.notifyCommandChanged();
   tracker.currentChanged.connect(refresh);
@@ -133,7 +136,9 @@ function planOf(panel: NotebookPanel): TagFixPlan {
 
 function offerTagFix(panel: NotebookPanel): void {
   const plan = planOf(panel);
-  if (plan.fixes.length === 0 && plan.unfixable.length === 0) return;
+  if (plan.fixes.length === 0 && plan.unfixable.length === 0) {
+    return;
+  }
   Notification.warning(tagFixMessage(panel.context.path, plan), {
     autoClose: false,
     actions: plan.fixes.length ? [{ label: 'Fix tags', callback: () => void fixTags(panel) }] : [],
@@ -144,9 +149,13 @@ function offerTagFix(panel: NotebookPanel): void {
 async function fixTags(panel: NotebookPanel): Promise<void> {
   const model = panel.content.model;
   const plan = planOf(panel);
-  if (!model || plan.fixes.length === 0) return;
+  if (!model || plan.fixes.length === 0) {
+    return;
+  }
   model.sharedModel.transact(() => {
-    for (const fix of plan.fixes) model.cells.get(fix.index).setMetadata('tags', fix.tags);
+    for (const fix of plan.fixes) {
+      model.cells.get(fix.index).setMetadata('tags', fix.tags);
+    }
   });
   await panel.context.save();
   const count = plan.fixes.reduce((n, f) => n + f.changes.length, 0);
@@ -161,7 +170,9 @@ async function editActiveCell(
   makeStep: boolean,
 ): Promise<void> {
   const cell = deps.tracker.activeCell;
-  if (!session || !cell || cell.model.type !== 'code') return;
+  if (!session || !cell || cell.model.type !== 'code') {
+    return;
+  }
   const analysis = await session.analyzed();
   const index = session.panel.content.widgets.indexOf(cell);
   const context: StepFormContext = {
@@ -187,29 +198,40 @@ async function editActiveCell(
     return;
   }
   const tags = rewriteCellTags(raw, edited);
-  if (tags.length) cell.model.setMetadata('tags', tags);
-  else cell.model.deleteMetadata('tags');
+  if (tags.length) {
+    cell.model.setMetadata('tags', tags);
+  } else {
+    cell.model.deleteMetadata('tags');
+  }
   session.refresh();
   refocus();
 }
 
 async function exportCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
-  if (!session) return;
+  if (!session) {
+    return;
+  }
   try {
     const path = await exportFlow(session.panel, deps.app.serviceManager.contents);
     // An open editor of an older export would show stale text: reload it.
     const open = deps.docManager?.findWidget(path);
-    if (open) await open.context.revert();
+    if (open) {
+      await open.context.revert();
+    }
     deps.docManager?.openOrReveal(path);
     Notification.success(`Exported ${path}`, { autoClose: 4000 });
   } catch (error) {
-    if (error instanceof ExportError) session.refresh();
+    if (error instanceof ExportError) {
+      session.refresh();
+    }
     await showErrorMessage('Export notebook to flow', messageOf(error));
   }
 }
 
 async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
-  if (!session) return;
+  if (!session) {
+    return;
+  }
   const analysis = await session.analyzed();
   const settings = deps.settings.current;
   const parameters = analysis?.flow?.parameters ?? [];
@@ -219,21 +241,27 @@ async function runCurrent(deps: CommandDeps, session: FlowSession | null): Promi
     initialRunForm(parameters, settings),
   );
   session.panel.content.activate();
-  if (!values) return;
+  if (!values) {
+    return;
+  }
   const request = runRequestOf(PathExt.basename(session.path), parameterFields(parameters), values);
   await followRun(deps, session, `Running ${session.path} as a flow…`, () => session.runAsFlow(request));
 }
 
 async function resumeCurrent(deps: CommandDeps, session: FlowSession | null): Promise<void> {
   const live = session?.liveRun;
-  if (!session || !live?.pathspec) return;
+  if (!session || !live?.pathspec) {
+    return;
+  }
   const steps = (await session.analyzed())?.graph?.order ?? [];
   const values = await askResumeOptions(`Resume ${live.pathspec}`, steps, live.failure?.step, {
     fromStep: '',
     maxWorkers: deps.settings.current.maxWorkers > 0 ? String(deps.settings.current.maxWorkers) : '',
   });
   session.panel.content.activate();
-  if (!values) return;
+  if (!values) {
+    return;
+  }
   const request = resumeRequestOf(live.pathspec, values, deps.settings.current.datastore);
   await followRun(deps, session, `Resuming ${live.pathspec}…`, () => session.resume(request));
 }
@@ -256,7 +284,9 @@ async function followRun(
       actions: [{ label: 'Show run', callback: () => void openRuns(deps, session, result.pathspec) }],
     });
     const browser = findRunBrowser(deps, await flowNameOf(session));
-    if (browser) await browser.refresh(result.pathspec);
+    if (browser) {
+      await browser.refresh(result.pathspec);
+    }
   } catch (error) {
     Notification.update({
       id: notice,
@@ -294,7 +324,9 @@ function insertCellBelowActive(
   const notebook = session.panel.content;
   NotebookActions.insertBelow(notebook);
   const cell = notebook.activeCell;
-  if (!cell) return;
+  if (!cell) {
+    return;
+  }
   cell.model.sharedModel.setSource(source);
   cell.model.setMetadata('tags', tags);
   deps.app.shell.activateById(session.panel.id);
@@ -302,7 +334,9 @@ function insertCellBelowActive(
 }
 
 async function openRuns(deps: CommandDeps, session: FlowSession | null, select?: string): Promise<void> {
-  if (!session) return;
+  if (!session) {
+    return;
+  }
   const flow = await flowNameOf(session);
   if (!flow) {
     await showErrorMessage('Show runs', `${session.path} has no flow name yet: fix its problems first.`);

@@ -64,8 +64,12 @@ export function nodeWidth(name: string, caption: string): number {
 /** The caption under a step's name: its role, and the artifact a foreach fans out over or a switch
  * picks by. */
 export function nodeCaption(kind: NodeKind, foreach?: string, switchOn?: string): string {
-  if (foreach) return `foreach ${foreach}`;
-  if (switchOn !== undefined) return `switch ${switchOn}`;
+  if (foreach) {
+    return `foreach ${foreach}`;
+  }
+  if (switchOn !== undefined) {
+    return `switch ${switchOn}`;
+  }
   return kind;
 }
 
@@ -100,7 +104,9 @@ export function elkGraphOf(graph: FlowGraph): ElkNode {
   for (const name of graph.order) {
     for (const target of graph.nodes[name].next) {
       // A lint error may leave `next` naming a step that does not exist; draw what exists.
-      if (!graph.nodes[target]) continue;
+      if (!graph.nodes[target]) {
+        continue;
+      }
       const text = edgeText(graph, name, target);
       edges.push({
         id: edgeId(name, target),

@@ -62,7 +62,9 @@ export class DagView {
     root.appendChild(this.arrowMarker());
     const edges = svg('g', { class: 'cf-dag-edges' });
     for (const edge of layout.edges) {
-      if (edge.points.length < 2) continue;
+      if (edge.points.length < 2) {
+        continue;
+      }
       const d = edge.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x} ${p.y}`).join(' ');
       const classes = [
         'cf-dag-edge',

@@ -31,27 +31,45 @@ export function svg<K extends keyof SVGElementTagNameMap>(
   children: Child[] = [],
 ): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG_NS, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  for (const [name, value] of Object.entries(attrs)) {
+    node.setAttribute(name, String(value));
+  }
   append(node, children);
   return node;
 }
 
 export function append(parent: Node, children: Child[]): void {
   for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
+    if (child === null || child === undefined || child === false) {
+      continue;
+    }
     parent.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
   }
 }
 
 export function clear(node: Node): void {
-  while (node.firstChild) node.removeChild(node.firstChild);
+  while (node.firstChild) {
+    node.removeChild(node.firstChild);
+  }
 }
 
 function applyOptions(node: HTMLElement, options: ElementOptions): void {
-  if (options.className) node.className = options.className;
-  if (options.text !== undefined) node.textContent = options.text;
-  if (options.title !== undefined) node.title = options.title;
-  for (const [name, value] of Object.entries(options.attrs ?? {})) node.setAttribute(name, value);
-  for (const [name, value] of Object.entries(options.dataset ?? {})) node.dataset[name] = value;
-  if (options.onClick) node.addEventListener('click', options.onClick);
+  if (options.className) {
+    node.className = options.className;
+  }
+  if (options.text !== undefined) {
+    node.textContent = options.text;
+  }
+  if (options.title !== undefined) {
+    node.title = options.title;
+  }
+  for (const [name, value] of Object.entries(options.attrs ?? {})) {
+    node.setAttribute(name, value);
+  }
+  for (const [name, value] of Object.entries(options.dataset ?? {})) {
+    node.dataset[name] = value;
+  }
+  if (options.onClick) {
+    node.addEventListener('click', options.onClick);
+  }
 }

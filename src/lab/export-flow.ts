@@ -32,7 +32,9 @@ export async function exportFlow(panel: NotebookPanel, contents: Contents.IManag
     // The module records the notebook's path relative to itself: it sits beside the notebook.
     source = compileNotebook(saved.content as string, PathExt.basename(path)).source;
   } catch (error) {
-    if (!(error instanceof NotebookError)) throw error;
+    if (!(error instanceof NotebookError)) {
+      throw error;
+    }
     const lines = error.diagnostics
       .filter((d) => d.severity === 'error')
       .map((d) => formatDiagnostic(d, path));

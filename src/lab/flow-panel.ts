@@ -67,7 +67,9 @@ export class FlowPanel extends Widget {
 
   /** Follows a notebook's session (null: no notebook is active). */
   setSession(session: FlowSession | null): void {
-    if (session === this.session) return;
+    if (session === this.session) {
+      return;
+    }
     this.session?.changed.disconnect(this.onChanged, this);
     this.session = session;
     session?.changed.connect(this.onChanged, this);
@@ -120,9 +122,13 @@ export class FlowPanel extends Widget {
       this.layoutKey = key;
       const ticket = ++this.drawing;
       // A notebook without steps shows only its own message, never the previous notebook's graph.
-      if (!key) this.dag.render(null);
+      if (!key) {
+        this.dag.render(null);
+      }
       const layout = graph && graph.order.length ? await layoutDag(graph) : null;
-      if (ticket !== this.drawing || session !== this.session) return;
+      if (ticket !== this.drawing || session !== this.session) {
+        return;
+      }
       this.dagLayout = layout;
       this.dag.render(layout);
     }
@@ -137,7 +143,9 @@ export class FlowPanel extends Widget {
   private renderRunLine(session: FlowSession): void {
     clear(this.runLine);
     const live = session.liveRun;
-    if (!live) return;
+    if (!live) {
+      return;
+    }
     const status = live.stopping && live.running ? 'stopping' : (live.finalStatus ?? 'running');
     this.runLine.dataset.status = status;
     this.runLine.append(
@@ -154,14 +162,18 @@ export class FlowPanel extends Widget {
         dataset: { command },
         onClick: () => void this.commands.execute(command),
       });
-    if (live.running && !live.stopping)
+    if (live.running && !live.stopping) {
       this.runLine.append(
         ' ',
         button('Stop', CommandIds.stopFlow, 'Interrupt the run (recorded as cancelled)'),
       );
-    if ((live.finalStatus === 'failed' || live.finalStatus === 'cancelled') && live.pathspec)
+    }
+    if ((live.finalStatus === 'failed' || live.finalStatus === 'cancelled') && live.pathspec) {
       this.runLine.append(' ', button('Resume…', CommandIds.resumeFlow, 'Resume this run from a step'));
-    if (live.error) this.runLine.append(el('pre', { className: 'cf-run-error', text: live.error }));
+    }
+    if (live.error) {
+      this.runLine.append(el('pre', { className: 'cf-run-error', text: live.error }));
+    }
     const failure = live.failure;
     if (failure) {
       const where = failure.cell
@@ -195,15 +207,22 @@ export class FlowPanel extends Widget {
     const details = Object.values(session.interactiveDetails);
     for (const d of details) {
       const node = this.dag.node.querySelector<SVGGElement>(`g[data-step="${CSS.escape(d.step)}"]`);
-      if (d.element) node?.setAttribute('data-element', `${d.element.index + 1}/${d.element.count}`);
-      else node?.removeAttribute('data-element');
+      if (d.element) {
+        node?.setAttribute('data-element', `${d.element.index + 1}/${d.element.count}`);
+      } else {
+        node?.removeAttribute('data-element');
+      }
       node?.classList.toggle('cf-partial', !!d.partial);
-      if (d.partial) node?.setAttribute('data-partial', `${d.partial.ran.length}/${d.partial.count}`);
-      else node?.removeAttribute('data-partial');
+      if (d.partial) {
+        node?.setAttribute('data-partial', `${d.partial.ran.length}/${d.partial.count}`);
+      } else {
+        node?.removeAttribute('data-partial');
+      }
     }
     const lines = interactiveNotes(details);
-    for (const line of lines)
+    for (const line of lines) {
       this.notes.append(el('li', { className: `cf-note cf-note-${line.kind}`, text: line.text }));
+    }
   }
 
   private renderProblems(diagnostics: Diagnostic[]): void {

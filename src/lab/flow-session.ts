@@ -43,7 +43,9 @@ export class FlowSession {
     if (model) {
       model.contentChanged.connect(this.schedule, this);
       model.cells.changed.connect(this.onCellsChanged, this);
-      for (const cell of model.cells) cell.metadataChanged.connect(this.schedule, this);
+      for (const cell of model.cells) {
+        cell.metadataChanged.connect(this.schedule, this);
+      }
     }
     panel.context.pathChanged.connect(this.schedule, this);
     panel.sessionContext.statusChanged.connect(this.onKernelStatus, this);
@@ -77,10 +79,14 @@ export class FlowSession {
    * one follows as soon as it arrives; commands use `analyzed()`.
    */
   refresh(): FlowAnalysis | null {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
     this.timer = undefined;
     const model = this.panel.content.model;
-    if (!model || this.disposed) return null;
+    if (!model || this.disposed) {
+      return null;
+    }
     if (!typeScriptProvided()) {
       this.awaitCompiler();
       return this.current;
@@ -97,7 +103,9 @@ export class FlowSession {
   }
 
   private awaitCompiler(): void {
-    if (this.compilerAwaited) return;
+    if (this.compilerAwaited) {
+      return;
+    }
     this.compilerAwaited = true;
     // The notebook is drawn first: evaluating the compiler's 9 MB chunk would hold up its first paint.
     this.panel.revealed
@@ -105,7 +113,9 @@ export class FlowSession {
       .then(() => ensureTypeScript())
       .then(
         () => {
-          if (!this.disposed) this.refresh();
+          if (!this.disposed) {
+            this.refresh();
+          }
         },
         (error: unknown) => {
           this.compilerAwaited = false;
@@ -119,8 +129,9 @@ export class FlowSession {
   /** The cellflow client of the notebook's kernel, or an error that says what is missing. */
   client(): CellflowClient {
     const kernel = this.panel.sessionContext.session?.kernel;
-    if (!kernel)
+    if (!kernel) {
       throw new Error(`${this.path} has no running kernel: start the 'TypeScript (cellflow)' kernel.`);
+    }
     return clientFor(kernel);
   }
 
@@ -151,32 +162,46 @@ export class FlowSession {
   /** Interrupts the run in progress; the kernel records it as cancelled. */
   async stop(): Promise<void> {
     const live = this.live;
-    if (!live?.running || !live.requestId) return;
+    if (!live?.running || !live.requestId) {
+      return;
+    }
     live.stopping = true;
     this.changed.emit();
     await this.client().request({ op: 'stop', run: live.requestId });
   }
 
   private async follow(body: RequestBody, before?: () => Promise<void>): Promise<RunResult> {
-    if (this.live?.running) throw new Error(`a run of ${this.path} is already in progress`);
+    if (this.live?.running) {
+      throw new Error(`a run of ${this.path} is already in progress`);
+    }
     const client = this.client();
     await before?.();
     const live = new LiveRunState();
-    if (body.op === 'resume') live.origin = body.pathspec;
+    if (body.op === 'resume') {
+      live.origin = body.pathspec;
+    }
     this.live = live;
     this.changed.emit();
     try {
       const { id, done } = client.start(body, (event) => {
-        if (!live.accept(event.seq)) return;
-        if (event.event === 'started') live.pathspec = event.pathspec;
-        else if (event.event === 'task') live.update(event.task);
-        else return;
+        if (!live.accept(event.seq)) {
+          return;
+        }
+        if (event.event === 'started') {
+          live.pathspec = event.pathspec;
+        } else if (event.event === 'task') {
+          live.update(event.task);
+        } else {
+          return;
+        }
         this.changed.emit();
       });
       live.requestId = id;
       const result = (await done) as unknown as RunResult;
       live.pathspec = result.pathspec ?? live.pathspec;
-      if (result.status === 'failed') live.failure = await this.failureOf(result.pathspec, body);
+      if (result.status === 'failed') {
+        live.failure = await this.failureOf(result.pathspec, body);
+      }
       live.finalStatus = result.status;
       this.runFinished.emit(result);
       return result;
@@ -198,9 +223,13 @@ export class FlowSession {
         ...('datastore' in body && body.datastore ? { datastore: body.datastore } : {}),
       })) as unknown as RunDetailResult;
       for (const task of detail.tasks) {
-        if (task.status !== 'failed') continue;
+        if (task.status !== 'failed') {
+          continue;
+        }
         const error = [...task.attempts].reverse().find((a) => a.error)?.error;
-        if (error) return { step: task.step, message: error.message, cell: error.cell, line: error.line };
+        if (error) {
+          return { step: task.step, message: error.message, cell: error.cell, line: error.line };
+        }
       }
     } catch {
       // the run browser still shows the run; the panel just has no link
@@ -215,7 +244,9 @@ export class FlowSession {
   pushNotebook(): void {
     const kernel = this.panel.sessionContext.session?.kernel;
     const model = this.panel.content.model;
-    if (!kernel || !model || kernel.name !== CELLFLOW_KERNEL) return;
+    if (!kernel || !model || kernel.name !== CELLFLOW_KERNEL) {
+      return;
+    }
     try {
       void this.client()
         .request({ op: 'notebook', notebook: PathExt.basename(this.path), content: notebookLayout(model) })
@@ -238,13 +269,16 @@ export class FlowSession {
       const result = (await this.client().request({
         op: 'interactive-state',
       })) as unknown as InteractiveStateResult;
-      for (const step of result.steps ?? [])
+      for (const step of result.steps ?? []) {
         marks[step.step] = step.notTaken ? 'skipped' : step.stale ? 'stale' : 'fresh';
+      }
       details = Object.fromEntries((result.steps ?? []).map((s) => [s.step, s]));
     } catch {
       marks = {};
     }
-    if (this.disposed) return;
+    if (this.disposed) {
+      return;
+    }
     this.marks = marks;
     this.details = details;
     this.changed.emit();
@@ -254,7 +288,9 @@ export class FlowSession {
   cellOf(target: { step?: string; index?: number }): Cell | undefined {
     const notebook = this.panel.content;
     let index = target.index;
-    if (target.step !== undefined) index = this.current?.graph?.nodes[target.step]?.cell.index;
+    if (target.step !== undefined) {
+      index = this.current?.graph?.nodes[target.step]?.cell.index;
+    }
     if (target.step !== undefined && index === undefined) {
       index = this.current?.flow?.steps.find((s) => s.name === target.step)?.cell.index;
     }
@@ -264,7 +300,9 @@ export class FlowSession {
   /** Makes a cell the active one and scrolls it into view. */
   async revealCell(target: { step?: string; index?: number }): Promise<void> {
     const cell = this.cellOf(target);
-    if (!cell) return;
+    if (!cell) {
+      return;
+    }
     const notebook = this.panel.content;
     notebook.activeCellIndex = notebook.widgets.indexOf(cell);
     notebook.deselectAll();
@@ -272,20 +310,30 @@ export class FlowSession {
   }
 
   dispose(): void {
-    if (this.disposed) return;
+    if (this.disposed) {
+      return;
+    }
     this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
     Signal.clearData(this);
   }
 
   private schedule(): void {
-    if (this.disposed) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.disposed) {
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+    }
     this.timer = setTimeout(() => this.refresh(), ANALYSIS_DELAY_MS);
   }
 
   private onCellsChanged(_: unknown, change: IObservableList.IChangedArgs<ICellModel>): void {
-    for (const cell of change.newValues) cell.metadataChanged.connect(this.schedule, this);
+    for (const cell of change.newValues) {
+      cell.metadataChanged.connect(this.schedule, this);
+    }
     this.schedule();
   }
 

@@ -3,12 +3,20 @@ import type { JsonValue } from '../core/model';
 
 /** `1.2 s`, `3 min 4 s`, `2 h 5 min`; empty when the end is unknown and the run is not running. */
 export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (!Number.isFinite(ms) || ms < 0) {
+    return '';
+  }
+  if (ms < 1000) {
+    return `${Math.round(ms)} ms`;
+  }
   const seconds = ms / 1000;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (seconds < 60) {
+    return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  }
   const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  if (minutes < 60) {
+    return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
+  }
   const hours = Math.floor(minutes / 60);
   return `${hours} h ${minutes - hours * 60} min`;
 }
@@ -19,18 +27,26 @@ export function durationBetween(
   endIso: string | undefined,
   now = Date.now(),
 ): string {
-  if (!startIso) return '';
+  if (!startIso) {
+    return '';
+  }
   const start = Date.parse(startIso);
   const end = endIso ? Date.parse(endIso) : now;
-  if (Number.isNaN(start) || Number.isNaN(end)) return '';
+  if (Number.isNaN(start) || Number.isNaN(end)) {
+    return '';
+  }
   return formatDuration(end - start);
 }
 
 /** `2024-05-01 13:04:05` in the browser's time zone. */
 export function formatTime(iso: string | undefined): string {
-  if (!iso) return '';
+  if (!iso) {
+    return '';
+  }
   const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
   const pad = (n: number) => String(n).padStart(2, '0');
   return (
     `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
@@ -39,14 +55,20 @@ export function formatTime(iso: string | undefined): string {
 }
 
 export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  if (bytes < 1024) {
+    return `${bytes} B`;
+  }
+  if (bytes < 1024 * 1024) {
+    return `${(bytes / 1024).toFixed(1)} KiB`;
+  }
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** A value as one line of text: strings as they are, everything else as JSON. */
 export function formatValue(value: JsonValue | undefined): string {
-  if (value === undefined) return '';
+  if (value === undefined) {
+    return '';
+  }
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 

@@ -53,7 +53,9 @@ function activate(
   const pending = new Map<Notebook, ReturnType<typeof setTimeout>>();
   NotebookActions.executed.connect((_, { notebook }) => {
     const session = sessions.find((s) => s.panel.content === notebook);
-    if (!session) return;
+    if (!session) {
+      return;
+    }
     clearTimeout(pending.get(notebook));
     pending.set(
       notebook,

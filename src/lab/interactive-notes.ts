@@ -13,13 +13,14 @@ export interface InteractiveNote {
 export function interactiveNotes(steps: readonly StepState[]): InteractiveNote[] {
   const notes: InteractiveNote[] = [];
   for (const s of steps) {
-    if (s.notTaken)
+    if (s.notTaken) {
       notes.push({
         kind: 'not-taken',
         step: s.step,
         text: `${s.step} was not taken: the switch at ${s.notTaken.switch} chose ${s.notTaken.taken} in its latest run.`,
       });
-    if (s.stale)
+    }
+    if (s.stale) {
       notes.push({
         kind: 'stale',
         step: s.step,
@@ -28,34 +29,42 @@ export function interactiveNotes(steps: readonly StepState[]): InteractiveNote[]
             ? `${s.step} is stale: a parameter changed since it ran.`
             : `${s.step} is stale: an upstream step re-ran since it ran.`,
       });
-    if (s.element && s.element.count > 1)
+    }
+    if (s.element && s.element.count > 1) {
       notes.push({
         kind: 'element',
         step: s.step,
         text: `${s.step} ran element ${s.element.index + 1} of ${s.element.count} of the foreach at ${s.element.split} only.`,
       });
-    if (s.partial && s.partial.join === s.step)
+    }
+    if (s.partial && s.partial.join === s.step) {
       notes.push({
         kind: 'partial',
         step: s.step,
         text: `${s.step} is partial: it joined ${s.partial.ran.length} of ${s.partial.count} elements; a flow run joins all ${s.partial.count}.`,
       });
-    else if (s.partial)
+    } else if (s.partial) {
       notes.push({
         kind: 'partial',
         step: s.step,
         text: `${s.step} is partial: it is built on ${s.partial.join}, which joined ${s.partial.ran.length} of ${s.partial.count} elements.`,
       });
+    }
   }
   return notes;
 }
 
 /** The badge suffix of a step cell: `ran`, `stale`, `element 1/6`, `partial 1/6`. */
 export function badgeNote(state: StepState | undefined): string | undefined {
-  if (!state) return undefined;
+  if (!state) {
+    return undefined;
+  }
   const parts = [state.stale ? 'stale' : 'ran'];
-  if (state.element && state.element.count > 1)
+  if (state.element && state.element.count > 1) {
     parts.push(`element ${state.element.index + 1}/${state.element.count}`);
-  if (state.partial) parts.push(`partial ${state.partial.ran.length}/${state.partial.count}`);
+  }
+  if (state.partial) {
+    parts.push(`partial ${state.partial.ran.length}/${state.partial.count}`);
+  }
   return parts.join(' · ');
 }

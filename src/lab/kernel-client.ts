@@ -42,14 +42,18 @@ export class CellflowClient {
   }
 
   private ensureComm(): Kernel.IComm {
-    if (this.comm && !this.comm.isDisposed) return this.comm;
+    if (this.comm && !this.comm.isDisposed) {
+      return this.comm;
+    }
     const comm = this.kernel.createComm(COMM_TARGET);
     comm.onMsg = (msg) => {
       this.router.dispatch(msg.content.data, REQUEST_TIMEOUT_MS);
     };
     // A kernel without a `cellflow` comm target closes the comm at once (messaging spec).
     comm.onClose = () => {
-      if (this.comm === comm) this.comm = null;
+      if (this.comm === comm) {
+        this.comm = null;
+      }
       this.router.failAll(NOT_A_CELLFLOW_KERNEL);
     };
     comm.open({});
@@ -65,7 +69,9 @@ export class CellflowClient {
 
   private reset(reason: string): void {
     this.router.failAll(reason);
-    if (this.comm && !this.comm.isDisposed) this.comm.dispose();
+    if (this.comm && !this.comm.isDisposed) {
+      this.comm.dispose();
+    }
     this.comm = null;
   }
 }

@@ -20,7 +20,9 @@ let typescriptLoading: Promise<void> | undefined;
 
 /** Makes core's analysis usable: resolves once the TypeScript compiler is loaded and handed to core. */
 export function ensureTypeScript(): Promise<void> {
-  if (typeScriptProvided()) return Promise.resolve();
+  if (typeScriptProvided()) {
+    return Promise.resolve();
+  }
   typescriptLoading ??= new Promise<void>((resolve, reject) => {
     if (typeof (require as WebpackRequire).ensure !== 'function') {
       provideTypeScript(require('typescript') as typeof TS);

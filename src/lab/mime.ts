@@ -18,7 +18,9 @@ export class CellflowOutput extends Panel implements IRenderMime.IRenderer {
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const data = model.data[CELLFLOW_MIMETYPE] as unknown as CellflowDisplay | undefined;
-    for (const child of [...this.widgets]) child.dispose();
+    for (const child of [...this.widgets]) {
+      child.dispose();
+    }
     if (data?.kind === 'run') {
       const view = new RunDetailView();
       this.addWidget(view);

@@ -45,7 +45,9 @@ export function renderPredictions(result: PredictionsResult): HTMLElement {
   }
   table.append(body);
   root.append(table);
-  for (const endpoint of result.drift) root.append(driftChart(endpoint));
+  for (const endpoint of result.drift) {
+    root.append(driftChart(endpoint));
+  }
   return root;
 }
 

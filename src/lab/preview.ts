@@ -64,7 +64,9 @@ type JsonRecord = { [key: string]: JsonValue };
 
 /** The value as records (a non-empty array of plain objects: rows of a table), or undefined. */
 export function recordsOf(value: JsonValue): JsonRecord[] | undefined {
-  if (!Array.isArray(value) || value.length === 0) return undefined;
+  if (!Array.isArray(value) || value.length === 0) {
+    return undefined;
+  }
   const isRecord = (v: JsonValue): v is JsonRecord =>
     v !== null && typeof v === 'object' && !Array.isArray(v);
   return value.every(isRecord) ? (value as JsonRecord[]) : undefined;
@@ -103,7 +105,9 @@ export function renderJsonTree(value: JsonValue, openDepth = 2): HTMLElement {
 }
 
 function renderNode(value: JsonValue, openDepth: number, depth: number): HTMLElement {
-  if (value === null || typeof value !== 'object') return renderLeaf(value);
+  if (value === null || typeof value !== 'object') {
+    return renderLeaf(value);
+  }
   const entries: [string, JsonValue][] = Array.isArray(value)
     ? value.map((v, i) => [String(i), v])
     : Object.entries(value);

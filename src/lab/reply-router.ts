@@ -39,24 +39,35 @@ export class ReplyRouter {
     const done = new Promise<JsonValue>((resolve, reject) => {
       const entry: Pending = { resolve, reject, onEvent };
       this.pending.set(id, entry);
-      if (timeoutMs !== undefined) this.arm(id, entry, timeoutMs);
+      if (timeoutMs !== undefined) {
+        this.arm(id, entry, timeoutMs);
+      }
     });
     return { id, done };
   }
 
   /** Routes one message from the kernel; false when it answers no pending request. */
   dispatch(message: unknown, timeoutMs?: number): boolean {
-    if (!isReply(message)) return false;
+    if (!isReply(message)) {
+      return false;
+    }
     const entry = this.pending.get(message.id);
-    if (!entry) return false;
+    if (!entry) {
+      return false;
+    }
     if ('event' in message) {
-      if (timeoutMs !== undefined) this.arm(message.id, entry, timeoutMs);
+      if (timeoutMs !== undefined) {
+        this.arm(message.id, entry, timeoutMs);
+      }
       entry.onEvent?.(message);
       return true;
     }
     this.settle(message.id, entry);
-    if (message.ok) entry.resolve(message.result);
-    else entry.reject(new CellflowRequestError(message.error));
+    if (message.ok) {
+      entry.resolve(message.result);
+    } else {
+      entry.reject(new CellflowRequestError(message.error));
+    }
     return true;
   }
 
@@ -70,13 +81,17 @@ export class ReplyRouter {
 
   fail(id: string, reason: string): void {
     const entry = this.pending.get(id);
-    if (!entry) return;
+    if (!entry) {
+      return;
+    }
     this.settle(id, entry);
     entry.reject(new CellflowRequestError(reason));
   }
 
   private arm(id: string, entry: Pending, timeoutMs: number): void {
-    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.timer) {
+      clearTimeout(entry.timer);
+    }
     entry.timer = setTimeout(
       () => this.fail(id, `the kernel did not answer within ${timeoutMs / 1000} s`),
       timeoutMs,
@@ -84,13 +99,17 @@ export class ReplyRouter {
   }
 
   private settle(id: string, entry: Pending): void {
-    if (entry.timer) clearTimeout(entry.timer);
+    if (entry.timer) {
+      clearTimeout(entry.timer);
+    }
     this.pending.delete(id);
   }
 }
 
 function isReply(message: unknown): message is Reply {
-  if (typeof message !== 'object' || message === null) return false;
+  if (typeof message !== 'object' || message === null) {
+    return false;
+  }
   const m = message as Record<string, unknown>;
   return typeof m.id === 'string' && (typeof m.ok === 'boolean' || typeof m.event === 'string');
 }

@@ -114,10 +114,14 @@ export class RunBrowser extends Panel {
       const pathspecs = runs.map(runPathspec);
       this.ticked.splice(0, this.ticked.length, ...this.ticked.filter((p) => pathspecs.includes(p)));
       this.markTicked();
-      if (this.comparing) return; // the comparison stays until a run is selected
+      if (this.comparing) {
+        return;
+      } // the comparison stays until a run is selected
       const target =
         select ?? (this.selected && pathspecs.includes(this.selected) ? this.selected : pathspecs[0]);
-      if (target) await this.select(target);
+      if (target) {
+        await this.select(target);
+      }
     } catch (error) {
       this.status.textContent = `Cannot list runs: ${messageOf(error)}`;
     }
@@ -129,13 +133,19 @@ export class RunBrowser extends Panel {
     this.compareView.hide();
     this.detail.show();
     this.markSelected();
-    if (this.poll) clearTimeout(this.poll);
+    if (this.poll) {
+      clearTimeout(this.poll);
+    }
     try {
       const detail = await this.ask<RunDetailResult>({ op: 'run-detail', pathspec });
-      if (this.selected !== pathspec || this.isDisposed) return;
+      if (this.selected !== pathspec || this.isDisposed) {
+        return;
+      }
       await this.detail.showRun(detail);
       // A run still going is re-read until it ends.
-      if (detail.run.status === 'running') this.poll = setTimeout(() => void this.refresh(), POLL_MS);
+      if (detail.run.status === 'running') {
+        this.poll = setTimeout(() => void this.refresh(), POLL_MS);
+      }
     } catch (error) {
       this.status.textContent = `Cannot read ${pathspec}: ${messageOf(error)}`;
     }
@@ -144,12 +154,16 @@ export class RunBrowser extends Panel {
   /** Shows two runs side by side (the two ticked, or the given ones). */
   async compare(a: string, b: string): Promise<void> {
     this.comparing = true;
-    if (this.poll) clearTimeout(this.poll);
+    if (this.poll) {
+      clearTimeout(this.poll);
+    }
     try {
       const [detailA, detailB] = await Promise.all(
         [a, b].map((pathspec) => this.ask<RunDetailResult>({ op: 'run-detail', pathspec })),
       );
-      if (!this.comparing || this.isDisposed) return;
+      if (!this.comparing || this.isDisposed) {
+        return;
+      }
       this.detail.hide();
       this.compareView.showRuns(detailA, detailB);
       this.compareView.show();
@@ -165,21 +179,30 @@ export class RunBrowser extends Panel {
 
   private toggleTicked(pathspec: string, on: boolean): void {
     const at = this.ticked.indexOf(pathspec);
-    if (on && at < 0) this.ticked.push(pathspec);
-    if (!on && at >= 0) this.ticked.splice(at, 1);
+    if (on && at < 0) {
+      this.ticked.push(pathspec);
+    }
+    if (!on && at >= 0) {
+      this.ticked.splice(at, 1);
+    }
     // Two at most: ticking a third drops the oldest.
-    if (this.ticked.length > 2) this.ticked.shift();
+    if (this.ticked.length > 2) {
+      this.ticked.shift();
+    }
     this.markTicked();
   }
 
   private markTicked(): void {
-    for (const box of this.list.querySelectorAll<HTMLInputElement>('input[data-compare]'))
+    for (const box of this.list.querySelectorAll<HTMLInputElement>('input[data-compare]')) {
       box.checked = this.ticked.includes(box.dataset.compare ?? '');
+    }
     this.compareButton.disabled = this.ticked.length !== 2;
   }
 
   override dispose(): void {
-    if (this.poll) clearTimeout(this.poll);
+    if (this.poll) {
+      clearTimeout(this.poll);
+    }
     super.dispose();
   }
 

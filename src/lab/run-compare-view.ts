@@ -74,11 +74,15 @@ export class RunCompareView extends Widget {
       el('h3', { text: 'Artifacts' }),
       this.artifactTable(comparison),
     );
-    for (const row of valuesToFetch(comparison, SMALL_VALUE_BYTES)) void this.showValues(comparison, row);
+    for (const row of valuesToFetch(comparison, SMALL_VALUE_BYTES)) {
+      void this.showValues(comparison, row);
+    }
   }
 
   private artifactTable(comparison: RunComparison): HTMLElement {
-    if (!comparison.artifacts.length) return el('div', { className: 'cf-muted', text: 'No artifacts.' });
+    if (!comparison.artifacts.length) {
+      return el('div', { className: 'cf-muted', text: 'No artifacts.' });
+    }
     const verdictText: Record<ArtifactRow['verdict'], string> = {
       equal: 'equal',
       different: 'different',
@@ -122,17 +126,22 @@ export class RunCompareView extends Widget {
     const cells = [...this.node.querySelectorAll<HTMLElement>('tr[data-artifact]')].find(
       (tr) => tr.dataset.artifact === key,
     );
-    if (!cells) return;
+    if (!cells) {
+      return;
+    }
     const fill = async (selector: string, task: string) => {
       const cell = cells.querySelector<HTMLElement>(selector)!;
       try {
         const preview = await this.artifact(task, row.name);
-        if (this.shown !== comparison) return;
+        if (this.shown !== comparison) {
+          return;
+        }
         cell.dataset.value = 'shown';
         cell.append(el('div', { className: 'cf-compare-value' }, [renderPreview(preview)]));
       } catch (error) {
-        if (this.shown === comparison)
+        if (this.shown === comparison) {
           cell.append(el('div', { className: 'cf-error', text: `Cannot preview: ${messageOf(error)}` }));
+        }
       }
     };
     await Promise.all([fill('.cf-compare-a', row.taskA!), fill('.cf-compare-b', row.taskB!)]);

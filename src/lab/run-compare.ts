@@ -51,16 +51,21 @@ function union(a: Iterable<string>, b: Iterable<string>): string[] {
 
 function tasksByStep(tasks: TaskView[]): Map<string, TaskView[]> {
   const byStep = new Map<string, TaskView[]>();
-  for (const task of tasks) byStep.set(task.step, [...(byStep.get(task.step) ?? []), task]);
+  for (const task of tasks) {
+    byStep.set(task.step, [...(byStep.get(task.step) ?? []), task]);
+  }
   // Foreach tasks in element order, so the i-th task of one run meets the i-th of the other.
   const index = (t: TaskView) => t.foreachStack?.at(-1)?.index ?? 0;
-  for (const list of byStep.values())
+  for (const list of byStep.values()) {
     list.sort((x, y) => index(x) - index(y) || x.taskId.localeCompare(y.taskId));
+  }
   return byStep;
 }
 
 function stepSummary(tasks: TaskView[] | undefined): string | undefined {
-  if (!tasks?.length) return undefined;
+  if (!tasks?.length) {
+    return undefined;
+  }
   const statuses = [...new Set(tasks.map((t) => t.status))].join('/');
   const starts = tasks
     .map((t) => t.startedAt)
@@ -81,7 +86,9 @@ function artifactSide(
   name: string,
 ): { text: string; key: string; bytes: number } | undefined {
   const refs = (tasks ?? []).map((t) => t.artifacts[name]);
-  if (!refs.length || refs.every((r) => r === undefined)) return undefined;
+  if (!refs.length || refs.every((r) => r === undefined)) {
+    return undefined;
+  }
   const bytes = Math.max(...refs.map((r) => r?.bytes ?? 0));
   // The hashes of every task, in order: a foreach's artifact is equal only when every element's is.
   const key = refs.map((r) => r?.sha256 ?? '-').join(',');
@@ -110,7 +117,11 @@ export function compareRuns(a: RunDetailResult, b: RunDetailResult): RunComparis
     ),
   ];
   // Started and duration always differ between two runs: they are facts to read, not differences.
-  for (const r of run) if (r.label === 'started' || r.label === 'duration') r.same = true;
+  for (const r of run) {
+    if (r.label === 'started' || r.label === 'duration') {
+      r.same = true;
+    }
+  }
   const params = union(Object.keys(a.run.params), Object.keys(b.run.params))
     .sort()
     .map((name) => row(name, json(a.run.params[name]), json(b.run.params[name])));

@@ -80,7 +80,9 @@ export class RunDetailView extends Widget {
     this.node.dataset.run = runPathspec(detail.run);
     this.node.dataset.status = detail.run.status;
     const layout = detail.run.graph ? await layoutDag(detail.run.graph) : null;
-    if (this.detail !== detail) return; // a newer run was shown while laying out
+    if (this.detail !== detail) {
+      return;
+    } // a newer run was shown while laying out
     this.dag.render(layout);
     this.dag.setStatus(stepStatuses(detail.tasks));
   }
@@ -88,7 +90,9 @@ export class RunDetailView extends Widget {
   /** Selects the first task of a step (the DAG's click). */
   selectStep(step: string): void {
     const task = this.detail?.tasks.find((t) => t.step === step);
-    if (task) this.selectTask(task);
+    if (task) {
+      this.selectTask(task);
+    }
   }
 
   selectTask(task: TaskView): void {
@@ -263,14 +267,19 @@ export class RunDetailView extends Widget {
   /** Shown only for a run that has been served (a source that can ask the kernel, and a log). */
   private async renderPredictions(detail: RunDetailResult): Promise<void> {
     clear(this.predictions);
-    if (!this.source?.predictions) return;
+    if (!this.source?.predictions) {
+      return;
+    }
     try {
       const result = await this.source.predictions(runPathspec(detail.run));
-      if (this.detail !== detail || result.total === 0) return;
+      if (this.detail !== detail || result.total === 0) {
+        return;
+      }
       this.predictions.append(el('h3', { text: 'Predictions' }), renderPredictions(result));
     } catch (error) {
-      if (this.detail === detail)
+      if (this.detail === detail) {
         this.predictions.append(el('p', { className: 'cf-error', text: messageOf(error) }));
+      }
     }
   }
 
@@ -287,7 +296,9 @@ export class RunDetailView extends Widget {
       ['lockfile', run.lockfile],
       ['environment', run.environment],
     ] as [string, JsonValue | undefined][]) {
-      if (value === undefined) continue;
+      if (value === undefined) {
+        continue;
+      }
       const details = el('details', { className: 'cf-repro-section', dataset: { section: label } }, [
         el('summary', { text: label }),
         renderJsonTree(value, 1),

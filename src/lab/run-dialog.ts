@@ -45,7 +45,9 @@ abstract class CheckedForm<T> extends Widget {
     const accept = this.node
       .closest('.jp-Dialog-content')
       ?.querySelector<HTMLButtonElement>('.jp-mod-accept');
-    if (accept) accept.disabled = !valid;
+    if (accept) {
+      accept.disabled = !valid;
+    }
     return valid;
   }
 
@@ -64,10 +66,16 @@ abstract class CheckedForm<T> extends Widget {
     input.classList.add('jp-mod-styled');
     input.setAttribute('name', key);
     input.dataset.field = key;
-    if (options.placeholder) input.setAttribute('placeholder', options.placeholder);
-    if (options.value !== undefined) input.value = options.value;
+    if (options.placeholder) {
+      input.setAttribute('placeholder', options.placeholder);
+    }
+    if (options.value !== undefined) {
+      input.value = options.value;
+    }
     const message = el('div', { className: 'cf-field-message', dataset: { messageFor: key } });
-    if (options.help) message.dataset.help = options.help;
+    if (options.help) {
+      message.dataset.help = options.help;
+    }
     this.inputs.set(key, input);
     this.messages.set(key, message);
     return el('label', { className: 'cf-field' }, [el('span', { text: label }), input, message]);
@@ -145,8 +153,9 @@ export class RunFlowForm extends CheckedForm<RunFormValues> {
     // Keys of parameter problems are their names; fields are keyed `param:NAME`.
     const problems = checkRunForm(this.fields, value);
     const keyed: RunFormProblems = {};
-    for (const [key, message] of Object.entries(problems))
+    for (const [key, message] of Object.entries(problems)) {
       keyed[this.fields.some((f) => f.name === key) ? `param:${key}` : key] = message;
+    }
     return keyed;
   }
 
@@ -205,12 +214,16 @@ async function ask<T>(title: string, label: string, make: (values?: T) => Checke
       body: form,
       buttons: [Dialog.cancelButton(), Dialog.okButton({ label })],
     });
-    if (!result.button.accept || !result.value) return null;
+    if (!result.button.accept || !result.value) {
+      return null;
+    }
     values = result.value;
     const check = make(values);
     const ok = isRunFormValid(check.problems(values));
     check.dispose();
-    if (ok) return values;
+    if (ok) {
+      return values;
+    }
   }
 }
 

@@ -23,7 +23,9 @@ export function foreachElement(task: Pick<TaskView, 'foreachStack'>): string {
 /** How many tasks each step ran, in step order (a foreach body: one per element). */
 export function stepTaskCounts(tasks: TaskView[], order: string[] = []): { step: string; count: number }[] {
   const counts = new Map<string, number>();
-  for (const task of tasksInStepOrder(tasks, order)) counts.set(task.step, (counts.get(task.step) ?? 0) + 1);
+  for (const task of tasksInStepOrder(tasks, order)) {
+    counts.set(task.step, (counts.get(task.step) ?? 0) + 1);
+  }
   return [...counts].map(([step, count]) => ({ step, count }));
 }
 
@@ -48,9 +50,12 @@ export function runFacts(run: RunView, now = Date.now()): Fact[] {
     ['parameters', formatParams(run.params) || '—'],
     ['tags', run.tags.join(', ') || '—'],
   ];
-  if (run.seed !== undefined) facts.push(['seed', String(run.seed)]);
-  if (run.origin)
+  if (run.seed !== undefined) {
+    facts.push(['seed', String(run.seed)]);
+  }
+  if (run.origin) {
     facts.push([run.origin.kind === 'resume' ? 'resumed from' : 'reproduces', run.origin.pathspec]);
+  }
   return facts;
 }
 
@@ -65,15 +70,20 @@ const DIRTY_SHOWN = 5;
 export function reproFacts(run: RunDetailResult['run']): Fact[] {
   const facts: Fact[] = [];
   const add = (label: string, value: JsonValue | undefined) => {
-    if (value === undefined || value === null) return;
+    if (value === undefined || value === null) {
+      return;
+    }
     facts.push([label, typeof value === 'string' ? value : JSON.stringify(value)]);
   };
   const source = run.source;
   add('git commit', find(source, ['git', 'head'], ['git', 'commit'], ['commit'], ['head']));
   add('git branch', find(source, ['git', 'branch'], ['branch']));
   const dirty = find(source, ['git', 'dirty'], ['dirty']);
-  if (Array.isArray(dirty)) facts.push(['dirty files', dirtyFiles(dirty.map(String))]);
-  else add('dirty files', dirty);
+  if (Array.isArray(dirty)) {
+    facts.push(['dirty files', dirtyFiles(dirty.map(String))]);
+  } else {
+    add('dirty files', dirty);
+  }
   add('snapshot commit', find(source, ['git', 'snapshot', 'commit'], ['snapshot', 'commit']));
   add(
     'snapshot ref',
@@ -85,35 +95,45 @@ export function reproFacts(run: RunDetailResult['run']): Fact[] {
   if (lockfile !== undefined && lockfile !== null) {
     const lockPath = find(lockfile, ['path']);
     const derived = find(lockfile, ['derived']) === true;
-    if (typeof lockPath === 'string') facts.push(['lockfile', lockPath]);
-    else if (derived) facts.push(['lockfile', 'none (derived from node_modules)']);
+    if (typeof lockPath === 'string') {
+      facts.push(['lockfile', lockPath]);
+    } else if (derived) {
+      facts.push(['lockfile', 'none (derived from node_modules)']);
+    }
   }
   add('lockfile sha256', find(lockfile, ['sha256']));
   const drift = find(lockfile, ['drift']);
   if (drift && typeof drift === 'object' && !Array.isArray(drift)) {
-    if (drift.checked === false) facts.push(['lockfile drift', 'not checked']);
-    else {
+    if (drift.checked === false) {
+      facts.push(['lockfile drift', 'not checked']);
+    } else {
       const counts = Object.entries(drift)
         .filter(([, list]) => Array.isArray(list))
         .map(([kind, list]) => `${(list as JsonValue[]).length} ${kind}`);
       facts.push(['lockfile drift', counts.join(', ') || 'none']);
     }
-  } else add('lockfile drift', drift);
+  } else {
+    add('lockfile drift', drift);
+  }
   const env = run.environment;
   add('node', find(env, ['node'], ['versions', 'node'], ['nodeVersion']));
   const os = find(env, ['os'], ['platform']);
   if (os && typeof os === 'object' && !Array.isArray(os)) {
     const parts = [os.type ?? os.platform, os.release].filter((p) => typeof p === 'string');
     facts.push(['os', parts.length ? parts.join(' ') : JSON.stringify(os)]);
-  } else add('os', os);
+  } else {
+    add('os', os);
+  }
   add('arch', find(env, ['arch']));
   const cpus = find(env, ['cpus']);
-  if (cpus && typeof cpus === 'object' && !Array.isArray(cpus) && typeof cpus.count === 'number')
+  if (cpus && typeof cpus === 'object' && !Array.isArray(cpus) && typeof cpus.count === 'number') {
     facts.push([
       'cpus',
       typeof cpus.model === 'string' ? `${cpus.count} × ${cpus.model}` : String(cpus.count),
     ]);
-  else add('cpus', cpus);
+  } else {
+    add('cpus', cpus);
+  }
   add('time zone', find(env, ['timeZone']));
   add('cellflow', find(env, ['versions', 'cellflow'], ['cellflow']));
   add('typescript', find(env, ['versions', 'typescript']));
@@ -122,8 +142,12 @@ export function reproFacts(run: RunDetailResult['run']): Fact[] {
 }
 
 function dirtyFiles(files: string[]): string {
-  if (files.length === 0) return 'none';
-  if (files.length <= DIRTY_SHOWN) return files.join(', ');
+  if (files.length === 0) {
+    return 'none';
+  }
+  if (files.length <= DIRTY_SHOWN) {
+    return files.join(', ');
+  }
   return `${files.length}: ${files.slice(0, DIRTY_SHOWN).join(', ')}, …`;
 }
 
@@ -133,9 +157,13 @@ export function find(value: JsonValue | undefined, ...paths: string[][]): JsonVa
     let here: JsonValue | undefined = value;
     for (const key of path) {
       here = here !== null && typeof here === 'object' && !Array.isArray(here) ? here[key] : undefined;
-      if (here === undefined) break;
+      if (here === undefined) {
+        break;
+      }
     }
-    if (here !== undefined) return here;
+    if (here !== undefined) {
+      return here;
+    }
   }
   return undefined;
 }

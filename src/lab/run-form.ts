@@ -29,8 +29,12 @@ export interface ParameterField {
 export type RunFormProblems = Partial<Record<string, string>>;
 
 export function formatValue(value: JsonValue): string {
-  if (typeof value === 'string') return value;
-  if (value === null) return '';
+  if (typeof value === 'string') {
+    return value;
+  }
+  if (value === null) {
+    return '';
+  }
   return JSON.stringify(value);
 }
 
@@ -69,20 +73,28 @@ export function checkRunForm(fields: readonly ParameterField[], values: RunFormV
   for (const field of fields) {
     const text = values.params[field.name] ?? '';
     const problem = checkParameter(field, text);
-    if (problem) problems[field.name] = problem;
+    if (problem) {
+      problems[field.name] = problem;
+    }
   }
   const badTag = splitTags(values.tags).find((t) => !TAG.test(t) || t.length > 255);
-  if (badTag !== undefined) problems.tags = `tag "${badTag}": tags are one value each, without commas.`;
-  if (values.seed.trim() && !/^-?\d+$/.test(values.seed.trim()))
+  if (badTag !== undefined) {
+    problems.tags = `tag "${badTag}": tags are one value each, without commas.`;
+  }
+  if (values.seed.trim() && !/^-?\d+$/.test(values.seed.trim())) {
     problems.seed = 'the seed is a whole number (empty: drawn and recorded).';
-  if (values.maxWorkers.trim() && !/^[1-9]\d*$/.test(values.maxWorkers.trim()))
+  }
+  if (values.maxWorkers.trim() && !/^[1-9]\d*$/.test(values.maxWorkers.trim())) {
     problems.maxWorkers = 'max workers is a whole number of 1 or more (empty: the CPU count).';
+  }
   return problems;
 }
 
 function checkParameter(field: ParameterField, raw: string): string | undefined {
   const text = raw.trim();
-  if (text === '' && field.optional) return undefined;
+  if (text === '' && field.optional) {
+    return undefined;
+  }
   switch (field.type) {
     case 'number':
       return text !== '' && Number.isFinite(Number(text)) ? undefined : `${field.name} is a number.`;
@@ -94,8 +106,9 @@ function checkParameter(field: ParameterField, raw: string): string | undefined 
       try {
         const value = JSON.parse(text) as unknown;
         const wantArray = field.defaultText.startsWith('[');
-        if (value === null || typeof value !== 'object' || Array.isArray(value) !== wantArray)
+        if (value === null || typeof value !== 'object' || Array.isArray(value) !== wantArray) {
           return `${field.name} is a JSON ${wantArray ? 'array' : 'object'}.`;
+        }
         return undefined;
       } catch {
         return `${field.name} is JSON (${field.defaultText.startsWith('[') ? 'an array' : 'an object'}).`;
@@ -129,7 +142,9 @@ export function runRequestOf(
   const params: Record<string, string> = {};
   for (const field of fields) {
     const text = (values.params[field.name] ?? '').trim();
-    if (text !== field.defaultText.trim()) params[field.name] = normalise(field, text);
+    if (text !== field.defaultText.trim()) {
+      params[field.name] = normalise(field, text);
+    }
   }
   const tags = splitTags(values.tags);
   const seed = values.seed.trim();
@@ -148,7 +163,9 @@ export function runRequestOf(
 
 /** What the user typed, as the CLI's `--param` parser takes it (booleans as true/false). */
 function normalise(field: ParameterField, text: string): string {
-  if (field.type === 'boolean') return ['true', '1', 'yes'].includes(text.toLowerCase()) ? 'true' : 'false';
+  if (field.type === 'boolean') {
+    return ['true', '1', 'yes'].includes(text.toLowerCase()) ? 'true' : 'false';
+  }
   return text;
 }
 
@@ -178,9 +195,11 @@ export function resumeRequestOf(
 
 export function checkResumeForm(values: ResumeFormValues, steps: readonly string[]): RunFormProblems {
   const problems: RunFormProblems = {};
-  if (values.fromStep && !steps.includes(values.fromStep))
+  if (values.fromStep && !steps.includes(values.fromStep)) {
     problems.fromStep = `the run has no step '${values.fromStep}'.`;
-  if (values.maxWorkers.trim() && !/^[1-9]\d*$/.test(values.maxWorkers.trim()))
+  }
+  if (values.maxWorkers.trim() && !/^[1-9]\d*$/.test(values.maxWorkers.trim())) {
     problems.maxWorkers = 'max workers is a whole number of 1 or more (empty: the CPU count).';
+  }
   return problems;
 }

@@ -6,10 +6,14 @@ export type TaskStatus = TaskStatusEvent['status'];
 
 /** What a step's node shows: the most telling status among its tasks. */
 export function stepStatusOf(statuses: TaskStatus[]): TaskStatus | undefined {
-  if (statuses.length === 0) return undefined;
+  if (statuses.length === 0) {
+    return undefined;
+  }
   // A failure anywhere is what the user must see first; then work in progress; then done.
   for (const status of ['failed', 'running', 'cancelled', 'pending'] as const) {
-    if (statuses.includes(status)) return status;
+    if (statuses.includes(status)) {
+      return status;
+    }
   }
   return 'succeeded';
 }
@@ -23,7 +27,9 @@ export function stepStatuses(tasks: { step: string; status: TaskStatus }[]): Rec
     byStep.set(task.step, list);
   }
   const result: Record<string, TaskStatus> = {};
-  for (const [step, statuses] of byStep) result[step] = stepStatusOf(statuses) as TaskStatus;
+  for (const [step, statuses] of byStep) {
+    result[step] = stepStatusOf(statuses) as TaskStatus;
+  }
   return result;
 }
 
@@ -49,8 +55,12 @@ export class LiveRunState {
 
   /** Applies an event's sequence number; false when the event is older than one already applied. */
   accept(seq: number | undefined): boolean {
-    if (seq === undefined) return true;
-    if (seq <= this.lastSeq) return false;
+    if (seq === undefined) {
+      return true;
+    }
+    if (seq <= this.lastSeq) {
+      return false;
+    }
     this.lastSeq = seq;
     return true;
   }

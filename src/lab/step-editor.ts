@@ -124,7 +124,9 @@ export class StepEditorForm extends Widget {
     const accept = this.node
       .closest('.jp-Dialog-content')
       ?.querySelector<HTMLButtonElement>('.jp-mod-accept');
-    if (accept) accept.disabled = !valid;
+    if (accept) {
+      accept.disabled = !valid;
+    }
     return valid;
   }
 
@@ -132,7 +134,9 @@ export class StepEditorForm extends Widget {
     this.check();
     const first = this.role.value === 'step' ? this.inputs.get('name')! : this.role;
     first.focus();
-    if (first instanceof HTMLInputElement) first.select();
+    if (first instanceof HTMLInputElement) {
+      first.select();
+    }
   }
 
   private field(spec: FieldSpec, values: StepFormValues): HTMLElement {
@@ -169,8 +173,12 @@ export async function editStepForm(
       buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Save tags' })],
       focusNodeSelector: 'input[name="name"]',
     });
-    if (!result.button.accept || !result.value) return null;
+    if (!result.button.accept || !result.value) {
+      return null;
+    }
     current = result.value;
-    if (isValid(checkStepForm(current, context))) return current;
+    if (isValid(checkStepForm(current, context))) {
+      return current;
+    }
   }
 }

@@ -66,10 +66,14 @@ export function formFromTags(tags: Tag[]): StepFormValues {
         values.name = tag.name;
         break;
       case 'parameters':
-        if (values.role === 'none') values.role = 'parameters';
+        if (values.role === 'none') {
+          values.role = 'parameters';
+        }
         break;
       case 'skip':
-        if (values.role === 'none') values.role = 'skip';
+        if (values.role === 'none') {
+          values.role = 'skip';
+        }
         break;
       case 'next':
         next.push(tag.target);
@@ -107,44 +111,66 @@ export function formFromTags(tags: Tag[]): StepFormValues {
 /** A name the form proposes for a new step: `step_N`, free in the notebook. */
 export function suggestStepName(context: StepFormContext): string {
   const taken = new Set(context.otherSteps.map((s) => s.name));
-  for (let n = 1; ; n++) if (!taken.has(`step_${n}`)) return `step_${n}`;
+  for (let n = 1; ; n++) {
+    if (!taken.has(`step_${n}`)) {
+      return `step_${n}`;
+    }
+  }
 }
 
 export function checkStepForm(values: StepFormValues, context: StepFormContext): StepFormCheck {
   const errors: StepFormMessages = {};
   const warnings: StepFormMessages = {};
-  if (values.role !== 'step') return { errors, warnings };
+  if (values.role !== 'step') {
+    return { errors, warnings };
+  }
 
   // Each field must make a tag core accepts: its message is the one `cellflow lint` would give.
   const name = values.name.trim();
   errors.name = tagProblem(`step:${name}`);
   if (!errors.name) {
     const twin = context.otherSteps.find((s) => s.name === name);
-    if (twin) errors.name = `Step '${name}' already exists (cell ${twin.cellIndex}).`;
+    if (twin) {
+      errors.name = `Step '${name}' already exists (cell ${twin.cellIndex}).`;
+    }
   }
 
   const targets = splitList(values.next);
-  for (const target of targets) errors.next ??= tagProblem(`next:${target}`);
+  for (const target of targets) {
+    errors.next ??= tagProblem(`next:${target}`);
+  }
   const twice = targets.find((t, i) => targets.indexOf(t) !== i);
-  if (!errors.next && twice) errors.next = `Step '${twice}' is named twice.`;
+  if (!errors.next && twice) {
+    errors.next = `Step '${twice}' is named twice.`;
+  }
   // A switch may loop on itself (one of its cases runs it again); any other step cannot.
-  if (!errors.next && name && targets.includes(name) && !values.switchOn.trim())
+  if (!errors.next && name && targets.includes(name) && !values.switchOn.trim()) {
     errors.next = 'A step cannot be its own successor, unless it is a switch (a loop).';
+  }
   if (!errors.next) {
     const known = new Set(context.otherSteps.map((s) => s.name));
     const unknown = targets.filter((t) => !known.has(t));
-    if (unknown.length) warnings.next = `No step named ${unknown.map((t) => `'${t}'`).join(', ')} yet.`;
+    if (unknown.length) {
+      warnings.next = `No step named ${unknown.map((t) => `'${t}'`).join(', ')} yet.`;
+    }
   }
 
   const foreach = values.foreach.trim();
-  if (foreach) errors.foreach = tagProblem(`foreach:${foreach}`);
-  if (foreach && !errors.foreach && targets.length > 1)
+  if (foreach) {
+    errors.foreach = tagProblem(`foreach:${foreach}`);
+  }
+  if (foreach && !errors.foreach && targets.length > 1) {
     errors.foreach = 'A foreach step has exactly one successor.';
+  }
   const switchOn = values.switchOn.trim();
-  if (switchOn) errors.switchOn = tagProblem(`switch:${switchOn}`);
-  if (switchOn && !errors.switchOn && foreach) errors.switchOn = 'A step is a switch or a foreach, not both.';
-  else if (switchOn && !errors.switchOn && targets.length < 2)
+  if (switchOn) {
+    errors.switchOn = tagProblem(`switch:${switchOn}`);
+  }
+  if (switchOn && !errors.switchOn && foreach) {
+    errors.switchOn = 'A step is a switch or a foreach, not both.';
+  } else if (switchOn && !errors.switchOn && targets.length < 2) {
     errors.switchOn = 'A switch picks one of two or more next steps: name them all in Next steps.';
+  }
 
   for (const [field, keyword] of [
     ['retry', 'retry'],
@@ -152,7 +178,9 @@ export function checkStepForm(values: StepFormValues, context: StepFormContext):
     ['catchArtifact', 'catch'],
   ] as const) {
     const value = values[field].trim();
-    if (value) errors[field] = tagProblem(`${keyword}:${value}`);
+    if (value) {
+      errors[field] = tagProblem(`${keyword}:${value}`);
+    }
   }
   for (const [field, key] of [
     ['cpu', 'cpu'],
@@ -160,7 +188,9 @@ export function checkStepForm(values: StepFormValues, context: StepFormContext):
     ['gpu', 'gpu'],
   ] as const) {
     const value = values[field].trim();
-    if (value) errors[field] = tagProblem(`resources:${key}=${value}`);
+    if (value) {
+      errors[field] = tagProblem(`resources:${key}=${value}`);
+    }
   }
 
   const lines = envLines(values.env);
@@ -172,7 +202,9 @@ export function checkStepForm(values: StepFormValues, context: StepFormContext):
     }
   }
   const repeated = lines.find((l, i) => lines.findIndex((m) => m.key === l.key) !== i);
-  if (!errors.env && repeated) errors.env = `Line ${repeated.line}: ${repeated.key} is set twice.`;
+  if (!errors.env && repeated) {
+    errors.env = `Line ${repeated.line}: ${repeated.key} is set twice.`;
+  }
 
   return { errors: dropEmpty(errors), warnings };
 }
@@ -194,16 +226,32 @@ export function tagsFromForm(values: StepFormValues): Tag[] {
       break;
   }
   const tags: Tag[] = [{ kind: 'step', name: values.name.trim() }];
-  for (const target of splitList(values.next)) tags.push({ kind: 'next', target });
-  if (values.foreach.trim()) tags.push({ kind: 'foreach', artifact: values.foreach.trim() });
-  if (values.switchOn.trim()) tags.push({ kind: 'switch', artifact: values.switchOn.trim() });
-  if (values.retry.trim()) tags.push({ kind: 'retry', count: Number(values.retry) });
-  if (values.timeout.trim()) tags.push({ kind: 'timeout', seconds: Number(values.timeout) });
-  for (const key of ['cpu', 'memory', 'gpu'] as const) {
-    if (values[key].trim()) tags.push({ kind: 'resources', key, amount: Number(values[key]) });
+  for (const target of splitList(values.next)) {
+    tags.push({ kind: 'next', target });
   }
-  if (values.catchArtifact.trim()) tags.push({ kind: 'catch', artifact: values.catchArtifact.trim() });
-  for (const { key, value } of envLines(values.env)) tags.push({ kind: 'env', key, value });
+  if (values.foreach.trim()) {
+    tags.push({ kind: 'foreach', artifact: values.foreach.trim() });
+  }
+  if (values.switchOn.trim()) {
+    tags.push({ kind: 'switch', artifact: values.switchOn.trim() });
+  }
+  if (values.retry.trim()) {
+    tags.push({ kind: 'retry', count: Number(values.retry) });
+  }
+  if (values.timeout.trim()) {
+    tags.push({ kind: 'timeout', seconds: Number(values.timeout) });
+  }
+  for (const key of ['cpu', 'memory', 'gpu'] as const) {
+    if (values[key].trim()) {
+      tags.push({ kind: 'resources', key, amount: Number(values[key]) });
+    }
+  }
+  if (values.catchArtifact.trim()) {
+    tags.push({ kind: 'catch', artifact: values.catchArtifact.trim() });
+  }
+  for (const { key, value } of envLines(values.env)) {
+    tags.push({ kind: 'env', key, value });
+  }
   return tags;
 }
 

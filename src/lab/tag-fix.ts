@@ -25,9 +25,13 @@ export interface TagFixPlan {
 export function planTagFix(cells: readonly CellTagsIn[]): TagFixPlan {
   const plan: TagFixPlan = { fixes: [], unfixable: [] };
   for (const cell of cells) {
-    if (!cell.tags.some((t) => t.includes(','))) continue;
+    if (!cell.tags.some((t) => t.includes(','))) {
+      continue;
+    }
     const fixed = fixCellTags(cell.tags);
-    for (const tag of fixed.unfixable) plan.unfixable.push({ index: cell.index, id: cell.id, tag });
+    for (const tag of fixed.unfixable) {
+      plan.unfixable.push({ index: cell.index, id: cell.id, tag });
+    }
     if (fixed.changes.length) {
       plan.fixes.push({ index: cell.index, id: cell.id, tags: fixed.tags, changes: fixed.changes });
     }

@@ -21,7 +21,9 @@ const ownWriters: ArrowWriters = { RecordBatchFileWriter, RecordBatchStreamWrite
  * by that copy; it is found among the loaded CommonJS modules.
  */
 function writersFor(table: Table): ArrowWriters | undefined {
-  if (table.schema.fields.every((field) => field.type instanceof DataType)) return ownWriters;
+  if (table.schema.fields.every((field) => field.type instanceof DataType)) {
+    return ownWriters;
+  }
   for (const loaded of Object.values(require.cache)) {
     const exports = loaded?.exports as Partial<ArrowWriters & { Table: unknown }> | undefined;
     if (
@@ -60,8 +62,9 @@ function collecting(Writer: typeof RecordBatchFileWriter) {
  */
 export function encodeArrowTable(table: Table): Uint8Array[] {
   const writers = writersFor(table);
-  if (!writers)
+  if (!writers) {
     throw new Error('the Arrow Table comes from a copy of apache-arrow that cellflow cannot find');
+  }
   const formats = [
     writers.RecordBatchFileWriter,
     writers.RecordBatchStreamWriter as typeof RecordBatchFileWriter,
@@ -74,7 +77,9 @@ export function encodeArrowTable(table: Table): Uint8Array[] {
       return writer.chunks;
     } catch (error) {
       const message = (error as Error).message;
-      if (i === 0 && /replacement dictionaries/i.test(message)) continue;
+      if (i === 0 && /replacement dictionaries/i.test(message)) {
+        continue;
+      }
       throw new Error(`Arrow IPC encoding failed: ${message}`);
     }
   }

@@ -55,18 +55,26 @@ export function createSelf(
 
   const self = new Proxy(target, {
     get(_t, key) {
-      if (typeof key !== 'string') return undefined;
-      if (foreach && FOREACH_NAMES.has(key)) return key === 'input' ? foreach.input : foreach.index;
+      if (typeof key !== 'string') {
+        return undefined;
+      }
+      if (foreach && FOREACH_NAMES.has(key)) {
+        return key === 'input' ? foreach.input : foreach.index;
+      }
       return materialise(key);
     },
     set(_t, key, value) {
-      if (typeof key !== 'string') return false;
+      if (typeof key !== 'string') {
+        return false;
+      }
       if (foreach && FOREACH_NAMES.has(key)) {
         throw new Error(
           `self.${key} is the foreach element's ${key === 'input' ? 'value' : 'position'}; it is read-only.`,
         );
       }
-      if (readOnly.has(key)) throw new ReadOnlyParameterError(key);
+      if (readOnly.has(key)) {
+        throw new ReadOnlyParameterError(key);
+      }
       delete refs[key];
       values.set(key, value);
       return true;
@@ -78,7 +86,9 @@ export function createSelf(
       );
     },
     deleteProperty(_t, key) {
-      if (typeof key === 'string' && readOnly.has(key)) throw new ReadOnlyParameterError(key);
+      if (typeof key === 'string' && readOnly.has(key)) {
+        throw new ReadOnlyParameterError(key);
+      }
       if (typeof key === 'string') {
         values.delete(key);
         delete refs[key];
@@ -89,7 +99,9 @@ export function createSelf(
       return [...new Set([...Object.keys(refs), ...values.keys()])];
     },
     getOwnPropertyDescriptor(_t, key) {
-      if (typeof key !== 'string' || !(values.has(key) || own(refs, key))) return undefined;
+      if (typeof key !== 'string' || !(values.has(key) || own(refs, key))) {
+        return undefined;
+      }
       return { enumerable: true, configurable: true, writable: true, value: materialise(key) };
     },
   });
@@ -110,15 +122,21 @@ export function createSelf(
 export function createJoinInput(step: string, artifacts: ArtifactIndex, load: LoadArtifact): JoinInput {
   const cache = new Map<string, unknown>();
   const read = (key: string): unknown => {
-    if (!cache.has(key)) cache.set(key, load(artifacts[key], key));
+    if (!cache.has(key)) {
+      cache.set(key, load(artifacts[key], key));
+    }
     return cache.get(key);
   };
   const view: object = new Proxy(
     {},
     {
       get(_t, key) {
-        if (key === 'step') return step;
-        if (typeof key !== 'string' || !own(artifacts, key)) return undefined;
+        if (key === 'step') {
+          return step;
+        }
+        if (typeof key !== 'string' || !own(artifacts, key)) {
+          return undefined;
+        }
         return read(key);
       },
       set() {
@@ -127,7 +145,9 @@ export function createJoinInput(step: string, artifacts: ArtifactIndex, load: Lo
       has: (_t, key) => key === 'step' || (typeof key === 'string' && own(artifacts, key)),
       ownKeys: () => Object.keys(artifacts),
       getOwnPropertyDescriptor(_t, key) {
-        if (typeof key !== 'string' || !own(artifacts, key)) return undefined;
+        if (typeof key !== 'string' || !own(artifacts, key)) {
+          return undefined;
+        }
         return { enumerable: true, configurable: true, writable: false, value: read(key) };
       },
     },
@@ -150,8 +170,9 @@ export function registerJoinInput(input: JoinInput, artifacts: ArtifactIndex): J
 export function joinInputList(views: JoinInput[]): JoinInputs {
   const list = [...views] as JoinInputs;
   for (const view of views) {
-    if (!Object.prototype.hasOwnProperty.call(list, view.step) && !(view.step in Array.prototype))
+    if (!Object.prototype.hasOwnProperty.call(list, view.step) && !(view.step in Array.prototype)) {
       Object.defineProperty(list, view.step, { value: view, enumerable: false });
+    }
   }
   return list;
 }
@@ -178,12 +199,14 @@ export class MergeArtifactsError extends Error {
 export function mergeArtifacts(state: SelfState, inputs: JoinInput[], options: MergeOptions = {}): void {
   const include = options.include ?? [];
   const exclude = new Set(options.exclude ?? []);
-  if (include.length > 0 && exclude.size > 0)
+  if (include.length > 0 && exclude.size > 0) {
     throw new MergeArtifactsError('usage', 'mergeArtifacts: `include` and `exclude` are mutually exclusive.');
+  }
   const indexes = [...inputs].map((input) => {
     const index = inputArtifacts.get(input);
-    if (!index)
+    if (!index) {
       throw new MergeArtifactsError('usage', 'mergeArtifacts takes the `inputs` of this join step.');
+    }
     return index;
   });
   const wanted = (name: string): boolean =>
@@ -194,10 +217,15 @@ export function mergeArtifacts(state: SelfState, inputs: JoinInput[], options: M
   const conflicts = new Set<string>();
   for (const index of indexes) {
     for (const name of Object.keys(index)) {
-      if (!wanted(name)) continue;
+      if (!wanted(name)) {
+        continue;
+      }
       const first = toMerge.get(name);
-      if (!first) toMerge.set(name, index[name]);
-      else if (first.sha256 !== index[name].sha256) conflicts.add(name);
+      if (!first) {
+        toMerge.set(name, index[name]);
+      } else if (first.sha256 !== index[name].sha256) {
+        conflicts.add(name);
+      }
     }
   }
   if (conflicts.size > 0) {
@@ -217,7 +245,9 @@ export function mergeArtifacts(state: SelfState, inputs: JoinInput[], options: M
       missing,
     );
   }
-  for (const [name, ref] of toMerge) state.adopt(name, ref);
+  for (const [name, ref] of toMerge) {
+    state.adopt(name, ref);
+  }
 }
 
 /** The `mergeArtifacts` a step is given: the real one in a join, one that says why elsewhere. */
@@ -227,11 +257,12 @@ export function bindMergeArtifacts(
   isJoin: boolean,
 ): (inputs: JoinInput[], options?: MergeOptions) => void {
   return (inputs, options) => {
-    if (!isJoin)
+    if (!isJoin) {
       throw new MergeArtifactsError(
         'usage',
         `mergeArtifacts can only be called in a join, and step '${step}' is not one (a join has two or more parents, or closes a foreach).`,
       );
+    }
     mergeArtifacts(state, inputs, options);
   };
 }

@@ -23,9 +23,15 @@ const LEGACY_SWITCHES: Partial<Record<CacheName, string>> = {
 
 export function cacheEnabled(name: CacheName, env: NodeJS.ProcessEnv = process.env): boolean {
   const legacy = LEGACY_SWITCHES[name];
-  if (legacy && env[legacy]) return false;
+  if (legacy && env[legacy]) {
+    return false;
+  }
   const setting = env.CELLFLOW_NO_CACHE?.trim();
-  if (!setting || setting === '0') return true;
-  if (setting === '1' || setting === 'all') return false;
+  if (!setting || setting === '0') {
+    return true;
+  }
+  if (setting === '1' || setting === 'all') {
+    return false;
+  }
   return !setting.split(',').some((item) => item.trim() === name);
 }

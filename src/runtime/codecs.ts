@@ -25,11 +25,12 @@ export interface EncodedArtifact {
 export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
   // As a key of the record's artifact index, '__proto__' would set the index's prototype instead of
   // storing the artifact: refuse it rather than lose the value silently.
-  if (name === '__proto__')
+  if (name === '__proto__') {
     throw new UnstorableArtifactError(
       name,
       "the name '__proto__' is reserved by JavaScript; use another name",
     );
+  }
   if (isArrowTable(value)) {
     try {
       return { codec: 'arrow', chunks: arrowCodec().encodeArrowTable(value) };
@@ -42,7 +43,9 @@ export function encodeArtifact(name: string, value: unknown): EncodedArtifact {
     return { codec: 'bytes', chunks: [value] };
   }
   checkStorable(name, value);
-  if (survivesJson(value)) return { codec: 'json', chunks: [Buffer.from(JSON.stringify(value), 'utf8')] };
+  if (survivesJson(value)) {
+    return { codec: 'json', chunks: [Buffer.from(JSON.stringify(value), 'utf8')] };
+  }
   try {
     return { codec: 'v8', chunks: [v8().serialize(value)] };
   } catch (error) {
@@ -102,9 +105,15 @@ function arrowCodec(): typeof import('./arrow-codec') {
 function checkStorable(name: string, root: unknown): void {
   const seen = new Set<object>();
   const visit = (value: unknown, where: string): void => {
-    if (typeof value === 'function') throw new UnstorableArtifactError(name, `${where} is a function`);
-    if (typeof value === 'symbol') throw new UnstorableArtifactError(name, `${where} is a symbol`);
-    if (typeof value !== 'object' || value === null || seen.has(value)) return;
+    if (typeof value === 'function') {
+      throw new UnstorableArtifactError(name, `${where} is a function`);
+    }
+    if (typeof value === 'symbol') {
+      throw new UnstorableArtifactError(name, `${where} is a symbol`);
+    }
+    if (typeof value !== 'object' || value === null || seen.has(value)) {
+      return;
+    }
     seen.add(value);
     if (types.isMap(value)) {
       for (const [key, item] of value) {
@@ -114,10 +123,14 @@ function checkStorable(name: string, root: unknown): void {
       return;
     }
     if (types.isSet(value)) {
-      for (const item of value) visit(item, `${where} (a Set element)`);
+      for (const item of value) {
+        visit(item, `${where} (a Set element)`);
+      }
       return;
     }
-    if (isCloneableBuiltin(value)) return;
+    if (isCloneableBuiltin(value)) {
+      return;
+    }
     if (!Array.isArray(value) && !isPlainObject(value)) {
       const kind = value.constructor?.name
         ? `an instance of ${value.constructor.name}`
@@ -131,8 +144,9 @@ function checkStorable(name: string, root: unknown): void {
       );
     }
     for (const key of Reflect.ownKeys(value)) {
-      if (typeof key === 'symbol')
+      if (typeof key === 'symbol') {
         throw new UnstorableArtifactError(name, `${where} has a symbol key ${key.toString()}`);
+      }
       visit(
         (value as Record<string, unknown>)[key],
         Array.isArray(value) ? `${where}[${key}]` : `${where}.${key}`,
@@ -167,9 +181,15 @@ function isCloneableBuiltin(value: object): boolean {
 function survivesJson(root: unknown): boolean {
   const ancestors = new Set<object>();
   const exact = (value: unknown): boolean => {
-    if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-    if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-    if (typeof value !== 'object' || ancestors.has(value)) return false;
+    if (value === null || typeof value === 'string' || typeof value === 'boolean') {
+      return true;
+    }
+    if (typeof value === 'number') {
+      return Number.isFinite(value) && !Object.is(value, -0);
+    }
+    if (typeof value !== 'object' || ancestors.has(value)) {
+      return false;
+    }
     ancestors.add(value);
     const ok = Array.isArray(value) ? exactArray(value) : exactObject(value);
     ancestors.delete(value);

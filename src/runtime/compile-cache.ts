@@ -21,7 +21,9 @@ interface CacheEntry {
 /** loadFlowSource, through the datastore's compile cache for notebooks. */
 export function loadFlowSourceCached(inputPath: string, datastore: Datastore): FlowSource {
   const absolute = path.resolve(inputPath);
-  if (!absolute.endsWith('.ipynb') || !cacheEnabled('compiled')) return loadFlowSource(inputPath);
+  if (!absolute.endsWith('.ipynb') || !cacheEnabled('compiled')) {
+    return loadFlowSource(inputPath);
+  }
   const text = readFlowInput(inputPath);
   const file = path.join(datastore.cacheDir, 'compiled', `${cacheKey(absolute, text)}.json`);
   const hit = readEntry(file, datastore);
@@ -82,7 +84,9 @@ function cacheKey(absolute: string, text: string): string {
 let build: string | undefined;
 
 function compilerBuild(): string {
-  if (build !== undefined) return build;
+  if (build !== undefined) {
+    return build;
+  }
   const core = path.join(__dirname, '..', 'core');
   try {
     build = fs

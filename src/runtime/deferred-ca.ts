@@ -11,7 +11,9 @@ export const DEFERRED_CA_VARIABLE = 'CELLFLOW_DEFERRED_EXTRA_CA_CERTS';
 /** The environment for a task process: the same, with the CA bundle handed over for deferral. */
 export function deferExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const file = env.NODE_EXTRA_CA_CERTS;
-  if (!file) return env;
+  if (!file) {
+    return env;
+  }
   const { NODE_EXTRA_CA_CERTS: _, ...rest } = env;
   return { ...rest, [DEFERRED_CA_VARIABLE]: file };
 }
@@ -19,13 +21,17 @@ export function deferExtraCaCerts(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /** In the task process: restore the variable and trust its certificates from the first TLS context on. */
 export function installDeferredCaCerts(): void {
   const file = process.env[DEFERRED_CA_VARIABLE];
-  if (!file) return;
+  if (!file) {
+    return;
+  }
   delete process.env[DEFERRED_CA_VARIABLE];
   process.env.NODE_EXTRA_CA_CERTS = file;
   let extra: string[] | undefined;
   const original = tls.createSecureContext;
   const patched: typeof tls.createSecureContext = (options) => {
-    if (options?.ca !== undefined) return original(options);
+    if (options?.ca !== undefined) {
+      return original(options);
+    }
     extra ??= readBundle(file);
     return original({ ...options, ca: [...tls.rootCertificates, ...extra] });
   };

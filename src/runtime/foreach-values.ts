@@ -13,17 +13,21 @@ export class ForeachValueError extends Error {
 /** The elements of the foreach artifact, in iteration order; throws naming the artifact otherwise. */
 export function foreachElements(artifact: string, value: unknown): unknown[] {
   let elements: unknown[];
-  if (Array.isArray(value)) elements = value;
-  else if (isArrowTable(value)) {
+  if (Array.isArray(value)) {
+    elements = value;
+  } else if (isArrowTable(value)) {
     // Rows as plain objects: Arrow's row proxies cannot be stored or sent to another task.
     elements = (value as { toArray(): { toJSON(): unknown }[] }).toArray().map((row) => row.toJSON());
-  } else if (isIterable(value)) elements = Array.from(value);
-  else
+  } else if (isIterable(value)) {
+    elements = Array.from(value);
+  } else {
     throw new ForeachValueError(
       `foreach:${artifact} needs self.${artifact} to be iterable (an array, string, Map, Set, generator or Arrow table), got ${describeType(value)}.`,
     );
-  if (elements.length === 0)
+  }
+  if (elements.length === 0) {
     throw new ForeachValueError(`foreach:${artifact} has no elements: self.${artifact} is empty.`);
+  }
   return elements;
 }
 
@@ -44,7 +48,11 @@ function isIterable(value: unknown): value is Iterable<unknown> {
 }
 
 export function describeType(value: unknown): string {
-  if (value === undefined) return 'undefined (was it assigned?)';
-  if (value === null) return 'null';
+  if (value === undefined) {
+    return 'undefined (was it assigned?)';
+  }
+  if (value === null) {
+    return 'null';
+  }
   return typeof value === 'object' ? (value.constructor?.name ?? 'object') : typeof value;
 }

@@ -21,7 +21,9 @@ export function unresolvedImports(flow: NotebookFlow, notebookPath: string): Dia
   for (const { chunk, step } of chunks) {
     for (const range of analyzeCode(chunk.source).imports) {
       const specifier = moduleSpecifier(range.text);
-      if (!specifier || resolves(specifier, dir, requireHere)) continue;
+      if (!specifier || resolves(specifier, dir, requireHere)) {
+        continue;
+      }
       const line = chunk.source.slice(0, range.start).split('\n').length;
       const relative = specifier.startsWith('.') || specifier.startsWith('/');
       diagnostics.push({
@@ -42,13 +44,17 @@ export function unresolvedImports(flow: NotebookFlow, notebookPath: string): Dia
 
 /** The module of `import ... from 'x'` or `import 'x'`; none for type-only imports (erased). */
 function moduleSpecifier(text: string): string | undefined {
-  if (/^\s*import\s+type\s/.test(text)) return undefined;
+  if (/^\s*import\s+type\s/.test(text)) {
+    return undefined;
+  }
   const match = /(?:from\s*|^\s*import\s*|require\s*\(\s*)(['"])([^'"]+)\1/.exec(text);
   return match?.[2];
 }
 
 function resolves(specifier: string, dir: string, requireHere: NodeJS.Require): boolean {
-  if (Module.isBuiltin(specifier)) return true;
+  if (Module.isBuiltin(specifier)) {
+    return true;
+  }
   try {
     requireHere.resolve(specifier);
     return true;
@@ -63,7 +69,9 @@ function resolves(specifier: string, dir: string, requireHere: NodeJS.Require): 
       return false;
     }
   }
-  if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) return false;
+  if (!specifier.startsWith('.') && !path.isAbsolute(specifier)) {
+    return false;
+  }
   const base = path.resolve(dir, specifier);
   return [
     ...TS_EXTENSIONS.map((ext) => base + ext),
@@ -81,9 +89,13 @@ export function withImportChecks<A extends { flow?: NotebookFlow; diagnostics: D
   analysis: A,
   notebookPath: string,
 ): A {
-  if (!analysis.flow) return analysis;
+  if (!analysis.flow) {
+    return analysis;
+  }
   const added = unresolvedImports(analysis.flow, notebookPath);
-  if (added.length === 0) return analysis;
+  if (added.length === 0) {
+    return analysis;
+  }
   const order = (d: Diagnostic) => [d.cell?.index ?? -1, d.line ?? 0];
   const diagnostics = [...analysis.diagnostics, ...added].sort((a, b) => {
     const [ca, la] = order(a);

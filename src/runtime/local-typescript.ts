@@ -19,11 +19,14 @@ const extensions = (Module as unknown as { _extensions: Record<string, Loader> }
 let cacheDir: string | undefined;
 
 export function enableLocalTypeScript(transpileCacheDir?: string): void {
-  if (transpileCacheDir && cacheEnabled('transpiled')) cacheDir = transpileCacheDir;
+  if (transpileCacheDir && cacheEnabled('transpiled')) {
+    cacheDir = transpileCacheDir;
+  }
   // ts-node, tsx or jest may have installed their own loader: theirs stays.
   for (const ext of ['.ts', '.mts', '.cts', '.tsx']) {
-    if (!extensions[ext])
+    if (!extensions[ext]) {
       extensions[ext] = (module, filename) => module._compile(transpiled(filename), filename);
+    }
   }
 }
 
@@ -31,7 +34,9 @@ function transpiled(filename: string): string {
   const source = fs.readFileSync(filename, 'utf8');
   const key = createHash('sha256').update(filename).update('\0').update(source).digest('hex');
   const cached = cacheDir ? path.join(cacheDir, `${key}.js`) : undefined;
-  if (cached && fs.existsSync(cached)) return fs.readFileSync(cached, 'utf8');
+  if (cached && fs.existsSync(cached)) {
+    return fs.readFileSync(cached, 'utf8');
+  }
   const ts = require('typescript') as typeof import('typescript');
   const output = ts.transpileModule(source, {
     fileName: filename,

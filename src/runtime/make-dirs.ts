@@ -8,17 +8,27 @@ import * as path from 'path';
 /** Creates `dir` and its missing parents; returns the first folder it created, as Node's does. */
 export function makeDirs(dir: string, mode?: fs.Mode): string | undefined {
   const absolute = path.resolve(dir);
-  if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  if (fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) {
+    return undefined;
+  }
   const missing: string[] = [];
   for (let current = absolute; ; current = path.dirname(current)) {
     const stat = fs.statSync(current, { throwIfNoEntry: false });
-    if (stat) break;
+    if (stat) {
+      break;
+    }
     missing.push(current);
-    if (path.dirname(current) === current) break;
+    if (path.dirname(current) === current) {
+      break;
+    }
   }
-  for (const folder of missing.reverse()) mkdirOnce(folder, mode);
+  for (const folder of missing.reverse()) {
+    mkdirOnce(folder, mode);
+  }
   // Nothing was missing: `absolute` exists but is not a folder; let mkdir say so (EEXIST).
-  if (missing.length === 0) fs.mkdirSync(absolute, { mode });
+  if (missing.length === 0) {
+    fs.mkdirSync(absolute, { mode });
+  }
   return missing[0];
 }
 
@@ -27,6 +37,8 @@ function mkdirOnce(folder: string, mode: fs.Mode | undefined): void {
     fs.mkdirSync(folder, { mode });
   } catch (error) {
     // Another process made it between our stat and mkdir: that is what we wanted.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw error;
+    }
   }
 }

@@ -30,11 +30,15 @@ export function loadFlowModule(
   module.paths = ModuleCtor._nodeModulePaths(path.dirname(filename));
   const ownRequire = module.require.bind(module);
   module.require = ((id: string) => {
-    if (!isCellflow(id)) return ownRequire(id);
+    if (!isCellflow(id)) {
+      return ownRequire(id);
+    }
     try {
       return ownRequire(id);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') {
+        throw error;
+      }
       return require(resolveCellflow(id));
     }
   }) as typeof module.require;
@@ -50,7 +54,9 @@ export function resolveCellflow(id: string): string {
 /** Bare module names a flow imports, so a warm worker can load them before it knows its task. */
 export function importedModules(javascript: string): string[] {
   const names = new Set<string>();
-  for (const match of javascript.matchAll(/\brequire\("([^"./][^"]*)"\)/g)) names.add(match[1]);
+  for (const match of javascript.matchAll(/\brequire\("([^"./][^"]*)"\)/g)) {
+    names.add(match[1]);
+  }
   return [...names];
 }
 

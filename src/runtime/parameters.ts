@@ -9,10 +9,14 @@ export function resolveParams(
   where: string,
 ): Record<string, JsonValue> {
   const values: Record<string, JsonValue> = {};
-  for (const parameter of declared) values[parameter.name] = parameter.default;
+  for (const parameter of declared) {
+    values[parameter.name] = parameter.default;
+  }
   for (const assignment of overrides) {
     const eq = assignment.indexOf('=');
-    if (eq <= 0) throw new UserInputError(`--param ${assignment}: expected name=value.`);
+    if (eq <= 0) {
+      throw new UserInputError(`--param ${assignment}: expected name=value.`);
+    }
     const name = assignment.slice(0, eq);
     const raw = assignment.slice(eq + 1);
     const parameter = declared.find((p) => p.name === name);
@@ -35,14 +39,20 @@ function convert(parameter: Parameter, raw: string): JsonValue {
   switch (parameter.type) {
     case 'number': {
       const value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value)) throw fail('a number');
+      if (raw.trim() === '' || !Number.isFinite(value)) {
+        throw fail('a number');
+      }
       return value;
     }
     case 'boolean': {
       // What people type: true/false, 1/0, yes/no, in any case.
       const word = raw.trim().toLowerCase();
-      if (['true', '1', 'yes'].includes(word)) return true;
-      if (['false', '0', 'no'].includes(word)) return false;
+      if (['true', '1', 'yes'].includes(word)) {
+        return true;
+      }
+      if (['false', '0', 'no'].includes(word)) {
+        return false;
+      }
       throw fail('true or false (also 1/0, yes/no)');
     }
     case 'string':
@@ -59,8 +69,9 @@ function convert(parameter: Parameter, raw: string): JsonValue {
       try {
         const value = JSON.parse(raw) as JsonValue;
         const want = Array.isArray(parameter.default) ? 'array' : 'object';
-        if ((want === 'array') !== Array.isArray(value) || value === null || typeof value !== 'object')
+        if ((want === 'array') !== Array.isArray(value) || value === null || typeof value !== 'object') {
           throw new Error();
+        }
         return value;
       } catch {
         throw fail(`JSON ${Array.isArray(parameter.default) ? 'array' : 'object'}`);
@@ -70,7 +81,9 @@ function convert(parameter: Parameter, raw: string): JsonValue {
 
 /** `cellflow run NB --list-params`: each parameter with its type, default and help text. */
 export function describeParameters(declared: Parameter[], notebook: string): string {
-  if (declared.length === 0) return `${notebook} declares no parameters.\n`;
+  if (declared.length === 0) {
+    return `${notebook} declares no parameters.\n`;
+  }
   const rows = declared.map((p) => ({
     option: `--param ${p.name}=${p.type === 'json' && p.default === null ? 'VALUE' : p.type.toUpperCase()}`,
     about: [p.help, `default ${JSON.stringify(p.default)}`].filter(Boolean).join('; '),

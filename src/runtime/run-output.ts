@@ -37,11 +37,15 @@ export function attachTaskOutput(
       log.write(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) reporter.taskLine(spec.step, spec.taskId, name, line);
+      for (const line of lines) {
+        reporter.taskLine(spec.step, spec.taskId, name, line);
+      }
     });
     return new Promise<void>((resolve) =>
       source.once('close', () => {
-        if (partial) reporter.taskLine(spec.step, spec.taskId, name, partial);
+        if (partial) {
+          reporter.taskLine(spec.step, spec.taskId, name, partial);
+        }
         void log.end().then(resolve, (error: Error) => {
           reporter.note(`could not store the ${name} of ${spec.step}/${spec.taskId}: ${error.message}`);
           resolve();
@@ -73,7 +77,9 @@ export class ConsoleReporter implements RunReporter {
     private readonly quiet = false,
   ) {
     this.tty = Boolean(out.isTTY) && !process.env.CI;
-    if (this.tty) this.timer = setInterval(() => this.drawProgress(), 250).unref();
+    if (this.tty) {
+      this.timer = setInterval(() => this.drawProgress(), 250).unref();
+    }
   }
 
   taskStarted(): void {
@@ -85,7 +91,9 @@ export class ConsoleReporter implements RunReporter {
   }
 
   taskLine(step: string, taskId: string, stream: 'stdout' | 'stderr', line: string): void {
-    if (this.quiet) return;
+    if (this.quiet) {
+      return;
+    }
     this.print(`${dim(`[${step}/${taskId}]`, this.tty)}${stream === 'stderr' ? ' !' : ''} ${line}`);
   }
 
@@ -127,7 +135,9 @@ export class ConsoleReporter implements RunReporter {
   }
 
   switchTaken(record: TaskRecord, notTaken: string[]): void {
-    if (this.quiet) return;
+    if (this.quiet) {
+      return;
+    }
     const skipped = notTaken.map((n) => `'${n}'`).join(', ');
     this.print(
       `↷ step ${record.step} (task ${record.taskId}) chose '${record.switchTaken}'; not taken: ${skipped}`,
@@ -139,7 +149,9 @@ export class ConsoleReporter implements RunReporter {
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) {
+      clearInterval(this.timer);
+    }
     this.clearProgress();
   }
 
@@ -162,7 +174,9 @@ export class ConsoleReporter implements RunReporter {
   }
 
   private clearProgress(): void {
-    if (this.progressShown) this.out.write('\r\x1b[2K');
+    if (this.progressShown) {
+      this.out.write('\r\x1b[2K');
+    }
     this.progressShown = false;
   }
 }

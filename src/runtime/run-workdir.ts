@@ -25,12 +25,14 @@ export function userCacheDir(): string {
 /** The run's sources here: where they ran, when that folder is on this machine, else laid out. */
 export async function runWorkdir(datastore: Datastore, run: RunRecord): Promise<RunWorkdir> {
   const recorded = run.input;
-  if (recorded && fs.existsSync(recorded) && run.module && fs.existsSync(path.dirname(run.module.filename)))
+  if (recorded && fs.existsSync(recorded) && run.module && fs.existsSync(path.dirname(run.module.filename))) {
     return { input: recorded, moduleFilename: run.module.filename };
-  if (!run.source)
+  }
+  if (!run.source) {
     throw new UserInputError(
       `${run.flow}/${run.runId}: its notebook ${recorded ?? '(unknown)'} is not on this machine and the run records no sources.`,
     );
+  }
   const dir = path.join(datastore.cacheDir, 'sources', run.flow, run.runId);
   let input = path.join(dir, ...run.source.input.split('/'));
   if (!fs.existsSync(input)) {
@@ -52,7 +54,9 @@ export async function runWorkdir(datastore: Datastore, run: RunRecord): Promise<
 export function installLockedDependencies(datastore: Datastore, run: RunRecord, projectDir: string): void {
   const lockfile = run.lockfile;
   const packageJson = path.join(projectDir, 'package.json');
-  if (!lockfile || lockfile.derived || !fs.existsSync(packageJson)) return;
+  if (!lockfile || lockfile.derived || !fs.existsSync(packageJson)) {
+    return;
+  }
   const target = path.join(userCacheDir(), 'deps', lockfile.sha256);
   if (!fs.existsSync(path.join(target, '.installed'))) {
     const staging = `${target}.${process.pid}.tmp`;
@@ -81,6 +85,7 @@ export function installLockedDependencies(datastore: Datastore, run: RunRecord, 
     }
   }
   const link = path.join(projectDir, 'node_modules');
-  if (!fs.existsSync(link) && fs.existsSync(path.join(target, 'node_modules')))
+  if (!fs.existsSync(link) && fs.existsSync(path.join(target, 'node_modules'))) {
     fs.symlinkSync(path.join(target, 'node_modules'), link, 'dir');
+  }
 }

@@ -71,26 +71,31 @@ export interface ResumeOptions extends Omit<RunOptions, 'input' | 'params'> {
 
 export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   const [flow, runId, extra] = options.pathspec.split('/');
-  if (!flow || !runId || extra !== undefined)
+  if (!flow || !runId || extra !== undefined) {
     throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
+  }
   const datastore = Datastore.open({ root: options.datastoreRoot });
   const origin = datastore.readRun(flow, runId);
-  if (effectiveRunStatus(origin) === 'running')
+  if (effectiveRunStatus(origin) === 'running') {
     throw new UserInputError(
       `${options.pathspec} is still running (scheduler pid ${origin.scheduler?.pid} on ${origin.scheduler?.host}); resume it once it has finished or been abandoned.`,
     );
-  if (!origin.input)
+  }
+  if (!origin.input) {
     throw new UserInputError(
       `${options.pathspec}: the run does not record its notebook; it cannot be resumed.`,
     );
+  }
   // Where it ran, or (another user's machine, the notebook gone) its sources from the datastore.
   const { input } = await runWorkdir(datastore, origin);
   const source = loadFlowSourceCached(input, datastore);
   const from = options.fromStep ?? firstFailedStep(datastore, origin);
-  if (!from)
+  if (!from) {
     throw new UserInputError(`${options.pathspec} succeeded: name the step to resume from with --from STEP.`);
-  if (!source.manifest.graph.nodes[from])
+  }
+  if (!source.manifest.graph.nodes[from]) {
     throw new UserInputError(`--from ${from}: the flow has no step '${from}'.`);
+  }
   // --from re-runs that step and everything after it. Without it, as Metaflow: every successful task
   // is cloned (in a loop, every iteration before the failure) and the failed ones run again.
   const rerun = options.fromStep ? descendantsOf(source.manifest.graph, from) : new Set<string>();
@@ -100,10 +105,15 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   // only), as Metaflow's resume does. `--from STEP` re-runs STEP and everything after it.
   const reuseIfParentsReused = new Map<string, TaskRecord>();
   for (const task of datastore.listTasks(flow, runId)) {
-    if (task.status !== 'succeeded' || !source.manifest.graph.nodes[task.step]) continue;
+    if (task.status !== 'succeeded' || !source.manifest.graph.nodes[task.step]) {
+      continue;
+    }
     const key = taskKey(task.step, task.foreachStack, task.iteration);
-    if (!rerun.has(task.step)) reuse.set(key, task);
-    else if (!options.fromStep) reuseIfParentsReused.set(key, task);
+    if (!rerun.has(task.step)) {
+      reuse.set(key, task);
+    } else if (!options.fromStep) {
+      reuseIfParentsReused.set(key, task);
+    }
   }
   return execute(source, origin.params, {
     ...options,
@@ -133,7 +143,9 @@ async function execute(
   const { manifest } = source;
   const flow = manifest.flow;
   const slurm = options.engine?.name === 'slurm';
-  if (slurm) checkSlurmClient();
+  if (slurm) {
+    checkSlurmClient();
+  }
   const runId = datastore.newRunId();
   // Every run has a seed: drawn here when none was given, recorded, and reused by reproduce.
   const seed = options.seed ?? drawSeed();
@@ -154,8 +166,9 @@ async function execute(
     datastore.objects.put(Buffer.from(source.javascript)),
   ]);
   const parameterArtifacts: ArtifactIndex = {};
-  for (const [name, value] of Object.entries(params))
+  for (const [name, value] of Object.entries(params)) {
     parameterArtifacts[name] = await datastore.saveArtifact(name, value);
+  }
 
   const user = currentUser();
   const record: RunRecord = {
@@ -182,7 +195,9 @@ async function execute(
   };
   datastore.writeRun(record);
   const pathspec = pathspecOf(flow, runId);
-  if (options.runIdFile) fs.writeFileSync(options.runIdFile, pathspec + '\n');
+  if (options.runIdFile) {
+    fs.writeFileSync(options.runIdFile, pathspec + '\n');
+  }
 
   const reporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
   reporter.notebookKnown?.(path.basename(source.inputPath));
@@ -190,8 +205,12 @@ async function execute(
   const provenanceLanded = provenance.then(
     (captured) => {
       Object.assign(record, captured.provenance);
-      for (const warning of captured.warnings) reporter.note(`warning: ${warning}`);
-      if (record.status !== 'running') return;
+      for (const warning of captured.warnings) {
+        reporter.note(`warning: ${warning}`);
+      }
+      if (record.status !== 'running') {
+        return;
+      }
       try {
         datastore.writeRun(record);
       } catch (error) {
@@ -270,7 +289,9 @@ async function execute(
   try {
     result = await scheduler.run();
     await provenanceLanded;
-    if (provenanceError) reporter.note(`could not record the run's provenance: ${provenanceError.message}`);
+    if (provenanceError) {
+      reporter.note(`could not record the run's provenance: ${provenanceError.message}`);
+    }
   } finally {
     process.removeListener('SIGINT', interrupt);
     process.removeListener('SIGTERM', interrupt);
@@ -312,8 +333,12 @@ function firstFailedStep(datastore: Datastore, run: RunRecord): string | undefin
   );
   const order = topologicalOrder(run.graph);
   const first = order.find((step) => failed.has(step));
-  if (first) return first;
-  if (run.status === 'succeeded') return undefined;
+  if (first) {
+    return first;
+  }
+  if (run.status === 'succeeded') {
+    return undefined;
+  }
   // The run stopped before some steps got a task: resume from the first step that has none.
   const ran = new Set(datastore.listTasks(run.flow, run.runId).map((t) => t.step));
   return order.find((step) => !ran.has(step));
@@ -323,9 +348,13 @@ function topologicalOrder(graph: FlowGraph): string[] {
   const order: string[] = [];
   const seen = new Set<string>();
   const visit = (step: string) => {
-    if (seen.has(step)) return;
+    if (seen.has(step)) {
+      return;
+    }
     seen.add(step);
-    for (const next of graph.nodes[step].next) visit(next);
+    for (const next of graph.nodes[step].next) {
+      visit(next);
+    }
     order.unshift(step);
   };
   visit(graph.entry);

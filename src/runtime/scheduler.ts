@@ -101,11 +101,15 @@ export class Scheduler {
       while (!this.failing && this.ready.length > 0 && this.running < this.options.maxWorkers) {
         this.start(this.ready.shift()!);
       }
-      if (this.running === 0 && (this.failing || this.ready.length === 0)) break;
+      if (this.running === 0 && (this.failing || this.ready.length === 0)) {
+        break;
+      }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
     const syncError = await syncing;
-    if (syncError) throw syncError;
+    if (syncError) {
+      throw syncError;
+    }
     await this.syncReused(); // any reused after the first wave
     return { ok: this.failed.length === 0 && !this.failing, tasks: this.created, failed: this.failed };
   }
@@ -120,12 +124,16 @@ export class Scheduler {
     this.interrupted = true;
     this.failing = true;
     void this.options.pool.close(); // wakes tasks still waiting for a process
-    for (const process of this.live) process.kill();
+    for (const process of this.live) {
+      process.kill();
+    }
   }
 
   private async syncReused(): Promise<void> {
     const files = this.unsynced.splice(0);
-    if (files.length > 0) await this.options.datastore.syncRecords(files);
+    if (files.length > 0) {
+      await this.options.datastore.syncRecords(files);
+    }
   }
 
   private notify(): void {
@@ -240,17 +248,24 @@ export class Scheduler {
             : undefined;
         process.run(spec);
         outcome = await process.finished;
-        if (timer) clearTimeout(timer);
-        if (outcome.timedOut) timedOut = true;
+        if (timer) {
+          clearTimeout(timer);
+        }
+        if (outcome.timedOut) {
+          timedOut = true;
+        }
         await output.closed;
         // The attempt's stderr says how the process ended, as Metaflow's log says "segmentation fault".
-        if (outcome.signal && !outcome.reportedOk)
+        if (outcome.signal && !outcome.reportedOk) {
           await noteInStderr(datastore, spec, timedOut ? 'SIGKILL (timeout)' : outcome.signal);
+        }
       } catch (error) {
         outcome = { code: null, signal: null, reportedOk: false };
         reporter.note(`could not start a task process for ${task.step}: ${(error as Error).message}`);
       } finally {
-        if (process) this.live.delete(process);
+        if (process) {
+          this.live.delete(process);
+        }
       }
       this.running--;
       try {
@@ -400,7 +415,9 @@ export class Scheduler {
 
   /** The successors that run after a task: all of them, or for a switch the one it chose. */
   private successorsOf(record: TaskRecord, node: GraphNode): string[] {
-    if (node.switch === undefined) return node.next;
+    if (node.switch === undefined) {
+      return node.next;
+    }
     const taken = record.switchTaken;
     if (taken === undefined || !node.next.includes(taken)) {
       // Only a caught failure succeeds without a case (the task runner checks the value).
@@ -448,7 +465,9 @@ export class Scheduler {
     if (closesForeach) {
       const frame = record.foreachStack[record.foreachStack.length - 1];
       bucket.set(frame.index, record);
-      if (bucket.size < frame.count) return;
+      if (bucket.size < frame.count) {
+        return;
+      }
       const parents = [...bucket.entries()].sort((a, b) => Number(a[0]) - Number(b[0])).map(([, r]) => r);
       this.joinBuckets.delete(key);
       this.plan(join.name, parents, stack);
@@ -456,7 +475,9 @@ export class Scheduler {
       // A switch inside a branch: one task arrives per branch of the split, from whichever case ran.
       const branches = this.options.graph.nodes[join.closes!].next;
       bucket.set(join.branches[record.step], record);
-      if (!branches.every((b) => bucket.has(b))) return;
+      if (!branches.every((b) => bucket.has(b))) {
+        return;
+      }
       this.joinBuckets.delete(key);
       this.plan(
         join.name,
@@ -465,7 +486,9 @@ export class Scheduler {
       );
     } else {
       bucket.set(record.step, record);
-      if (!join.parents.every((p) => bucket.has(p))) return;
+      if (!join.parents.every((p) => bucket.has(p))) {
+        return;
+      }
       this.joinBuckets.delete(key);
       this.plan(
         join.name,

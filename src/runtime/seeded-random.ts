@@ -25,6 +25,8 @@ export function mulberry32(seed: number): () => number {
 }
 
 export function taskRandom(seed: number | undefined, step: string, foreachIndices: number[]): () => number {
-  if (seed === undefined) return Math.random;
+  if (seed === undefined) {
+    return Math.random;
+  }
   return mulberry32(fnv1a(`${seed}/${step}/${foreachIndices.join('.')}`));
 }

@@ -10,7 +10,9 @@ const INLINE_MAP =
 /** The source map TypeScript inlined at the end of `javascript`, or undefined when there is none. */
 export function inlineSourceMap(javascript: string): SourceMap | undefined {
   const match = INLINE_MAP.exec(javascript);
-  if (!match) return undefined;
+  if (!match) {
+    return undefined;
+  }
   try {
     return new SourceMap(JSON.parse(Buffer.from(match[1], 'base64').toString('utf8')) as SourceMapPayload);
   } catch {
@@ -20,14 +22,18 @@ export function inlineSourceMap(javascript: string): SourceMap | undefined {
 
 /** `stack` with every `filename:LINE:COLUMN` of the compiled module replaced by its source position. */
 export function mapStack(stack: string, filename: string, map: SourceMap | undefined): string {
-  if (!map) return stack;
+  if (!map) {
+    return stack;
+  }
   const position = new RegExp(`${escapeRegExp(filename)}:(\\d+):(\\d+)`, 'g');
   return stack.replace(position, (whole, line: string, column: string) => {
     const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as Partial<{
       originalLine: number;
       originalColumn: number;
     }>;
-    if (entry.originalLine === undefined || entry.originalColumn === undefined) return whole;
+    if (entry.originalLine === undefined || entry.originalColumn === undefined) {
+      return whole;
+    }
     return `${filename}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
   });
 }

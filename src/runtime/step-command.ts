@@ -20,12 +20,18 @@ export interface StepCommandArgs {
 
 export function taskSpecForStep(args: StepCommandArgs): TaskSpec {
   const [flow, runId] = args.run.split('/');
-  if (!flow || !runId) throw new UserInputError(`${args.run}: expected a run pathspec Flow/runId.`);
+  if (!flow || !runId) {
+    throw new UserInputError(`${args.run}: expected a run pathspec Flow/runId.`);
+  }
   const datastore = Datastore.open({ root: args.datastoreRoot });
   const run = datastore.readRun(flow, runId);
   const node = run.graph.nodes[args.step];
-  if (!node) throw new UserInputError(`${args.run}: the flow has no step '${args.step}'.`);
-  if (!run.module) throw new UserInputError(`${args.run}: the run record holds no compiled module.`);
+  if (!node) {
+    throw new UserInputError(`${args.run}: the flow has no step '${args.step}'.`);
+  }
+  if (!run.module) {
+    throw new UserInputError(`${args.run}: the run record holds no compiled module.`);
+  }
   if (args.step !== run.graph.entry && args.inputPaths.length === 0) {
     throw new UserInputError(
       `step ${args.step}: --input-paths is required for every step but '${run.graph.entry}'.`,
@@ -72,18 +78,22 @@ function foreachStackFor(
   parents: TaskRecord[],
 ): ForeachFrame[] {
   const first = parents[0];
-  if (!first) return [];
+  if (!first) {
+    return [];
+  }
   const parentNode = nodes[first.step];
   if (parentNode?.foreach) {
-    if (args.splitIndex === undefined)
+    if (args.splitIndex === undefined) {
       throw new UserInputError(
         `step ${args.step}: --split-index is required after foreach step '${first.step}'.`,
       );
+    }
     const count = first.foreachCount ?? 0;
-    if (args.splitIndex < 0 || args.splitIndex >= count)
+    if (args.splitIndex < 0 || args.splitIndex >= count) {
       throw new UserInputError(
         `--split-index ${args.splitIndex}: '${first.step}' fanned out ${count} tasks.`,
       );
+    }
     return [
       ...first.foreachStack,
       {

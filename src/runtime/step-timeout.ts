@@ -15,7 +15,9 @@ export async function withStepTimeout<T>(
   step: string,
   seconds: number | undefined,
 ): Promise<T> {
-  if (!seconds) return run();
+  if (!seconds) {
+    return run();
+  }
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new StepTimeoutError(step, seconds)), seconds * 1000);

@@ -4,7 +4,9 @@ import type { GraphNode } from '../core/model';
 
 /** The successor `value` names, or an error that lists the allowed ones. */
 export function chosenCase(node: GraphNode, value: unknown): string {
-  if (typeof value === 'string' && node.next.includes(value)) return value;
+  if (typeof value === 'string' && node.next.includes(value)) {
+    return value;
+  }
   const allowed = node.next.map((n) => `'${n}'`).join(', ');
   return fail(
     `switch:${node.switch} needs self.${node.switch} to be the name of one of the next steps (${allowed}), got ${describe(value)}.`,
@@ -16,8 +18,14 @@ function fail(message: string): never {
 }
 
 function describe(value: unknown): string {
-  if (value === undefined) return 'undefined (was it assigned?)';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === undefined) {
+    return 'undefined (was it assigned?)';
+  }
+  if (typeof value === 'string') {
+    return JSON.stringify(value);
+  }
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
 }

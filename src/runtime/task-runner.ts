@@ -61,7 +61,9 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     });
     node = module.manifest.graph.nodes[spec.step];
     const step = module.steps[spec.step];
-    if (!node || typeof step !== 'function') throw new Error(`the flow has no step '${spec.step}'.`);
+    if (!node || typeof step !== 'function') {
+      throw new Error(`the flow has no step '${spec.step}'.`);
+    }
 
     const load: LoadArtifact = (ref, name) =>
       datastore.loadArtifactSync(ref, `${pathspecOf(spec.flow, spec.runId, spec.step)}.${name}`);
@@ -143,21 +145,32 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       record.foreachCount = elements.length;
       // A generator cannot be stored or read twice: its elements become the artifact. Other
       // iterables stay as they are and the elements are stored beside them.
-      if (isOneShotIterator(value)) state.self[node.foreach] = elements;
-      else if (!Array.isArray(value)) foreachValues = elements;
+      if (isOneShotIterator(value)) {
+        state.self[node.foreach] = elements;
+      } else if (!Array.isArray(value)) {
+        foreachValues = elements;
+      }
     }
-    if (node.switch !== undefined) record.switchTaken = chosenCase(node, state.self[node.switch]);
+    if (node.switch !== undefined) {
+      record.switchTaken = chosenCase(node, state.self[node.switch]);
+    }
     // catch:ARTIFACT is null when the step succeeded, as Metaflow's @catch sets its var to None.
-    if (node.options.catch) state.self[node.options.catch] = null;
+    if (node.options.catch) {
+      state.self[node.options.catch] = null;
+    }
     record.artifacts = await saveState(datastore, state);
-    if (foreachValues) record.foreachValues = await datastore.saveArtifact(node.foreach!, foreachValues);
+    if (foreachValues) {
+      record.foreachValues = await datastore.saveArtifact(node.foreach!, foreachValues);
+    }
     finish(record, attempt, 'succeeded');
     datastore.writeTask(record);
     return { record, ok: true };
   } catch (error) {
     // Another attempt recorded this task first (two engines ran it): its record stands, this one's
     // result is dropped, and saying so is this attempt's failure.
-    if (error instanceof PreconditionFailedError) return lostRace(datastore, spec, error);
+    if (error instanceof PreconditionFailedError) {
+      return lostRace(datastore, spec, error);
+    }
     const err = error instanceof Error ? error : new Error(String(error));
     const stack =
       err.stack && javascript
@@ -188,7 +201,9 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     try {
       datastore.writeTask(record);
     } catch (writeError) {
-      if (writeError instanceof PreconditionFailedError) return lostRace(datastore, spec, writeError);
+      if (writeError instanceof PreconditionFailedError) {
+        return lostRace(datastore, spec, writeError);
+      }
       throw writeError;
     }
     return { record, ok: false };
@@ -211,14 +226,20 @@ function lostRace(datastore: Datastore, spec: TaskSpec, error: PreconditionFaile
 
 async function saveState(datastore: Datastore, state: SelfState): Promise<ArtifactIndex> {
   const artifacts = state.untouched();
-  for (const [name, value] of state.touched()) artifacts[name] = await datastore.saveArtifact(name, value);
+  for (const [name, value] of state.touched()) {
+    artifacts[name] = await datastore.saveArtifact(name, value);
+  }
   return artifacts;
 }
 
 /** The thrown value's constructor name (`TypeError`, a user's class), as Metaflow records the type. */
 function errorType(error: unknown): string {
-  if (error instanceof Error) return error.constructor?.name || error.name || 'Error';
-  if (error === null) return 'null';
+  if (error instanceof Error) {
+    return error.constructor?.name || error.name || 'Error';
+  }
+  if (error === null) {
+    return 'null';
+  }
   return typeof error === 'object' ? (error.constructor?.name ?? 'Object') : typeof error;
 }
 
@@ -237,11 +258,15 @@ function foreachElement(
   module: FlowModule,
   load: LoadArtifact,
 ): unknown {
-  if (!frame.splitTask) return undefined;
+  if (!frame.splitTask) {
+    return undefined;
+  }
   const { flow, runId, step, taskId } = splitPathspec(frame.splitTask);
   const artifact = module.manifest.graph.nodes[frame.step]?.foreach;
   const split = datastore.readTask(flow, runId, step, taskId);
   const ref = split.foreachValues ?? (artifact ? split.artifacts[artifact] : undefined);
-  if (!artifact || !ref) return undefined;
+  if (!artifact || !ref) {
+    return undefined;
+  }
   return (load(ref, artifact) as unknown[])[frame.index];
 }

@@ -22,7 +22,9 @@ let installed = false;
 
 /** From now on, the first `require('typescript')` in this process goes through the code cache. */
 export function cacheTypeScriptCode(): void {
-  if (installed || !cacheEnabled('code')) return;
+  if (installed || !cacheEnabled('code')) {
+    return;
+  }
   installed = true;
   let target: string;
   try {
@@ -32,7 +34,9 @@ export function cacheTypeScriptCode(): void {
   }
   const original = extensions['.js'];
   extensions['.js'] = function loadJs(this: unknown, module: Module, filename: string) {
-    if (filename !== target) return original.call(this, module, filename);
+    if (filename !== target) {
+      return original.call(this, module, filename);
+    }
     extensions['.js'] = original; // typescript.js is loaded once; leave the loader as it was
     try {
       compileWithCache(module, filename);

@@ -3,8 +3,12 @@ import * as os from 'os';
 
 /** $CELLFLOW_USER, else $USER, else the OS account name. */
 export function currentUser(): string {
-  if (process.env.CELLFLOW_USER) return process.env.CELLFLOW_USER;
-  if (process.env.USER) return process.env.USER;
+  if (process.env.CELLFLOW_USER) {
+    return process.env.CELLFLOW_USER;
+  }
+  if (process.env.USER) {
+    return process.env.USER;
+  }
   try {
     return os.userInfo().username;
   } catch {

@@ -19,7 +19,9 @@ interface WarmUp {
 /** Reads the flow's code (verified once, here) and loads its imports; returns the code for the task. */
 function warmUp(): WarmUp & { javascript: string } {
   const raw = process.env.CELLFLOW_WORKER_WARMUP;
-  if (!raw) throw new Error('worker-main needs CELLFLOW_WORKER_WARMUP from the cellflow scheduler.');
+  if (!raw) {
+    throw new Error('worker-main needs CELLFLOW_WORKER_WARMUP from the cellflow scheduler.');
+  }
   const warm = JSON.parse(raw) as WarmUp;
   const javascript = Datastore.open({ root: warm.datastoreRoot })
     .objects.getSync(warm.javascriptSha256)
@@ -33,8 +35,9 @@ function send(message: WorkerMessage): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  if (!process.send)
+  if (!process.send) {
     throw new Error('worker-main must be started by the cellflow scheduler (it needs an IPC channel).');
+  }
   // The scheduler died (SIGKILL, OOM): nobody will collect this task's result, so it stops rather
   // than live on as an orphan. The run reads as abandoned and `resume` re-runs the task.
   process.once('disconnect', () => process.exit(3));

@@ -74,7 +74,9 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
   let reportedOk = false;
   let startupStderr = '';
   const collectStartup = (chunk: Buffer) => {
-    if (startupStderr.length < 16384) startupStderr += chunk.toString('utf8');
+    if (startupStderr.length < 16384) {
+      startupStderr += chunk.toString('utf8');
+    }
   };
   child.stderr!.on('data', collectStartup);
   const ready = new Promise<boolean>((resolve) => {
@@ -83,7 +85,9 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
         child.stderr!.off('data', collectStartup);
         resolve(true);
       }
-      if (message.type === 'done') reportedOk = message.ok;
+      if (message.type === 'done') {
+        reportedOk = message.ok;
+      }
     });
     child.once('exit', () => resolve(false));
   });
@@ -93,8 +97,11 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const disconnected = new Promise<void>((resolve) => {
-    if (!child.connected) resolve();
-    else child.once('disconnect', () => resolve());
+    if (!child.connected) {
+      resolve();
+    } else {
+      child.once('disconnect', () => resolve());
+    }
   });
   const finished = Promise.all([exited, disconnected]).then(([exit]) => ({ ...exit, reportedOk }));
   return {
@@ -105,7 +112,9 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
       finished,
       run: (spec) => child.send({ type: 'task', spec } satisfies SchedulerMessage),
       kill: () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+        }
       },
     },
   };
@@ -136,12 +145,18 @@ export class WorkerPool implements TaskProcessSource {
    * advance only to be killed unused, which on a small machine slows the tasks that are running.
    */
   async acquire(execArgv: string[] = [], moreToCome = true): Promise<TaskProcess> {
-    if (execArgv.length > 0) return this.coldStart(execArgv); // V8 flags (heap limits) are fixed at start
+    if (execArgv.length > 0) {
+      return this.coldStart(execArgv);
+    } // V8 flags (heap limits) are fixed at start
     for (;;) {
-      if (this.closed) throw new WorkerStartError('the run is stopping; no new task is started.');
+      if (this.closed) {
+        throw new WorkerStartError('the run is stopping; no new task is started.');
+      }
       const ready = this.ready.shift();
       if (ready && ready.child.exitCode === null) {
-        if (moreToCome) this.refill(this.size);
+        if (moreToCome) {
+          this.refill(this.size);
+        }
         return ready;
       }
       if (this.warmUpFailures >= MAX_WARM_UP_FAILURES) {
@@ -149,7 +164,9 @@ export class WorkerPool implements TaskProcessSource {
           `task processes exit while starting (${this.warmUpFailures} in a row):\n${this.lastStartupError || '(no output)'}`,
         );
       }
-      if (this.warming.size === 0) this.refill(1);
+      if (this.warming.size === 0) {
+        this.refill(1);
+      }
       await Promise.race(this.warming);
     }
   }
@@ -157,10 +174,11 @@ export class WorkerPool implements TaskProcessSource {
   private async coldStart(execArgv: string[]): Promise<TaskProcess> {
     const { process, ready, startupErrors } = startProcess(this.warm, execArgv);
     this.track(process);
-    if (!(await ready))
+    if (!(await ready)) {
       throw new WorkerStartError(
         `a task process exited while starting:\n${startupErrors() || '(no output)'}`,
       );
+    }
     return process;
   }
 
@@ -175,12 +193,15 @@ export class WorkerPool implements TaskProcessSource {
       this.track(process);
       const warming: Promise<TaskProcess | undefined> = ready.then((ok) => {
         this.warming.delete(warming);
-        if (ok) this.warmUpFailures = 0;
-        else if (!this.closed) {
+        if (ok) {
+          this.warmUpFailures = 0;
+        } else if (!this.closed) {
           this.warmUpFailures++;
           this.lastStartupError = startupErrors();
         }
-        if (ok && !this.closed) this.ready.push(process);
+        if (ok && !this.closed) {
+          this.ready.push(process);
+        }
         return ok ? process : undefined;
       });
       this.warming.add(warming);
@@ -197,7 +218,9 @@ export class WorkerPool implements TaskProcessSource {
     this.closed = true;
     this.ready = [];
     const alive = [...this.all];
-    for (const process of alive) process.kill();
+    for (const process of alive) {
+      process.kill();
+    }
     await Promise.all(alive.map((p) => p.finished));
   }
 }

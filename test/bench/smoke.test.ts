@@ -87,7 +87,9 @@ describe('bench --smoke', () => {
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     const after = fs.readFileSync(out, 'utf8');
     const row = (text: string, id: number) => text.split('\n').find((line) => line.startsWith(`| ${id} |`));
-    for (const id of [1, 2, 3, 4, 5, 7, 8, 9]) expect(row(after, id)).toBe(row(before, id));
+    for (const id of [1, 2, 3, 4, 5, 7, 8, 9]) {
+      expect(row(after, id)).toBe(row(before, id));
+    }
     expect(row(after, 6)).toMatch(/^\| 6 \| Compile: .* \| \d+(\.\d)? ms \|/);
     expect(after.match(/\(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/g)).toHaveLength(12);
   });

@@ -94,7 +94,9 @@ function byteFlips(): Case {
   const example = pick(EXAMPLES);
   const bytes = Buffer.from(example.bytes);
   const flips = 1 + int(4);
-  for (let i = 0; i < flips; i++) bytes[int(bytes.length)] = int(256);
+  for (let i = 0; i < flips; i++) {
+    bytes[int(bytes.length)] = int(256);
+  }
   return { label: `${flips} byte flips in ${example.name}`, bytes, args: pick(COMMANDS) };
 }
 
@@ -202,8 +204,9 @@ function huge(kind: number): Case {
       outputs: [],
     });
   } else if (kind === 1) {
-    for (let i = 0; i < 3000; i++)
+    for (let i = 0; i < 3000; i++) {
       cells.push({ cell_type: 'markdown', id: `m${i}`, metadata: {}, source: `note ${i}` });
+    }
   } else if (kind === 2) {
     cells[1].metadata = { tags: ['step:' + 'x'.repeat(100_000)] };
   } else {
@@ -221,7 +224,9 @@ function huge(kind: number): Case {
 function generate(): Case[] {
   const cases: Case[] = [];
   const add = (n: number, make: () => Case): void => {
-    for (let i = 0; i < n; i++) cases.push(make());
+    for (let i = 0; i < n; i++) {
+      cases.push(make());
+    }
   };
   add(90, truncated);
   add(170, byteFlips);
@@ -229,7 +234,9 @@ function generate(): Case[] {
   add(20, invalidUtf8);
   add(70, contradictoryTags);
   add(50, cycles);
-  for (let kind = 0; kind < 4; kind++) cases.push(huge(kind));
+  for (let kind = 0; kind < 4; kind++) {
+    cases.push(huge(kind));
+  }
   return cases;
 }
 
@@ -243,9 +250,13 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 function checkOutcome(label: string, code: number | null, stderr: string): void {
   const outcome = { label, code, stderr: stderr.slice(0, 400) };
   expect([0, 2]).toContain(code);
-  if (code === 2) expect(stderr.trim()).not.toBe('');
+  if (code === 2) {
+    expect(stderr.trim()).not.toBe('');
+  }
   expect(stderr).not.toMatch(/\n\s+at .+:\d+:\d+|internal error|TypeError|RangeError|Maximum call stack/);
-  if (code === 2) expect(stderr).toMatch(/notebook|error|invalid|unknown|cannot|UTF-8/i);
+  if (code === 2) {
+    expect(stderr).toMatch(/notebook|error|invalid|unknown|cannot|UTF-8/i);
+  }
   void outcome;
 }
 
@@ -264,7 +275,9 @@ test(`${CASES.length} generated bad inputs end with exit 0 or 2 and a message, i
         `case "${c.label}" (${c.args(file).join(' ')}): exit ${code}\n${io.err.slice(0, 2000)}\n${error}`,
       );
     }
-    if (code === 2) bad++;
+    if (code === 2) {
+      bad++;
+    }
   }
   expect(bad / CASES.length).toBeGreaterThan(0.8);
 });

@@ -31,8 +31,9 @@ const noStack = (text: string): void => expect(text).not.toMatch(/\n\s+at .+:\d+
 let work: string;
 beforeAll(() => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-cli-'));
-  for (const name of EXAMPLES)
+  for (const name of EXAMPLES) {
     fs.copyFileSync(path.join(REPO, 'examples', `${name}.ipynb`), path.join(work, `${name}.ipynb`));
+  }
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -36,8 +36,11 @@ describe.each(BACKENDS)('Client API (%s datastore)', (backend) => {
   });
   afterAll(() => {
     setDatastore();
-    if (savedUser === undefined) delete process.env.CELLFLOW_USER;
-    else process.env.CELLFLOW_USER = savedUser;
+    if (savedUser === undefined) {
+      delete process.env.CELLFLOW_USER;
+    } else {
+      process.env.CELLFLOW_USER = savedUser;
+    }
     removeLocation(root);
   });
   afterEach(() => defaultNamespace());
@@ -165,8 +168,11 @@ describe.each(BACKENDS)('Client API (%s datastore)', (backend) => {
     try {
       expect(new Flow('Hello').latestSuccessfulRun?.id).toBe(runs.newest);
     } finally {
-      if (saved === undefined) delete process.env.CELLFLOW_HOME;
-      else process.env.CELLFLOW_HOME = saved;
+      if (saved === undefined) {
+        delete process.env.CELLFLOW_HOME;
+      } else {
+        process.env.CELLFLOW_HOME = saved;
+      }
       setDatastore(root);
     }
   });

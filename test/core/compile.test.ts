@@ -92,7 +92,9 @@ describe.each(EXAMPLES)('%s', (name) => {
     );
     for (const cell of flowCells) {
       cellLines(cell.id).forEach((line, i) => {
-        if (line.trim() !== '') expect(mapped).toContain(`${cell.id}:${i + 1}`);
+        if (line.trim() !== '') {
+          expect(mapped).toContain(`${cell.id}:${i + 1}`);
+        }
       });
     }
   });

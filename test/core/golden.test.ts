@@ -11,6 +11,8 @@ test.each(['hello', 'foreach', 'churn', 'loop'])('%s.flow.ts matches its golden 
   const text = fs.readFileSync(path.join(REPO, 'examples', `${name}.ipynb`), 'utf8');
   const source = compileNotebook(text, `${name}.ipynb`).source;
   const golden = path.join(REPO, 'test', 'golden', `${name}.flow.ts`);
-  if (UPDATE) fs.writeFileSync(golden, source);
+  if (UPDATE) {
+    fs.writeFileSync(golden, source);
+  }
   expect(source).toBe(fs.readFileSync(golden, 'utf8'));
 });

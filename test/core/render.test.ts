@@ -38,8 +38,9 @@ test('dot: a digraph with every node and edge', () => {
   const out = renderGraph(analysis('churn').graph!, 'dot', 'churn');
   expect(out.startsWith('digraph "churn" {\n')).toBe(true);
   expect(out.trimEnd().endsWith('}')).toBe(true);
-  for (const name of ['start', 'prepare', 'logistic', 'centroid', 'choose', 'end'])
+  for (const name of ['start', 'prepare', 'logistic', 'centroid', 'choose', 'end']) {
     expect(out).toContain(`  "${name}" [shape=`);
+  }
   expect(out).toContain('  "prepare" -> "logistic";\n');
   expect(out).toContain('  "centroid" -> "choose";\n');
 });

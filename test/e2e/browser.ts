@@ -38,7 +38,9 @@ export async function eventually(assertion: () => Promise<void>, timeoutMs = 15_
       await assertion();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw error;
+      if (Date.now() > deadline) {
+        throw error;
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }

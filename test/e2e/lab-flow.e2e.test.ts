@@ -96,7 +96,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await lab?.stop();
-  if (fixtures) fs.rmSync(fixtures, { recursive: true, force: true });
+  if (fixtures) {
+    fs.rmSync(fixtures, { recursive: true, force: true });
+  }
 });
 
 const panel = () => page.locator('#cellflow-panel');

@@ -47,15 +47,17 @@ function buildIfStale(): void {
   if (
     fs.existsSync(built) &&
     newestMtime(sources.map((s) => path.join(REPO, s))) <= fs.statSync(built).mtimeMs
-  )
+  ) {
     return;
+  }
   const result = spawnSync(peerBin('jupyter'), ['labextension', 'build', '.'], {
     cwd: REPO,
     encoding: 'utf8',
     env: peerEnv(),
   });
-  if (result.status !== 0)
+  if (result.status !== 0) {
     throw new Error(`jupyter labextension build failed:\n${result.stdout}\n${result.stderr}`);
+  }
 }
 
 const BUILD_LOCK = path.join(REPO, 'test-artifacts', '.labextension-build.lock');
@@ -70,10 +72,15 @@ function withBuildLock(fn: () => void): void {
       fs.mkdirSync(BUILD_LOCK); // atomic: exactly one process creates it
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw error;
+      }
       const age = Date.now() - (fs.statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > STALE_LOCK_MS) fs.rmSync(BUILD_LOCK, { recursive: true, force: true });
-      else Atomics.wait(sleeper, 0, 0, 250);
+      if (age > STALE_LOCK_MS) {
+        fs.rmSync(BUILD_LOCK, { recursive: true, force: true });
+      } else {
+        Atomics.wait(sleeper, 0, 0, 250);
+      }
     }
   }
   try {
@@ -86,10 +93,16 @@ function withBuildLock(fn: () => void): void {
 function newestMtime(paths: string[]): number {
   let newest = 0;
   const visit = (p: string) => {
-    if (!fs.existsSync(p)) return;
+    if (!fs.existsSync(p)) {
+      return;
+    }
     const stat = fs.statSync(p);
     newest = Math.max(newest, stat.mtimeMs);
-    if (stat.isDirectory()) for (const entry of fs.readdirSync(p)) visit(path.join(p, entry));
+    if (stat.isDirectory()) {
+      for (const entry of fs.readdirSync(p)) {
+        visit(path.join(p, entry));
+      }
+    }
   };
   paths.forEach(visit);
   return newest;
@@ -104,9 +117,12 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
   fs.mkdirSync(root, { recursive: true });
   fs.mkdirSync(path.join(share, 'labextensions'), { recursive: true });
   fs.mkdirSync(path.join(configDir, 'labconfig'), { recursive: true });
-  for (const file of options.files)
+  for (const file of options.files) {
     fs.cpSync(file, path.join(root, path.basename(file)), { recursive: true });
-  if (options.git) commitAll(root);
+  }
+  if (options.git) {
+    commitAll(root);
+  }
   // The extension exactly as `jupyter labextension build` left it, found through JUPYTER_PATH.
   fs.symlinkSync(LABEXTENSION, path.join(share, 'labextensions', 'cellflow'));
   // No news prompt or update check from a machine without internet: they only add toasts to screenshots.
@@ -129,8 +145,9 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
       [path.join(REPO, 'bin', 'cellflow.js'), 'kernel', 'install', '--prefix', path.join(tmp)],
       { env, encoding: 'utf8' },
     );
-    if (install.status !== 0)
+    if (install.status !== 0) {
       throw new Error(`cellflow kernel install failed:\n${install.stdout}\n${install.stderr}`);
+    }
   }
   const port = await freePort();
   const token = `cellflow-e2e-${process.pid}-${port}`;
@@ -176,7 +193,9 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
 function commitAll(root: string): void {
   const git = (...args: string[]) => {
     const result = spawnSync('git', args, { cwd: root, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed:\n${result.stderr}`);
+    if (result.status !== 0) {
+      throw new Error(`git ${args.join(' ')} failed:\n${result.stderr}`);
+    }
   };
   git('init', '-q');
   git('add', '.');
@@ -197,10 +216,14 @@ function freePort(): Promise<number> {
 async function waitForServer(statusUrl: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`jupyter lab exited with ${child.exitCode}:\n${output()}`);
+    if (child.exitCode !== null) {
+      throw new Error(`jupyter lab exited with ${child.exitCode}:\n${output()}`);
+    }
     try {
       const response = await fetch(statusUrl);
-      if (response.ok) return;
+      if (response.ok) {
+        return;
+      }
     } catch {
       // not listening yet
     }
@@ -210,7 +233,9 @@ async function waitForServer(statusUrl: string, child: ChildProcess, output: () 
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     child.once('exit', () => {

@@ -278,8 +278,9 @@ async function recordPanelStates(): Promise<void> {
     const record = () => {
       const line = root.querySelector<HTMLElement>('.cf-panel-run');
       const nodes: Record<string, string> = {};
-      for (const n of root.querySelectorAll('g.cf-dag-node[data-status]'))
+      for (const n of root.querySelectorAll('g.cf-dag-node[data-status]')) {
         nodes[n.getAttribute('data-step')!] = n.getAttribute('data-status')!;
+      }
       states.push({ line: `${line?.dataset.status} ${line?.textContent}`, nodes });
     };
     new MutationObserver(record).observe(root, { subtree: true, childList: true, attributes: true });

@@ -15,13 +15,19 @@ let prefixes = 0;
 
 /** A fresh, empty datastore location of this kind: a temp folder, or s3://bucket/<unique prefix>. */
 export function freshLocation(kind: BackendKind, server: S3Server | undefined, name: string): string {
-  if (kind === 'local') return fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-${name}-`));
-  if (!server) throw new Error('the S3 server is not started');
+  if (kind === 'local') {
+    return fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-${name}-`));
+  }
+  if (!server) {
+    throw new Error('the S3 server is not started');
+  }
   return server.url(`${name}-${process.pid}-${++prefixes}`);
 }
 
 export function removeLocation(location: string): void {
-  if (!location.startsWith('s3://')) fs.rmSync(location, { recursive: true, force: true });
+  if (!location.startsWith('s3://')) {
+    fs.rmSync(location, { recursive: true, force: true });
+  }
 }
 
 export function writeLog(
@@ -41,12 +47,16 @@ export function writeLog(
 
 /** Removes every key of a run (what a user deleting the run's folder or prefix would do). */
 export async function removeRun(datastore: Datastore, flow: string, runId: string): Promise<void> {
-  for (const { key } of await datastore.backend.listAll(layout.runPrefix(flow, runId)))
+  for (const { key } of await datastore.backend.listAll(layout.runPrefix(flow, runId))) {
     await datastore.backend.delete(key);
+  }
 }
 
 /** Replaces an object's bytes behind the datastore's back (corruption at rest). */
 export async function corruptObject(datastore: Datastore, sha256: string, bytes: string): Promise<void> {
-  if (datastore.isLocal) fs.writeFileSync(datastore.objects.pathOf(sha256), bytes);
-  else await datastore.backend.write(layout.objectKey(sha256), bytes);
+  if (datastore.isLocal) {
+    fs.writeFileSync(datastore.objects.pathOf(sha256), bytes);
+  } else {
+    await datastore.backend.write(layout.objectKey(sha256), bytes);
+  }
 }

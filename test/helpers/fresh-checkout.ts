@@ -20,7 +20,9 @@ export function freshCheckout(dest: string, options: { afterNpmCi?: boolean } = 
   });
   for (const file of listed.split('\0').filter(Boolean)) {
     const from = path.join(REPO, file);
-    if (!fs.existsSync(from)) continue; // deleted in the working tree, not yet committed
+    if (!fs.existsSync(from)) {
+      continue;
+    } // deleted in the working tree, not yet committed
     fs.mkdirSync(path.dirname(path.join(dest, file)), { recursive: true });
     fs.copyFileSync(from, path.join(dest, file));
     fs.chmodSync(path.join(dest, file), fs.statSync(from).mode);
@@ -47,7 +49,9 @@ export function toolsDir(dir: string, names: string[]): string {
       .split(path.delimiter)
       .map((d) => path.join(d, name))
       .find((f) => fs.existsSync(f));
-    if (!found) throw new Error(`${name} is not on PATH`);
+    if (!found) {
+      throw new Error(`${name} is not on PATH`);
+    }
     fs.symlinkSync(fs.realpathSync(found), path.join(dir, name));
   }
   return dir;

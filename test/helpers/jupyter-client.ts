@@ -115,7 +115,9 @@ export class JupyterClient {
       // replies it sent just before exiting (shutdown_reply), instead of after the request's timeout.
       setTimeout(() => {
         this.exited = new Error(`the kernel exited (${signal ?? `code ${code}`})\n${this.stderr}`);
-        for (const reject of this.onExit) reject(this.exited);
+        for (const reject of this.onExit) {
+          reject(this.exited);
+        }
       }, 500).unref();
     });
     this.child.stdout!.on('data', (d) => (this.stderr += d));
@@ -136,16 +138,22 @@ export class JupyterClient {
         new Promise<false>((r) => (timer = setTimeout(() => r(false), 250))),
       ]);
       clearTimeout(timer);
-      if (got !== false) return;
+      if (got !== false) {
+        return;
+      }
       // Exited, or never started (no pid: the command could not be spawned).
-      if (this.child.exitCode !== null || this.child.pid === undefined) break;
+      if (this.child.exitCode !== null || this.child.pid === undefined) {
+        break;
+      }
     }
     throw new Error(`the kernel did not answer\n${this.stderr}`);
   }
 
   sign(frames: Buffer[]): string {
     const hmac = createHmac('sha256', this.key);
-    for (const f of frames) hmac.update(f);
+    for (const f of frames) {
+      hmac.update(f);
+    }
     return hmac.digest('hex');
   }
 
@@ -188,12 +196,17 @@ export class JupyterClient {
       // A kernel that exited after its reply (shutdown) publishes no idle status any more.
       new Promise<void>((r) => {
         gone = r;
-        if (this.exited) r();
-        else this.onExit.add(gone);
+        if (this.exited) {
+          r();
+        } else {
+          this.onExit.add(gone);
+        }
       }),
     ]);
     clearTimeout(timer);
-    if (gone) this.onExit.delete(gone);
+    if (gone) {
+      this.onExit.delete(gone);
+    }
     return { reply, iopub: this.iopubLog.get(id) ?? [] };
   }
 
@@ -234,8 +247,12 @@ export class JupyterClient {
     for (;;) {
       const all = this.commReplies(id);
       const final = all.find((d) => 'ok' in d);
-      if (final) return { final, all };
-      if (Date.now() > deadline) throw new Error(`no comm reply to ${JSON.stringify(data)}\n${this.stderr}`);
+      if (final) {
+        return { final, all };
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`no comm reply to ${JSON.stringify(data)}\n${this.stderr}`);
+      }
       await delay(20);
     }
   }
@@ -264,7 +281,9 @@ export class JupyterClient {
         () => fail(new Error(`no reply to ${id} within ${timeoutMs} ms\n${this.stderr}`)),
         timeoutMs,
       );
-      if (this.exited) return fail(this.exited);
+      if (this.exited) {
+        return fail(this.exited);
+      }
       this.onExit.add(fail);
       this.replies.set(id, (m) => {
         clearTimeout(timer);
@@ -277,8 +296,9 @@ export class JupyterClient {
   /** Resolves when the kernel publishes `idle` for the request. */
   waitIdle(id: string): Promise<true> {
     const log = this.iopubLog.get(id) ?? [];
-    if (log.some((m) => m.header.msg_type === 'status' && m.content.execution_state === 'idle'))
+    if (log.some((m) => m.header.msg_type === 'status' && m.content.execution_state === 'idle')) {
       return Promise.resolve(true);
+    }
     return new Promise((resolve) => this.idleWaiters.set(id, () => resolve(true)));
   }
 
@@ -292,10 +312,13 @@ export class JupyterClient {
 
   private parse(frames: Buffer[]): JMessage | undefined {
     const at = frames.findIndex((f) => f.toString() === DELIM);
-    if (at < 0) return undefined;
+    if (at < 0) {
+      return undefined;
+    }
     const body = frames.slice(at + 2, at + 6);
-    if (frames[at + 1].toString() !== this.sign(body))
+    if (frames[at + 1].toString() !== this.sign(body)) {
       throw new Error('the kernel sent a message with a bad signature');
+    }
     const [header, parent_header, metadata, content] = body.map((f) => JSON.parse(f.toString()));
     return { header, parent_header, metadata, content };
   }
@@ -305,10 +328,14 @@ export class JupyterClient {
       for await (const frames of socket) {
         const msg = this.parse(frames);
         const id = msg?.parent_header.msg_id;
-        if (msg && id) this.replies.get(id)?.(msg);
+        if (msg && id) {
+          this.replies.get(id)?.(msg);
+        }
       }
     } catch (error) {
-      if (!this.closed) throw error;
+      if (!this.closed) {
+        throw error;
+      }
     }
   }
 
@@ -317,7 +344,9 @@ export class JupyterClient {
       for await (const frames of this.iopub) {
         const msg = this.parse(frames);
         const id = msg?.parent_header.msg_id;
-        if (!msg || !id) continue;
+        if (!msg || !id) {
+          continue;
+        }
         this.iopubLog.set(id, [...(this.iopubLog.get(id) ?? []), msg]);
         if (msg.header.msg_type === 'status' && msg.content.execution_state === 'idle') {
           this.idleWaiters.get(id)?.();
@@ -325,13 +354,17 @@ export class JupyterClient {
         }
       }
     } catch (error) {
-      if (!this.closed) throw error;
+      if (!this.closed) {
+        throw error;
+      }
     }
   }
 
   /** Ends the kernel (shutdown_request, then SIGKILL if it lingers) and closes the sockets. */
   async close(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed) {
+      return;
+    }
     const running = this.child?.pid !== undefined && this.child.exitCode === null;
     if (running && this.child.signalCode === null) {
       const exited = new Promise((r) => this.child.once('exit', r));
@@ -343,15 +376,21 @@ export class JupyterClient {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 3000)))]);
       clearTimeout(timer);
-      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        this.child.kill('SIGKILL');
+      }
     }
     this.closed = true;
-    for (const socket of [this.shell, this.control, this.iopub]) socket.linger = 0;
+    for (const socket of [this.shell, this.control, this.iopub]) {
+      socket.linger = 0;
+    }
     this.shell.close();
     this.control.close();
     this.iopub.close();
     // Empty when launch failed before writing it (dirname('') would be the working directory).
-    if (this.connectionFile) fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
+    if (this.connectionFile) {
+      fs.rmSync(path.dirname(this.connectionFile), { recursive: true, force: true });
+    }
   }
 }
 
@@ -365,7 +404,9 @@ export function findKernelspec(
 ): string {
   for (const dir of (jupyterPath ?? '').split(path.delimiter).filter(Boolean)) {
     const spec = path.join(dir, 'kernels', name);
-    if (fs.existsSync(path.join(spec, 'kernel.json'))) return spec;
+    if (fs.existsSync(path.join(spec, 'kernel.json'))) {
+      return spec;
+    }
   }
   throw new Error(`no kernelspec ${name} on JUPYTER_PATH=${jupyterPath ?? ''}`);
 }

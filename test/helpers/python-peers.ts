@@ -16,10 +16,11 @@ export const PYTHON = path.join(BIN, 'python');
 
 /** A console script of the venv (`jupyter`, `papermill`, `repo2docker`), by absolute path. */
 export function peerBin(name: string): string {
-  if (!fs.existsSync(path.join(BIN, name)))
+  if (!fs.existsSync(path.join(BIN, name))) {
     throw new Error(
       `${name} is not in ${TEST_VENV}: run \`node scripts/setup-test-peers.js\` (npm test does it first)`,
     );
+  }
   return path.join(BIN, name);
 }
 
@@ -40,6 +41,8 @@ export const WHEELHOUSE =
 export function pinnedVersion(name: string): string {
   const pins = fs.readFileSync(path.join(REPO, 'requirements-test.txt'), 'utf8');
   const pin = pins.match(new RegExp(`^${name}==(\\S+)$`, 'mi'));
-  if (!pin) throw new Error(`requirements-test.txt pins no ${name}`);
+  if (!pin) {
+    throw new Error(`requirements-test.txt pins no ${name}`);
+  }
   return pin[1];
 }

@@ -25,7 +25,9 @@ let validators: ReturnType<typeof compile> | undefined;
 export function schemaErrors(kind: 'run' | 'task' | 'any', record: unknown): string[] {
   validators ??= compile();
   const validate = validators[kind];
-  if (validate(record)) return [];
+  if (validate(record)) {
+    return [];
+  }
   return (validate.errors ?? []).map(
     (e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`,
   );

@@ -9,7 +9,9 @@ import * as path from 'path';
 
 /** Where the test set-up keeps versitygw: $CELLFLOW_VERSITYGW, else the cache folder. */
 export function versitygwPath(): string {
-  if (process.env.CELLFLOW_VERSITYGW) return process.env.CELLFLOW_VERSITYGW;
+  if (process.env.CELLFLOW_VERSITYGW) {
+    return process.env.CELLFLOW_VERSITYGW;
+  }
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cache, 'cellflow-test', 'bin', 'versitygw');
 }
@@ -86,8 +88,11 @@ export function useS3Env(server: S3Server): () => void {
   Object.assign(process.env, server.env);
   return () => {
     for (const [key, value] of saved) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
+      if (value === undefined) {
+        delete process.env[key];
+      } else {
+        process.env[key] = value;
+      }
     }
   };
 }
@@ -106,7 +111,9 @@ function freePort(): Promise<number> {
 async function waitForPort(port: number, timeoutMs: number, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`it exited with code ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      throw new Error(`it exited with code ${child.exitCode}`);
+    }
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
       socket.once('connect', () => {
@@ -115,7 +122,9 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess)
       });
       socket.once('error', () => resolve(false));
     });
-    if (open) return;
+    if (open) {
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`port ${port} did not open within ${timeoutMs} ms`);

@@ -13,7 +13,9 @@ const BINARIES = ['/usr/sbin/munged', '/usr/sbin/slurmctld', '/usr/sbin/slurmd',
 /** Why the cluster cannot start here (binaries absent), or undefined when it can. */
 export function slurmUnavailableReason(): string | undefined {
   const missing = BINARIES.filter((binary) => !fs.existsSync(binary));
-  if (missing.length === 0) return undefined;
+  if (missing.length === 0) {
+    return undefined;
+  }
   return `Slurm is not installed (${missing.join(', ')} missing; apt-get install slurm-wlm munge)`;
 }
 
@@ -28,11 +30,15 @@ export interface SlurmCluster {
 /** Starts munged, slurmctld and slurmd and waits (bounded) until the node is idle. */
 export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluster> {
   const reason = slurmUnavailableReason();
-  if (reason) throw new Error(reason);
+  if (reason) {
+    throw new Error(reason);
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-slurm-'));
   fs.chmodSync(dir, 0o755); // munged runs as the munge user and must reach its socket folder
   const mungeDir = path.join(dir, 'munge');
-  for (const sub of ['munge', 'state', 'spool', 'log']) fs.mkdirSync(path.join(dir, sub));
+  for (const sub of ['munge', 'state', 'spool', 'log']) {
+    fs.mkdirSync(path.join(dir, sub));
+  }
   const asRoot = process.getuid?.() === 0;
   const munge = asRoot ? userIds('munge') : { uid: process.getuid!(), gid: process.getgid!() };
   const key = path.join(mungeDir, 'munge.key');
@@ -110,7 +116,9 @@ export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluste
   };
   const stop = async () => {
     for (const child of [...daemons].reverse()) {
-      if (child.exitCode !== null || child.signalCode !== null || !child.pid) continue;
+      if (child.exitCode !== null || child.signalCode !== null || !child.pid) {
+        continue;
+      }
       const exited = new Promise((resolve) => child.once('exit', resolve));
       process.kill(child.pid, 'SIGKILL');
       await exited;
@@ -160,19 +168,24 @@ export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluste
 function userIds(name: string): { uid: number; gid: number } {
   const id = (flag: string) => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
   const uid = id('-u');
-  if (!Number.isInteger(uid) || uid <= 0) throw new Error(`no '${name}' user (installed with munge)`);
+  if (!Number.isInteger(uid) || uid <= 0) {
+    throw new Error(`no '${name}' user (installed with munge)`);
+  }
   return { uid, gid: id('-g') };
 }
 
 async function waitFor(ready: () => boolean, timeoutMs: number, what: string, logs: string[]): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!ready()) {
-    if (Date.now() > deadline)
+    if (Date.now() > deadline) {
       throw new Error(
         `Slurm test cluster: timed out waiting for ${what}\n${logs.filter(Boolean).join('\n')}`,
       );
+    }
     const died = logs.find(Boolean);
-    if (died) throw new Error(`Slurm test cluster: ${died}`);
+    if (died) {
+      throw new Error(`Slurm test cluster: ${died}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

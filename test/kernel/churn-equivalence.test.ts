@@ -25,7 +25,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  for (const dir of [prefix, examples, home]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [prefix, examples, home]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 function artifactHashes(datastore: Datastore, pathspec: string): Record<string, Record<string, string>> {
@@ -49,7 +51,9 @@ test('churn.ipynb: interactive artifacts equal those of cellflow run (sha256 per
   const saved = await client.execute('await cellflow.saveInteractive()');
   const display = saved.iopub.find((m) => m.header.msg_type === 'display_data');
   const shown = (display!.content.data as Record<string, CellflowDisplay>)[CELLFLOW_MIMETYPE];
-  if (shown.kind !== 'run') throw new Error('expected a run display');
+  if (shown.kind !== 'run') {
+    throw new Error('expected a run display');
+  }
   const interactive = `${shown.run.flow}/${shown.run.runId}`;
 
   const runIdFile = path.join(home, 'run-id');
@@ -77,8 +81,9 @@ test('churn.ipynb: interactive artifacts equal those of cellflow run (sha256 per
   expect(record.tags).toEqual(['interactive']);
   expect(record.status).toBe('succeeded');
   expect(schemaErrors('run', record)).toEqual([]);
-  for (const task of datastore.listTasks(shown.run.flow, shown.run.runId))
+  for (const task of datastore.listTasks(shown.run.flow, shown.run.runId)) {
     expect(schemaErrors('task', task)).toEqual([]);
+  }
   // The kernel records the data a step read as the flow run does: the same file, size and hash.
   const inputsOf = (pathspec: string) => {
     const [flow, runId] = pathspec.split('/');

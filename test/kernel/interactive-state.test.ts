@@ -83,7 +83,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  for (const dir of [prefix, examples, home]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [prefix, examples, home]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a re-run parameters cell with a new value makes every step stale; steps read the new value', async () => {

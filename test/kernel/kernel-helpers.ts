@@ -19,7 +19,9 @@ export interface NotebookCellJson {
  */
 export async function installKernel(prefix: string): Promise<string> {
   const result = await cellflow(['kernel', 'install', '--prefix', prefix]);
-  if (result.code !== 0) throw new Error(`kernel install failed: ${result.stderr}`);
+  if (result.code !== 0) {
+    throw new Error(`kernel install failed: ${result.stderr}`);
+  }
   return findKernelspec('cellflow', path.join(prefix, 'share', 'jupyter'));
 }
 
@@ -42,10 +44,13 @@ export function sourceOf(cell: NotebookCellJson): string {
 export async function runAllCells(client: JupyterClient, notebook: string): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   for (const cell of readCells(notebook)) {
-    if (cell.cell_type !== 'code') continue;
+    if (cell.cell_type !== 'code') {
+      continue;
+    }
     const outcome = await client.execute(sourceOf(cell), { tags: cell.metadata.tags ?? [], cellId: cell.id });
-    if (outcome.reply.content.status !== 'ok')
+    if (outcome.reply.content.status !== 'ok') {
       throw new Error(`cell ${cell.id} failed: ${JSON.stringify(outcome.iopub.map((m) => m.content))}`);
+    }
     outcomes.push(outcome);
   }
   return outcomes;

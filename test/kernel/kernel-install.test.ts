@@ -16,7 +16,9 @@ function scratch(): string {
 }
 
 afterAll(() => {
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of dirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('--prefix writes kernel.json that starts the built launcher; uninstall removes it', async () => {

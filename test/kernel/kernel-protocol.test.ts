@@ -37,7 +37,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  for (const dir of [prefix, examples, home]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [prefix, examples, home]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('hello.ipynb cell by cell with tags: the join sees both branches, self.out === 3', async () => {
@@ -154,7 +156,9 @@ test('SIGINT stops a blocking cell and interrupt_request an awaiting one; the ke
     {},
     90_000,
   );
-  for (let i = 0; i < 600 && !fs.existsSync(marker); i++) await delay(100);
+  for (let i = 0; i < 600 && !fs.existsSync(marker); i++) {
+    await delay(100);
+  }
   expect(fs.existsSync(marker)).toBe(true);
   await delay(200);
   client.child.kill('SIGINT');

@@ -77,14 +77,18 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  for (const d of [prefix, dir, home]) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of [prefix, dir, home]) {
+    fs.rmSync(d, { recursive: true, force: true });
+  }
 });
 
 const printed = (outcome: Outcome): any => JSON.parse(streamText(outcome).trim().split('\n').pop()!); // eslint-disable-line @typescript-eslint/no-explicit-any
 
 test('current, read-only parameters, mergeArtifacts and inputs.STEP in the kernel', async () => {
   const outcomes = await runAllCells(client!, path.join(dir, 'sem.ipynb'));
-  for (const outcome of outcomes) expect(errorOf(outcome)).toBeUndefined();
+  for (const outcome of outcomes) {
+    expect(errorOf(outcome)).toBeUndefined();
+  }
   const source = (id: string) =>
     (
       JSON.parse(fs.readFileSync(path.join(dir, 'sem.ipynb'), 'utf8')).cells as {

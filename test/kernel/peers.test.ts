@@ -30,7 +30,9 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const dir of [prefix, examples, home]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [prefix, examples, home]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('jupyter kernelspec list shows the installed kernel', async () => {

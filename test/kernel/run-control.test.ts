@@ -62,7 +62,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  for (const dir of [prefix, project, home]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [prefix, project, home]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a running step is reported running; Stop records the run as cancelled; it resumes', async () => {
@@ -76,7 +78,9 @@ test('a running step is reported running; Stop records the run as cancelled; it 
   let sawRunning = false;
   for (let i = 0; i < 900 && !sawRunning; i++) {
     sawRunning = client.commReplies(runMsg).some(isWaitRunning);
-    if (!sawRunning) await delay(100);
+    if (!sawRunning) {
+      await delay(100);
+    }
   }
   expect(sawRunning).toBe(true);
   const stop = await client.commRequest(comm, { id: 'stop1', op: 'stop', run: 'slow1' });
@@ -85,7 +89,9 @@ test('a running step is reported running; Stop records the run as cancelled; it 
   let final: Record<string, unknown> | undefined;
   for (let i = 0; i < 600 && !final; i++) {
     final = client.commReplies(runMsg).find((d) => 'ok' in d);
-    if (!final) await delay(100);
+    if (!final) {
+      await delay(100);
+    }
   }
   const run = { final: final!, all: client.commReplies(runMsg) };
   expect(run.final).toMatchObject({ ok: true, result: { status: 'cancelled' } });

@@ -67,7 +67,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  for (const dir of [prefix, examples, home]) fs.rmSync(dir, { recursive: true, force: true });
+  for (const dir of [prefix, examples, home]) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 async function start(session: string): Promise<JupyterClient> {
@@ -144,8 +146,9 @@ test('a loop: re-running the switch cell while it chooses itself goes round the 
   expect(state.report).toMatchObject({ notTaken: { switch: 'improve', taken: 'improve' } });
   // Round the loop until the switch leaves it: each run builds on the previous one.
   let last: Outcome = first;
-  for (let i = 0; i < 10 && !streamText(last, 'stderr').includes("chose 'report'"); i++)
+  for (let i = 0; i < 10 && !streamText(last, 'stderr').includes("chose 'report'"); i++) {
     last = await exec('improve');
+  }
   expect(streamText(last, 'stderr')).toContain("switch:then chose 'report'; not taken: 'improve'");
   state = await stateOf(client);
   expect(state.improve).toMatchObject({ switchTaken: 'report', stale: false });

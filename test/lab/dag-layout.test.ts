@@ -154,7 +154,9 @@ test('ELK lays out a self-loop: every node placed, every edge routed, case edges
     'loop_step->loop_step',
     'start->loop_step',
   ]);
-  for (const edge of layout.edges) expect(edge.points.length).toBeGreaterThanOrEqual(2);
+  for (const edge of layout.edges) {
+    expect(edge.points.length).toBeGreaterThanOrEqual(2);
+  }
   expect(edges['loop_step->loop_step']).toMatchObject({ loop: true, switchCase: 'loop_step' });
   expect(edges['loop_step->exit_loop']).toMatchObject({ switchCase: 'exit_loop' });
   expect(edges['loop_step->exit_loop'].loop).toBeUndefined();

@@ -20,8 +20,9 @@ test('the initial chunks stay small and leave the TypeScript compiler and elkjs 
   expect(lazyNames.filter((f) => /^elk\./.test(f))).toHaveLength(1);
   expect(lazy.get(lazyNames.find((f) => f.startsWith('typescript.'))!)).toBeGreaterThan(5_000_000);
   const total = totalBytes(files);
-  if (total > INITIAL_BUDGET_BYTES)
+  if (total > INITIAL_BUDGET_BYTES) {
     throw new Error(
       `initial chunks are ${total} bytes, over the ${INITIAL_BUDGET_BYTES}-byte budget: ${JSON.stringify([...files])}`,
     );
+  }
 }, 180_000);

@@ -56,15 +56,19 @@ test('two runs: differing rows marked, small differing values side by side as te
   // Only the differing small values are fetched, once per run.
   await new Promise<void>((resolve) => {
     const check = (): void => {
-      if (greeting.querySelectorAll('[data-value="shown"]').length === 2) resolve();
-      else setTimeout(check, 20);
+      if (greeting.querySelectorAll('[data-value="shown"]').length === 2) {
+        resolve();
+      } else {
+        setTimeout(check, 20);
+      }
     };
     check();
   });
   // Every task holds what its ancestors set (start's `greeting` and the parameter `who` reach end too).
   expect(new Set(asked.map((q) => q.split(':')[1]))).toEqual(new Set(['greeting', 'who']));
-  for (const p of pathspecs)
+  for (const p of pathspecs) {
     expect(asked).toContainEqual(expect.stringMatching(new RegExp(`^${p}/start/\\d+:greeting$`)));
+  }
   expect(greeting.querySelector('.cf-compare-a .cf-compare-value')!.textContent).toContain('<b>hi</b> ada');
   expect(greeting.querySelector('.cf-compare-b .cf-compare-value')!.textContent).toContain('<b>hi</b> bob');
   expect(greeting.querySelector('b')).toBeNull();

@@ -23,7 +23,9 @@ afterAll(() => removeTempDir(work));
 async function until(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
+    if (Date.now() > deadline) {
+      throw new Error('timed out');
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

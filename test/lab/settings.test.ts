@@ -19,8 +19,9 @@ test('the datastore goes into a request only when set', () => {
 test('the settings schema declares exactly these settings, the menu and the toolbar', () => {
   const schema = require('../../schema/lab/plugin.json');
   expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
-  for (const [key, value] of Object.entries(DEFAULT_SETTINGS))
+  for (const [key, value] of Object.entries(DEFAULT_SETTINGS)) {
     expect(schema.properties[key].default).toEqual(value);
+  }
   const menu = schema['jupyter.lab.menus'].main[0];
   expect(menu.label).toBe('Cellflow');
   expect(

@@ -57,7 +57,9 @@ test('tags → form → tags gives back the canonical tags, and unrelated tags s
 test('making a cell a step writes step and next tags core parses back to the same values', () => {
   const tags = rewriteCellTags(['keep-me'], step({ name: 'fit', next: 'a, b' }));
   expect(tags).toEqual(['keep-me', 'step:fit', 'next:a', 'next:b']);
-  for (const tag of tags) expect(parseTag(tag).problem).toBeUndefined();
+  for (const tag of tags) {
+    expect(parseTag(tag).problem).toBeUndefined();
+  }
   expect(formFromTags(readCellTags(tags)).next).toBe('a, b');
 });
 

@@ -56,8 +56,14 @@ afterAll(() => {
 test('npm pack writes release/cellflow-VERSION.tgz holding the built package and no sources or tests', () => {
   expect(path.basename(tarball)).toBe(`cellflow-${VERSION}.tgz`);
   const listing = spawnSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).stdout.split('\n');
-  for (const file of ['bin/cellflow.js', 'dist/src/index.js', 'dist/src/cli/main.js', 'dist/kernel/main.js'])
+  for (const file of [
+    'bin/cellflow.js',
+    'dist/src/index.js',
+    'dist/src/cli/main.js',
+    'dist/kernel/main.js',
+  ]) {
     expect(listing).toContain(`package/${file}`);
+  }
   expect(listing.filter((f) => /^package\/(test|src|bench)\//.test(f) || f.endsWith('.tsbuildinfo'))).toEqual(
     [],
   );

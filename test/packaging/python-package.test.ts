@@ -102,8 +102,9 @@ test('the wheel, built into release/, installs without Node; JupyterLab lists it
     run(python, ['-m', 'pip', 'install', `jupyterlab==${pinnedVersion('jupyterlab')}`, ...backend], { env }),
   );
   fs.mkdirSync(RELEASE, { recursive: true });
-  for (const old of fs.readdirSync(RELEASE).filter((f) => f.endsWith('.whl')))
+  for (const old of fs.readdirSync(RELEASE).filter((f) => f.endsWith('.whl'))) {
     fs.rmSync(path.join(RELEASE, old));
+  }
   expectOk(
     run(python, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-w', RELEASE, '.'], {
       cwd: src,

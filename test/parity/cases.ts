@@ -248,8 +248,12 @@ export const CASES: ParityCase[] = [
     ],
     // Tags belong to the run in cellflow (Metaflow copies them to steps, tasks and artifacts).
     check: (c) => {
-      for (const tag of TAGS) assertEquals(true, c.run.tags.includes(tag), `run tag ${tag}`);
-      for (const step of c.steps) c.assertArtifact(step, 'seen_tags', TAGS);
+      for (const tag of TAGS) {
+        assertEquals(true, c.run.tags.includes(tag), `run tag ${tag}`);
+      }
+      for (const step of c.steps) {
+        c.assertArtifact(step, 'seen_tags', TAGS);
+      }
     },
   },
   {
@@ -699,11 +703,16 @@ export const CASES: ParityCase[] = [
       pass(2),
     ],
     check: (c, origin) => {
-      for (const step of c.steps) c.assertArtifact(step, 'data', step === 'end' ? 'foo' : 'start');
+      for (const step of c.steps) {
+        c.assertArtifact(step, 'data', step === 'end' ? 'foo' : 'start');
+      }
       // Every task but the end's is a clone of the origin run's (Metaflow's origin-task-id).
       for (const task of c.tasks) {
-        if (task.step === 'end') assertEquals(undefined, task.reusedFrom, 'end is not a clone');
-        else assertEquals(true, task.reusedFrom?.startsWith(origin!.pathspec + '/'), `${task.step} cloned`);
+        if (task.step === 'end') {
+          assertEquals(undefined, task.reusedFrom, 'end is not a clone');
+        } else {
+          assertEquals(true, task.reusedFrom?.startsWith(origin!.pathspec + '/'), `${task.step} cloned`);
+        }
       }
       assertEquals(origin!.pathspec, c.run.origin?.pathspec, 'origin run');
     },
@@ -932,14 +941,20 @@ export const CASES: ParityCase[] = [
           const set = joinSets.get(step) ?? new Set<string>();
           set.add(JSON.stringify(lineage));
           joinSets.set(step, set);
-          if (set.size < parents(step)) return;
+          if (set.size < parents(step)) {
+            return;
+          }
           lineage = [[...set].sort().map((l) => JSON.parse(l))];
         }
         lineages.set(step, [...lineage, step]);
-        for (const next of c.run.graph.nodes[step].next) traverse(next, [...lineage, step]);
+        for (const next of c.run.graph.nodes[step].next) {
+          traverse(next, [...lineage, step]);
+        }
       };
       traverse('start', []);
-      for (const step of c.steps) c.assertArtifact(step, 'lineage', lineages.get(step));
+      for (const step of c.steps) {
+        c.assertArtifact(step, 'lineage', lineages.get(step));
+      }
     },
   },
   {
@@ -1017,6 +1032,7 @@ export const CASES: ParityCase[] = [
 ];
 
 function expectContains(text: string, part: string): void {
-  if (!text.includes(part))
+  if (!text.includes(part)) {
     throw new Error(`expected the log to contain ${JSON.stringify(part)}, got ${JSON.stringify(text)}`);
+  }
 }

@@ -36,7 +36,9 @@ export class Checker {
 
   value(task: TaskRecord, name: string): unknown {
     const ref = task.artifacts[name];
-    if (!ref) throw new Error(`task ${task.step}/${task.taskId} has no artifact '${name}'`);
+    if (!ref) {
+      throw new Error(`task ${task.step}/${task.taskId} has no artifact '${name}'`);
+    }
     return this.datastore.loadArtifactSync(ref);
   }
 
@@ -54,11 +56,14 @@ export class Checker {
   /** Metaflow's assert_artifact: every successful task of the step has the artifact with this value. */
   assertArtifact(step: string, name: string, expected: unknown): void {
     const tasks = this.tasksOf(step).filter((t) => t.status === 'succeeded');
-    if (tasks.length === 0) throw new Error(`step '${step}' has no successful task`);
+    if (tasks.length === 0) {
+      throw new Error(`step '${step}' has no successful task`);
+    }
     for (const task of tasks) {
       const got = this.value(task, name);
-      if (!isDeepStrictEqual(normalise(got), normalise(expected)))
+      if (!isDeepStrictEqual(normalise(got), normalise(expected))) {
         throw new Error(`${step}/${task.taskId}.${name}: expected ${inspect(expected)}, got ${inspect(got)}`);
+      }
     }
   }
 
@@ -77,13 +82,17 @@ export class Checker {
 
 /** Sets compare by members (Python sets in Metaflow's checks), other values as they are. */
 function normalise(value: unknown): unknown {
-  if (value instanceof Set || Object.prototype.toString.call(value) === '[object Set]')
+  if (value instanceof Set || Object.prototype.toString.call(value) === '[object Set]') {
     return [...(value as Set<unknown>)].map(normalise).sort();
-  if (Array.isArray(value)) return value.map(normalise);
+  }
+  if (Array.isArray(value)) {
+    return value.map(normalise);
+  }
   return value;
 }
 
 export function assertEquals(expected: unknown, got: unknown, what = 'value'): void {
-  if (!isDeepStrictEqual(normalise(expected), normalise(got)))
+  if (!isDeepStrictEqual(normalise(expected), normalise(got))) {
     throw new Error(`${what}: expected ${inspect(expected)}, got ${inspect(got)}`);
+  }
 }

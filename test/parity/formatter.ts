@@ -55,16 +55,24 @@ export function placeOnGraph(
       source: `${HELPERS}\nconst FOREACH_VARS: Record<string, string> = ${JSON.stringify(foreachVars)};${options.prelude ? '\n' + options.prelude : ''}`,
     },
   ];
-  if (options.parameters) cells.push({ tags: ['parameters'], source: options.parameters });
+  if (options.parameters) {
+    cells.push({ tags: ['parameters'], source: options.parameters });
+  }
   for (const [name, node] of Object.entries(graph.nodes)) {
     const quals = nodeQuals(name, node);
     const match = order.find(({ s }) => s.quals.some((q) => quals.has(q)));
-    if (!match) throw new Error(`no step for node ${name} of graph ${graphName}`);
+    if (!match) {
+      throw new Error(`no step for node ${name} of graph ${graphName}`);
+    }
     chosen[name] = match.i;
     const lines: string[] = [];
-    if (node.foreachVar) lines.push(`self.${node.foreachVar} = ${node.foreachDefault};`);
+    if (node.foreachVar) {
+      lines.push(`self.${node.foreachVar} = ${node.foreachDefault};`);
+    }
     // The notebook's `def join(self, inputs)`: a step that closes a foreach reads `inputs`.
-    if (node.join && !/\binputs\b/.test(match.s.code)) lines.push('void inputs;');
+    if (node.join && !/\binputs\b/.test(match.s.code)) {
+      lines.push('void inputs;');
+    }
     lines.push(match.s.code);
     const tags = [
       `step:${name}`,

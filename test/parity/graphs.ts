@@ -123,9 +123,15 @@ export function successors(node: GraphNodeSpec): string[] {
 /** Metaflow's _node_quals: `all`, the node's own, start/end by name, join, linear. */
 export function nodeQuals(name: string, node: GraphNodeSpec): Set<string> {
   const quals = new Set(['all', ...(node.quals ?? [])]);
-  if (name === 'start' || name === 'end') quals.add(name);
-  if (node.join) quals.add('join');
-  if (node.linear) quals.add('linear');
+  if (name === 'start' || name === 'end') {
+    quals.add(name);
+  }
+  if (node.join) {
+    quals.add('join');
+  }
+  if (node.linear) {
+    quals.add('linear');
+  }
   return quals;
 }
 

@@ -32,9 +32,13 @@ async function runCase(c: ParityCase, graph: string, id: string): Promise<Outcom
   const flow = `${c.name}_${graph}`.replace(/[^A-Za-z0-9_]/g, '_');
   const dir = path.join(work, flow);
   fs.mkdirSync(dir, { recursive: true });
-  for (const [name, text] of Object.entries(c.files ?? {})) fs.writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of Object.entries(c.files ?? {})) {
+    fs.writeFileSync(path.join(dir, name), text);
+  }
   const placed = placeOnGraph(c.steps, graph, { parameters: c.parameters, prelude: c.prelude, flow });
-  if (!placed.valid) throw new Error(`${id}: a required step has no node in graph ${graph}`);
+  if (!placed.valid) {
+    throw new Error(`${id}: a required step has no node in graph ${graph}`);
+  }
   const notebook = path.join(dir, `${flow}.ipynb`);
   fs.writeFileSync(notebook, placed.notebook);
   const idFile = path.join(dir, 'run-id');
@@ -57,8 +61,9 @@ async function runCase(c: ParityCase, graph: string, id: string): Promise<Outcom
   };
   const first = await invoke(['run', notebook, ...(c.runArgs ?? [])]);
   const runs = [first];
-  if (c.resume && first.pathspec)
+  if (c.resume && first.pathspec) {
     runs.push(await invoke(['resume', first.pathspec, ...(c.resume.from ? ['--from', c.resume.from] : [])]));
+  }
   return { id, graph, notebook, runs };
 }
 
@@ -101,9 +106,14 @@ describe.each(combos)('$id', ({ c, id }) => {
     expect(outcome.error).toBeUndefined();
     const [first, resumed] = outcome.runs;
     const output = outcome.runs.map((r) => r.stdout + r.stderr).join('\n');
-    if (c.shouldFail || c.resume) expect({ code: first.code, output }).toMatchObject({ code: 1 });
-    else expect({ code: first.code, output }).toMatchObject({ code: 0 });
-    if (c.resume) expect({ code: resumed?.code, output }).toMatchObject({ code: 0 });
+    if (c.shouldFail || c.resume) {
+      expect({ code: first.code, output }).toMatchObject({ code: 1 });
+    } else {
+      expect({ code: first.code, output }).toMatchObject({ code: 0 });
+    }
+    if (c.resume) {
+      expect({ code: resumed?.code, output }).toMatchObject({ code: 0 });
+    }
     const final = c.resume ? resumed : first;
     expect(final.pathspec).not.toBe('');
     const datastore = Datastore.open({ root: home });

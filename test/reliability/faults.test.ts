@@ -29,8 +29,12 @@ beforeAll(() => {
   home = path.join(work, 'store');
 });
 afterAll(() => {
-  for (const run of started) killIfAlive(run.child.pid);
-  for (const pid of taskPids) killIfAlive(pid);
+  for (const run of started) {
+    killIfAlive(run.child.pid);
+  }
+  for (const pid of taskPids) {
+    killIfAlive(pid);
+  }
   removeTempDir(work);
 });
 
@@ -107,7 +111,9 @@ test('SIGKILL of one foreach task: its attempt fails, its siblings finish, the r
   expect(killed.attempts[0].error!.message).toBe('the task process was killed by SIGKILL');
   expect(killed.artifacts).toEqual({});
   // Siblings that started finished normally; none is left half-recorded; the join never ran.
-  for (const sibling of body.filter((t) => t !== killed)) expect(sibling.status).toBe('succeeded');
+  for (const sibling of body.filter((t) => t !== killed)) {
+    expect(sibling.status).toBe('succeeded');
+  }
   expect(tasks.some((t) => t.step === 'gather')).toBe(false);
   expect((await runsJson()).find((r) => r.pathspec === pathspec)?.status).toBe('failed');
 

@@ -79,7 +79,9 @@ const WRONG_VALUES: Json[] = [
 
 function deepArray(depth: number): Json {
   let value: Json = [];
-  for (let i = 0; i < depth; i++) value = [value];
+  for (let i = 0; i < depth; i++) {
+    value = [value];
+  }
   return value;
 }
 
@@ -88,23 +90,36 @@ function paths(root: Json): (string | number)[][] {
   const out: (string | number)[][] = [];
   const walk = (value: Json, at: (string | number)[]) => {
     out.push(at);
-    if (Array.isArray(value)) value.forEach((item, i) => walk(item, [...at, i]));
-    else if (value && typeof value === 'object')
-      for (const key of Object.keys(value)) walk(value[key], [...at, key]);
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, [...at, i]));
+    } else if (value && typeof value === 'object') {
+      for (const key of Object.keys(value)) {
+        walk(value[key], [...at, key]);
+      }
+    }
   };
   walk(root, []);
   return out;
 }
 
 function setAt(root: JsonObject, at: (string | number)[], value: Json | undefined): Json {
-  if (at.length === 0) return value === undefined ? null : value;
+  if (at.length === 0) {
+    return value === undefined ? null : value;
+  }
   let parent: Json = root;
-  for (const key of at.slice(0, -1)) parent = (parent as Record<string, Json>)[key as string];
+  for (const key of at.slice(0, -1)) {
+    parent = (parent as Record<string, Json>)[key as string];
+  }
   const last = at[at.length - 1];
   if (value === undefined) {
-    if (Array.isArray(parent)) parent.splice(last as number, 1);
-    else delete (parent as JsonObject)[last as string];
-  } else (parent as Record<string | number, Json>)[last] = value;
+    if (Array.isArray(parent)) {
+      parent.splice(last as number, 1);
+    } else {
+      delete (parent as JsonObject)[last as string];
+    }
+  } else {
+    (parent as Record<string | number, Json>)[last] = value;
+  }
   return root;
 }
 
@@ -135,13 +150,19 @@ function jsonPathMutation(): NotebookCase {
   const at = pick(all);
   const op = pick(['delete', 'wrong', 'wrap', 'hostile', 'deep', 'duplicate'] as const);
   let value: Json | undefined;
-  if (op === 'delete') value = undefined;
-  else if (op === 'wrong') value = pick(WRONG_VALUES);
-  else if (op === 'hostile') value = pick(HOSTILE_NAMES);
-  else if (op === 'deep') value = deepArray(50 + int(400));
-  else {
+  if (op === 'delete') {
+    value = undefined;
+  } else if (op === 'wrong') {
+    value = pick(WRONG_VALUES);
+  } else if (op === 'hostile') {
+    value = pick(HOSTILE_NAMES);
+  } else if (op === 'deep') {
+    value = deepArray(50 + int(400));
+  } else {
     let current: Json = json;
-    for (const key of at) current = (current as Record<string, Json>)[key as string];
+    for (const key of at) {
+      current = (current as Record<string, Json>)[key as string];
+    }
     value = op === 'wrap' ? [current] : { dup: current, again: current };
   }
   const mutated = setAt(json, at, value);
@@ -219,9 +240,11 @@ function hostileTags(): NotebookCase {
   const hostile = pick(HOSTILE_NAMES);
   const tag = pick(['step:', 'next:', 'foreach:', 'catch:', 'env:', 'retry:', 'timeout:']) + hostile;
   const target = pick(['tag', 'flow', 'parameter', 'tags-extra'] as const);
-  if (target === 'tag') cell.metadata = { tags: [tag] };
-  else if (target === 'flow') (json.metadata as JsonObject).cellflow = { flow: hostile };
-  else if (target === 'parameter') {
+  if (target === 'tag') {
+    cell.metadata = { tags: [tag] };
+  } else if (target === 'flow') {
+    (json.metadata as JsonObject).cellflow = { flow: hostile };
+  } else if (target === 'parameter') {
     const safe = hostile.replace(/\n/g, ' ');
     (json.cells as JsonObject[]).unshift({
       cell_type: 'code',
@@ -336,7 +359,9 @@ function huge(kind: number): NotebookCase {
         ),
       ),
     () => {
-      for (let i = 0; i < 2000; i++) cells.push(code(`s${i}`, [`step:s${i}`, 'next:s0'], ''));
+      for (let i = 0; i < 2000; i++) {
+        cells.push(code(`s${i}`, [`step:s${i}`, 'next:s0'], ''));
+      }
     },
     () => (cells[0].source = Array.from({ length: 50_000 }, () => 'x').join('\n')),
   ];
@@ -347,7 +372,9 @@ function huge(kind: number): NotebookCase {
 function notebookCases(): NotebookCase[] {
   const cases: NotebookCase[] = [];
   const add = (n: number, make: () => NotebookCase) => {
-    for (let i = 0; i < n; i++) cases.push(make());
+    for (let i = 0; i < n; i++) {
+      cases.push(make());
+    }
   };
   add(500, jsonPathMutation);
   add(150, nbformatShape);
@@ -356,7 +383,9 @@ function notebookCases(): NotebookCase[] {
   add(100, cycles);
   add(60, invalidUtf8);
   add(200, byteNoise);
-  for (let kind = 0; kind < 6; kind++) cases.push(huge(kind));
+  for (let kind = 0; kind < 6; kind++) {
+    cases.push(huge(kind));
+  }
   return cases;
 }
 
@@ -461,8 +490,11 @@ beforeAll(async () => {
   ARGS = argumentCases({ run, task: `${run}/start/1` }, notebookFile, work);
 });
 afterAll(() => {
-  if (savedHome === undefined) delete process.env.CELLFLOW_HOME;
-  else process.env.CELLFLOW_HOME = savedHome;
+  if (savedHome === undefined) {
+    delete process.env.CELLFLOW_HOME;
+  } else {
+    process.env.CELLFLOW_HOME = savedHome;
+  }
   fs.rmSync(work, { recursive: true, force: true });
 });
 
@@ -491,8 +523,12 @@ const tally = new Map<string, { cases: number; exit2: number; exit0: number }>()
 function count(kind: string, code: number): void {
   const row = tally.get(kind) ?? { cases: 0, exit2: 0, exit0: 0 };
   row.cases++;
-  if (code === 2) row.exit2++;
-  if (code === 0) row.exit0++;
+  if (code === 2) {
+    row.exit2++;
+  }
+  if (code === 0) {
+    row.exit0++;
+  }
   tally.set(kind, row);
 }
 
@@ -519,8 +555,9 @@ test('notebook cases: exit 2 with a message naming the notebook (or 0 when still
     const ok =
       (outcome.code === 0 || (outcome.code === 2 && message.includes(path.basename(file)))) &&
       !STACK_OR_CRASH.test(outcome.err);
-    if (!ok)
+    if (!ok) {
       failures.push(`${c.label} (${args.join(' ')}): exit ${outcome.code}\n${outcome.err.slice(0, 600)}`);
+    }
   }
   expect(failures.slice(0, 10)).toEqual([]);
   const bad = [...tally.values()].reduce((sum, row) => sum + row.exit2, 0);
@@ -538,8 +575,9 @@ test('CLI argument cases: every one exits 2 with a message, never a crash or han
       continue;
     }
     count('cli', outcome.code);
-    if (outcome.code !== 2 || outcome.err.trim() === '' || STACK_OR_CRASH.test(outcome.err))
+    if (outcome.code !== 2 || outcome.err.trim() === '' || STACK_OR_CRASH.test(outcome.err)) {
       failures.push(`${c.label}: exit ${outcome.code}\n${outcome.err.slice(0, 600)}`);
+    }
   }
   expect(failures.slice(0, 10)).toEqual([]);
 }, 120_000);

@@ -68,7 +68,9 @@ beforeAll(async () => {
   const result = await cellflow(['run', nb, '--tag', HTML_ATTACKS.tag, '--run-id-file', idFile], {
     env: { CELLFLOW_HOME: home, ...SECRETS },
   });
-  if (result.code !== 0) throw new Error(`hostile run failed:\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== 0) {
+    throw new Error(`hostile run failed:\n${result.stdout}\n${result.stderr}`);
+  }
   pathspec = fs.readFileSync(idFile, 'utf8').trim();
   const [flow, runId] = pathspec.split('/');
   startTask = `${pathspec}/start/${Datastore.open({ root: home }).listTasks(flow, runId, 'start')[0].taskId}`;
@@ -140,11 +142,15 @@ describe('path traversal', () => {
       }
     } finally {
       process.chdir(savedCwd);
-      if (saved === undefined) delete process.env.CELLFLOW_HOME;
-      else process.env.CELLFLOW_HOME = saved;
+      if (saved === undefined) {
+        delete process.env.CELLFLOW_HOME;
+      } else {
+        process.env.CELLFLOW_HOME = saved;
+      }
     }
-    for (const name of ['..', '.', '../x', 'a/b', '/abs', 'a\u0000b', '', 'x'.repeat(129)])
+    for (const name of ['..', '.', '../x', 'a/b', '/abs', 'a\u0000b', '', 'x'.repeat(129)]) {
       expect(() => checkName('step name', name)).toThrow(/invalid step name/);
+    }
     expect(() => parsePathspec('Flow/../x')).toThrow(/invalid/);
     expect(() => new ObjectStore(path.join(work, 'objects')).pathOf('../../etc/passwd')).toThrow(
       /not a sha256 object name/,
@@ -228,7 +234,9 @@ describe('decoding never runs code', () => {
       // some corrupted IPC bytes (a hang, not code execution). Reads verify the sha256 first, so only
       // an object planted with a matching name could reach it; see ARCHITECTURE.md "Guarantees".
       if (i >= seeds.length && seed.codec !== 'arrow') {
-        for (let e = 0, n = 1 + rand(6); e < n; e++) bytes[rand(bytes.length)] = rand(256);
+        for (let e = 0, n = 1 + rand(6); e < n; e++) {
+          bytes[rand(bytes.length)] = rand(256);
+        }
       }
       try {
         const value = decodeArtifact(seed.codec, bytes);
@@ -260,7 +268,9 @@ describe('secrets in the environment', () => {
       const bytes = fs.readFileSync(file);
       for (const [name, value] of Object.entries(SECRETS)) {
         const secret = name === 'DATABASE_URL' ? value.split(':')[2].split('@')[0] : value;
-        if (bytes.includes(secret)) leaks.push(`${name} in ${path.relative(home, file)}`);
+        if (bytes.includes(secret)) {
+          leaks.push(`${name} in ${path.relative(home, file)}`);
+        }
       }
     }
     expect(leaks).toEqual([]);
@@ -276,12 +286,17 @@ describe('HTML from artifacts, logs, names, tags and parameters is escaped', () 
     const doc = dom.window.document;
     expect(doc.querySelectorAll('script, img, svg, iframe, object, embed').length).toBe(0);
     for (const element of doc.querySelectorAll('*')) {
-      for (const attribute of element.getAttributeNames()) expect(attribute).not.toMatch(/^on/i);
-      for (const attribute of ['href', 'src'])
+      for (const attribute of element.getAttributeNames()) {
+        expect(attribute).not.toMatch(/^on/i);
+      }
+      for (const attribute of ['href', 'src']) {
         expect(element.getAttribute(attribute) ?? '').not.toMatch(/javascript:/i);
+      }
     }
     const text = doc.body.textContent ?? '';
-    for (const shown of mustShow) expect(text).toContain(shown);
+    for (const shown of mustShow) {
+      expect(text).toContain(shown);
+    }
   }
 
   test('the card: a self-contained page with no active content', async () => {

@@ -124,7 +124,9 @@ describe('damaged objects and records', () => {
 /** Mounts a 2 MiB tmpfs, or says why it cannot (not root, no mount permission in this container). */
 function mountSmallDisk(dir: string): string | undefined {
   fs.mkdirSync(dir, { recursive: true });
-  if (process.getuid?.() !== 0) return 'not root: cannot mount a tmpfs';
+  if (process.getuid?.() !== 0) {
+    return 'not root: cannot mount a tmpfs';
+  }
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { stdio: 'pipe' });
     return undefined;
@@ -138,14 +140,20 @@ describe('a full disk', () => {
   let skipReason: string | undefined;
   beforeAll(() => {
     skipReason = mountSmallDisk(disk());
-    if (skipReason) console.warn(`disk-full tests skipped: ${skipReason}`);
+    if (skipReason) {
+      console.warn(`disk-full tests skipped: ${skipReason}`);
+    }
   });
   afterAll(() => {
-    if (!skipReason) execFileSync('umount', [disk()]);
+    if (!skipReason) {
+      execFileSync('umount', [disk()]);
+    }
   });
 
   test('an artifact larger than the free space fails the run with a clear message and whole records', async () => {
-    if (skipReason) return;
+    if (skipReason) {
+      return;
+    }
     const home = path.join(disk(), 'store');
     const nb = writeNotebook(work, 'full.ipynb', [
       { tags: ['step:start'], source: 'self.small = 1;' },
@@ -164,14 +172,18 @@ describe('a full disk', () => {
     const run = ds.readRun(flow, runId);
     expect(run.status).toBe('failed');
     expect(schemaErrors('run', run)).toEqual([]);
-    for (const task of ds.listTasks(flow, runId)) expect(schemaErrors('task', task)).toEqual([]);
+    for (const task of ds.listTasks(flow, runId)) {
+      expect(schemaErrors('task', task)).toEqual([]);
+    }
     const check = await cellflow(['fsck', '--datastore', home, '--json']);
     expect(check.code).toBe(0);
     expect(JSON.parse(check.stdout).strayFiles).toEqual([]); // the failed write cleaned up after itself
   });
 
   test('a step that reads a large artifact and keeps it needs no room to store it again', async () => {
-    if (skipReason) return;
+    if (skipReason) {
+      return;
+    }
     const home = path.join(disk(), 'store-reread');
     // 1.2 MiB on a 2 MiB disk: stored once it fits, but a second copy (even a temp file) would not.
     const nb = writeNotebook(work, 'reread.ipynb', [
@@ -186,7 +198,9 @@ describe('a full disk', () => {
   });
 
   test('a disk with no room at all: the run stops with the message, nothing half-written', async () => {
-    if (skipReason) return;
+    if (skipReason) {
+      return;
+    }
     const home = path.join(disk(), 'store2');
     fs.mkdirSync(home);
     // Fill the disk to the last byte.
@@ -194,7 +208,9 @@ describe('a full disk', () => {
     const fd = fs.openSync(filler, 'w');
     try {
       const block = Buffer.alloc(4096, 1);
-      for (;;) fs.writeSync(fd, block);
+      for (;;) {
+        fs.writeSync(fd, block);
+      }
     } catch (error) {
       expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
     } finally {

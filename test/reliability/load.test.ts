@@ -32,8 +32,9 @@ test('10 runs of the same flow at once all succeed with distinct ids and intact 
       return { ...result, pathspec: fs.readFileSync(idFile, 'utf8').trim() };
     }),
   );
-  for (const result of results)
+  for (const result of results) {
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+  }
   const ids = results.map((r) => r.pathspec);
   expect(new Set(ids).size).toBe(10);
   const ds = Datastore.open({ root: home });
@@ -48,7 +49,9 @@ test('10 runs of the same flow at once all succeed with distinct ids and intact 
     for (const task of tasks) {
       expect(schemaErrors('task', task)).toEqual([]);
       expect(task.runId).toBe(runId);
-      for (const parent of task.parents) expect(parent.startsWith(`${pathspec}/`)).toBe(true);
+      for (const parent of task.parents) {
+        expect(parent.startsWith(`${pathspec}/`)).toBe(true);
+      }
     }
     const join = tasks.find((t) => t.step === 'join')!;
     expect(ds.loadArtifactSync(join.artifacts.out)).toBe(3);

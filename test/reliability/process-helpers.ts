@@ -35,8 +35,12 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, timeo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (value !== undefined) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
@@ -64,7 +68,9 @@ export function alive(pid: number): boolean {
 
 /** Kills a process we started if it is still there (afterAll hygiene). */
 export function killIfAlive(pid: number | undefined): void {
-  if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+  if (pid !== undefined && alive(pid)) {
+    process.kill(pid, 'SIGKILL');
+  }
 }
 
 export function readRunIdFile(file: string): string {

@@ -65,7 +65,9 @@ test('a packed cellflow, git-ignored data, an untracked helper: reproduced from 
   expect(original.code).toBe(0);
   const { run, tasks } = readRecords(home, original.pathspec);
   expect(schemaErrors('run', run)).toEqual([]);
-  for (const task of tasks) expect(schemaErrors('task', task)).toEqual([]);
+  for (const task of tasks) {
+    expect(schemaErrors('task', task)).toEqual([]);
+  }
   expect(typeof run.seed).toBe('number');
   expect(run.code?.sha256).toMatch(/^[0-9a-f]{64}$/);
   expect(run.source!.git!.dirty).toContain('?? helpers.js');

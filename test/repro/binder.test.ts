@@ -158,7 +158,9 @@ function expectInstallsWhatPostBuildNeeds(dockerfile: string, binderDir: string,
     const text = line.trim().replace(/^\(cd [^&]+&& /, '');
     const word = /^[A-Za-z_]+="\$\((\S+)/.exec(text)?.[1] ?? text.split(/\s+/)[0];
     // A path to a command ("$PWD"/'.'/node_modules/.bin/cellflow) runs that command; VAR=... sets one.
-    if (/^[A-Za-z_]+=/.test(word)) return 'set';
+    if (/^[A-Za-z_]+=/.test(word)) {
+      return 'set';
+    }
     return word.split('/').pop()!;
   };
   const commands = new Set(
@@ -182,7 +184,9 @@ function expectInstallsWhatPostBuildNeeds(dockerfile: string, binderDir: string,
     'mkdir',
     'cp',
   ]);
-  for (const command of commands) expect([command, provided.has(command)]).toEqual([command, true]);
+  for (const command of commands) {
+    expect([command, provided.has(command)]).toEqual([command, true]);
+  }
   expect(scripts).toContain('npm ci');
 }
 
@@ -249,7 +253,9 @@ function jupyterVenv(dir: string): string {
   const testBin = path.dirname(PYTHON);
   for (const name of fs.readdirSync(testBin).filter((n) => n.startsWith('jupyter'))) {
     const text = fs.readFileSync(path.join(testBin, name), 'utf8');
-    if (!text.startsWith('#!')) continue;
+    if (!text.startsWith('#!')) {
+      continue;
+    }
     const script = path.join(dir, 'bin', name);
     fs.writeFileSync(script, `#!${path.join(dir, 'bin', 'python')}\n${text.slice(text.indexOf('\n') + 1)}`);
     fs.chmodSync(script, 0o755);
@@ -339,7 +345,9 @@ test('Binder simulation of the reproducible-anywhere project: the branch alone (
   for (const text of [published, ...publishedTasks]) {
     expect(text).not.toContain(base); // no absolute path of the project, the tarballs or the store
     expect(text).not.toContain(os.homedir());
-    if (os.hostname().length >= 3) expect(text).not.toContain(os.hostname());
+    if (os.hostname().length >= 3) {
+      expect(text).not.toContain(os.hostname());
+    }
     expect(schemaErrors('any', JSON.parse(text))).toEqual([]);
   }
   const record = JSON.parse(published);

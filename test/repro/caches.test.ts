@@ -41,7 +41,9 @@ test('a run with every cache off writes no cache entry and records the same inpu
     };
     const cacheEntries = (home: string) => {
       const dir = path.join(home, 'cache');
-      if (!fs.existsSync(dir)) return [];
+      if (!fs.existsSync(dir)) {
+        return [];
+      }
       return fs.readdirSync(dir).filter((kind) => fs.readdirSync(path.join(dir, kind)).length > 0);
     };
 

@@ -57,7 +57,9 @@ test('every tracked notebook is valid for nbformat, except the named bad-input f
   const invalid = Object.entries(verdicts).filter(([file, error]) => error !== null && !(file in BAD_INPUT));
   expect(invalid).toEqual([]);
   // An exempt fixture that became valid no longer tests what its reason says.
-  for (const file of Object.keys(BAD_INPUT)) expect(verdicts[file]).not.toBeNull();
+  for (const file of Object.keys(BAD_INPUT)) {
+    expect(verdicts[file]).not.toBeNull();
+  }
 });
 
 test('the notebooks cellflow and its benchmarks and tests write are valid for nbformat', () => {

@@ -41,7 +41,9 @@ export function churnProject(
     fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n');
   }
   fs.writeFileSync(path.join(dir, 'README.md'), '# churn\n');
-  if (options.dependency) addVendoredDependency(dir);
+  if (options.dependency) {
+    addVendoredDependency(dir);
+  }
   if (options.git !== false) {
     fs.writeFileSync(path.join(dir, '.gitignore'), 'node_modules/\n');
     git(dir, 'init', '-q', '-b', 'main');
@@ -74,8 +76,11 @@ export function allFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...allFiles(full));
-    else if (entry.isFile()) out.push(full);
+    if (entry.isDirectory()) {
+      out.push(...allFiles(full));
+    } else if (entry.isFile()) {
+      out.push(full);
+    }
   }
   return out;
 }
@@ -104,7 +109,9 @@ export function addVendoredDependency(dir: string): void {
 export function tableRows(stdout: string): Record<string, string>[] {
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => /^step\s+task\s+artifact\s+result/.test(line));
-  if (start < 0) return [];
+  if (start < 0) {
+    return [];
+  }
   const header = lines[start];
   const names = ['step', 'task', 'artifact', 'result', 'original', 'reproduced', 'note'];
   const offsets = names.map((name) => (name === 'note' ? -1 : header.indexOf(name)));
@@ -112,7 +119,9 @@ export function tableRows(stdout: string): Record<string, string>[] {
   const rows: Record<string, string>[] = [];
   let step = '';
   for (const line of lines.slice(start + 1)) {
-    if (line.trim() === '') break;
+    if (line.trim() === '') {
+      break;
+    }
     const cell = (i: number) =>
       line.slice(offsets[i], i + 1 < names.length ? offsets[i + 1] : undefined).trim();
     const row = Object.fromEntries(names.map((name, i) => [name, cell(i)]));
@@ -127,8 +136,11 @@ export function tableRows(stdout: string): Record<string, string>[] {
         .slice(offsets[5])
         .trim()
         .split(/\s{2,}/)[0] ?? '';
-    if (row.step) step = row.step;
-    else row.step = step;
+    if (row.step) {
+      step = row.step;
+    } else {
+      row.step = step;
+    }
     rows.push(row);
   }
   return rows;

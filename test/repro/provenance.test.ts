@@ -74,8 +74,9 @@ test('in a git repository: HEAD, branch, dirty files and a snapshot commit of th
     ['package.json', 'package.json'],
     ['package-lock.json', 'lockfile'],
   ]);
-  for (const file of source.files)
+  for (const file of source.files) {
     expect(ds.objects.getSync(file.sha256).toString('utf8')).toBe(show(file.path));
+  }
 
   expect(record.lockfile).toMatchObject({ path: 'package-lock.json', lockfileVersion: 3, derived: false });
   expect(ds.objects.getSync(record.lockfile!.sha256).toString('utf8')).toBe(show('package-lock.json'));
@@ -89,7 +90,9 @@ test('in a git repository: HEAD, branch, dirty files and a snapshot commit of th
   expect(environment.env.SOME_SETTING).toBe('visible');
   expect(environment.env.MY_API_TOKEN).toBe('[redacted]');
   // Nothing under the datastore (records, objects, logs) holds the secret.
-  for (const file of allFiles(home)) expect(fs.readFileSync(file).includes(SECRET)).toBe(false);
+  for (const file of allFiles(home)) {
+    expect(fs.readFileSync(file).includes(SECRET)).toBe(false);
+  }
 });
 
 test('outside git the sources are datastore objects, and with no lockfile one is derived from node_modules', async () => {

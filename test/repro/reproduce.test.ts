@@ -80,8 +80,9 @@ test('churn in a git repository: run, then reproduce in a clean directory with n
   expect(second.params).toEqual(first.params);
   expect(second.params.epochs).toBe(50);
   expect(second.tags).toEqual(['baseline']);
-  for (const record of [first, second, ...firstTasks, ...secondTasks])
+  for (const record of [first, second, ...firstTasks, ...secondTasks]) {
     expect(schemaErrors('any', record)).toEqual([]);
+  }
   const artifacts = (tasks: typeof firstTasks) =>
     Object.fromEntries(
       tasks.map((t) => [

@@ -26,8 +26,11 @@ describe('Datastore', () => {
   describe('root', () => {
     const saved = process.env.CELLFLOW_HOME;
     afterEach(() => {
-      if (saved === undefined) delete process.env.CELLFLOW_HOME;
-      else process.env.CELLFLOW_HOME = saved;
+      if (saved === undefined) {
+        delete process.env.CELLFLOW_HOME;
+      } else {
+        process.env.CELLFLOW_HOME = saved;
+      }
     });
 
     it('is .cellflow at the project root found from cwd, unless CELLFLOW_HOME or options.root say otherwise', () => {
@@ -67,8 +70,12 @@ describe('Datastore', () => {
       );
       const all = batches.flat();
       expect(new Set(all).size).toBe(2000);
-      for (const ids of batches) expect([...ids].sort()).toEqual(ids); // each process: strictly increasing
-      for (const id of all) expect(id).toMatch(/^\d{13}-[0-9a-f]{12}$/);
+      for (const ids of batches) {
+        expect([...ids].sort()).toEqual(ids);
+      } // each process: strictly increasing
+      for (const id of all) {
+        expect(id).toMatch(/^\d{13}-[0-9a-f]{12}$/);
+      }
       // Time order: an id made after all of them sorts after all of them.
       const later = datastore.newRunId();
       expect([...all, later].sort().pop()).toBe(later);
@@ -103,10 +110,13 @@ describe('Datastore', () => {
 
     it('lists flows, runs newest first, and tasks by step then numeric id', () => {
       const ids = ['1700000000001-000000000001', '1700000000003-000000000003', '1700000000002-000000000002'];
-      for (const id of ids) datastore.writeRun(runRecord('Hello', id));
+      for (const id of ids) {
+        datastore.writeRun(runRecord('Hello', id));
+      }
       datastore.writeRun(runRecord('Other', ids[0]));
-      for (const taskId of ['10', '2', '1'])
+      for (const taskId of ['10', '2', '1']) {
         datastore.writeTask(taskRecord('Hello', ids[0], 'start', taskId, {}));
+      }
       datastore.writeTask(taskRecord('Hello', ids[0], 'end', '11', {}));
 
       expect(datastore.listFlows()).toEqual(['Hello', 'Other']);

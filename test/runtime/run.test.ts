@@ -34,14 +34,18 @@ function records(pathspec: string): { run: RunRecord; tasks: TaskRecord[] } {
   const run = ds.readRun(flow, runId);
   const tasks = ds.listTasks(flow, runId);
   expect(schemaErrors('run', run)).toEqual([]);
-  for (const task of tasks) expect(schemaErrors('task', task)).toEqual([]);
+  for (const task of tasks) {
+    expect(schemaErrors('task', task)).toEqual([]);
+  }
   return { run, tasks };
 }
 
 function artifact(pathspec: string, step: string, name: string): unknown {
   const ds = Datastore.open({ root: home });
   const task = records(pathspec).tasks.find((t) => t.step === step && t.status === 'succeeded');
-  if (!task) throw new Error(`no succeeded task for ${step} in ${pathspec}`);
+  if (!task) {
+    throw new Error(`no succeeded task for ${step} in ${pathspec}`);
+  }
   return ds.loadArtifactSync(task.artifacts[name]);
 }
 
@@ -117,7 +121,9 @@ test('a failing step fails the run with exit 1 and the notebook cell and line; r
   expect(artifact(pathspec, 'flaky', 'done')).toBe(1001);
   // No object that existed before the resume was written again.
   const after = snapshotObjects(objectsDir);
-  for (const [file, stamp] of before) expect(after.get(file)).toBe(stamp);
+  for (const [file, stamp] of before) {
+    expect(after.get(file)).toBe(stamp);
+  }
 });
 
 // Counts the task processes the scheduler holds besides the one running this cell (Linux /proc).

@@ -86,8 +86,9 @@ test('an upload killed half way leaves no visible object', async () => {
   const deadline = Date.now() + 30_000;
   // Half way: the server holds parts of the upload (and the upload has not completed).
   while (!hasFiles(staging)) {
-    if (Date.now() > deadline || child.exitCode !== null)
+    if (Date.now() > deadline || child.exitCode !== null) {
       throw new Error(`no upload in progress seen\n${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   child.kill('SIGKILL');
@@ -114,12 +115,15 @@ test('bad credentials, an unknown bucket and an unreachable endpoint exit 2 nami
   });
   expect(unreachable.code).toBe(2);
   expect(unreachable.stderr).toMatch(/^error: the S3 endpoint http:\/\/127\.0\.0\.1:9 .* cannot be reached/);
-  for (const result of [badCredentials, unknownBucket, unreachable])
+  for (const result of [badCredentials, unknownBucket, unreachable]) {
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  }
 });
 
 function hasFiles(dir: string): boolean {
-  if (!fs.existsSync(dir)) return false;
+  if (!fs.existsSync(dir)) {
+    return false;
+  }
   return fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })
     .some((entry) => entry.isFile() && fs.statSync(path.join(entry.parentPath ?? dir, entry.name)).size > 0);

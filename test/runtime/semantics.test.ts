@@ -41,7 +41,9 @@ function records(pathspec: string): { run: RunRecord; tasks: TaskRecord[] } {
   const run = ds.readRun(flow, runId);
   const tasks = ds.listTasks(flow, runId);
   expect(schemaErrors('run', run)).toEqual([]);
-  for (const task of tasks) expect(schemaErrors('task', task)).toEqual([]);
+  for (const task of tasks) {
+    expect(schemaErrors('task', task)).toEqual([]);
+  }
   return { run, tasks };
 }
 
@@ -54,7 +56,9 @@ function artifactsOf(task: TaskRecord): Record<string, unknown> {
 
 function stepArtifacts(pathspec: string, step: string): Record<string, unknown> {
   const task = records(pathspec).tasks.find((t) => t.step === step && t.status === 'succeeded');
-  if (!task) throw new Error(`no succeeded task for ${step} in ${pathspec}`);
+  if (!task) {
+    throw new Error(`no succeeded task for ${step} in ${pathspec}`);
+  }
   return artifactsOf(task);
 }
 

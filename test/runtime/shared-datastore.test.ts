@@ -22,8 +22,12 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreEnv?.();
   await server?.stop();
-  for (const dir of dirs) removeTempDir(dir);
-  for (const location of locations) removeLocation(location);
+  for (const dir of dirs) {
+    removeTempDir(dir);
+  }
+  for (const location of locations) {
+    removeLocation(location);
+  }
 });
 
 function fresh(name: string): string {
@@ -211,10 +215,11 @@ test('the tasks of one run execute on two bare machines (only node, cellflow and
   // The locked dependencies were installed once per machine, into the cache keyed by the lockfile.
   const ds = Datastore.open({ root: location });
   const run = ds.readRun(...(refSpec.split('/') as [string, string]));
-  for (const m of [a, b])
+  for (const m of [a, b]) {
     expect(
       fs.existsSync(path.join(m.home, '.cache', 'cellflow', 'deps', run.lockfile!.sha256, '.installed')),
     ).toBe(true);
+  }
   const [flow, runId] = refSpec.split('/');
   const remote = ds.readTask(flow, runId, 'end', '13');
   const original = ds.listTasks(flow, runId, 'end').find((t) => t.taskId !== '13')!;

@@ -31,7 +31,9 @@ async function run(args: string[], env: Record<string, string> = {}) {
 function tasks(pathspec: string): TaskRecord[] {
   const [flow, runId] = pathspec.split('/');
   const found = Datastore.open({ root: home }).listTasks(flow, runId);
-  for (const task of found) expect(schemaErrors('task', task)).toEqual([]);
+  for (const task of found) {
+    expect(schemaErrors('task', task)).toEqual([]);
+  }
   return found.sort((a, b) => Number(a.taskId) - Number(b.taskId));
 }
 

@@ -25,7 +25,9 @@ export async function runFlow(notebook: string, home: string): Promise<string> {
     env: { CELLFLOW_HOME: home },
     timeoutMs: 120_000,
   });
-  if (result.code !== 0) throw new Error(`run failed: ${result.stderr}`);
+  if (result.code !== 0) {
+    throw new Error(`run failed: ${result.stderr}`);
+  }
   return fs.readFileSync(idFile, 'utf8').trim();
 }
 

@@ -52,7 +52,9 @@ test('serve a run stored on S3: the log goes to the bucket, and replays from it'
 
   const listed = await cellflow(['predictions', 'churn', '--json'], { env });
   const ids = new Set((JSON.parse(listed.stdout) as { id: string }[]).map((r) => r.id));
-  for (const answer of answers) expect(ids.has(answer.id!)).toBe(true);
+  for (const answer of answers) {
+    expect(ids.has(answer.id!)).toBe(true);
+  }
   const replay = await cellflow(['replay', answers[7].id!], { env });
   expect(replay).toMatchObject({ code: 0, stdout: expect.stringContaining('identical: status 200') });
   const monitor = await cellflow(['monitor', 'churn/predict', '--json'], { env });

@@ -110,8 +110,12 @@ test('SIGKILL during a burst: every acknowledged prediction is already in the lo
   const burst = Array.from({ length: 60 }, (_, i) =>
     post(`${served.url}/predict`, JSON.stringify(churnRequest(500 + i)))
       .then((a) => {
-        if (a.status === 200) answered.push(a);
-        if (answered.length === 10) served.child.kill('SIGKILL');
+        if (a.status === 200) {
+          answered.push(a);
+        }
+        if (answered.length === 10) {
+          served.child.kill('SIGKILL');
+        }
       })
       .catch(() => undefined),
   );
@@ -119,8 +123,9 @@ test('SIGKILL during a burst: every acknowledged prediction is already in the lo
   expect(await served.exited).toBe('SIGKILL');
   expect(answered.length).toBeGreaterThanOrEqual(10);
   const logged = await loggedIds('churn');
-  for (const answer of answered)
+  for (const answer of answered) {
     expect(logged.get(answer.id!)).toMatchObject({ status: 200, response: answer.body });
+  }
 }, 60_000);
 
 test('bad input of each kind: 400 bad JSON, 400 wrong shape, 400 rejected, 500 exception, 404, 405, 413, 401', async () => {
@@ -186,7 +191,9 @@ test('--follow switches to a newer successful run without dropping a request', a
     }
   })();
   const newer = await runFlow(SCORER, home);
-  for (let i = 0; i < 100 && !runs.has(newer); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && !runs.has(newer); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
   going = false;
   await load;
   expect(runs).toEqual(new Set([scorerRun, newer]));

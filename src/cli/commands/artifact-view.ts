@@ -44,9 +44,15 @@ function previewTable(table: Table): string {
 }
 
 function cell(value: unknown): string {
-  if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return value.length > 40 ? `${value.slice(0, 39)}…` : value;
-  if (typeof value === 'object') return inspect(value, { depth: 1, breakLength: Infinity });
+  if (value === null || value === undefined) {
+    return 'null';
+  }
+  if (typeof value === 'string') {
+    return value.length > 40 ? `${value.slice(0, 39)}…` : value;
+  }
+  if (typeof value === 'object') {
+    return inspect(value, { depth: 1, breakLength: Infinity });
+  }
   return String(value);
 }
 
@@ -66,10 +72,11 @@ export function artifactAsJson(ref: ArtifactRef, value: unknown): unknown {
       rows: toDisplayJson(table.toArray().map((row) => row?.toJSON())),
     };
   }
-  if (ref.codec === 'bytes')
+  if (ref.codec === 'bytes') {
     return {
       bytes: (value as Uint8Array).byteLength,
       base64: Buffer.from(value as Uint8Array).toString('base64'),
     };
+  }
   return toDisplayJson(value);
 }

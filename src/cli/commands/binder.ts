@@ -33,18 +33,21 @@ export function registerBinder(program: Command, io: CliIO): void {
         `  branch:  ${result.branch} (in ${result.repository}; nothing else changed)`,
         `  push:    git push ${remote} ${result.branch}`,
       ];
-      if (result.url) lines.push(`  launch:  ${result.url}`);
-      else
+      if (result.url) {
+        lines.push(`  launch:  ${result.url}`);
+      } else {
         lines.push(
           '  launch:  the repository has no GitHub remote; push the branch to a public GitHub repository, then open',
           `           https://mybinder.org/v2/gh/OWNER/REPO/${result.commit}?urlpath=${encodeURIComponent(result.urlpath)}`,
         );
+      }
       lines.push(
         `  pinned:  nodejs=${result.pins.nodejs} python=${result.pins.python} jupyterlab=${result.pins.jupyterlab}`,
         ...result.pins.notes.slice(0, 1).map((note) => `  note:    ${note}`),
       );
-      if (result.inputs.length > 0)
+      if (result.inputs.length > 0) {
         lines.push(`  data:    ${result.inputs.join(', ')} (the stored inputs, on the branch)`);
+      }
       lines.push(`  locally: git worktree add DIR ${result.branch} && DIR/reproduce.sh`);
       io.stdout(lines.join('\n') + '\n');
     });

@@ -36,7 +36,9 @@ export function registerCard(program: Command, io: CliIO): void {
       const out = path.resolve(options.out ?? defaultCardPath(datastore, pathspec));
       try {
         // An --out folder that does not exist is a typo to report, as export -o does.
-        if (options.out === undefined) makeDirs(path.dirname(out));
+        if (options.out === undefined) {
+          makeDirs(path.dirname(out));
+        }
         fs.writeFileSync(out, page);
       } catch (error) {
         throw new UserInputError(`cannot write the card to ${out}: ${(error as Error).message}`);
@@ -60,10 +62,11 @@ function defaultCardPath(datastore: Datastore, pathspec: string): string {
 
 export async function renderCard(datastore: Datastore, pathspec: string, rows: number): Promise<string> {
   const spec = parsePathspec(pathspec);
-  if (!spec.runId || (spec.step && !spec.taskId))
+  if (!spec.runId || (spec.step && !spec.taskId)) {
     throw new PathspecError(
       `card needs a run or a task: Flow/runId or Flow/runId/step/taskId, not ${JSON.stringify(pathspec)}`,
     );
+  }
   const tasks: Task[] = spec.taskId
     ? [Task.get(pathspec, datastore)]
     : Run.get(pathspec, datastore)
@@ -76,7 +79,9 @@ export async function renderCard(datastore: Datastore, pathspec: string, rows: n
   // A 10,000-task foreach would make a page no one can open: values are previewed for the first tasks.
   for (const task of tasks.slice(0, MAX_TASKS_PREVIEWED)) {
     const own: ArtifactPreviews[string] = (previews[task.pathspec] = {});
-    for (const name of task.artifacts()) own[name] = await artifactPreview(task, name, rows);
+    for (const name of task.artifacts()) {
+      own[name] = await artifactPreview(task, name, rows);
+    }
   }
   return renderCardPage(display, previews);
 }

@@ -46,23 +46,26 @@ export function registerDeploy(program: Command, io: CliIO): void {
           fromRun?: string;
         },
       ) => {
-        if (!ENGINES.includes(options.engine))
+        if (!ENGINES.includes(options.engine)) {
           throw new UserInputError(
             `--engine ${options.engine}: deploy writes manifests for ${ENGINES.join(', ')} (Slurm runs with cellflow run --engine slurm).`,
           );
+        }
         // The global --datastore option (or $CELLFLOW_DATASTORE) names the datastore the pods share.
         const datastore = process.env.CELLFLOW_DATASTORE;
-        if (!datastore)
+        if (!datastore) {
           throw new UserInputError(
             `${file}: deploy needs --datastore s3://BUCKET/PREFIX, the datastore every pod opens.`,
           );
+        }
         const text = readNotebookFile(file);
         const compiled = compileNotebook(text, file);
         const schedule = options.schedule ?? notebookSchedule(text, file);
-        if (options.fromRun && options.fromRun.split('/')[0] !== compiled.manifest.flow)
+        if (options.fromRun && options.fromRun.split('/')[0] !== compiled.manifest.flow) {
           throw new UserInputError(
             `--from-run ${options.fromRun}: not a run of flow ${compiled.manifest.flow} (expected ${compiled.manifest.flow}/RUN_ID).`,
           );
+        }
         const manifests = argoManifests(compiled.manifest, {
           datastore,
           image: options.image,
@@ -74,9 +77,13 @@ export function registerDeploy(program: Command, io: CliIO): void {
         if (options.submit) {
           // Applied first: a cluster that refuses them leaves no file that looks deployed.
           io.stdout(kubectlApply(json, options.namespace));
-          if (options.output === '-') return;
+          if (options.output === '-') {
+            return;
+          }
         }
-        if (options.output === '-') return void io.stdout(json);
+        if (options.output === '-') {
+          return void io.stdout(json);
+        }
         try {
           fs.writeFileSync(options.output, json);
         } catch (error) {
@@ -94,8 +101,11 @@ export function registerDeploy(program: Command, io: CliIO): void {
 function notebookSchedule(text: string, file: string): string | undefined {
   const metadata = (JSON.parse(text) as { metadata?: { cellflow?: { schedule?: unknown } } }).metadata;
   const schedule = metadata?.cellflow?.schedule;
-  if (schedule === undefined) return undefined;
-  if (typeof schedule !== 'string' || schedule.trim() === '')
+  if (schedule === undefined) {
+    return undefined;
+  }
+  if (typeof schedule !== 'string' || schedule.trim() === '') {
     throw new UserInputError(`${file}: metadata.cellflow.schedule must be a cron expression (a string).`);
+  }
   return schedule;
 }

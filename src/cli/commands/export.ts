@@ -16,7 +16,9 @@ export function defaultExportPath(notebook: string): string {
  * slashes, so the output does not depend on where the project is checked out or the command is run.
  */
 export function recordedNotebookPath(notebook: string, output: string | undefined): string {
-  if (output === undefined) return path.basename(notebook);
+  if (output === undefined) {
+    return path.basename(notebook);
+  }
   const relative = path.relative(path.dirname(path.resolve(output)), path.resolve(notebook));
   return relative.split(path.sep).join('/');
 }
@@ -41,8 +43,9 @@ export function registerExport(program: Command, io: CliIO): void {
         io.stdout(compiled.source);
         return;
       }
-      if (path.resolve(output) === path.resolve(file))
+      if (path.resolve(output) === path.resolve(file)) {
         throw new UserInputError(`${output}: refusing to overwrite the notebook itself.`);
+      }
       try {
         fs.writeFileSync(output, compiled.source);
       } catch (error) {

@@ -22,11 +22,17 @@ export function registerFsck(program: Command, io: CliIO): void {
     .action(async (options: FsckOptions) => {
       // The datastore to check is the global --datastore (or its default).
       const datastore = Datastore.open();
-      if (datastore.isLocal && (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory()))
+      if (
+        datastore.isLocal &&
+        (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory())
+      ) {
         throw new UserInputError(`no datastore at ${datastore.root}`);
+      }
       const report = await fsckDatastore(datastore);
       io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
-      if (isDamaged(report)) io.exitCode = EXIT_FAILED;
+      if (isDamaged(report)) {
+        io.exitCode = EXIT_FAILED;
+      }
     });
 }
 
@@ -40,19 +46,27 @@ export function formatReport(report: FsckReport): string {
   ];
   for (const object of report.damagedObjects) {
     lines.push(`✗ object ${object.sha256} ${object.detail}`);
-    if (object.references.length === 0) lines.push('    not used by any record');
-    for (const ref of object.references) lines.push(`    used by ${ref.pathspec}: ${ref.role}`);
+    if (object.references.length === 0) {
+      lines.push('    not used by any record');
+    }
+    for (const ref of object.references) {
+      lines.push(`    used by ${ref.pathspec}: ${ref.role}`);
+    }
   }
-  for (const record of report.damagedRecords)
+  for (const record of report.damagedRecords) {
     lines.push(`✗ record ${record.pathspec} (${record.file}) ${record.detail}`);
-  if (report.strayFiles.length > 0)
+  }
+  if (report.strayFiles.length > 0) {
     lines.push(
       `${report.strayFiles.length} stray file(s) under objects/ (temp files of interrupted writes; never read): ${report.strayFiles.slice(0, 5).join(', ')}${report.strayFiles.length > 5 ? ', ...' : ''}`,
     );
+  }
   if (isDamaged(report)) {
     lines.push(
       `damage: ${report.damagedObjects.length} object(s), ${report.damagedRecords.length} record(s); affected runs: ${report.affectedRuns.join(', ') || 'none'}`,
     );
-  } else lines.push('ok: no damage found');
+  } else {
+    lines.push('ok: no damage found');
+  }
   return lines.join('\n') + '\n';
 }

@@ -36,20 +36,28 @@ export function registerGc(program: Command, io: CliIO): void {
     .action(async (options: GcCommandOptions) => {
       // The datastore to clean is the global --datastore (or its default).
       const datastore = Datastore.open();
-      if (!datastore.isLocal)
+      if (!datastore.isLocal) {
         throw new UserInputError(
           `gc cleans a local datastore; ${datastore.root} is a bucket (not supported yet)`,
         );
-      if (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory())
+      }
+      if (!fs.existsSync(datastore.root) || !fs.statSync(datastore.root).isDirectory()) {
         throw new UserInputError(`no datastore at ${datastore.root}`);
-      if (options.grace < 0) throw new UserInputError(`--grace must not be negative (got ${options.grace})`);
+      }
+      if (options.grace < 0) {
+        throw new UserInputError(`--grace must not be negative (got ${options.grace})`);
+      }
       const dryRun = options.dryRun === true;
       const objects = sweepObjects(datastore, { dryRun, graceMs: options.grace * 1000 });
       const refs = await staleSnapshotRefs(datastore, process.cwd());
       const reproductions = leftoverReproductionDirs(datastore);
       if (!dryRun) {
-        if (refs) await deleteRefs(refs);
-        for (const dir of reproductions) fs.rmSync(dir, { recursive: true, force: true });
+        if (refs) {
+          await deleteRefs(refs);
+        }
+        for (const dir of reproductions) {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
       }
       if (options.json) {
         const report = { dryRun, objects, snapshotRefs: refs?.refs ?? [], reproductionDirs: reproductions };

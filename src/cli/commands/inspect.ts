@@ -35,10 +35,11 @@ export async function inspectPathspec(
   options: InspectOptions,
 ): Promise<string> {
   const spec = parsePathspec(pathspec);
-  if (!spec.runId)
+  if (!spec.runId) {
     throw new PathspecError(
       `inspect needs a run: Flow/runId[/step[/taskId]], not ${JSON.stringify(pathspec)}`,
     );
+  }
   if (spec.taskId) {
     const task = Task.get(pathspec, datastore);
     return options.artifact !== undefined
@@ -46,14 +47,17 @@ export async function inspectPathspec(
       : showTask(task, options.json);
   }
   if (spec.step) {
-    if (options.artifact !== undefined)
+    if (options.artifact !== undefined) {
       throw new PathspecError('--artifact needs a run or a task pathspec, not a step');
+    }
     return showStep(Step.get(pathspec, datastore), options.json);
   }
   const run = Run.get(pathspec, datastore);
   if (options.artifact !== undefined) {
     const end = run.endTask;
-    if (!end) await run.data(options.artifact); // throws the Client API's explanation
+    if (!end) {
+      await run.data(options.artifact);
+    } // throws the Client API's explanation
     return showArtifact(end!, options.artifact, options.json);
   }
   return showRun(run, options.json);
@@ -98,23 +102,30 @@ function showRun(run: Run, json?: boolean): string {
 
 /** A reproduction's verdict: counts, the first difference with both values, the explanation. */
 function verdictLines(verdict: ReproductionVerdict | undefined): string[] {
-  if (!verdict) return [];
+  if (!verdict) {
+    return [];
+  }
   const lines = [
     `  verdict   ${verdict.result}: ${verdict.identical} identical, ${verdict.different} different, ${verdict.missing} missing, ${verdict.added} added`,
   ];
   const first = verdict.first;
-  if (first)
+  if (first) {
     lines.push(
       `  first     step ${first.step}${first.task ? ` task ${first.task} ${first.position ?? ''}`.trimEnd() : ''}, ${first.artifact} ${first.verdict}: ${first.original ?? '-'} → ${first.reproduced ?? '-'}`,
     );
-  if (verdict.explanation) lines.push(`  why       ${verdict.explanation}`);
-  for (const known of verdict.known ?? []) lines.push(`  known     ${known}`);
+  }
+  if (verdict.explanation) {
+    lines.push(`  why       ${verdict.explanation}`);
+  }
+  for (const known of verdict.known ?? []) {
+    lines.push(`  known     ${known}`);
+  }
   return lines;
 }
 
 function showStep(step: Step, json?: boolean): string {
   const tasks = step.tasks();
-  if (json)
+  if (json) {
     return (
       JSON.stringify(
         tasks.map((task) => task.record),
@@ -122,6 +133,7 @@ function showStep(step: Step, json?: boolean): string {
         2,
       ) + '\n'
     );
+  }
   const table = renderTable(
     ['TASK', 'STATUS', 'ATTEMPTS', 'STARTED', 'DURATION', 'FOREACH', 'ARTIFACTS'],
     tasks.map((task) => [
@@ -139,7 +151,9 @@ function showStep(step: Step, json?: boolean): string {
 
 function showTask(task: Task, json?: boolean): string {
   const record = task.record;
-  if (json) return JSON.stringify(record, null, 2) + '\n';
+  if (json) {
+    return JSON.stringify(record, null, 2) + '\n';
+  }
   const lines = [
     `Task ${task.pathspec}  ${task.status}`,
     `  started   ${formatTime(record.startedAt)}`,
@@ -149,7 +163,9 @@ function showTask(task: Task, json?: boolean): string {
   for (const frame of record.foreachStack) {
     lines.push(`  foreach   element ${frame.index} of ${frame.count} (split by ${frame.step})`);
   }
-  if (record.reusedFrom) lines.push(`  reused    from ${record.reusedFrom}`);
+  if (record.reusedFrom) {
+    lines.push(`  reused    from ${record.reusedFrom}`);
+  }
   for (const attempt of record.attempts) {
     const where = attempt.error?.cell
       ? ` at cell ${attempt.error.cell.index} (${attempt.error.cell.id})${attempt.error.line ? ` line ${attempt.error.line}` : ''}`
@@ -175,7 +191,9 @@ function showTask(task: Task, json?: boolean): string {
 async function showArtifact(task: Task, name: string, json?: boolean): Promise<string> {
   const ref = task.artifact(name);
   const value = await task.data(name);
-  if (json) return JSON.stringify(artifactAsJson(ref, value), null, 2) + '\n';
+  if (json) {
+    return JSON.stringify(artifactAsJson(ref, value), null, 2) + '\n';
+  }
   return describeArtifact(name, ref, value);
 }
 
@@ -194,12 +212,16 @@ function reproducibilityLines(record: RunRecord): string[] {
   } else if (record.source) {
     lines.push(`  git       -${record.source.gitError ? ` (${record.source.gitError})` : ''}`);
   }
-  if (record.lockfile) lines.push(`  drift     ${driftSummary(record.lockfile.drift)}`);
+  if (record.lockfile) {
+    lines.push(`  drift     ${driftSummary(record.lockfile.drift)}`);
+  }
   return lines;
 }
 
 function driftSummary(drift: DriftRecord): string {
-  if (!drift.checked) return 'not checked (no node_modules)';
+  if (!drift.checked) {
+    return 'not checked (no node_modules)';
+  }
   const parts = [
     [drift.changed.length, 'changed'],
     [drift.missing.length, 'missing'],

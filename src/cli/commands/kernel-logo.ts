@@ -16,7 +16,9 @@ const EDGES: [number, number][] = [
 
 /** Coverage of the drawing at (x, y) in unit coordinates: nodes are discs, edges thick lines. */
 function inked(x: number, y: number): boolean {
-  if (NODES.some(([cx, cy]) => Math.hypot(x - cx, y - cy) <= 0.12)) return true;
+  if (NODES.some(([cx, cy]) => Math.hypot(x - cx, y - cy) <= 0.12)) {
+    return true;
+  }
   return EDGES.some(([a, b]) => {
     const [ax, ay] = NODES[a];
     const [bx, by] = NODES[b];
@@ -35,12 +37,17 @@ export function logoPng(size: number): Buffer {
     const row = Buffer.alloc(1 + size * 3); // filter byte 0, then RGB
     for (let px = 0; px < size; px++) {
       let hits = 0;
-      for (let sy = 0; sy < samples; sy++)
-        for (let sx = 0; sx < samples; sx++)
-          if (inked((px + (sx + 0.5) / samples) / size, (py + (sy + 0.5) / samples) / size)) hits++;
+      for (let sy = 0; sy < samples; sy++) {
+        for (let sx = 0; sx < samples; sx++) {
+          if (inked((px + (sx + 0.5) / samples) / size, (py + (sy + 0.5) / samples) / size)) {
+            hits++;
+          }
+        }
+      }
       const a = hits / (samples * samples);
-      for (let c = 0; c < 3; c++)
+      for (let c = 0; c < 3; c++) {
         row[1 + px * 3 + c] = Math.round(BACKGROUND[c] * (1 - a) + FOREGROUND[c] * a);
+      }
     }
     rows.push(row);
   }
@@ -72,11 +79,15 @@ function crc32(bytes: Buffer): number {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
       let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      for (let k = 0; k < 8; k++) {
+        c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
       table[n] = c >>> 0;
     }
   }
   let crc = 0xffffffff;
-  for (const byte of bytes) crc = table[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  for (const byte of bytes) {
+    crc = table[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+  }
   return (crc ^ 0xffffffff) >>> 0;
 }

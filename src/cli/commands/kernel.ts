@@ -35,8 +35,9 @@ export function registerKernel(program: Command, io: CliIO): void {
   );
   where(kernel.command('uninstall').description('remove the kernelspec')).action((options: Where) => {
     const dir = path.join(kernelsDir(options), KERNEL_NAME);
-    if (!fs.existsSync(path.join(dir, 'kernel.json')))
+    if (!fs.existsSync(path.join(dir, 'kernel.json'))) {
       throw new UserInputError(`no kernelspec ${KERNEL_NAME} in ${path.dirname(dir)}`);
+    }
     fs.rmSync(dir, { recursive: true, force: true });
     io.stdout(`removed kernelspec ${KERNEL_NAME} from ${path.dirname(dir)}\n`);
   });
@@ -45,8 +46,9 @@ export function registerKernel(program: Command, io: CliIO): void {
 /** Writes `<kernels>/cellflow/kernel.json`; returns the kernelspec directory. */
 export function installKernelspec(kernels: string): string {
   const launcher = path.join(packageRoot(), 'dist', 'kernel', 'main.js');
-  if (!fs.existsSync(launcher))
+  if (!fs.existsSync(launcher)) {
     throw new UserInputError(`the kernel is not built (${launcher} is missing): run \`npm run build\` first`);
+  }
   const dir = path.join(kernels, KERNEL_NAME);
   makeDirs(dir);
   const spec = {
@@ -59,42 +61,61 @@ export function installKernelspec(kernels: string): string {
     metadata: { cellflow: { package: packageRoot() } },
   };
   fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(spec, null, 2) + '\n');
-  for (const size of [32, 64]) fs.writeFileSync(path.join(dir, `logo-${size}x${size}.png`), logoPng(size));
+  for (const size of [32, 64]) {
+    fs.writeFileSync(path.join(dir, `logo-${size}x${size}.png`), logoPng(size));
+  }
   return dir;
 }
 
 /** `<data dir>/kernels` for the chosen location, as `jupyter --paths` would list it. */
 export function kernelsDir(options: Where, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = [options.user, options.sysPrefix, options.prefix !== undefined].filter(Boolean).length;
-  if (chosen > 1) throw new UserInputError('choose one of --user, --sys-prefix and --prefix DIR');
+  if (chosen > 1) {
+    throw new UserInputError('choose one of --user, --sys-prefix and --prefix DIR');
+  }
   if (options.prefix !== undefined) {
-    if (!options.prefix.trim()) throw new UserInputError('--prefix needs a directory');
+    if (!options.prefix.trim()) {
+      throw new UserInputError('--prefix needs a directory');
+    }
     return path.join(path.resolve(options.prefix), 'share', 'jupyter', 'kernels');
   }
-  if (options.sysPrefix) return path.join(sysPrefix(env), 'share', 'jupyter', 'kernels');
+  if (options.sysPrefix) {
+    return path.join(sysPrefix(env), 'share', 'jupyter', 'kernels');
+  }
   return path.join(userDataDir(env), 'kernels');
 }
 
 /** jupyter_core's user data directory: $JUPYTER_DATA_DIR, else the platform's default. */
 export function userDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.JUPYTER_DATA_DIR) return path.resolve(env.JUPYTER_DATA_DIR);
+  if (env.JUPYTER_DATA_DIR) {
+    return path.resolve(env.JUPYTER_DATA_DIR);
+  }
   const home = os.homedir();
-  if (process.platform === 'darwin') return path.join(home, 'Library', 'Jupyter');
-  if (process.platform === 'win32')
+  if (process.platform === 'darwin') {
+    return path.join(home, 'Library', 'Jupyter');
+  }
+  if (process.platform === 'win32') {
     return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'jupyter');
+  }
   return path.join(env.XDG_DATA_HOME || path.join(home, '.local', 'share'), 'jupyter');
 }
 
 /** Python's sys.prefix without Python: the active virtualenv or conda env, else where `jupyter` lives. */
 export function sysPrefix(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.VIRTUAL_ENV) return path.resolve(env.VIRTUAL_ENV);
-  if (env.CONDA_PREFIX) return path.resolve(env.CONDA_PREFIX);
+  if (env.VIRTUAL_ENV) {
+    return path.resolve(env.VIRTUAL_ENV);
+  }
+  if (env.CONDA_PREFIX) {
+    return path.resolve(env.CONDA_PREFIX);
+  }
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     const exe = path.join(dir, process.platform === 'win32' ? 'jupyter.exe' : 'jupyter');
     if (dir && fs.existsSync(exe)) {
       if (path.basename(dir) === 'shims') {
         const prefix = pyenvPrefix(path.dirname(dir), env);
-        if (prefix) return prefix;
+        if (prefix) {
+          return prefix;
+        }
       }
       // <prefix>/bin/jupyter (Scripts\jupyter.exe on Windows).
       return path.dirname(path.dirname(fs.realpathSync(exe)));
@@ -121,8 +142,12 @@ function pyenvPrefix(root: string, env: NodeJS.ProcessEnv): string | undefined {
 
 function packageRoot(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'bin', 'cellflow.js')))
+    if (
+      fs.existsSync(path.join(dir, 'package.json')) &&
+      fs.existsSync(path.join(dir, 'bin', 'cellflow.js'))
+    ) {
       return dir;
+    }
   }
   throw new Error(`cannot find the cellflow package above ${__dirname}`);
 }

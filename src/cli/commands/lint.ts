@@ -57,7 +57,9 @@ export function lintNotebook(file: string, io: CliIO, json: boolean, fix = false
     io.stdout(JSON.stringify(fixed ? { ...report, fixed: fixed.changes } : report) + '\n');
     return errors === 0;
   }
-  for (const d of analysis.diagnostics) io.stderr(formatDiagnostic(d, file) + '\n');
+  for (const d of analysis.diagnostics) {
+    io.stderr(formatDiagnostic(d, file) + '\n');
+  }
   if (hasErrors(analysis.diagnostics)) {
     io.stderr(`${file}: ${plural(errors, 'error')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}\n`);
     return false;
@@ -83,8 +85,11 @@ export function registerLint(program: Command, io: CliIO): void {
     )
     .action((notebooks: string[], options: { json?: boolean; fix?: boolean }) => {
       let ok = true;
-      for (const file of notebooks)
+      for (const file of notebooks) {
         ok = lintNotebook(file, io, options.json === true, options.fix === true) && ok;
-      if (!ok) io.exitCode = EXIT_BAD_INPUT;
+      }
+      if (!ok) {
+        io.exitCode = EXIT_BAD_INPUT;
+      }
     });
 }

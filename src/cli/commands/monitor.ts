@@ -18,16 +18,20 @@ export function registerMonitor(program: Command, io: CliIO): void {
     .option('--json', 'print JSON')
     .action(async (target: string, options: { since?: Date; json?: boolean }) => {
       const [flow, endpoint, ...rest] = target.split('/');
-      if (!endpoint || rest.length > 0)
+      if (!endpoint || rest.length > 0) {
         throw new PathspecError(`${JSON.stringify(target)}: expected FLOW/ENDPOINT, e.g. churn/predict`);
+      }
       checkName('flow name', flow);
       checkName('endpoint name', endpoint);
       const drift = await monitorEndpoint(Datastore.open(), flow, endpoint, { since: options.since });
-      if (options.json) return io.stdout(JSON.stringify(drift, null, 2) + '\n');
-      if (drift.length === 0)
+      if (options.json) {
+        return io.stdout(JSON.stringify(drift, null, 2) + '\n');
+      }
+      if (drift.length === 0) {
         return io.stdout(
           `no answered requests of ${flow}/${endpoint} logged${options.since ? ' in that time' : ''}\n`,
         );
+      }
       for (const run of drift) {
         io.stdout(
           `${run.run} /${run.endpoint}: ${run.requests} requests against reference '${run.reference}'\n`,

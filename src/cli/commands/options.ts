@@ -6,12 +6,16 @@ export function collect(value: string, previous: string[]): string[] {
 }
 
 export function parseInteger(value: string): number {
-  if (!/^-?\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a whole number.`);
+  if (!/^-?\d+$/.test(value)) {
+    throw new InvalidArgumentError(`'${value}' is not a whole number.`);
+  }
   return Number(value);
 }
 
 export function parseCount(value: string): number {
   const n = parseInteger(value);
-  if (n < 1) throw new InvalidArgumentError(`'${value}' must be at least 1.`);
+  if (n < 1) {
+    throw new InvalidArgumentError(`'${value}' must be at least 1.`);
+  }
   return n;
 }

@@ -38,12 +38,19 @@ export async function listPredictions(
   options: PredictionsOptions,
 ): Promise<string> {
   checkName('flow name', flow);
-  if (options.endpoint !== undefined) checkName('endpoint name', options.endpoint);
+  if (options.endpoint !== undefined) {
+    checkName('endpoint name', options.endpoint);
+  }
   let records = await readPredictions(logStorageOf(datastore), flow, options);
-  if (options.limit !== undefined) records = records.slice(-options.limit);
-  if (options.json) return JSON.stringify(records, null, 2) + '\n';
-  if (records.length === 0)
+  if (options.limit !== undefined) {
+    records = records.slice(-options.limit);
+  }
+  if (options.json) {
+    return JSON.stringify(records, null, 2) + '\n';
+  }
+  if (records.length === 0) {
     return `no predictions of ${flow}${options.endpoint ? `/${options.endpoint}` : ''} logged\n`;
+  }
   return renderTable(
     ['ID', 'TIME', 'ENDPOINT', 'RUN', 'STATUS', 'LATENCY', 'RESPONSE'],
     records.map((r: PredictionRecord) => [

@@ -37,16 +37,19 @@ export function registerReplay(program: Command, io: CliIO): void {
         io.stdout(
           `prediction ${id}: ${record.endpoint} of ${record.run} with ${artifacts.join(', ') || 'no artifacts'}\n`,
         );
-        if (record.redacted?.length)
+        if (record.redacted?.length) {
           io.stdout(
             `note: redacted request fields were replayed as '[redacted]': ${record.redacted.join(', ')}\n`,
           );
+        }
         io.stdout(
           replay.identical
             ? `identical: status ${record.status}, response ${JSON.stringify(record.response)}\n`
             : `different:\n${replay.differences.map((d) => `  ${d}`).join('\n')}\n`,
         );
       }
-      if (!replay.identical) io.exitCode = 1;
+      if (!replay.identical) {
+        io.exitCode = 1;
+      }
     });
 }

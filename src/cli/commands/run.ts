@@ -71,8 +71,9 @@ interface RunCommandOptions {
 }
 
 export function parseEngine(value: string): EngineChoice['name'] {
-  if (value !== 'local' && value !== 'slurm')
+  if (value !== 'local' && value !== 'slurm') {
     throw new InvalidArgumentError(`'${value}' is not an engine (local, slurm).`);
+  }
   return value;
 }
 
@@ -80,8 +81,12 @@ export function engineChoice(
   name: EngineChoice['name'] | undefined,
   partition: string | undefined,
 ): EngineChoice | undefined {
-  if (partition && name !== 'slurm') throw new UserInputError('--partition needs --engine slurm.');
-  if (!name) return undefined;
+  if (partition && name !== 'slurm') {
+    throw new UserInputError('--partition needs --engine slurm.');
+  }
+  if (!name) {
+    return undefined;
+  }
   return { name, ...(partition ? { partition } : {}) };
 }
 

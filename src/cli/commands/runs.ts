@@ -10,7 +10,9 @@ import type { CliIO } from '../io';
 const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'abandoned'];
 
 function parseStatus(value: string): string {
-  if (!RUN_STATUSES.includes(value)) throw new InvalidArgumentError(`use one of ${RUN_STATUSES.join(', ')}.`);
+  if (!RUN_STATUSES.includes(value)) {
+    throw new InvalidArgumentError(`use one of ${RUN_STATUSES.join(', ')}.`);
+  }
   return value;
 }
 
@@ -56,12 +58,20 @@ export async function listRuns(
   for (const name of flows) {
     const records = await readNewestRuns(datastore, name, datastore.listRuns(name), wanted);
     for (const record of records) {
-      if (!record) continue;
+      if (!record) {
+        continue;
+      }
       // Keep only what the table shows: with thousands of runs, holding every graph costs GC time.
       const row = summarise(record, now);
-      if (options.user !== undefined && row.user !== options.user) continue;
-      if (options.status !== undefined && row.status !== options.status) continue;
-      if (!options.tag.every((tag) => row.tags.includes(tag))) continue;
+      if (options.user !== undefined && row.user !== options.user) {
+        continue;
+      }
+      if (options.status !== undefined && row.status !== options.status) {
+        continue;
+      }
+      if (!options.tag.every((tag) => row.tags.includes(tag))) {
+        continue;
+      }
       rows.push(row);
     }
   }
@@ -69,8 +79,12 @@ export async function listRuns(
   rows.sort((a, b) => (a.runId < b.runId ? 1 : a.runId > b.runId ? -1 : 0));
   const shown = options.limit === undefined ? rows : rows.slice(0, options.limit);
 
-  if (options.json) return JSON.stringify(shown, null, 2) + '\n';
-  if (!shown.length) return flow ? `no runs of ${flow} match\n` : 'no runs yet\n';
+  if (options.json) {
+    return JSON.stringify(shown, null, 2) + '\n';
+  }
+  if (!shown.length) {
+    return flow ? `no runs of ${flow} match\n` : 'no runs yet\n';
+  }
   // The reproduction column appears when a listed run is a reproduction (most datastores have none).
   const reproductions = shown.some((row) => row.reproduction !== null);
   return renderTable(
@@ -103,7 +117,9 @@ interface RunSummary {
 
 function reproductionCell(record: RunRecord): string | null {
   const verdict = record.origin?.kind === 'reproduce' ? record.origin.verdict : undefined;
-  if (!verdict) return null;
+  if (!verdict) {
+    return null;
+  }
   return verdict.result === 'identical'
     ? `identical to ${record.origin!.pathspec.split('/')[1]}`
     : `different from ${record.origin!.pathspec.split('/')[1]}${verdict.first ? ` (first: ${verdict.first.step})` : ''}`;
@@ -138,7 +154,9 @@ async function readNewestRuns(
     datastore.isLocal
       ? ids.map((runId) => readIfPresent(datastore, flow, runId))
       : await datastore.readRunsAsync(flow, ids);
-  if (wanted === undefined) return read(runIds);
+  if (wanted === undefined) {
+    return read(runIds);
+  }
   const records: (RunRecord | undefined)[] = [];
   let found = 0;
   // A run folder without run.json (a copy under way) gives no record: read on until enough.
@@ -147,7 +165,9 @@ async function readNewestRuns(
     start += window.length;
     for (const record of await read(window)) {
       records.push(record);
-      if (record) found++;
+      if (record) {
+        found++;
+      }
     }
   }
   return records;
@@ -157,7 +177,9 @@ function readIfPresent(datastore: Datastore, flow: string, runId: string): RunRe
   try {
     return datastore.readRun(flow, runId);
   } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
+    if (error instanceof NotFoundError) {
+      return undefined;
+    }
     throw error;
   }
 }

@@ -20,14 +20,17 @@ interface ServeCommandOptions {
 
 function parsePort(value: string): number {
   const port = parseInteger(value);
-  if (port < 0 || port > 65535)
+  if (port < 0 || port > 65535) {
     throw new InvalidArgumentError(`'${value}' is not a port (0-65535; 0 picks a free one).`);
+  }
   return port;
 }
 
 function parseBytes(value: string): number {
   const bytes = parseInteger(value);
-  if (bytes < 1) throw new InvalidArgumentError(`'${value}' must be at least 1.`);
+  if (bytes < 1) {
+    throw new InvalidArgumentError(`'${value}' must be at least 1.`);
+  }
   return bytes;
 }
 
@@ -85,6 +88,7 @@ async function serve(
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
-  if (log)
+  if (log) {
     io.stderr(`stopped; ${log.stats.predictions} predictions logged in ${log.stats.batches} batches\n`);
+  }
 }

@@ -29,7 +29,9 @@ export function registerShow(program: Command, io: CliIO): void {
       if (!analysis.flow || !analysis.graph || analysis.diagnostics.some((d) => d.severity === 'error')) {
         throw new NotebookError(file, analysis.diagnostics);
       }
-      for (const d of analysis.diagnostics) io.stderr(formatDiagnostic(d, file) + '\n');
+      for (const d of analysis.diagnostics) {
+        io.stderr(formatDiagnostic(d, file) + '\n');
+      }
       io.stdout(renderGraph(analysis.graph, options.format, analysis.flow.name, analysis.flow.parameters));
     });
 }

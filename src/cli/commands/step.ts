@@ -63,9 +63,12 @@ export function registerStep(program: Command, io: CliIO): void {
         process.chdir(path.dirname(spec.module.filename));
         const outcome = await runTask(spec);
         const last = outcome.record.attempts[outcome.record.attempts.length - 1];
-        if (!outcome.ok)
+        if (!outcome.ok) {
           process.stderr.write(`step ${step} (task ${taskId}) failed: ${last.error?.message}\n`);
-        if (outcome.ok && opts.argoOutputs) writeArgoOutputs(opts.argoOutputs, outcome.record);
+        }
+        if (outcome.ok && opts.argoOutputs) {
+          writeArgoOutputs(opts.argoOutputs, outcome.record);
+        }
         io.exitCode = outcome.ok ? 0 : 1;
       },
     );

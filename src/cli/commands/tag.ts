@@ -14,7 +14,9 @@ export function registerTag(program: Command, io: CliIO): void {
     .argument('<tags...>', 'tags to add')
     .action((pathspec: string, tags: string[]) => {
       const run = Run.get(pathspec, Datastore.open());
-      for (const t of tags) run.addTag(t);
+      for (const t of tags) {
+        run.addTag(t);
+      }
       io.stdout(`${run.pathspec}: ${run.tags.join(', ') || '(no tags)'}\n`);
     });
   tag
@@ -24,7 +26,9 @@ export function registerTag(program: Command, io: CliIO): void {
     .argument('<tags...>', 'tags to remove')
     .action((pathspec: string, tags: string[]) => {
       const run = Run.get(pathspec, Datastore.open());
-      for (const t of tags) run.removeTag(t);
+      for (const t of tags) {
+        run.removeTag(t);
+      }
       io.stdout(`${run.pathspec}: ${run.tags.join(', ') || '(no tags)'}\n`);
     });
   tag

@@ -23,7 +23,9 @@ export function writeFileAtomic(
   const dir = path.dirname(file);
   makeDirs(dir);
   const tempDir = options.tempDir ?? dir;
-  if (tempDir !== dir) makeDirs(tempDir);
+  if (tempDir !== dir) {
+    makeDirs(tempDir);
+  }
   // Beside the target: a hidden name; in a temp folder (objects/.tmp): the writer's pid first.
   const temp =
     tempDir === dir
@@ -32,9 +34,16 @@ export function writeFileAtomic(
   const fd = fs.openSync(temp, 'wx');
   try {
     try {
-      if (typeof content === 'string' || content instanceof Uint8Array) writeFully(fd, content);
-      else for (const chunk of content) writeFully(fd, chunk);
-      if (options.sync !== false) fs.fsyncSync(fd);
+      if (typeof content === 'string' || content instanceof Uint8Array) {
+        writeFully(fd, content);
+      } else {
+        for (const chunk of content) {
+          writeFully(fd, chunk);
+        }
+      }
+      if (options.sync !== false) {
+        fs.fsyncSync(fd);
+      }
     } finally {
       fs.closeSync(fd);
     }
@@ -61,5 +70,7 @@ function writeFully(fd: number, data: Uint8Array | string): void {
     return;
   }
   let offset = 0;
-  while (offset < data.byteLength) offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
+  while (offset < data.byteLength) {
+    offset += fs.writeSync(fd, data, offset, data.byteLength - offset);
+  }
 }

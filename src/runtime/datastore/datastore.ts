@@ -40,9 +40,13 @@ export function isS3Location(location: string): boolean {
 export function findProjectRoot(cwd: string): string {
   let dir = path.resolve(cwd);
   for (;;) {
-    if (fs.existsSync(path.join(dir, 'package.json')) || fs.existsSync(path.join(dir, '.git'))) return dir;
+    if (fs.existsSync(path.join(dir, 'package.json')) || fs.existsSync(path.join(dir, '.git'))) {
+      return dir;
+    }
     const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(cwd);
+    if (parent === dir) {
+      return path.resolve(cwd);
+    }
     dir = parent;
   }
 }
@@ -53,7 +57,9 @@ export function findProjectRoot(cwd: string): string {
  */
 export function resolveDatastoreLocation(explicit?: string, cwd: string = process.cwd()): string {
   const chosen = explicit || process.env.CELLFLOW_DATASTORE || process.env.CELLFLOW_HOME;
-  if (chosen && isS3Location(chosen)) return chosen;
+  if (chosen && isS3Location(chosen)) {
+    return chosen;
+  }
   return chosen ? path.resolve(cwd, chosen) : path.join(findProjectRoot(cwd), '.cellflow');
 }
 
@@ -61,7 +67,9 @@ export function resolveDatastoreLocation(explicit?: string, cwd: string = proces
 const s3Backends = new Map<string, StorageBackend>();
 
 function openBackend(location: string): StorageBackend {
-  if (!isS3Location(location)) return new LocalBackend(location);
+  if (!isS3Location(location)) {
+    return new LocalBackend(location);
+  }
   let backend = s3Backends.get(location);
   if (!backend) {
     // Loaded only for S3: the local fast path never pays for the AWS SDK.
@@ -108,8 +116,9 @@ export class Datastore {
 
   /** The file or folder a key names on a local datastore (logs streamed live, tests, fsck). */
   localPath(key: string): string {
-    if (!(this.backend instanceof LocalBackend))
+    if (!(this.backend instanceof LocalBackend)) {
       throw new Error(`${this.root} is not a local folder: ${key} has no file path`);
+    }
     return this.backend.pathOf(key);
   }
 
@@ -163,7 +172,9 @@ export class Datastore {
   async readRunAsync(flow: string, runId: string): Promise<RunRecord | undefined> {
     const key = layout.runKey(flow, runId);
     const blob = await this.backend.read(key);
-    if (!blob) return undefined;
+    if (!blob) {
+      return undefined;
+    }
     this.versions.set(key, blob.version);
     return parseRecord<RunRecord>(blob.data, `run ${flow}/${runId}`, this.describeKey(key));
   }
@@ -173,7 +184,9 @@ export class Datastore {
     const out: (RunRecord | undefined)[] = new Array(runIds.length);
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < runIds.length; i = next++) out[i] = await this.readRunAsync(flow, runIds[i]);
+      for (let i = next++; i < runIds.length; i = next++) {
+        out[i] = await this.readRunAsync(flow, runIds[i]);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, runIds.length) }, worker));
     return out;
@@ -230,11 +243,17 @@ export class Datastore {
   /** The condition a task record is written under (see writeTask). */
   private taskCondition(key: string, record: TaskRecord): WriteOptions {
     const known = this.versions.get(key);
-    if (known !== undefined) return { ifVersion: known };
-    if (record.attempts.length <= 1) return { ifAbsent: true };
+    if (known !== undefined) {
+      return { ifVersion: known };
+    }
+    if (record.attempts.length <= 1) {
+      return { ifAbsent: true };
+    }
     // A retry in a fresh process replaces the previous attempt's record, and only that one.
     const current = this.backend.readSync(key);
-    if (!current) return { ifAbsent: true };
+    if (!current) {
+      return { ifAbsent: true };
+    }
     const previous = parseRecord<TaskRecord>(current.data, key, this.describeKey(key));
     if (previous.attempts.length >= record.attempts.length) {
       throw new PreconditionFailedError(
@@ -266,7 +285,9 @@ export class Datastore {
   readTaskIfPresent(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
     const key = layout.taskKey(flow, runId, step, taskId);
     const blob = this.backend.readSync(key);
-    if (!blob) return undefined;
+    if (!blob) {
+      return undefined;
+    }
     return parseRecord<TaskRecord>(
       blob.data,
       `task ${flow}/${runId}/${step}/${taskId}`,
@@ -294,7 +315,9 @@ export class Datastore {
     for (const name of steps) {
       for (const taskId of this.listTaskIds(flow, runId, name)) {
         const record = this.readTaskIfPresent(flow, runId, name, taskId);
-        if (record) records.push(record);
+        if (record) {
+          records.push(record);
+        }
       }
     }
     return records;
@@ -351,7 +374,9 @@ export class Datastore {
       const blob = await this.objects.putChunks(chunks);
       return { sha256: blob.sha256, codec, bytes: blob.bytes };
     } catch (error) {
-      if (!(error instanceof DatastoreFullError)) throw error;
+      if (!(error instanceof DatastoreFullError)) {
+        throw error;
+      }
       const bytes = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
       throw new DatastoreFullError(this.root, `storing artifact '${name}' (${bytes} bytes)`);
     }
@@ -376,16 +401,22 @@ export class Datastore {
   private writeRecord(key: string, record: RunRecord | TaskRecord, options: WriteOptions): void {
     try {
       const version = this.backend.writeSync(key, JSON.stringify(record, null, 2) + '\n', options);
-      if (!options.deferSync) this.versions.set(key, version);
+      if (!options.deferSync) {
+        this.versions.set(key, version);
+      }
     } catch (error) {
-      if (isDiskFull(error)) throw new DatastoreFullError(this.root, `writing ${key}`);
+      if (isDiskFull(error)) {
+        throw new DatastoreFullError(this.root, `writing ${key}`);
+      }
       throw error;
     }
   }
 
   private readRecord<T>(key: string, what: string): T {
     const blob = this.backend.readSync(key);
-    if (!blob) throw new NotFoundError(`${what} not found (no ${this.describeKey(key)})`);
+    if (!blob) {
+      throw new NotFoundError(`${what} not found (no ${this.describeKey(key)})`);
+    }
     this.versions.set(key, blob.version);
     return parseRecord<T>(blob.data, what, this.describeKey(key));
   }
@@ -408,7 +439,9 @@ function parseRecord<T>(data: Buffer, what: string, where: string): T {
 function compareTaskIds(a: string, b: string): number {
   const na = Number(a);
   const nb = Number(b);
-  if (Number.isInteger(na) && Number.isInteger(nb)) return na - nb;
+  if (Number.isInteger(na) && Number.isInteger(nb)) {
+    return na - nb;
+  }
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

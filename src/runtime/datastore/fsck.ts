@@ -54,7 +54,9 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
   const { present, bytes, strayFiles, corrupt } = await scanObjects(datastore);
   const references = new Map<string, ObjectReference[]>();
   const refer = (sha256: unknown, ref: ObjectReference) => {
-    if (typeof sha256 !== 'string') return;
+    if (typeof sha256 !== 'string') {
+      return;
+    }
     const list = references.get(sha256) ?? [];
     list.push(ref);
     references.set(sha256, list);
@@ -77,13 +79,19 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
           damagedRecords,
           isRunRecord,
         );
-        if (run) for (const [sha, role] of runReferences(run)) refer(sha, { pathspec: runSpec, role });
+        if (run) {
+          for (const [sha, role] of runReferences(run)) {
+            refer(sha, { pathspec: runSpec, role });
+          }
+        }
       }
       for (const step of await subdirs(backend, runPrefix)) {
         for (const taskId of await subdirs(backend, `${runPrefix}/${step}`)) {
           const taskKey = `${runPrefix}/${step}/${taskId}/task.json`;
           const taskBlob = await backend.read(taskKey);
-          if (!taskBlob) continue;
+          if (!taskBlob) {
+            continue;
+          }
           tasks++;
           const taskSpec = `${runSpec}/${step}/${taskId}`;
           const task = readRecord<TaskRecord>(
@@ -93,9 +101,12 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
             damagedRecords,
             isTaskRecord,
           );
-          if (!task) continue;
-          for (const [name, ref] of Object.entries(task.artifacts))
+          if (!task) {
+            continue;
+          }
+          for (const [name, ref] of Object.entries(task.artifacts)) {
             refer(ref?.sha256, { pathspec: taskSpec, role: `artifact '${name}'` });
+          }
         }
       }
     }
@@ -111,7 +122,9 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
     });
   }
   for (const [sha256, refs] of references) {
-    if (present.has(sha256) || corrupt.has(sha256)) continue;
+    if (present.has(sha256) || corrupt.has(sha256)) {
+      continue;
+    }
     const detail = SHA256_HEX.test(sha256)
       ? 'is missing from the datastore'
       : `is not a sha256 object name (${JSON.stringify(sha256)})`;
@@ -120,9 +133,14 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
   damagedObjects.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0));
 
   const affected = new Set<string>();
-  for (const object of damagedObjects)
-    for (const ref of object.references) affected.add(ref.pathspec.split('/').slice(0, 2).join('/'));
-  for (const record of damagedRecords) affected.add(record.pathspec.split('/').slice(0, 2).join('/'));
+  for (const object of damagedObjects) {
+    for (const ref of object.references) {
+      affected.add(ref.pathspec.split('/').slice(0, 2).join('/'));
+    }
+  }
+  for (const record of damagedRecords) {
+    affected.add(record.pathspec.split('/').slice(0, 2).join('/'));
+  }
 
   return {
     root: datastore.root,
@@ -144,15 +162,21 @@ function runReferences(run: RunRecord): [unknown, string][] {
     refs.push([run.module.typescriptSha256, 'compiled module (TypeScript)']);
     refs.push([run.module.javascriptSha256, 'compiled module (JavaScript)']);
   }
-  for (const [name, ref] of Object.entries(run.parameterArtifacts ?? ({} as ArtifactIndex)))
+  for (const [name, ref] of Object.entries(run.parameterArtifacts ?? ({} as ArtifactIndex))) {
     refs.push([ref?.sha256, `parameter '${name}'`]);
+  }
   // The reproducibility layer (src/runtime/repro) stores the lockfile and the exact sources as objects.
   const lockfile = run.lockfile as { sha256?: unknown } | null | undefined;
-  if (isObject(lockfile) && lockfile.sha256 !== undefined) refs.push([lockfile.sha256, 'lockfile']);
+  if (isObject(lockfile) && lockfile.sha256 !== undefined) {
+    refs.push([lockfile.sha256, 'lockfile']);
+  }
   const source = run.source as { files?: unknown } | null | undefined;
   if (isObject(source) && Array.isArray(source.files)) {
-    for (const file of source.files as { sha256?: unknown; path?: unknown }[])
-      if (isObject(file)) refs.push([file.sha256, `source file ${JSON.stringify(file.path)}`]);
+    for (const file of source.files as { sha256?: unknown; path?: unknown }[]) {
+      if (isObject(file)) {
+        refs.push([file.sha256, `source file ${JSON.stringify(file.path)}`]);
+      }
+    }
   }
   return refs;
 }
@@ -184,10 +208,15 @@ async function scanObjects(datastore: Datastore): Promise<ObjectScan> {
     try {
       const { sha256, bytes } = await hashObject(datastore, key);
       scan.bytes += bytes;
-      if (sha256 === name) scan.present.add(name);
-      else scan.corrupt.set(name, `is corrupt: its content hashes to ${sha256}`);
+      if (sha256 === name) {
+        scan.present.add(name);
+      } else {
+        scan.corrupt.set(name, `is corrupt: its content hashes to ${sha256}`);
+      }
     } catch (error) {
-      if ((error as Error).name === 'StorageConfigError') throw error;
+      if ((error as Error).name === 'StorageConfigError') {
+        throw error;
+      }
       scan.corrupt.set(name, `cannot be read: ${(error as Error).message}`);
     }
   }
@@ -197,9 +226,13 @@ async function scanObjects(datastore: Datastore): Promise<ObjectScan> {
 
 /** A local object is hashed from its file in chunks (never whole in memory); a remote one as read. */
 async function hashObject(datastore: Datastore, key: string): Promise<{ sha256: string; bytes: number }> {
-  if (datastore.isLocal) return hashFile(datastore.localPath(key));
+  if (datastore.isLocal) {
+    return hashFile(datastore.localPath(key));
+  }
   const blob = await datastore.backend.read(key);
-  if (!blob) throw new Error('it disappeared while being checked');
+  if (!blob) {
+    throw new Error('it disappeared while being checked');
+  }
   return { sha256: createHash('sha256').update(blob.data).digest('hex'), bytes: blob.data.byteLength };
 }
 
@@ -212,7 +245,9 @@ function hashFile(file: string): { sha256: string; bytes: number } {
   try {
     for (;;) {
       const n = fs.readSync(fd, buffer, 0, READ_CHUNK, null);
-      if (n === 0) break;
+      if (n === 0) {
+        break;
+      }
       hash.update(buffer.subarray(0, n));
       bytes += n;
     }
@@ -249,21 +284,34 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 
 /** Only what fsck relies on: a run record is an object with a status. */
 function isRunRecord(value: unknown): string | undefined {
-  if (!isObject(value)) return 'is not a JSON object';
-  if (typeof value.status !== 'string') return 'has no status';
-  if (value.parameterArtifacts !== undefined && !isObject(value.parameterArtifacts))
+  if (!isObject(value)) {
+    return 'is not a JSON object';
+  }
+  if (typeof value.status !== 'string') {
+    return 'has no status';
+  }
+  if (value.parameterArtifacts !== undefined && !isObject(value.parameterArtifacts)) {
     return 'has a malformed parameterArtifacts index';
+  }
   return undefined;
 }
 
 /** A task record must carry its artifact index: it is the only way to its results. */
 function isTaskRecord(value: unknown): string | undefined {
-  if (!isObject(value)) return 'is not a JSON object';
-  if (typeof value.status !== 'string') return 'has no status';
-  if (!isObject(value.artifacts)) return 'has no artifact index';
-  for (const [name, ref] of Object.entries(value.artifacts))
-    if (!isObject(ref) || typeof ref.sha256 !== 'string')
+  if (!isObject(value)) {
+    return 'is not a JSON object';
+  }
+  if (typeof value.status !== 'string') {
+    return 'has no status';
+  }
+  if (!isObject(value.artifacts)) {
+    return 'has no artifact index';
+  }
+  for (const [name, ref] of Object.entries(value.artifacts)) {
+    if (!isObject(ref) || typeof ref.sha256 !== 'string') {
       return `has a malformed entry for artifact '${name}'`;
+    }
+  }
   return undefined;
 }
 

@@ -56,20 +56,26 @@ export function sweepObjects(datastore: Datastore, options: GcOptions): ObjectSw
   };
   const objects = datastore.objects.root;
   for (const fan of listDir(objects)) {
-    if (fan === TRASH) continue;
+    if (fan === TRASH) {
+      continue;
+    }
     if (fan === TEMP) {
       sweep.tempFiles += sweepTempFiles(path.join(objects, TEMP), cutoff, options.dryRun);
       continue;
     }
     for (const name of listDir(path.join(objects, fan))) {
-      if (!SHA256_NAME.test(name)) continue; // fsck reports strays; gc only removes what it understands
+      if (!SHA256_NAME.test(name)) {
+        continue;
+      } // fsck reports strays; gc only removes what it understands
       if (referenced.has(name)) {
         sweep.referenced++;
         continue;
       }
       const file = path.join(objects, fan, name);
       const stat = statOrUndefined(file);
-      if (!stat) continue;
+      if (!stat) {
+        continue;
+      }
       if (stat.mtimeMs >= cutoff) {
         sweep.young++;
         continue;
@@ -94,8 +100,9 @@ function cutoffTime(datastore: Datastore, now: number, graceMs: number): number 
       } catch {
         continue; // a run being created (or a damaged record, fsck's business): its objects are new
       }
-      if (effectiveRunStatus(record, now) === 'running')
+      if (effectiveRunStatus(record, now) === 'running') {
         cutoff = Math.min(cutoff, Date.parse(record.createdAt));
+      }
     }
   }
   return cutoff - CLOCK_MARGIN_MS;
@@ -112,7 +119,9 @@ function referencedObjects(root: string): Set<string> {
     for (const entry of listDirents(dir)) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (dir === root && (entry.name === 'objects' || entry.name === 'cards')) continue;
+        if (dir === root && (entry.name === 'objects' || entry.name === 'cards')) {
+          continue;
+        }
         visit(file);
       } else if (/\.(json|jsonl|ndjson)$/.test(entry.name)) {
         let text: string;
@@ -121,7 +130,9 @@ function referencedObjects(root: string): Set<string> {
         } catch {
           continue; // replaced or removed while we looked: its successor is newer than the cutoff
         }
-        for (const match of text.matchAll(SHA256)) names.add(match[0]);
+        for (const match of text.matchAll(SHA256)) {
+          names.add(match[0]);
+        }
       }
     }
   };
@@ -158,8 +169,12 @@ function sweepTempFiles(dir: string, cutoff: number, dryRun: boolean): number {
   for (const name of listDir(dir)) {
     const file = path.join(dir, name);
     const stat = statOrUndefined(file);
-    if (!stat || stat.mtimeMs >= cutoff) continue; // a write in progress
-    if (!dryRun) fs.rmSync(file, { force: true });
+    if (!stat || stat.mtimeMs >= cutoff) {
+      continue;
+    } // a write in progress
+    if (!dryRun) {
+      fs.rmSync(file, { force: true });
+    }
     count++;
   }
   return count;

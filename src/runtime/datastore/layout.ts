@@ -41,8 +41,11 @@ export function logKey(
   attempt: number,
   stream: 'stdout' | 'stderr',
 ): string {
-  if (!Number.isInteger(attempt) || attempt < 0) throw new PathspecError(`invalid attempt number ${attempt}`);
-  if (stream !== 'stdout' && stream !== 'stderr')
+  if (!Number.isInteger(attempt) || attempt < 0) {
+    throw new PathspecError(`invalid attempt number ${attempt}`);
+  }
+  if (stream !== 'stdout' && stream !== 'stderr') {
     throw new PathspecError(`invalid log stream ${JSON.stringify(stream)}`);
+  }
   return `${taskPrefix(flow, runId, step, taskId)}/${attempt}.${stream}`;
 }

@@ -17,12 +17,20 @@ export function heartbeatStaleMs(): number {
  * on this host, is 'abandoned' (its scheduler was killed before it could write a final status).
  */
 export function effectiveRunStatus(record: RunRecord, now: number = Date.now()): RunStatus {
-  if (record.status !== 'running') return record.status;
+  if (record.status !== 'running') {
+    return record.status;
+  }
   const scheduler = record.scheduler;
-  if (!scheduler) return 'running';
+  if (!scheduler) {
+    return 'running';
+  }
   const beat = Date.parse(scheduler.heartbeatAt);
-  if (!Number.isFinite(beat) || now - beat > heartbeatStaleMs()) return 'abandoned';
-  if (scheduler.host === os.hostname() && !processAlive(scheduler.pid)) return 'abandoned';
+  if (!Number.isFinite(beat) || now - beat > heartbeatStaleMs()) {
+    return 'abandoned';
+  }
+  if (scheduler.host === os.hostname() && !processAlive(scheduler.pid)) {
+    return 'abandoned';
+  }
   return 'running';
 }
 

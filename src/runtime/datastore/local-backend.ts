@@ -39,7 +39,9 @@ export class LocalBackend implements StorageBackend {
       const data = fs.readFileSync(file);
       return { data, version: versionOf(file) };
     } catch (error) {
-      if (isAbsent(error)) return undefined;
+      if (isAbsent(error)) {
+        return undefined;
+      }
       throw error;
     }
   }
@@ -59,8 +61,9 @@ export class LocalBackend implements StorageBackend {
       claimDatastoreRoot(this.location);
       writeFileAtomic(file, data, { sync: !options.deferSync, exclusive: options.ifAbsent });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new PreconditionFailedError(key, `${key} already exists`);
+      }
       throw error;
     }
     return versionOf(file);
@@ -76,7 +79,9 @@ export class LocalBackend implements StorageBackend {
 
   writeChunksSync(key: string, chunks: Uint8Array[]): boolean {
     const file = this.pathOf(key);
-    if (fs.existsSync(file)) return false;
+    if (fs.existsSync(file)) {
+      return false;
+    }
     claimDatastoreRoot(this.location);
     // rename() is atomic: a concurrent writer of the same object just replaces identical bytes.
     writeFileAtomic(file, chunks, { tempDir: path.join(this.location, OBJECT_TEMP) });
@@ -103,8 +108,9 @@ export class LocalBackend implements StorageBackend {
         for await (const chunk of chunks) {
           hash.update(chunk);
           let offset = 0;
-          while (offset < chunk.byteLength)
+          while (offset < chunk.byteLength) {
             offset += fs.writeSync(fd, chunk, offset, chunk.byteLength - offset);
+          }
           bytes += chunk.byteLength;
         }
         fs.fsyncSync(fd);
@@ -113,8 +119,9 @@ export class LocalBackend implements StorageBackend {
       }
       const sha256 = hash.digest('hex');
       const target = this.pathOf(`${prefix}/${sha256.slice(0, 2)}/${sha256}`);
-      if (freshen(target)) fs.rmSync(temp, { force: true });
-      else {
+      if (freshen(target)) {
+        fs.rmSync(temp, { force: true });
+      } else {
         makeDirs(path.dirname(target));
         fs.renameSync(temp, target);
       }
@@ -143,14 +150,19 @@ export class LocalBackend implements StorageBackend {
     try {
       entries = fs.readdirSync(this.pathOf(prefix), { withFileTypes: true });
     } catch (error) {
-      if (isAbsent(error)) return { folders: [], files: [] };
+      if (isAbsent(error)) {
+        return { folders: [], files: [] };
+      }
       throw error;
     }
     const folders: string[] = [];
     const files: string[] = [];
     for (const entry of entries) {
-      if (entry.isDirectory()) folders.push(entry.name);
-      else if (entry.isFile()) files.push(entry.name);
+      if (entry.isDirectory()) {
+        folders.push(entry.name);
+      } else if (entry.isFile()) {
+        files.push(entry.name);
+      }
     }
     return { folders, files };
   }
@@ -173,7 +185,9 @@ export class LocalBackend implements StorageBackend {
         }
         out.push({ key: child, bytes });
       }
-      for (const name of folders) walk(`${key}/${name}`);
+      for (const name of folders) {
+        walk(`${key}/${name}`);
+      }
     };
     walk(prefix);
     return out;
@@ -216,7 +230,9 @@ function versionOfIfPresent(file: string): string | undefined {
   try {
     return versionOf(file);
   } catch (error) {
-    if (isAbsent(error)) return undefined;
+    if (isAbsent(error)) {
+      return undefined;
+    }
     throw error;
   }
 }

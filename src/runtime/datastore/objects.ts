@@ -56,8 +56,9 @@ export class ObjectStore {
 
   /** objects/<sha[0:2]>/<sha>; rejects anything that is not a sha256, so no key can escape the prefix. */
   keyOf(sha256: string): string {
-    if (!SHA256_HEX.test(sha256))
+    if (!SHA256_HEX.test(sha256)) {
       throw new IntegrityError(`not a sha256 object name: ${JSON.stringify(sha256)}`);
+    }
     return `${this.prefix}/${sha256.slice(0, 2)}/${sha256}`;
   }
 
@@ -91,12 +92,19 @@ export class ObjectStore {
   /** Synchronous put, for callers that have the whole value in hand (run records, small files). */
   putSync(data: Uint8Array): ArtifactBlob {
     const { sha256, bytes } = hashChunks([data]);
-    if (this.freshen(sha256)) return { sha256, bytes };
+    if (this.freshen(sha256)) {
+      return { sha256, bytes };
+    }
     try {
-      if (this.backend.kind === 'local') this.local().writeChunksSync(this.keyOf(sha256), [data]);
-      else this.backend.writeSync(this.keyOf(sha256), data, { ifAbsent: true });
+      if (this.backend.kind === 'local') {
+        this.local().writeChunksSync(this.keyOf(sha256), [data]);
+      } else {
+        this.backend.writeSync(this.keyOf(sha256), data, { ifAbsent: true });
+      }
     } catch (error) {
-      if (!isAlreadyThere(error)) throw this.explain(error, `writing object ${sha256}`);
+      if (!isAlreadyThere(error)) {
+        throw this.explain(error, `writing object ${sha256}`);
+      }
     }
     return { sha256, bytes };
   }
@@ -116,15 +124,23 @@ export class ObjectStore {
     }
     // S3 names an object by its hash before uploading it: a stream is collected first.
     const list: Uint8Array[] = [];
-    if (Array.isArray(chunks)) list.push(...(chunks as Uint8Array[]));
-    else for await (const chunk of chunks) list.push(chunk);
+    if (Array.isArray(chunks)) {
+      list.push(...(chunks as Uint8Array[]));
+    } else {
+      for await (const chunk of chunks) {
+        list.push(chunk);
+      }
+    }
     const { sha256, bytes } = hashChunks(list);
-    if (this.backend instanceof LocalBackend ? this.freshen(sha256) : await this.hasAsync(sha256))
+    if (this.backend instanceof LocalBackend ? this.freshen(sha256) : await this.hasAsync(sha256)) {
       return { sha256, bytes };
+    }
     try {
       await this.backend.writeChunks(this.keyOf(sha256), list);
     } catch (error) {
-      if (!isAlreadyThere(error)) throw this.explain(error, `writing object ${sha256}`);
+      if (!isAlreadyThere(error)) {
+        throw this.explain(error, `writing object ${sha256}`);
+      }
     }
     return { sha256, bytes };
   }
@@ -138,7 +154,9 @@ export class ObjectStore {
     } catch (error) {
       throw unreadable(sha256, context, error);
     }
-    if (!blob) throw missing(sha256, context);
+    if (!blob) {
+      throw missing(sha256, context);
+    }
     return verified(sha256, blob.data, context);
   }
 
@@ -150,7 +168,9 @@ export class ObjectStore {
     } catch (error) {
       throw unreadable(sha256, context, error);
     }
-    if (!blob) throw missing(sha256, context);
+    if (!blob) {
+      throw missing(sha256, context);
+    }
     return verified(sha256, blob.data, context);
   }
 
@@ -160,8 +180,9 @@ export class ObjectStore {
   }
 
   private local(): LocalBackend {
-    if (!(this.backend instanceof LocalBackend))
+    if (!(this.backend instanceof LocalBackend)) {
       throw new Error(`${this.backend.location} is not a local folder: its objects have no file path`);
+    }
     return this.backend;
   }
 }
@@ -192,7 +213,9 @@ function missing(sha256: string, context: string | undefined): IntegrityError {
 
 function unreadable(sha256: string, context: string | undefined, error: unknown): Error {
   // The storage's own configuration errors (credentials, bucket) keep their message and exit code.
-  if ((error as Error)?.name === 'StorageConfigError') return error as Error;
+  if ((error as Error)?.name === 'StorageConfigError') {
+    return error as Error;
+  }
   return new IntegrityError(`${describe(sha256, context)} cannot be read: ${(error as Error).message}`);
 }
 

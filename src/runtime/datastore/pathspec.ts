@@ -60,7 +60,9 @@ export function parsePathspec(spec: string): Pathspec {
 /** `Flow/runId` exactly: what every command that takes a run expects. */
 export function parseRunPathspec(spec: string): { flow: string; runId: string } {
   const { flow, runId, step } = parsePathspec(spec);
-  if (!runId || step) throw new PathspecError(`${spec}: expected a run pathspec Flow/runId.`);
+  if (!runId || step) {
+    throw new PathspecError(`${spec}: expected a run pathspec Flow/runId.`);
+  }
   return { flow, runId };
 }
 

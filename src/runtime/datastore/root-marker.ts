@@ -8,13 +8,17 @@ const claimed = new Set<string>();
 
 /** Creates `root` (if needed) with a `.gitignore` of `*`; once per root and process. */
 export function claimDatastoreRoot(root: string): void {
-  if (claimed.has(root)) return;
+  if (claimed.has(root)) {
+    return;
+  }
   makeDirs(root);
   try {
     fs.writeFileSync(path.join(root, '.gitignore'), '*\n', { flag: 'wx' });
   } catch (error) {
     // Already there (a user may have edited it: theirs wins); other errors surface on the real write.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      return;
+    }
   }
   claimed.add(root);
 }

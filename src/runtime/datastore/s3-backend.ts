@@ -100,11 +100,16 @@ export class S3Backend implements StorageBackend {
   async writeChunks(key: string, chunks: Uint8Array[]): Promise<boolean> {
     const total = chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0);
     try {
-      if (total <= PART_BYTES) await this.write(key, joinChunks(chunks, total), { ifAbsent: true });
-      else await this.multipart(this.key(key), chunks);
+      if (total <= PART_BYTES) {
+        await this.write(key, joinChunks(chunks, total), { ifAbsent: true });
+      } else {
+        await this.multipart(this.key(key), chunks);
+      }
       return true;
     } catch (error) {
-      if (error instanceof PreconditionFailedError) return false; // another writer stored it first
+      if (error instanceof PreconditionFailedError) {
+        return false;
+      } // another writer stored it first
       throw error;
     }
   }
@@ -129,11 +134,17 @@ export class S3Backend implements StorageBackend {
           })
           .finally(() => inFlight.delete(upload));
         inFlight.add(upload);
-        if (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
-        if (failure) break;
+        if (inFlight.size >= PARTS_IN_FLIGHT) {
+          await Promise.race(inFlight);
+        }
+        if (failure) {
+          break;
+        }
       }
       await Promise.all(inFlight);
-      if (failure) throw failure;
+      if (failure) {
+        throw failure;
+      }
       await this.bridge.call('completeUpload', [key, uploadId, etags]);
     } catch (error) {
       // Parts of an upload never completed are invisible; aborting frees them on the server.
@@ -193,10 +204,12 @@ export class S3Backend implements StorageBackend {
     const where = `${this.location}${this.settings.endpoint ? ` at ${this.settings.endpoint}` : ''}`;
     const name = error.name;
     const code = error.code ?? '';
-    if (name === 'PreconditionFailed' || error.status === 412 || name === 'ConditionalRequestConflict')
+    if (name === 'PreconditionFailed' || error.status === 412 || name === 'ConditionalRequestConflict') {
       return new PreconditionFailedError('', `the object changed or exists already (${error.message})`);
-    if (name === 'NoSuchBucket')
+    }
+    if (name === 'NoSuchBucket') {
       return new StorageConfigError('bucket', `the bucket '${this.where.bucket}' does not exist (${where})`);
+    }
     if (
       [
         'SignatureDoesNotMatch',
@@ -206,27 +219,31 @@ export class S3Backend implements StorageBackend {
         'InvalidToken',
       ].includes(name) ||
       name === 'CredentialsProviderError'
-    )
+    ) {
       return new StorageConfigError(
         'credentials',
         `the S3 credentials were refused for ${where} (${name}: ${error.message}); check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or AWS_PROFILE`,
       );
-    if (name === 'AccessDenied' || error.status === 403)
+    }
+    if (name === 'AccessDenied' || error.status === 403) {
       return new StorageConfigError(
         'permission',
         `access denied to ${where} (${error.message}); check the credentials and the bucket's policy`,
       );
+    }
     if (
       ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN'].includes(code) ||
       name === 'TimeoutError' ||
       /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|getaddrinfo/.test(error.message)
-    )
+    ) {
       return new StorageConfigError(
         'endpoint',
         `the S3 endpoint ${this.settings.endpoint ?? '(AWS default)'} for ${this.location} cannot be reached (${code || name}: ${error.message}); check AWS_ENDPOINT_URL_S3`,
       );
-    if (/region is missing/i.test(error.message))
+    }
+    if (/region is missing/i.test(error.message)) {
       return new StorageConfigError('config', `no AWS region for ${this.location}: set AWS_REGION`);
+    }
     return new StorageError(`S3 ${where}: ${name}: ${error.message}`);
   }
 }
@@ -281,5 +298,7 @@ function* parts(chunks: Uint8Array[], size: number): Generator<ArrayBuffer> {
       }
     }
   }
-  if (filled > 0) yield part.buffer.slice(0, filled);
+  if (filled > 0) {
+    yield part.buffer.slice(0, filled);
+  }
 }

@@ -52,7 +52,9 @@ serveBridge((setup: Setup): Record<string, Handler> => {
   /** A missing key (not a missing bucket or an unknown user, which are 404s too). */
   const absent = (error: unknown) => {
     const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NoSuchBucket' || e.name === 'XAdminUserNotFound') return false;
+    if (e.name === 'NoSuchBucket' || e.name === 'XAdminUserNotFound') {
+      return false;
+    }
     return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
   };
 
@@ -64,7 +66,9 @@ serveBridge((setup: Setup): Record<string, Handler> => {
           new sdk.GetObjectCommand({ Bucket: bucket, Key: key }),
         );
       } catch (error) {
-        if (absent(error)) return null;
+        if (absent(error)) {
+          return null;
+        }
         throw error;
       }
       const bytes = await readAll(response.Body as Readable, response.ContentLength);
@@ -76,7 +80,9 @@ serveBridge((setup: Setup): Record<string, Handler> => {
         await send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }));
         return true;
       } catch (error) {
-        if (absent(error)) return false;
+        if (absent(error)) {
+          return false;
+        }
         throw error;
       }
     },
@@ -148,9 +154,16 @@ serveBridge((setup: Setup): Record<string, Handler> => {
             ContinuationToken: token,
           }),
         );
-        for (const common of page.CommonPrefixes ?? []) if (common.Prefix) folders.push(common.Prefix);
-        for (const item of page.Contents ?? [])
-          if (item.Key) files.push({ key: item.Key, bytes: item.Size ?? 0 });
+        for (const common of page.CommonPrefixes ?? []) {
+          if (common.Prefix) {
+            folders.push(common.Prefix);
+          }
+        }
+        for (const item of page.Contents ?? []) {
+          if (item.Key) {
+            files.push({ key: item.Key, bytes: item.Size ?? 0 });
+          }
+        }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return { folders, files };
@@ -173,15 +186,21 @@ async function readAll(body: Readable, length: number | undefined): Promise<Arra
     const out = new Uint8Array(new ArrayBuffer(length));
     let offset = 0;
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
-      if (offset + chunk.byteLength > length) throw new Error('the object is longer than its Content-Length');
+      if (offset + chunk.byteLength > length) {
+        throw new Error('the object is longer than its Content-Length');
+      }
       out.set(chunk, offset);
       offset += chunk.byteLength;
     }
-    if (offset !== length) throw new Error(`the object was cut short (${offset} of ${length} bytes)`);
+    if (offset !== length) {
+      throw new Error(`the object was cut short (${offset} of ${length} bytes)`);
+    }
     return out.buffer;
   }
   const chunks: Uint8Array[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    chunks.push(chunk);
+  }
   const joined = Buffer.concat(chunks);
   return joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength) as ArrayBuffer;
 }

@@ -78,27 +78,39 @@ export class WorkerBridge {
   }
 
   call<T>(op: string, args: unknown[] = [], transfer: Transferable[] = []): Promise<T> {
-    if (this.exited) return Promise.reject(this.exited);
+    if (this.exited) {
+      return Promise.reject(this.exited);
+    }
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      if (this.pending.size === 1) this.worker.ref();
+      if (this.pending.size === 1) {
+        this.worker.ref();
+      }
       this.worker.postMessage({ id, op, args } satisfies Request, transfer);
     });
   }
 
   callSync<T>(op: string, args: unknown[] = [], transfer: Transferable[] = []): T {
-    if (this.exited) throw this.exited;
+    if (this.exited) {
+      throw this.exited;
+    }
     Atomics.store(this.flag, 0, 0);
     this.worker.postMessage({ id: 0, op, args } satisfies Request, transfer);
     const started = Date.now();
     while (Atomics.wait(this.flag, 0, 0, 1000) === 'timed-out') {
-      if (Date.now() - started > SYNC_TIMEOUT_MS) throw new Error(`the storage did not answer ${op} in time`);
+      if (Date.now() - started > SYNC_TIMEOUT_MS) {
+        throw new Error(`the storage did not answer ${op} in time`);
+      }
     }
     const message = receiveMessageOnPort(this.syncPort);
-    if (!message) throw new Error(`the storage worker gave no answer to ${op}`);
+    if (!message) {
+      throw new Error(`the storage worker gave no answer to ${op}`);
+    }
     const reply = message.message as BridgeReply;
-    if (!reply.ok) throw this.toError(reply.error!);
+    if (!reply.ok) {
+      throw this.toError(reply.error!);
+    }
     return reply.value as T;
   }
 
@@ -108,16 +120,25 @@ export class WorkerBridge {
 
   private settle(reply: BridgeReply): void {
     const waiter = this.pending.get(reply.id);
-    if (!waiter) return;
+    if (!waiter) {
+      return;
+    }
     this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker.unref();
-    if (reply.ok) waiter.resolve(reply.value);
-    else waiter.reject(this.toError(reply.error!));
+    if (this.pending.size === 0) {
+      this.worker.unref();
+    }
+    if (reply.ok) {
+      waiter.resolve(reply.value);
+    } else {
+      waiter.reject(this.toError(reply.error!));
+    }
   }
 
   private fail(error: Error): void {
     this.exited ??= error;
-    for (const waiter of this.pending.values()) waiter.reject(error);
+    for (const waiter of this.pending.values()) {
+      waiter.reject(error);
+    }
     this.pending.clear();
     // A sync caller blocked in Atomics.wait is woken by a flag that never comes: wake it to fail.
     Atomics.store(this.flag, 0, 1);
@@ -141,15 +162,21 @@ export function serveBridge(setup: (data: never) => Record<string, Handler>): vo
         syncPort.postMessage(reply, transfer);
         Atomics.store(flag, 0, 1);
         Atomics.notify(flag, 0);
-      } else parentPort!.postMessage(reply, transfer);
+      } else {
+        parentPort!.postMessage(reply, transfer);
+      }
     });
   });
 
   async function answer(request: Request): Promise<{ reply: BridgeReply; transfer: Transferable[] }> {
     try {
-      if (!handlers) throw setupError;
+      if (!handlers) {
+        throw setupError;
+      }
       const handler = handlers[request.op];
-      if (!handler) throw new Error(`unknown storage operation ${request.op}`);
+      if (!handler) {
+        throw new Error(`unknown storage operation ${request.op}`);
+      }
       const result = await (handler as (...args: unknown[]) => Promise<unknown>)(...request.args);
       if (result && typeof result === 'object' && 'transfer' in result && 'value' in result) {
         const { value, transfer } = result as Transferred;
@@ -184,11 +211,15 @@ function serializeError(error: unknown): SerializedError {
  */
 export function compiledWorkerFile(dirname: string, name: string): string {
   const beside = path.join(dirname, `${name}.js`);
-  if (fs.existsSync(beside)) return beside;
+  if (fs.existsSync(beside)) {
+    return beside;
+  }
   for (let dir = dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) {
       const built = path.join(dir, 'dist', path.relative(dir, dirname), `${name}.js`);
-      if (fs.existsSync(built)) return built;
+      if (fs.existsSync(built)) {
+        return built;
+      }
       throw new Error(`${built} is missing: run npm run build`);
     }
   }

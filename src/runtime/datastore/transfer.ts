@@ -29,32 +29,41 @@ export async function copyRun(
   runId: string,
 ): Promise<TransferReport> {
   const pathspec = `${flow}/${runId}`;
-  if (from.root === to.root)
+  if (from.root === to.root) {
     throw new UserInputError(`${pathspec}: the source and destination are both ${from.root}`);
+  }
   const run = from.readRun(flow, runId);
-  if (effectiveRunStatus(run) === 'running')
+  if (effectiveRunStatus(run) === 'running') {
     throw new UserInputError(`run ${pathspec} is still running: copy it once it has finished`);
+  }
   const tasks = from.listTasks(flow, runId);
 
   // Objects: the artifacts tasks hold (must exist), and every sha256 the run record names (module,
   // parameters, sources, lockfile, code package, packed dependencies: copied when the source has it).
   const required = new Map<string, string>();
-  for (const task of tasks)
-    for (const [name, ref] of Object.entries(task.artifacts))
+  for (const task of tasks) {
+    for (const [name, ref] of Object.entries(task.artifacts)) {
       required.set(
         ref.sha256,
         `artifact '${name}' of ${task.flow}/${task.runId}/${task.step}/${task.taskId}`,
       );
-  for (const [name, ref] of Object.entries(run.parameterArtifacts ?? {}))
+    }
+  }
+  for (const [name, ref] of Object.entries(run.parameterArtifacts ?? {})) {
     required.set(ref.sha256, `parameter '${name}'`);
+  }
   if (run.module) {
     required.set(run.module.javascriptSha256, 'compiled module');
     required.set(run.module.typescriptSha256, 'compiled module (TypeScript)');
   }
   const optional = new Set<string>();
   collectHashes(run, optional);
-  for (const task of tasks) collectHashes(task, optional);
-  for (const sha of required.keys()) optional.delete(sha);
+  for (const task of tasks) {
+    collectHashes(task, optional);
+  }
+  for (const sha of required.keys()) {
+    optional.delete(sha);
+  }
 
   const report: TransferReport = {
     pathspec,
@@ -75,7 +84,9 @@ export async function copyRun(
       report.objects++;
       return;
     }
-    if (context === undefined && !(await from.objects.hasAsync(sha))) return; // named, never stored
+    if (context === undefined && !(await from.objects.hasAsync(sha))) {
+      return;
+    } // named, never stored
     const data = await from.objects.get(sha, context ?? `object named by ${pathspec}`); // verified
     await to.objects.putChunks([data]);
     report.objects++;
@@ -85,7 +96,9 @@ export async function copyRun(
   const queue = [...work];
   await Promise.all(
     Array.from({ length: OBJECT_CONCURRENCY }, async () => {
-      for (let item = queue.shift(); item; item = queue.shift()) await copyOne(item);
+      for (let item = queue.shift(); item; item = queue.shift()) {
+        await copyOne(item);
+      }
     }),
   );
 
@@ -94,20 +107,30 @@ export async function copyRun(
     const prefix = layout.taskPrefix(flow, runId, task.step, task.taskId);
     const { files } = await from.backend.list(prefix);
     for (const name of files.sort((a, b) => (a === 'task.json' ? 1 : b === 'task.json' ? -1 : 0))) {
-      if (name !== 'task.json' && !/^\d+\.(stdout|stderr)$/.test(name)) continue;
-      if (await copyKey(from, to, `${prefix}/${name}`)) report.recordsWritten++;
+      if (name !== 'task.json' && !/^\d+\.(stdout|stderr)$/.test(name)) {
+        continue;
+      }
+      if (await copyKey(from, to, `${prefix}/${name}`)) {
+        report.recordsWritten++;
+      }
     }
   }
-  if (await copyKey(from, to, layout.runKey(flow, runId))) report.recordsWritten++;
+  if (await copyKey(from, to, layout.runKey(flow, runId))) {
+    report.recordsWritten++;
+  }
   return report;
 }
 
 /** Writes the key's bytes to the destination unless it already holds exactly them. */
 async function copyKey(from: Datastore, to: Datastore, key: string): Promise<boolean> {
   const source = await from.backend.read(key);
-  if (!source) return false;
+  if (!source) {
+    return false;
+  }
   const existing = await to.backend.read(key);
-  if (existing?.data.equals(source.data)) return false;
+  if (existing?.data.equals(source.data)) {
+    return false;
+  }
   await to.backend.write(key, source.data);
   return true;
 }
@@ -115,10 +138,18 @@ async function copyKey(from: Datastore, to: Datastore, key: string): Promise<boo
 /** Every 64-hex string under a key that names a sha256, anywhere in a record. */
 function collectHashes(value: unknown, out: Set<string>, key = ''): void {
   if (typeof value === 'string') {
-    if (/sha256/i.test(key) && SHA256_HEX.test(value)) out.add(value);
+    if (/sha256/i.test(key) && SHA256_HEX.test(value)) {
+      out.add(value);
+    }
     return;
   }
-  if (Array.isArray(value)) for (const item of value) collectHashes(item, out, key);
-  else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) collectHashes(v, out, k);
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      collectHashes(item, out, key);
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      collectHashes(v, out, k);
+    }
+  }
 }

@@ -37,10 +37,11 @@ export const OUTPUTS_DIR = '/tmp/cellflow-outputs';
 
 /** The manifests to apply: the WorkflowTemplate, then the CronWorkflow when scheduled. */
 export function argoManifests(manifest: FlowManifest, options: ArgoOptions): Json[] {
-  if (!options.datastore.startsWith('s3://'))
+  if (!options.datastore.startsWith('s3://')) {
     throw new UserInputError(
       `--datastore ${options.datastore}: Argo's pods need a shared datastore, an s3://BUCKET/PREFIX URL.`,
     );
+  }
   const graph = manifest.graph;
   refuseLoops(graph);
   const name = kubernetesName(manifest.flow);
@@ -57,7 +58,9 @@ export function argoManifests(manifest: FlowManifest, options: ArgoOptions): Jso
       templates: builder.templates(),
     },
   };
-  if (!options.schedule) return [template];
+  if (!options.schedule) {
+    return [template];
+  }
   const cron: Json = {
     apiVersion: ARGO_API_VERSION,
     kind: 'CronWorkflow',
@@ -81,23 +84,26 @@ export function argoDocument(manifests: Json[]): Json {
 function refuseLoops(graph: FlowGraph): void {
   for (const step of graph.order) {
     const loops = graph.nodes[step].loops ?? [];
-    if (loops.length > 0)
+    if (loops.length > 0) {
       throw new UserInputError(
         `step ${step}: it loops back to ${loops.map((s) => `'${s}'`).join(', ')}; a loop cannot be expressed as an Argo DAG (run it with the local or Slurm engine).`,
       );
+    }
   }
   for (const step of graph.order) {
     const node = graph.nodes[step];
     // Run by one task per parent (the cases of a switch meeting), its outputs have no one task name.
     const severalTasks = !node.isJoin && node.parents.length > 1 && step !== graph.entry;
-    if (severalTasks && (node.foreach || node.switch))
+    if (severalTasks && (node.foreach || node.switch)) {
       throw new UserInputError(
         `step ${step}: a ${node.foreach ? 'foreach' : 'switch'} where the cases of a switch meet again is not supported on Argo yet; put a plain step before it.`,
       );
-    if (node.branches)
+    }
+    if (node.branches) {
       throw new UserInputError(
         `step ${step}: a join of branches with a switch inside is not supported on Argo yet (its inputs depend on the cases taken).`,
       );
+    }
   }
 }
 
@@ -128,10 +134,14 @@ export function enclosingForeach(graph: FlowGraph): Record<string, string | unde
     const step = queue.shift()!;
     const node = graph.nodes[step];
     for (const next of node.next) {
-      if (stack[next]) continue;
+      if (stack[next]) {
+        continue;
+      }
       const nextNode = graph.nodes[next];
       let frames = node.foreach ? [...stack[step], step] : stack[step];
-      if (nextNode.closes && graph.nodes[nextNode.closes].foreach) frames = stack[nextNode.closes];
+      if (nextNode.closes && graph.nodes[nextNode.closes].foreach) {
+        frames = stack[nextNode.closes];
+      }
       stack[next] = frames;
       queue.push(next);
     }
@@ -160,13 +170,16 @@ class TemplateBuilder {
   templates(): Json[] {
     const regions: Region[] = [{ steps: [] }];
     const bySplit = new Map<string | undefined, Region>([[undefined, regions[0]]]);
-    for (const step of this.graph.order)
+    for (const step of this.graph.order) {
       if (this.graph.nodes[step].foreach) {
         const region = { split: step, steps: [] };
         regions.push(region);
         bySplit.set(step, region);
       }
-    for (const step of this.graph.order) bySplit.get(this.enclosing[step])!.steps.push(step);
+    }
+    for (const step of this.graph.order) {
+      bySplit.get(this.enclosing[step])!.steps.push(step);
+    }
     return [
       ...regions.map((r) => this.dagTemplate(r)),
       ...this.graph.order.map((s) => this.stepTemplate(this.graph.nodes[s])),
@@ -204,12 +217,15 @@ class TemplateBuilder {
   private dagTemplate(region: Region): Json {
     const taskId = this.regionTaskId(region);
     const tasks: Json[] = [];
-    if (region.split === undefined && this.options.fromRun)
+    if (region.split === undefined && this.options.fromRun) {
       tasks.push({ name: START_RUN, template: START_RUN });
+    }
     for (const step of region.steps) {
       const node = this.graph.nodes[step];
       tasks.push(...this.stepTasks(node, region, taskId));
-      if (node.foreach) tasks.push(this.foreachTask(node, taskId));
+      if (node.foreach) {
+        tasks.push(this.foreachTask(node, taskId));
+      }
     }
     return {
       name: region.split === undefined ? ENTRYPOINT : foreachTemplateName(region.split),
@@ -250,7 +266,7 @@ class TemplateBuilder {
   private stepTasks(node: GraphNode, region: Region, taskId: string): Json[] {
     const base = { template: argoName(node.name) };
     const param = (name: string, value: string) => ({ name, value });
-    if (node.name === this.graph.entry)
+    if (node.name === this.graph.entry) {
       return [
         {
           name: argoName(node.name),
@@ -259,6 +275,7 @@ class TemplateBuilder {
           arguments: { parameters: [param('task', taskId)] },
         },
       ];
+    }
     if (node.closes && this.graph.nodes[node.closes].foreach) {
       // A foreach join: its inputs are derived from the split's task (--foreach-join).
       return [
@@ -302,7 +319,9 @@ class TemplateBuilder {
 
   /** `depends` on steps of the same region: a step that is run by several tasks succeeded in one. */
   private dependsOn(parents: string[], op: '&&'): Json {
-    if (parents.length === 0) return {};
+    if (parents.length === 0) {
+      return {};
+    }
     const terms = parents.map((p) => {
       const names = this.taskNames(p);
       const alternatives = names.map((n) => `${n}.Succeeded`);
@@ -315,15 +334,18 @@ class TemplateBuilder {
   taskNames(step: string): string[] {
     const node = this.graph.nodes[step];
     const foreachJoin = node.closes !== undefined && this.graph.nodes[node.closes].foreach;
-    if (step === this.graph.entry || node.isJoin || node.parents.length <= 1 || foreachJoin)
+    if (step === this.graph.entry || node.isJoin || node.parents.length <= 1 || foreachJoin) {
       return [argoName(step)];
+    }
     return node.parents.map((p) => `${argoName(step)}-via-${argoName(p)}`);
   }
 
   /** After a switch, a case runs only when the switch's pod named it. */
   private whenTaken(parents: string[], step: string): Json {
     const switches = parents.filter((p) => this.graph.nodes[p].switch);
-    if (switches.length === 0) return {};
+    if (switches.length === 0) {
+      return {};
+    }
     return {
       when: switches.map((s) => `{{tasks.${argoName(s)}.outputs.parameters.case}} == ${step}`).join(' && '),
     };
@@ -338,18 +360,28 @@ class TemplateBuilder {
     const takesInputs = node.name !== this.graph.entry && !foreachJoin;
     const args = ['step', run, node.name, '{{inputs.parameters.task}}'];
     args.push('--attempt', options.retry > 0 ? '{{retries}}' : '0');
-    if (takesInputs) args.push('--input-paths', '{{inputs.parameters.input-paths}}');
-    if (firstInBody) args.push('--split-index', '{{inputs.parameters.split-index}}');
-    if (foreachJoin) args.push('--foreach-join');
+    if (takesInputs) {
+      args.push('--input-paths', '{{inputs.parameters.input-paths}}');
+    }
+    if (firstInBody) {
+      args.push('--split-index', '{{inputs.parameters.split-index}}');
+    }
+    if (foreachJoin) {
+      args.push('--foreach-join');
+    }
     const outputs: Json[] = [];
-    if (node.foreach)
+    if (node.foreach) {
       outputs.push({
         name: 'indexes',
         valueFrom: { path: `${OUTPUTS_DIR}/${ARGO_OUTPUTS.foreachIndexes}` },
       });
-    if (node.switch)
+    }
+    if (node.switch) {
       outputs.push({ name: 'case', valueFrom: { path: `${OUTPUTS_DIR}/${ARGO_OUTPUTS.switchCase}` } });
-    if (outputs.length > 0) args.push('--argo-outputs', OUTPUTS_DIR);
+    }
+    if (outputs.length > 0) {
+      args.push('--argo-outputs', OUTPUTS_DIR);
+    }
 
     const { cpu, memoryMb, gpu } = options.resources;
     const requests: Json = {
@@ -361,10 +393,16 @@ class TemplateBuilder {
       ...(gpu ? { limits: { 'nvidia.com/gpu': String(gpu) } } : {}),
     };
     const env: Json[] = [{ name: 'CELLFLOW_DATASTORE', value: this.options.datastore }];
-    if (memoryMb) env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${memoryMb}` });
+    if (memoryMb) {
+      env.push({ name: 'NODE_OPTIONS', value: `--max-old-space-size=${memoryMb}` });
+    }
     const parameters: Json[] = [{ name: 'task' }];
-    if (takesInputs) parameters.push({ name: 'input-paths' });
-    if (firstInBody) parameters.push({ name: 'split-index' });
+    if (takesInputs) {
+      parameters.push({ name: 'input-paths' });
+    }
+    if (firstInBody) {
+      parameters.push({ name: 'split-index' });
+    }
     return {
       name: argoName(node.name),
       inputs: { parameters },

@@ -8,8 +8,9 @@ import type { ArtifactIndex, RunRecord } from '../records';
 
 function splitRun(run: string): [string, string] {
   const [flow, runId, extra] = run.split('/');
-  if (!flow || !runId || extra !== undefined)
+  if (!flow || !runId || extra !== undefined) {
     throw new UserInputError(`${run}: expected a run pathspec Flow/runId.`);
+  }
   return [flow, runId];
 }
 
@@ -21,15 +22,22 @@ export async function startRunFrom(
   overrides: string[],
 ): Promise<RunRecord> {
   const [flow, runId] = splitRun(run);
-  if (datastore.hasRun(flow, runId)) return datastore.readRun(flow, runId);
+  if (datastore.hasRun(flow, runId)) {
+    return datastore.readRun(flow, runId);
+  }
   const [fromFlow, fromRunId] = splitRun(from);
-  if (fromFlow !== flow) throw new UserInputError(`--from ${from}: not a run of flow ${flow}.`);
+  if (fromFlow !== flow) {
+    throw new UserInputError(`--from ${from}: not a run of flow ${flow}.`);
+  }
   const template = datastore.readRun(fromFlow, fromRunId);
-  if (!template.module) throw new UserInputError(`--from ${from}: the run record holds no compiled module.`);
+  if (!template.module) {
+    throw new UserInputError(`--from ${from}: the run record holds no compiled module.`);
+  }
   const params = resolveParams(template.parameters, overrides, from);
   const parameterArtifacts: ArtifactIndex = {};
-  for (const [name, value] of Object.entries(params))
+  for (const [name, value] of Object.entries(params)) {
     parameterArtifacts[name] = await datastore.saveArtifact(name, value);
+  }
   // The deployed run's code, dependencies and seed; nothing of its outcome.
   const kept: RunRecord = { ...template };
   delete kept.finishedAt;

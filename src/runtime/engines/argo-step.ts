@@ -14,21 +14,26 @@ import { ARGO_OUTPUTS, elementTaskId } from './argo-task-ids';
  */
 export function foreachJoinInputs(datastore: Datastore, run: string, step: string, taskId: string): string[] {
   const [flow, runId] = run.split('/');
-  if (!flow || !runId) throw new UserInputError(`${run}: expected a run pathspec Flow/runId.`);
+  if (!flow || !runId) {
+    throw new UserInputError(`${run}: expected a run pathspec Flow/runId.`);
+  }
   const node = datastore.readRun(flow, runId).graph.nodes[step];
   const split = node?.closes;
-  if (!node || !split)
+  if (!node || !split) {
     throw new UserInputError(`step ${step}: --foreach-join is for a step that closes a foreach.`);
+  }
   const count = datastore.readTask(flow, runId, split, taskId).foreachCount;
-  if (count === undefined)
+  if (count === undefined) {
     throw new UserInputError(`step ${step}: task ${split}/${taskId} recorded no foreach count.`);
+  }
   return Array.from({ length: count }, (_, i) => {
     const element = elementTaskId(taskId, i);
     const parent = node.parents.find((p) => datastore.readTaskIfPresent(flow, runId, p, element));
-    if (!parent)
+    if (!parent) {
       throw new UserInputError(
         `step ${step}: element ${i} of ${split}/${taskId} has no task ${element} of ${node.parents.join(' or ')}.`,
       );
+    }
     return `${parent}/${element}`;
   });
 }
@@ -39,6 +44,7 @@ export function writeArgoOutputs(dir: string, record: TaskRecord): void {
     const indexes = Array.from({ length: record.foreachCount }, (_, i) => i);
     fs.writeFileSync(path.join(dir, ARGO_OUTPUTS.foreachIndexes), JSON.stringify(indexes));
   }
-  if (record.switchTaken !== undefined)
+  if (record.switchTaken !== undefined) {
     fs.writeFileSync(path.join(dir, ARGO_OUTPUTS.switchCase), record.switchTaken);
+  }
 }

@@ -10,18 +10,21 @@ function kubectl(args: string[], input?: string) {
 /** `kubectl apply -f -` of the document; returns kubectl's own report (`... created`). */
 export function kubectlApply(document: string, namespace?: string): string {
   const context = kubectl(['config', 'current-context']);
-  if (context.error && (context.error as NodeJS.ErrnoException).code === 'ENOENT')
+  if (context.error && (context.error as NodeJS.ErrnoException).code === 'ENOENT') {
     throw new UserInputError(
       '--submit: kubectl is not on the PATH; install it, or write the manifests (-o FILE) and apply them elsewhere.',
     );
-  if (context.status !== 0)
+  }
+  if (context.status !== 0) {
     throw new UserInputError(
       `--submit: kubectl has no current context (${context.stderr.trim() || 'kubectl config current-context failed'}); choose one with kubectl config use-context, or set KUBECONFIG.`,
     );
+  }
   const applied = kubectl(['apply', ...(namespace ? ['--namespace', namespace] : []), '-f', '-'], document);
-  if (applied.status !== 0)
+  if (applied.status !== 0) {
     throw new UserInputError(
       `--submit: kubectl apply (context ${context.stdout.trim()}) failed: ${(applied.stderr || String(applied.error ?? '')).trim()}`,
     );
+  }
   return applied.stdout;
 }

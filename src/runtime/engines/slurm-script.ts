@@ -46,21 +46,35 @@ export function logFiles(logDir: string, step: string, taskId: string, attempt: 
 
 export function slurmJob(request: SlurmJobRequest): SlurmJob {
   const { run, step, attempt, tasks, options } = request;
-  if (tasks.length === 0) throw new Error('a Slurm job needs at least one task');
+  if (tasks.length === 0) {
+    throw new Error('a Slurm job needs at least one task');
+  }
   const args = ['--parsable', `--job-name=cellflow-${run.replace('/', '-')}-${step}`];
   args.push('--output=/dev/null', '--error=/dev/null'); // each task's own log files are below
-  if (tasks.length > 1) args.push(`--array=0-${tasks.length - 1}`);
-  if (request.partition) args.push(`--partition=${request.partition}`);
-  if (request.after && request.after.length > 0) args.push(`--dependency=afterok:${request.after.join(':')}`);
+  if (tasks.length > 1) {
+    args.push(`--array=0-${tasks.length - 1}`);
+  }
+  if (request.partition) {
+    args.push(`--partition=${request.partition}`);
+  }
+  if (request.after && request.after.length > 0) {
+    args.push(`--dependency=afterok:${request.after.join(':')}`);
+  }
   if (options.timeoutSeconds) {
     // The step's own timer fails it in time; Slurm's limit (whole minutes) is the backstop.
     const seconds = options.timeoutSeconds + killGraceMs(options.timeoutSeconds) / 1000;
     args.push(`--time=${Math.ceil(seconds / 60)}`);
   }
   const { cpu, memoryMb, gpu } = options.resources;
-  if (cpu) args.push(`--cpus-per-task=${cpu}`);
-  if (memoryMb) args.push(`--mem=${memoryMb}M`);
-  if (gpu) args.push(`--gres=gpu:${gpu}`);
+  if (cpu) {
+    args.push(`--cpus-per-task=${cpu}`);
+  }
+  if (memoryMb) {
+    args.push(`--mem=${memoryMb}M`);
+  }
+  if (gpu) {
+    args.push(`--gres=gpu:${gpu}`);
+  }
 
   const logs = tasks.map((t) => logFiles(request.logDir, step, t.taskId, attempt));
   const column = (values: (string | number | undefined)[]) =>
@@ -89,6 +103,8 @@ export function slurmJob(request: SlurmJobRequest): SlurmJob {
 
 /** A word for bash, single-quoted unless it is plainly safe. */
 export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) {
+    return word;
+  }
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -30,7 +30,9 @@ export interface SlurmEngineOptions {
 /** The command a node runs: $CELLFLOW_SLURM_COMMAND (words), else this Node and this cellflow. */
 export function cellflowCommand(): string[] {
   const configured = process.env.CELLFLOW_SLURM_COMMAND?.trim();
-  if (configured) return configured.split(/\s+/);
+  if (configured) {
+    return configured.split(/\s+/);
+  }
   return [process.execPath, path.join(cellflowRoot(), 'bin', 'cellflow.js')];
 }
 
@@ -38,10 +40,11 @@ export function cellflowCommand(): string[] {
 export function checkSlurmClient(): void {
   for (const command of ['sbatch', 'scontrol', 'scancel']) {
     const found = spawnSync(command, ['--version'], { encoding: 'utf8' });
-    if (found.error)
+    if (found.error) {
       throw new UserInputError(
         `--engine slurm: '${command}' is not on PATH (install the Slurm client, or run where it is).`,
       );
+    }
   }
 }
 
@@ -75,14 +78,22 @@ export function parseJobStates(text: string): Map<string, JobState> {
     const field = (name: string) => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(line)?.[1];
     const jobId = field('JobId');
     const state = field('JobState');
-    if (!jobId || !state) continue;
+    if (!jobId || !state) {
+      continue;
+    }
     const [code, signal] = (field('ExitCode') ?? '0:0').split(':').map(Number);
     const arrayJob = field('ArrayJobId');
     const arrayTask = field('ArrayTaskId');
     const entry = { state, code: code || 0, signal: signal || 0 };
-    if (!arrayJob || !arrayTask) states.set(jobId, entry);
+    if (!arrayJob || !arrayTask) {
+      states.set(jobId, entry);
+    }
     // Pending elements share one line with a range: "3-9", "3,5-9", "0-999%10".
-    else for (const index of expandRange(arrayTask)) states.set(`${arrayJob}_${index}`, entry);
+    else {
+      for (const index of expandRange(arrayTask)) {
+        states.set(`${arrayJob}_${index}`, entry);
+      }
+    }
   }
   return states;
 }
@@ -91,8 +102,12 @@ function expandRange(text: string): number[] {
   const indices: number[] = [];
   for (const part of text.replace(/%\d+$/, '').split(',')) {
     const [from, to] = part.split('-').map(Number);
-    if (!Number.isInteger(from)) continue;
-    for (let i = from; i <= (Number.isInteger(to) ? to : from); i++) indices.push(i);
+    if (!Number.isInteger(from)) {
+      continue;
+    }
+    for (let i = from; i <= (Number.isInteger(to) ? to : from); i++) {
+      indices.push(i);
+    }
   }
   return indices;
 }
@@ -121,8 +136,11 @@ class SlurmJobTask implements TaskProcess {
 
   kill(): void {
     this.killed = true;
-    if (this.jobId) this.engine.cancel(this.jobId);
-    else if (!this.done) this.end({ code: null, signal: 'SIGKILL', reportedOk: false });
+    if (this.jobId) {
+      this.engine.cancel(this.jobId);
+    } else if (!this.done) {
+      this.end({ code: null, signal: 'SIGKILL', reportedOk: false });
+    }
   }
 
   get ended(): boolean {
@@ -131,7 +149,9 @@ class SlurmJobTask implements TaskProcess {
 
   /** Reads what the job's task wrote since the last look. */
   tail(): void {
-    if (!this.logs) return;
+    if (!this.logs) {
+      return;
+    }
     for (const name of ['stdout', 'stderr'] as const) {
       let fd: number;
       try {
@@ -143,7 +163,9 @@ class SlurmJobTask implements TaskProcess {
         const buffer = Buffer.alloc(64 * 1024);
         for (;;) {
           const read = fs.readSync(fd, buffer, 0, buffer.length, this.offsets[name]);
-          if (read === 0) break;
+          if (read === 0) {
+            break;
+          }
           this.offsets[name] += read;
           this.child[name].write(Buffer.from(buffer.subarray(0, read)));
         }
@@ -154,12 +176,18 @@ class SlurmJobTask implements TaskProcess {
   }
 
   end(exit: TaskExit): void {
-    if (this.done) return;
+    if (this.done) {
+      return;
+    }
     this.done = true;
     this.tail();
     this.child.stdout.end();
     this.child.stderr.end();
-    if (this.logs) for (const file of Object.values(this.logs)) fs.rmSync(file, { force: true });
+    if (this.logs) {
+      for (const file of Object.values(this.logs)) {
+        fs.rmSync(file, { force: true });
+      }
+    }
     this.settle(exit);
   }
 }
@@ -180,7 +208,9 @@ export class SlurmEngine implements TaskProcessSource {
   }
 
   async acquire(): Promise<TaskProcess> {
-    if (this.closed) throw new Error('the run is stopping; no new job is submitted.');
+    if (this.closed) {
+      throw new Error('the run is stopping; no new job is submitted.');
+    }
     return new SlurmJobTask(this);
   }
 
@@ -209,7 +239,9 @@ export class SlurmEngine implements TaskProcessSource {
       const key = `${task.spec!.step}\0${task.spec!.attempt}`;
       groups.set(key, [...(groups.get(key) ?? []), task]);
     }
-    for (const group of groups.values()) this.submit(group);
+    for (const group of groups.values()) {
+      this.submit(group);
+    }
     this.startPolling();
   }
 
@@ -252,17 +284,23 @@ export class SlurmEngine implements TaskProcessSource {
     group.forEach((task, index) => {
       task.jobId = group.length > 1 ? `${jobId}_${index}` : jobId;
       task.logs = job.logs[index];
-      if (task.killed) this.cancel(task.jobId);
+      if (task.killed) {
+        this.cancel(task.jobId);
+      }
     });
   }
 
   private startPolling(): void {
-    if (this.poller) return;
+    if (this.poller) {
+      return;
+    }
     this.poller = setInterval(() => void this.poll(), this.options.pollMs ?? 1000);
   }
 
   private async poll(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling) {
+      return;
+    }
     if (this.live.size === 0) {
       clearInterval(this.poller);
       this.poller = undefined;
@@ -278,20 +316,28 @@ export class SlurmEngine implements TaskProcessSource {
           (error, stdout) => resolve(error ? undefined : stdout),
         ),
       );
-      if (text === undefined) return; // the controller did not answer this time; ask again
+      if (text === undefined) {
+        return;
+      } // the controller did not answer this time; ask again
       const states = parseJobStates(text);
       for (const task of [...this.live]) {
-        if (!task.jobId) continue;
+        if (!task.jobId) {
+          continue;
+        }
         const state = states.get(task.jobId);
         task.tail();
         if (!state) {
           // Not there (a moment after sbatch, or a job the controller has forgotten): after a minute,
           // the task's record says what became of it.
-          if (++task.unseenPolls > 200) task.end({ code: null, signal: null, reportedOk: false });
+          if (++task.unseenPolls > 200) {
+            task.end({ code: null, signal: null, reportedOk: false });
+          }
           continue;
         }
         task.unseenPolls = 0;
-        if (!TERMINAL.has(state.state)) continue;
+        if (!TERMINAL.has(state.state)) {
+          continue;
+        }
         task.end(exitOf(state));
       }
     } finally {
@@ -303,10 +349,16 @@ export class SlurmEngine implements TaskProcessSource {
   async close(): Promise<void> {
     this.closed = true;
     const live = [...this.live];
-    for (const task of live) task.kill();
+    for (const task of live) {
+      task.kill();
+    }
     const deadline = Date.now() + 30_000;
-    while (this.live.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    for (const task of this.live) task.end({ code: null, signal: 'SIGKILL', reportedOk: false });
+    while (this.live.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const task of this.live) {
+      task.end({ code: null, signal: 'SIGKILL', reportedOk: false });
+    }
     clearInterval(this.poller);
     this.poller = undefined;
   }
@@ -314,15 +366,23 @@ export class SlurmEngine implements TaskProcessSource {
 
 function exitOf(state: JobState): TaskExit {
   const signal = signalName(state.signal);
-  if (state.state === 'TIMEOUT') return { code: null, signal: 'SIGKILL', reportedOk: false, timedOut: true };
+  if (state.state === 'TIMEOUT') {
+    return { code: null, signal: 'SIGKILL', reportedOk: false, timedOut: true };
+  }
   // A job cancelled before it ran has no signal: it was stopped all the same.
-  if (state.state === 'CANCELLED' && !signal) return { code: null, signal: 'SIGTERM', reportedOk: false };
-  if (signal) return { code: null, signal, reportedOk: false };
+  if (state.state === 'CANCELLED' && !signal) {
+    return { code: null, signal: 'SIGTERM', reportedOk: false };
+  }
+  if (signal) {
+    return { code: null, signal, reportedOk: false };
+  }
   return { code: state.code, signal: null, reportedOk: state.code === 0 && state.state === 'COMPLETED' };
 }
 
 function signalName(number: number): NodeJS.Signals | null {
-  if (!number) return null;
+  if (!number) {
+    return null;
+  }
   const entry = Object.entries(os.constants.signals).find(([, n]) => n === number);
   return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
 }

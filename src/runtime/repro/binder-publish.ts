@@ -28,9 +28,12 @@ export function publicationScrubber(
   const words = [...new Set([user, userName, host].filter((w) => w && w.length >= 3))];
   return (text) => {
     let out = text;
-    for (const [from, to] of replacements) out = out.split(from).join(to);
-    for (const word of words)
+    for (const [from, to] of replacements) {
+      out = out.split(from).join(to);
+    }
+    for (const word of words) {
       out = out.replace(new RegExp(`(?<![A-Za-z0-9_])${escape(word)}(?![A-Za-z0-9_])`, 'g'), 'redacted');
+    }
     return out;
   };
 }
@@ -64,10 +67,15 @@ const KEPT = new Set([
 
 /** Every string in a JSON value, rewritten, except under the keys a reproduction reads back. */
 function mapStrings(value: unknown, f: (text: string) => string): unknown {
-  if (typeof value === 'string') return f(value);
-  if (Array.isArray(value)) return value.map((v) => mapStrings(v, f));
-  if (value && typeof value === 'object')
+  if (typeof value === 'string') {
+    return f(value);
+  }
+  if (Array.isArray(value)) {
+    return value.map((v) => mapStrings(v, f));
+  }
+  if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, KEPT.has(k) ? v : mapStrings(v, f)]));
+  }
   return value;
 }
 
@@ -95,6 +103,8 @@ export function publishRun(record: RunRecord, context: PublishContext): RunRecor
 export function publishTask(task: TaskRecord, record: RunRecord, context: PublishContext): TaskRecord {
   const scrub = scrubberFor(record, context);
   const out = mapStrings(task, scrub) as TaskRecord;
-  for (const attempt of out.attempts) delete attempt.pid;
+  for (const attempt of out.attempts) {
+    delete attempt.pid;
+  }
   return out;
 }

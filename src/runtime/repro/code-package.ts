@@ -44,7 +44,9 @@ function header(name: string, size: number, mode: number, type: string, linkname
   block.write(linkname, 157, 100, 'utf8');
   block.write('ustar\u000000', 257, 'ascii');
   let sum = 0;
-  for (const byte of block) sum += byte;
+  for (const byte of block) {
+    sum += byte;
+  }
   block.write(octal(sum, 7) + ' ', 148, 'ascii');
   return block;
 }
@@ -57,8 +59,9 @@ function paxRecords(records: Record<string, string>): Buffer {
   for (const [key, value] of Object.entries(records)) {
     const text = ` ${key}=${value}\n`;
     let length = Buffer.byteLength(text) + 1;
-    while (String(length).length + Buffer.byteLength(text) !== length)
+    while (String(length).length + Buffer.byteLength(text) !== length) {
       length = String(length).length + Buffer.byteLength(text);
+    }
     body += `${length}${text}`;
   }
   const bytes = Buffer.from(body, 'utf8');
@@ -71,9 +74,15 @@ export function packFiles(files: CodeFile[]): Buffer {
   for (const file of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     const target = file.symlink ? Buffer.from(file.bytes).toString('utf8') : '';
     const long: Record<string, string> = {};
-    if (Buffer.byteLength(file.path) > 100) long.path = file.path;
-    if (Buffer.byteLength(target) > 100) long.linkpath = target;
-    if (Object.keys(long).length > 0) parts.push(paxRecords(long));
+    if (Buffer.byteLength(file.path) > 100) {
+      long.path = file.path;
+    }
+    if (Buffer.byteLength(target) > 100) {
+      long.linkpath = target;
+    }
+    if (Object.keys(long).length > 0) {
+      parts.push(paxRecords(long));
+    }
     const size = file.symlink ? 0 : file.bytes.byteLength;
     parts.push(
       header(
@@ -84,7 +93,9 @@ export function packFiles(files: CodeFile[]): Buffer {
         target,
       ),
     );
-    if (!file.symlink) parts.push(Buffer.from(file.bytes), padding(size));
+    if (!file.symlink) {
+      parts.push(Buffer.from(file.bytes), padding(size));
+    }
   }
   parts.push(Buffer.alloc(BLOCK * 2));
   return Buffer.concat(parts);
@@ -96,7 +107,9 @@ export function unpackFiles(tar: Buffer): CodeFile[] {
   let pax: Record<string, string> = {};
   for (let offset = 0; offset + BLOCK <= tar.length;) {
     const block = tar.subarray(offset, offset + BLOCK);
-    if (block.every((byte) => byte === 0)) break;
+    if (block.every((byte) => byte === 0)) {
+      break;
+    }
     const text = (start: number, length: number) =>
       block.toString('utf8', start, start + length).replace(/\0.*$/s, '');
     const size = parseInt(text(124, 12).trim() || '0', 8);
@@ -108,7 +121,9 @@ export function unpackFiles(tar: Buffer): CodeFile[] {
       pax = {};
       for (const line of body.toString('utf8').split('\n')) {
         const match = /^\d+ ([^=]+)=(.*)$/s.exec(line);
-        if (match) pax[match[1]] = match[2];
+        if (match) {
+          pax[match[1]] = match[2];
+        }
       }
       continue;
     }
@@ -116,9 +131,11 @@ export function unpackFiles(tar: Buffer): CodeFile[] {
     const name = pax.path ?? (prefix ? `${prefix}/${text(0, 100)}` : text(0, 100));
     const linkname = pax.linkpath ?? text(157, 100);
     pax = {};
-    if (type === '2') files.push({ path: name, bytes: Buffer.from(linkname), symlink: true });
-    else if (type === '0' || type === '\0')
+    if (type === '2') {
+      files.push({ path: name, bytes: Buffer.from(linkname), symlink: true });
+    } else if (type === '0' || type === '\0') {
       files.push({ path: name, bytes: Buffer.from(body), executable: (mode & 0o111) !== 0 });
+    }
   }
   return files;
 }
@@ -139,12 +156,16 @@ export function extractCodePackage(objects: ObjectStore, sha256: string, dir: st
   const written: string[] = [];
   for (const file of files) {
     const target = path.resolve(root, ...file.path.split('/'));
-    if (!target.startsWith(root + path.sep))
+    if (!target.startsWith(root + path.sep)) {
       throw new Error(`code package ${sha256}: the path ${JSON.stringify(file.path)} leaves its directory`);
+    }
     makeDirs(path.dirname(target));
     fs.rmSync(target, { force: true });
-    if (file.symlink) fs.symlinkSync(Buffer.from(file.bytes).toString('utf8'), target);
-    else fs.writeFileSync(target, file.bytes, { mode: file.executable ? 0o755 : 0o644 });
+    if (file.symlink) {
+      fs.symlinkSync(Buffer.from(file.bytes).toString('utf8'), target);
+    } else {
+      fs.writeFileSync(target, file.bytes, { mode: file.executable ? 0o755 : 0o644 });
+    }
     written.push(file.path);
   }
   return written;

@@ -67,7 +67,9 @@ export function compareRuns(
   const taskDiffers = (t: TaskRecord): boolean => {
     const k = key(t);
     const known = differs.get(k);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      return known;
+    }
     const twin = after.get(k);
     const own =
       !twin ||
@@ -80,8 +82,12 @@ export function compareRuns(
   const upstreamDiffers = (t: TaskRecord, seen = new Set<string>()): boolean => {
     const k = key(t);
     const known = tainted.get(k);
-    if (known !== undefined) return known;
-    if (seen.has(k)) return false;
+    if (known !== undefined) {
+      return known;
+    }
+    if (seen.has(k)) {
+      return false;
+    }
     seen.add(k);
     const parents = t.parents.map((p) => byPathspec.get(p)).filter((p): p is TaskRecord => !!p);
     const result = parents.some((p) => taskDiffers(p) || upstreamDiffers(p, seen));
@@ -129,9 +135,11 @@ export function compareRuns(
     }
   }
   for (const [position, task] of after) {
-    if (before.has(position)) continue;
+    if (before.has(position)) {
+      continue;
+    }
     count(task.step);
-    for (const [name, ref] of Object.entries(task.artifacts))
+    for (const [name, ref] of Object.entries(task.artifacts)) {
       pairs.push({
         step: task.step,
         artifact: name,
@@ -141,6 +149,7 @@ export function compareRuns(
         taskId: task.taskId,
         reproduced: ref,
       });
+    }
   }
   return orderRows(groupRows(pairs, stepTasks), stepOrder);
 }
@@ -211,7 +220,9 @@ export function countPairs(rows: ArtifactComparison[]): Record<Verdict, number> 
   const counts = { identical: 0, different: 0, missing: 0, added: 0 };
   for (const row of rows) {
     counts.identical += row.tasks - row.mismatched;
-    if (row.verdict !== 'identical') counts[row.verdict] += row.mismatched;
+    if (row.verdict !== 'identical') {
+      counts[row.verdict] += row.mismatched;
+    }
   }
   return counts;
 }

@@ -88,11 +88,15 @@ export async function captureInputs(
   const mode = options.mode ?? captureMode();
   const { files, directories, sources } = classifyReads(log, options);
   const relSources = sources.map((file) => relativeToProject(file, options.projectRoot));
-  if (mode === 'off') return { inputs: [], sources: relSources };
+  if (mode === 'off') {
+    return { inputs: [], sources: relSources };
+  }
   const inputs: DataInput[] = [];
   for (const file of files) {
     const described = await describeFile(file, mode, options);
-    if (described) inputs.push({ ...described, path: relativeToProject(file, options.projectRoot) });
+    if (described) {
+      inputs.push({ ...described, path: relativeToProject(file, options.projectRoot) });
+    }
   }
   for (const dir of directories) {
     let names: string[];
@@ -125,14 +129,18 @@ async function describeFile(
   options: InputCaptureOptions,
 ): Promise<Omit<DataInput, 'path'> | undefined> {
   const signature = statSignature(file);
-  if (signature.text === null) return undefined;
+  if (signature.text === null) {
+    return undefined;
+  }
   let stat: fs.Stats;
   try {
     stat = fs.statSync(file);
   } catch {
     return undefined;
   }
-  if (!stat.isFile()) return undefined;
+  if (!stat.isFile()) {
+    return undefined;
+  }
   const limit = options.maxStoredBytes ?? MAX_STORED_INPUT_BYTES;
   const wantStored = mode === 'all' && stat.size <= limit;
   const note =
@@ -160,19 +168,26 @@ async function describeFile(
     ...(note ? { note } : {}),
   });
 
-  if (options.cacheDir === undefined) return result(await store());
+  if (options.cacheDir === undefined) {
+    return result(await store());
+  }
   const cacheFile = path.join(options.cacheDir, `${key}.json`);
   let entry = readEntry(cacheFile);
-  if (usable(entry)) return result(entry);
+  if (usable(entry)) {
+    return result(entry);
+  }
   const release = await acquireLock(`${cacheFile}.lock`, () => usable(readEntry(cacheFile)));
   try {
     entry = readEntry(cacheFile);
-    if (usable(entry)) return result(entry);
+    if (usable(entry)) {
+      return result(entry);
+    }
     entry = await store();
     // The file changed while it was read, or too recently for its stat to prove it unchanged
     // later (git's racy case): recorded, not remembered.
-    if (statSignature(file).text === signature.text && settled(signature.changedNs, SETTLE_MS))
+    if (statSignature(file).text === signature.text && settled(signature.changedNs, SETTLE_MS)) {
       writeCacheFile(cacheFile, entry);
+    }
     return result(entry);
   } finally {
     release();
@@ -213,11 +228,17 @@ async function acquireLock(lock: string, done: () => boolean): Promise<() => voi
       fs.closeSync(fs.openSync(lock, 'wx'));
       return () => fs.rmSync(lock, { force: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return () => undefined;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        return () => undefined;
+      }
     }
-    if (done()) return () => undefined;
+    if (done()) {
+      return () => undefined;
+    }
     try {
-      if (Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) fs.rmSync(lock, { force: true });
+      if (Date.now() - fs.statSync(lock).mtimeMs > STALE_LOCK_MS) {
+        fs.rmSync(lock, { force: true });
+      }
     } catch {
       // released meanwhile: try again
     }
@@ -232,8 +253,14 @@ async function acquireLock(lock: string, done: () => boolean): Promise<() => voi
 export function projectRootOf(dir: string): string {
   let packageDir: string | undefined;
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    if (fs.existsSync(path.join(at, '.git'))) return at;
-    if (!packageDir && fs.existsSync(path.join(at, 'package.json'))) packageDir = at;
-    if (at === path.dirname(at)) return packageDir ?? path.resolve(dir);
+    if (fs.existsSync(path.join(at, '.git'))) {
+      return at;
+    }
+    if (!packageDir && fs.existsSync(path.join(at, 'package.json'))) {
+      packageDir = at;
+    }
+    if (at === path.dirname(at)) {
+      return packageDir ?? path.resolve(dir);
+    }
   }
 }

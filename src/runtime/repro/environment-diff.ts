@@ -16,11 +16,20 @@ export function recordedLocaleEnv(
   env: NodeJS.ProcessEnv,
   recorded: EnvironmentRecord | undefined,
 ): NodeJS.ProcessEnv {
-  if (!recorded) return { ...env };
+  if (!recorded) {
+    return { ...env };
+  }
   const out: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(env))
-    if (!LOCALE_NAMES(name) && name !== 'TZ') out[name] = value;
-  for (const [name, value] of Object.entries(recorded.env)) if (LOCALE_NAMES(name)) out[name] = value;
+  for (const [name, value] of Object.entries(env)) {
+    if (!LOCALE_NAMES(name) && name !== 'TZ') {
+      out[name] = value;
+    }
+  }
+  for (const [name, value] of Object.entries(recorded.env)) {
+    if (LOCALE_NAMES(name)) {
+      out[name] = value;
+    }
+  }
   // The resolved zone, not the TZ variable: a run without TZ still ran in one zone.
   out.TZ = recorded.timeZone;
   return out;
@@ -30,27 +39,32 @@ export function recordedLocaleEnv(
 export function environmentDifferences(recorded: EnvironmentRecord): EnvironmentDifference[] {
   const out: EnvironmentDifference[] = [];
   const here = Intl.DateTimeFormat().resolvedOptions();
-  if (recorded.node !== process.version)
+  if (recorded.node !== process.version) {
     out.push({ kind: 'node', message: `Node ${process.version} here, the run used Node ${recorded.node}` });
-  if (recorded.os.platform !== process.platform || recorded.arch !== process.arch)
+  }
+  if (recorded.os.platform !== process.platform || recorded.arch !== process.arch) {
     out.push({
       kind: 'platform',
       message: `${process.platform}/${process.arch} here, the run used ${recorded.os.platform}/${recorded.arch}`,
     });
-  if (recorded.timeZone !== here.timeZone)
+  }
+  if (recorded.timeZone !== here.timeZone) {
     out.push({
       kind: 'timeZone',
       message: `time zone ${here.timeZone} here, the run used ${recorded.timeZone}: the reproduction runs with TZ=${recorded.timeZone}`,
     });
+  }
   const locale = Object.entries(recorded.env)
     .filter(([name]) => LOCALE_NAMES(name))
     .map(([name, value]) => `${name}=${value}`);
-  if (recorded.locale !== here.locale)
+  if (recorded.locale !== here.locale) {
     out.push({
       kind: 'locale',
       message: `locale ${here.locale} here, the run used ${recorded.locale}: the reproduction runs with ${locale.length ? locale.join(' ') : 'no LANG/LC_* set'}`,
     });
-  if (recorded.cpus.count !== os.cpus().length)
+  }
+  if (recorded.cpus.count !== os.cpus().length) {
     out.push({ kind: 'cpus', message: `${os.cpus().length} CPUs here, the run had ${recorded.cpus.count}` });
+  }
   return out;
 }

@@ -49,7 +49,9 @@ export function recordedEnv(env: NodeJS.ProcessEnv = process.env): Record<string
   const out: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
-    if (value === undefined || !allowed(name, extra)) continue;
+    if (value === undefined || !allowed(name, extra)) {
+      continue;
+    }
     out[name] = looksSecret(name) ? REDACTED : value;
   }
   return out;

@@ -36,10 +36,14 @@ function recordingFs(): Recording {
   let wrote = false;
   const note = (kind: Kind, file: unknown) => {
     const key = `${kind}${String(file)}`;
-    if (deps.has(key)) return;
+    if (deps.has(key)) {
+      return;
+    }
     const { text, changedNs } = signature(kind, String(file));
     deps.set(key, text);
-    if (changedNs > newest) newest = changedNs;
+    if (changedNs > newest) {
+      newest = changedNs;
+    }
   };
   const base = gitFs.promises;
   const reading =
@@ -98,14 +102,17 @@ export async function memoizedOverFiles<T>(
   if (cacheFile) {
     try {
       const stored = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as Stored<T>;
-      if (stored.key === key && Array.isArray(stored.deps) && unchanged(stored.deps)) return stored.result;
+      if (stored.key === key && Array.isArray(stored.deps) && unchanged(stored.deps)) {
+        return stored.result;
+      }
     } catch {
       // missing or damaged: computed afresh below
     }
   }
   const recording = recordingFs();
   const result = await compute(recording.fs);
-  if (cacheFile && settled(recording.newestNs(), settleMs) && !recording.wrote())
+  if (cacheFile && settled(recording.newestNs(), settleMs) && !recording.wrote()) {
     writeCacheFile(cacheFile, { key, deps: [...recording.deps], result } satisfies Stored<T>);
+  }
   return result;
 }

@@ -14,8 +14,11 @@ class NodeSha1 {
   private readonly hash: Hash = createHash('sha1');
 
   update(data: string | Uint8Array, encoding?: BufferEncoding): this {
-    if (typeof data === 'string') this.hash.update(data, encoding ?? 'utf8');
-    else this.hash.update(data);
+    if (typeof data === 'string') {
+      this.hash.update(data, encoding ?? 'utf8');
+    } else {
+      this.hash.update(data);
+    }
     return this;
   }
 
@@ -29,7 +32,9 @@ export function prepareFastGitLoad(): void {
   try {
     const gitDir = path.dirname(require.resolve('isomorphic-git'));
     const target = require.resolve('sha.js/sha1.js', { paths: [gitDir] });
-    if (require.cache[target]) return;
+    if (require.cache[target]) {
+      return;
+    }
     const module = new Module(target, undefined);
     module.filename = target;
     module.exports = NodeSha1;

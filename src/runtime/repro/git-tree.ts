@@ -29,26 +29,33 @@ export async function overlayTree(
   const below = new Map<string, TreeChange[]>();
   for (const change of changes) {
     const slash = change.path.indexOf('/');
-    if (slash < 0) continue;
+    if (slash < 0) {
+      continue;
+    }
     const dir = change.path.slice(0, slash);
     below.set(dir, [...(below.get(dir) ?? []), { ...change, path: change.path.slice(slash + 1) }]);
   }
   for (const change of here) {
-    if (change.oid === null) byName.delete(change.path);
-    else
+    if (change.oid === null) {
+      byName.delete(change.path);
+    } else {
       byName.set(change.path, {
         mode: change.mode ?? '100644',
         path: change.path,
         oid: change.oid,
         type: 'blob',
       });
+    }
   }
   for (const [dir, nested] of below) {
     const existing = byName.get(dir);
     const subtree = await overlayTree(gitdir, existing?.type === 'tree' ? existing.oid : null, nested);
     const empty = (await git.readTree({ fs: gitFs, gitdir, oid: subtree })).tree.length === 0;
-    if (empty) byName.delete(dir);
-    else byName.set(dir, { mode: '040000', path: dir, oid: subtree, type: 'tree' });
+    if (empty) {
+      byName.delete(dir);
+    } else {
+      byName.set(dir, { mode: '040000', path: dir, oid: subtree, type: 'tree' });
+    }
   }
   return git.writeTree({ fs: gitFs, gitdir, tree: [...byName.values()] });
 }
@@ -66,8 +73,9 @@ export function blobOid(bytes: Uint8Array): string {
  */
 export async function writeBlobOnce(gitdir: string, bytes: Uint8Array, atBase?: string): Promise<string> {
   const oid = blobOid(bytes);
-  if (oid === atBase || fs.existsSync(path.join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2))))
+  if (oid === atBase || fs.existsSync(path.join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2)))) {
     return oid;
+  }
   return git.writeBlob({ fs: gitFs, gitdir, blob: bytes });
 }
 
@@ -80,7 +88,9 @@ export async function oidAtPath(
 ): Promise<string | undefined> {
   let oid: string | undefined = tree ?? undefined;
   for (const name of filepath.split('/')) {
-    if (oid === undefined) return undefined;
+    if (oid === undefined) {
+      return undefined;
+    }
     const entries: git.TreeEntry[] = (await git.readTree({ fs: gitFs, gitdir, oid, cache })).tree;
     oid = entries.find((entry) => entry.path === name)?.oid;
   }
@@ -96,8 +106,11 @@ export async function listTree(
   const visit = async (oid: string, prefix: string) => {
     for (const entry of (await git.readTree({ fs: gitFs, gitdir, oid })).tree) {
       const full = prefix + entry.path;
-      if (entry.type === 'tree') await visit(entry.oid, `${full}/`);
-      else if (entry.type === 'blob') files.set(full, { oid: entry.oid, mode: entry.mode });
+      if (entry.type === 'tree') {
+        await visit(entry.oid, `${full}/`);
+      } else if (entry.type === 'blob') {
+        files.set(full, { oid: entry.oid, mode: entry.mode });
+      }
     }
   };
   const { commit: object } = await git.readCommit({ fs: gitFs, gitdir, oid: commit });
@@ -114,13 +127,18 @@ export const CELLFLOW_AUTHOR = { name: 'cellflow', email: 'cellflow@localhost' }
  */
 export function gitdirOf(root: string): string {
   const dotgit = path.join(root, '.git');
-  if (fs.statSync(dotgit).isDirectory()) return dotgit;
+  if (fs.statSync(dotgit).isDirectory()) {
+    return dotgit;
+  }
   const match = /^gitdir:\s*(.+)$/m.exec(fs.readFileSync(dotgit, 'utf8'));
-  if (!match) throw new Error(`${dotgit} is neither a git directory nor a gitdir file`);
+  if (!match) {
+    throw new Error(`${dotgit} is neither a git directory nor a gitdir file`);
+  }
   const gitdir = path.resolve(root, match[1].trim());
-  if (fs.existsSync(path.join(gitdir, 'commondir')))
+  if (fs.existsSync(path.join(gitdir, 'commondir'))) {
     throw new Error(
       `${root} is a linked git worktree, which isomorphic-git cannot write to: the sources are recorded in the datastore only`,
     );
+  }
   return gitdir;
 }

@@ -43,7 +43,9 @@ export async function staleSnapshotRefs(
 }
 
 export async function deleteRefs(found: SnapshotRefs): Promise<void> {
-  for (const ref of found.refs) await git.deleteRef({ fs: gitFs, gitdir: found.gitdir, ref });
+  for (const ref of found.refs) {
+    await git.deleteRef({ fs: gitFs, gitdir: found.gitdir, ref });
+  }
 }
 
 /**
@@ -62,19 +64,29 @@ export function leftoverReproductionDirs(datastore: Datastore, now = Date.now())
       } catch {
         continue;
       }
-      if (record.origin?.kind !== 'reproduce' || !record.input) continue;
+      if (record.origin?.kind !== 'reproduce' || !record.input) {
+        continue;
+      }
       const dir = reproductionDirOf(tmp, record.input);
-      if (!dir) continue;
+      if (!dir) {
+        continue;
+      }
       explained.add(dir);
-      if (effectiveRunStatus(record, now) !== 'running') ended.add(dir);
+      if (effectiveRunStatus(record, now) !== 'running') {
+        ended.add(dir);
+      }
     }
   }
   const found = [...ended].filter((dir) => fs.existsSync(dir));
   for (const name of listDir(tmp)) {
     const dir = path.join(tmp, name);
-    if (!name.startsWith(REPRODUCTION_DIR_PREFIX) || explained.has(dir)) continue;
+    if (!name.startsWith(REPRODUCTION_DIR_PREFIX) || explained.has(dir)) {
+      continue;
+    }
     const stat = statOrUndefined(dir);
-    if (stat?.isDirectory() && now - stat.mtimeMs > ORPHAN_AGE_MS) found.push(dir);
+    if (stat?.isDirectory() && now - stat.mtimeMs > ORPHAN_AGE_MS) {
+      found.push(dir);
+    }
   }
   return found.sort();
 }
@@ -83,8 +95,9 @@ export function leftoverReproductionDirs(datastore: Datastore, now = Date.now())
 function reproductionDirOf(tmp: string, input: string): string | undefined {
   const relative = path.relative(tmp, input);
   const first = relative.split(path.sep)[0];
-  if (relative.startsWith('..') || path.isAbsolute(relative) || !first.startsWith(REPRODUCTION_DIR_PREFIX))
+  if (relative.startsWith('..') || path.isAbsolute(relative) || !first.startsWith(REPRODUCTION_DIR_PREFIX)) {
     return undefined;
+  }
   return path.join(tmp, first);
 }
 

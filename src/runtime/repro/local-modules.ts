@@ -27,14 +27,20 @@ export function resolveLocal(from: string, specifier: string): string | undefine
   const base = path.resolve(path.dirname(from), specifier);
   const candidates = [base, ...EXTENSIONS.map((ext) => base + ext)];
   const js = /\.(c|m)?js$/.exec(base);
-  if (js) candidates.push(base.slice(0, -js[0].length) + `.${js[1] ?? ''}ts`);
+  if (js) {
+    candidates.push(base.slice(0, -js[0].length) + `.${js[1] ?? ''}ts`);
+  }
   candidates.push(...EXTENSIONS.map((ext) => path.join(base, `index${ext}`)));
   return candidates.find(isFile);
 }
 
 export function relativeSpecifiers(code: string): string[] {
   const found = new Set<string>();
-  for (const pattern of SPECIFIERS) for (const match of code.matchAll(pattern)) found.add(match[1]);
+  for (const pattern of SPECIFIERS) {
+    for (const match of code.matchAll(pattern)) {
+      found.add(match[1]);
+    }
+  }
   return [...found];
 }
 
@@ -49,9 +55,13 @@ export function localModules(filename: string, code: string): string[] {
     const { file, code: text } = queue.shift()!;
     for (const specifier of relativeSpecifiers(text)) {
       const resolved = resolveLocal(file, specifier);
-      if (!resolved || seen.has(resolved) || resolved.split(path.sep).includes('node_modules')) continue;
+      if (!resolved || seen.has(resolved) || resolved.split(path.sep).includes('node_modules')) {
+        continue;
+      }
       seen.add(resolved);
-      if (SCANNED.test(resolved)) queue.push({ file: resolved, code: fs.readFileSync(resolved, 'utf8') });
+      if (SCANNED.test(resolved)) {
+        queue.push({ file: resolved, code: fs.readFileSync(resolved, 'utf8') });
+      }
     }
   }
   return [...seen].sort();

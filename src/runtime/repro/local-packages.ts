@@ -74,11 +74,14 @@ export function unpublishedEntries(
 ): { key: string; from: 'tarball' | 'folder'; resolved: string; target: string }[] {
   const found: { key: string; from: 'tarball' | 'folder'; resolved: string; target: string }[] = [];
   for (const [key, entry] of Object.entries(lock.packages ?? {})) {
-    if (!key.includes('node_modules/') || typeof entry.resolved !== 'string') continue;
+    if (!key.includes('node_modules/') || typeof entry.resolved !== 'string') {
+      continue;
+    }
     if (entry.link) {
       const target = path.resolve(lockDir, entry.resolved);
-      if (!isInside(target, projectRoot))
+      if (!isInside(target, projectRoot)) {
         found.push({ key, from: 'folder', resolved: entry.resolved, target });
+      }
     } else if (entry.resolved.startsWith('file:')) {
       found.push({
         key,
@@ -140,13 +143,18 @@ function folderSignature(dir: string): { text: string; settledAll: boolean } {
     for (const entry of fs
       .readdirSync(at, { withFileTypes: true })
       .sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (entry.name === 'node_modules' || entry.name === '.git') continue;
+      if (entry.name === 'node_modules' || entry.name === '.git') {
+        continue;
+      }
       const full = path.join(at, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else {
+      if (entry.isDirectory()) {
+        walk(full);
+      } else {
         const signature = statSignature(full, false);
         hash.update(`${full}\0${signature.text}\n`);
-        if (!settled(signature.changedNs, SETTLE_MS)) settledAll = false;
+        if (!settled(signature.changedNs, SETTLE_MS)) {
+          settledAll = false;
+        }
       }
     }
   };
@@ -161,8 +169,9 @@ function packFolder(dir: string, cacheDir: string | undefined): Buffer {
   if (cacheFile) {
     try {
       const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { signature: string; tarball: string };
-      if (cached.signature === signature.text && statSignature(cached.tarball).text !== null)
+      if (cached.signature === signature.text && statSignature(cached.tarball).text !== null) {
         return fs.readFileSync(cached.tarball);
+      }
     } catch {
       // not packed before, or the cache is damaged: pack it
     }
@@ -177,8 +186,11 @@ function packFolder(dir: string, cacheDir: string | undefined): Buffer {
   const [{ filename }] = JSON.parse(report) as { filename: string }[];
   const tarball = path.join(out, filename);
   const bytes = fs.readFileSync(tarball);
-  if (cacheFile && signature.settledAll) writeCacheFile(cacheFile, { signature: signature.text, tarball });
-  else if (!cacheFile) fs.rmSync(out, { recursive: true, force: true });
+  if (cacheFile && signature.settledAll) {
+    writeCacheFile(cacheFile, { signature: signature.text, tarball });
+  } else if (!cacheFile) {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
   return bytes;
 }
 
@@ -199,7 +211,9 @@ export function rewriteLocalPackages(
   lockDir: string,
   packages: LocalPackage[],
 ): PackageRewrite[] {
-  if (packages.length === 0) return [];
+  if (packages.length === 0) {
+    return [];
+  }
   const lockFile = path.join(lockDir, 'package-lock.json');
   const manifestFile = path.join(lockDir, 'package.json');
   const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as LockDocument;
@@ -211,7 +225,9 @@ export function rewriteLocalPackages(
   makeDirs(path.join(lockDir, LOCAL_PACKAGES_DIR));
   for (const pkg of packages) {
     const entry = entries[pkg.path];
-    if (!entry) continue;
+    if (!entry) {
+      continue;
+    }
     const file = `${LOCAL_PACKAGES_DIR}/${fileSafe(pkg.name)}-${pkg.version ?? '0'}-${pkg.sha256.slice(0, 12)}.tgz`;
     fs.writeFileSync(
       path.join(lockDir, ...file.split('/')),
@@ -226,11 +242,12 @@ export function rewriteLocalPackages(
       rewritten = { ...fields, resolved: spec, integrity: pkg.integrity };
       delete entries[folderKey];
       // The folder's own installed dependencies now live under the package it became.
-      for (const key of Object.keys(entries))
+      for (const key of Object.keys(entries)) {
         if (key.startsWith(`${folderKey}/node_modules/`)) {
           entries[`${pkg.path}${key.slice(folderKey.length)}`] = entries[key];
           delete entries[key];
         }
+      }
     } else {
       rewritten = { ...entry, resolved: spec, integrity: pkg.integrity };
     }
@@ -241,13 +258,18 @@ export function rewriteLocalPackages(
       for (const field of ['dependencies', 'devDependencies', 'optionalDependencies']) {
         for (const target of [manifest?.[field], entries['']?.[field]] as (
           Record<string, string> | undefined
-        )[])
-          if (target && typeof target[pkg.name] === 'string') target[pkg.name] = spec;
+        )[]) {
+          if (target && typeof target[pkg.name] === 'string') {
+            target[pkg.name] = spec;
+          }
+        }
       }
     }
     rewrites.push({ path: pkg.path, from: pkg.resolved, to: spec });
   }
   fs.writeFileSync(lockFile, JSON.stringify(lock, null, 2) + '\n');
-  if (manifest) fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  if (manifest) {
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2) + '\n');
+  }
   return rewrites;
 }

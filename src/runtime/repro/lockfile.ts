@@ -74,8 +74,12 @@ interface Lockfile {
 export function findLockfile(start: string, stop?: string): string | undefined {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'package-lock.json');
-    if (fs.existsSync(file)) return file;
-    if ((stop && path.resolve(stop) === dir) || dir === path.dirname(dir)) return undefined;
+    if (fs.existsSync(file)) {
+      return file;
+    }
+    if ((stop && path.resolve(stop) === dir) || dir === path.dirname(dir)) {
+      return undefined;
+    }
   }
 }
 
@@ -178,24 +182,31 @@ async function contentDrift(
   drift: DriftRecord,
   only?: Set<string>,
 ): Promise<{ sha256: string; packages: number } | undefined> {
-  if (!drift.checked) return undefined;
+  if (!drift.checked) {
+    return undefined;
+  }
   const contents = PackageContents.forNodeModules(root);
   const hashes: Record<string, string> = {};
   const skip = new Set([...drift.missing, ...drift.changed].map((entry) => entry.path));
   for (const key of Object.keys(packages).sort()) {
     const locked = packages[key];
-    if (!key.includes('node_modules/') || locked.link || skip.has(key) || (only && !only.has(key))) continue;
+    if (!key.includes('node_modules/') || locked.link || skip.has(key) || (only && !only.has(key))) {
+      continue;
+    }
     const measured = contents.measure(root, key, locked.version, locked.integrity);
-    if (!measured) continue;
+    if (!measured) {
+      continue;
+    }
     hashes[key] = measured.sha256;
     const baseline = contents.baseline(key, measured);
-    if (baseline !== measured.sha256)
+    if (baseline !== measured.sha256) {
       drift.changed.push({
         path: key,
         locked: pick(locked),
         installed: pick({ version: locked.version }),
         content: { baseline, installed: measured.sha256 },
       });
+    }
   }
   contents.save();
   drift.changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -214,8 +225,12 @@ export function dependencyClosure(packages: Record<string, LockEntry>, imports: 
   const resolve = (from: string, name: string): string | undefined => {
     for (let base = from; ;) {
       const key = `${base ? `${base}/` : ''}node_modules/${name}`;
-      if (packages[key]) return key;
-      if (!base) return undefined;
+      if (packages[key]) {
+        return key;
+      }
+      if (!base) {
+        return undefined;
+      }
       const cut = base.lastIndexOf('/node_modules/');
       base = cut < 0 ? '' : base.slice(0, cut);
     }
@@ -223,12 +238,16 @@ export function dependencyClosure(packages: Record<string, LockEntry>, imports: 
   const queue = imports.map((name) => resolve('', packageOf(name))).filter((k): k is string => !!k);
   while (queue.length > 0) {
     const key = queue.pop()!;
-    if (found.has(key)) continue;
+    if (found.has(key)) {
+      continue;
+    }
     found.add(key);
     const deps = packages[key].dependencies as Record<string, string> | undefined;
     for (const name of Object.keys(deps ?? {})) {
       const next = resolve(key, name);
-      if (next && !found.has(next)) queue.push(next);
+      if (next && !found.has(next)) {
+        queue.push(next);
+      }
     }
   }
   return found;
@@ -254,7 +273,9 @@ function countInstallable(packages: Record<string, LockEntry>): number {
 
 /** lockfileVersion 2 and 3 list `packages` by path; version 1 nests `dependencies`: flatten it. */
 export function lockedPackages(lock: Lockfile): Record<string, LockEntry> {
-  if (lock.packages) return lock.packages;
+  if (lock.packages) {
+    return lock.packages;
+  }
   const out: Record<string, LockEntry> = {};
   const walk = (deps: Record<string, LockV1Dependency> | undefined, prefix: string) => {
     for (const [name, dep] of Object.entries(deps ?? {})) {
@@ -289,8 +310,9 @@ const manifestVersion = (json: unknown) =>
 /** What it needs of npm's hidden lockfile: each entry's integrity and resolved URL. */
 function hiddenEntries(json: unknown): Record<string, Pick<LockEntry, 'integrity' | 'resolved'>> {
   const entries: Record<string, Pick<LockEntry, 'integrity' | 'resolved'>> = {};
-  for (const [key, entry] of Object.entries((json as Lockfile | null)?.packages ?? {}))
+  for (const [key, entry] of Object.entries((json as Lockfile | null)?.packages ?? {})) {
     entries[key] = { integrity: entry?.integrity, resolved: entry?.resolved };
+  }
   return entries;
 }
 
@@ -305,7 +327,9 @@ export async function driftOf(
   files: StatCache = new StatCache(undefined),
 ): Promise<DriftRecord> {
   const drift: DriftRecord = { checked: false, changed: [], missing: [], extraneous: [] };
-  if (!fs.existsSync(path.join(root, 'node_modules'))) return drift;
+  if (!fs.existsSync(path.join(root, 'node_modules'))) {
+    return drift;
+  }
   drift.checked = true;
   const hidden = files.readJson(path.join(root, 'node_modules', '.package-lock.json'), hiddenEntries) ?? {};
   const keys = Object.keys(packages).filter((key) => key.includes('node_modules/'));
@@ -314,10 +338,14 @@ export async function driftOf(
     const installedJson = files.readJson(path.join(root, key, 'package.json'), manifestVersion);
     if (!installedJson) {
       // Optional packages (platform-specific binaries) are legitimately absent.
-      if (!locked.optional) drift.missing.push({ path: key, locked: pick(locked) });
+      if (!locked.optional) {
+        drift.missing.push({ path: key, locked: pick(locked) });
+      }
       continue;
     }
-    if (locked.link) continue;
+    if (locked.link) {
+      continue;
+    }
     const seen = hidden[key];
     const installed = {
       version: installedJson.version,
@@ -328,18 +356,24 @@ export async function driftOf(
       installed.version !== locked.version ||
       (seen !== undefined && locked.integrity !== undefined && seen.integrity !== locked.integrity) ||
       (seen !== undefined && locked.resolved !== undefined && seen.resolved !== locked.resolved);
-    if (differs) drift.changed.push({ path: key, locked: pick(locked), installed: pick(installed) });
+    if (differs) {
+      drift.changed.push({ path: key, locked: pick(locked), installed: pick(installed) });
+    }
   }
   const lockedKeys = new Set(keys);
   const extraneous = new Set(
     Object.keys(hidden).filter((key) => key.includes('node_modules/') && !lockedKeys.has(key)),
   );
   for (const key of await topLevelPackages(path.join(root, 'node_modules'))) {
-    if (!lockedKeys.has(key)) extraneous.add(key);
+    if (!lockedKeys.has(key)) {
+      extraneous.add(key);
+    }
   }
   for (const key of [...extraneous].sort()) {
     const version = files.readJson(path.join(root, key, 'package.json'), manifestVersion)?.version;
-    if (version !== undefined) drift.extraneous.push({ path: key, installed: { version } });
+    if (version !== undefined) {
+      drift.extraneous.push({ path: key, installed: { version } });
+    }
   }
   const byPath = (a: DriftEntry, b: DriftEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   drift.changed.sort(byPath);
@@ -349,9 +383,15 @@ export async function driftOf(
 
 function pick(entry: { version?: string; integrity?: string; resolved?: string }): DriftEntry['locked'] {
   const out: NonNullable<DriftEntry['locked']> = {};
-  if (entry.version !== undefined) out.version = entry.version;
-  if (entry.integrity !== undefined) out.integrity = entry.integrity;
-  if (entry.resolved !== undefined) out.resolved = entry.resolved;
+  if (entry.version !== undefined) {
+    out.version = entry.version;
+  }
+  if (entry.integrity !== undefined) {
+    out.integrity = entry.integrity;
+  }
+  if (entry.resolved !== undefined) {
+    out.resolved = entry.resolved;
+  }
   return out;
 }
 
@@ -366,10 +406,15 @@ async function topLevelPackages(nodeModules: string): Promise<string[]> {
     }
   };
   for (const entry of await list(nodeModules)) {
-    if (entry.name.startsWith('.')) continue;
+    if (entry.name.startsWith('.')) {
+      continue;
+    }
     if (entry.name.startsWith('@')) {
-      for (const scoped of await list(path.join(nodeModules, entry.name)))
-        if (!scoped.name.startsWith('.')) keys.push(`node_modules/${entry.name}/${scoped.name}`);
+      for (const scoped of await list(path.join(nodeModules, entry.name))) {
+        if (!scoped.name.startsWith('.')) {
+          keys.push(`node_modules/${entry.name}/${scoped.name}`);
+        }
+      }
     } else if (entry.isDirectory() || entry.isSymbolicLink()) {
       keys.push(`node_modules/${entry.name}`);
     }
@@ -389,20 +434,34 @@ async function deriveLockfile(projectDir: string): Promise<Lockfile> {
     devDependencies?: Record<string, string>;
   }>(path.join(projectDir, 'package.json'));
   const root: LockEntry & Record<string, unknown> = {};
-  if (manifest?.name) root.name = manifest.name;
-  if (manifest?.version) root.version = manifest.version;
-  if (manifest?.dependencies) root.dependencies = manifest.dependencies;
-  if (manifest?.devDependencies) root.devDependencies = manifest.devDependencies;
+  if (manifest?.name) {
+    root.name = manifest.name;
+  }
+  if (manifest?.version) {
+    root.version = manifest.version;
+  }
+  if (manifest?.dependencies) {
+    root.dependencies = manifest.dependencies;
+  }
+  if (manifest?.devDependencies) {
+    root.devDependencies = manifest.devDependencies;
+  }
   const packages: Record<string, LockEntry> = { '': root };
   const hidden = readJson<Lockfile>(path.join(projectDir, 'node_modules', '.package-lock.json'));
   if (hidden?.packages) {
-    for (const [key, entry] of Object.entries(hidden.packages)) if (key !== '') packages[key] = entry;
+    for (const [key, entry] of Object.entries(hidden.packages)) {
+      if (key !== '') {
+        packages[key] = entry;
+      }
+    }
   } else {
     const walk = async (nodeModules: string, prefix: string) => {
       for (const key of await topLevelPackages(nodeModules)) {
         const full = `${prefix}${key}`;
         const json = readJson<{ version?: string }>(path.join(projectDir, full, 'package.json'));
-        if (!json) continue;
+        if (!json) {
+          continue;
+        }
         packages[full] = { version: json.version };
         await walk(path.join(projectDir, full, 'node_modules'), `${full}/`);
       }
@@ -410,7 +469,9 @@ async function deriveLockfile(projectDir: string): Promise<Lockfile> {
     await walk(path.join(projectDir, 'node_modules'), '');
   }
   const sorted: Record<string, LockEntry> = {};
-  for (const key of Object.keys(packages).sort()) sorted[key] = packages[key];
+  for (const key of Object.keys(packages).sort()) {
+    sorted[key] = packages[key];
+  }
   return { name: manifest?.name, version: manifest?.version, lockfileVersion: 3, packages: sorted };
 }
 

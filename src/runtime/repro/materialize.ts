@@ -29,8 +29,9 @@ export interface Materialized {
 
 /** Refuses a directory that exists and is not empty: a reproduction starts from nothing. */
 export function prepareCleanDir(dir: string): void {
-  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0)
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
     throw new UserInputError(`${dir}: the directory is not empty; reproduce needs a clean directory.`);
+  }
   makeDirs(dir);
 }
 
@@ -47,18 +48,26 @@ export function restoreInputs(
   let restored = 0;
   const done = new Set<string>();
   for (const input of inputs) {
-    if (done.has(input.path)) continue;
+    if (done.has(input.path)) {
+      continue;
+    }
     done.add(input.path);
     const outside = path.isAbsolute(input.path);
     const target = outside ? input.path : path.resolve(dir, ...input.path.split('/'));
     // A record is data: a relative path that climbs out of the project is not followed.
-    if (!outside && !target.startsWith(path.resolve(dir) + path.sep)) continue;
+    if (!outside && !target.startsWith(path.resolve(dir) + path.sep)) {
+      continue;
+    }
     if (input.kind === 'directory') {
-      if (!outside) makeDirs(target);
+      if (!outside) {
+        makeDirs(target);
+      }
       continue;
     }
     const current = fs.existsSync(target) ? sha256Of(fs.readFileSync(target)) : undefined;
-    if (current === input.sha256) continue;
+    if (current === input.sha256) {
+      continue;
+    }
     if (input.stored && !outside && datastore.objects.has(input.sha256)) {
       makeDirs(path.dirname(target));
       fs.writeFileSync(target, datastore.objects.getSync(input.sha256, `input ${input.path}`));
@@ -81,7 +90,9 @@ export function restoreInputs(
 async function repositoryWith(commit: string, candidates: string[]): Promise<string | undefined> {
   for (const candidate of candidates) {
     const root = fs.existsSync(candidate) ? await findGitRoot(candidate) : undefined;
-    if (!root) continue;
+    if (!root) {
+      continue;
+    }
     try {
       await git.readCommit({ fs, gitdir: gitdirOf(root), oid: commit });
       return root;
@@ -99,10 +110,11 @@ export async function materializeRun(
   cwd: string = process.cwd(),
 ): Promise<Materialized> {
   const source = record.source;
-  if (!source)
+  if (!source) {
     throw new UserInputError(
       `${record.flow}/${record.runId}: the run records no sources (it ran before cellflow recorded them); it cannot be reproduced.`,
     );
+  }
   prepareCleanDir(dir);
   const lockfilePath = source.files.find((f) => f.role === 'lockfile')?.path;
   const packagePath = source.files.find((f) => f.role === 'package.json')?.path;
@@ -127,8 +139,11 @@ export async function materializeRun(
       const target = path.join(dir, ...file.split('/'));
       makeDirs(path.dirname(target));
       const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid });
-      if (entry.mode === '120000') fs.symlinkSync(Buffer.from(blob).toString('utf8'), target);
-      else fs.writeFileSync(target, blob, { mode: entry.mode === '100755' ? 0o755 : 0o644 });
+      if (entry.mode === '120000') {
+        fs.symlinkSync(Buffer.from(blob).toString('utf8'), target);
+      } else {
+        fs.writeFileSync(target, blob, { mode: entry.mode === '100755' ? 0o755 : 0o644 });
+      }
     }
     return result('git', gitRoot);
   }

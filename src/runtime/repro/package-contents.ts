@@ -42,11 +42,14 @@ function packageFiles(dir: string): { relative: string; stat: fs.Stats }[] {
       return;
     }
     for (const entry of entries) {
-      if (prefix === '' && entry.name === 'node_modules') continue;
+      if (prefix === '' && entry.name === 'node_modules') {
+        continue;
+      }
       const full = path.join(at, entry.name);
       const relative = prefix + entry.name;
-      if (entry.isDirectory()) walk(full, `${relative}/`);
-      else if (entry.isFile() || entry.isSymbolicLink()) {
+      if (entry.isDirectory()) {
+        walk(full, `${relative}/`);
+      } else if (entry.isFile() || entry.isSymbolicLink()) {
         try {
           files.push({ relative, stat: fs.lstatSync(full) });
         } catch {
@@ -77,7 +80,9 @@ export class PackageContents {
 
   /** `cacheFile`: undefined keeps nothing between runs (every package hashed, no baseline). */
   constructor(private readonly cacheFile: string | undefined) {
-    if (!cacheFile) return;
+    if (!cacheFile) {
+      return;
+    }
     try {
       const stored = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as Partial<ContentCache>;
       this.cache = { packages: stored.packages ?? {}, baselines: stored.baselines ?? {} };
@@ -110,14 +115,17 @@ export class PackageContents {
         `${relative}\0${stat.ino}:${stat.mode}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}\n`,
       );
       const changedNs = BigInt(Math.round(Math.max(stat.mtimeMs, stat.ctimeMs) * 1e6));
-      if (changedNs > newest) newest = changedNs;
+      if (changedNs > newest) {
+        newest = changedNs;
+      }
     }
     const signature = signatureHash.digest('hex');
     this.seen.add(key);
     const cached = this.cache.packages[key];
     let sha256: string;
-    if (cached?.signature === signature) sha256 = cached.sha256;
-    else {
+    if (cached?.signature === signature) {
+      sha256 = cached.sha256;
+    } else {
       sha256 = contentOf(dir, files);
       if (settled(newest, SETTLE_MS)) {
         this.cache.packages[key] = { signature, sha256 };
@@ -133,19 +141,26 @@ export class PackageContents {
    */
   baseline(key: string, content: PackageContent): string {
     const known = this.cache.baselines[key];
-    if (known?.install === content.install) return known.sha256;
+    if (known?.install === content.install) {
+      return known.sha256;
+    }
     this.cache.baselines[key] = { install: content.install, sha256: content.sha256 };
     this.changed = true;
     return content.sha256;
   }
 
   save(): void {
-    if (!this.cacheFile) return;
-    for (const key of Object.keys(this.cache.packages))
+    if (!this.cacheFile) {
+      return;
+    }
+    for (const key of Object.keys(this.cache.packages)) {
       if (!this.seen.has(key)) {
         delete this.cache.packages[key];
         this.changed = true;
       }
-    if (this.changed) writeCacheFile(this.cacheFile, this.cache);
+    }
+    if (this.changed) {
+      writeCacheFile(this.cacheFile, this.cache);
+    }
   }
 }

@@ -12,10 +12,14 @@ export function installedVersion(name: string, from: string = __dirname): string
   }
   for (let dir = path.dirname(entry); dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (!fs.existsSync(file)) continue;
+    if (!fs.existsSync(file)) {
+      continue;
+    }
     try {
       const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (json.name === name) return json.version;
+      if (json.name === name) {
+        return json.version;
+      }
     } catch {
       return undefined;
     }
@@ -27,9 +31,13 @@ export function installedVersion(name: string, from: string = __dirname): string
 export function cellflowVersion(): string {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const file = path.join(dir, 'package.json');
-    if (!fs.existsSync(file)) continue;
+    if (!fs.existsSync(file)) {
+      continue;
+    }
     const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    if (json.name === 'cellflow') return json.version ?? 'unknown';
+    if (json.name === 'cellflow') {
+      return json.version ?? 'unknown';
+    }
   }
   return 'unknown';
 }
@@ -41,8 +49,9 @@ export function cellflowRoot(): string {
     if (
       fs.existsSync(file) &&
       (JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string }).name === 'cellflow'
-    )
+    ) {
       return dir;
+    }
   }
   throw new Error('cannot find the cellflow package this module belongs to');
 }

@@ -14,8 +14,9 @@ export function startProvenanceCapture(
   const entry = path.join(__dirname, 'provenance-worker.js');
   // Only the fallback loads the capture code here: it pulls in isomorphic-git (~80 ms), which the
   // scheduler's thread must not pay, nor carry in its heap into every task process it forks.
-  if (!fs.existsSync(entry))
+  if (!fs.existsSync(entry)) {
     return import('./provenance').then(({ captureRunProvenance }) => captureRunProvenance(datastore, input));
+  }
   return new Promise((resolve, reject) => {
     const worker = new Worker(entry, { workerData: { datastoreRoot: datastore.root, input } });
     let settled = false;
@@ -25,21 +26,27 @@ export function startProvenanceCapture(
         message: { ok: true; provenance: CapturedProvenance } | { ok: false; message: string; name: string },
       ) => {
         settled = true;
-        if (message.ok) resolve(message.provenance);
-        else
+        if (message.ok) {
+          resolve(message.provenance);
+        } else {
           reject(
             message.name === 'UserInputError'
               ? new UserInputError(message.message)
               : new Error(message.message),
           );
+        }
         void worker.terminate();
       },
     );
     worker.once('error', (error) => {
-      if (!settled) reject(error);
+      if (!settled) {
+        reject(error);
+      }
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`provenance capture stopped with exit code ${code}`));
+      if (!settled) {
+        reject(new Error(`provenance capture stopped with exit code ${code}`));
+      }
     });
   });
 }

@@ -38,8 +38,12 @@ export interface ProvenanceInput {
 function findUp(start: string, name: string, stop?: string): string | undefined {
   for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
     const file = path.join(dir, name);
-    if (fs.existsSync(file)) return file;
-    if ((stop && path.resolve(stop) === dir) || dir === path.dirname(dir)) return undefined;
+    if (fs.existsSync(file)) {
+      return file;
+    }
+    if ((stop && path.resolve(stop) === dir) || dir === path.dirname(dir)) {
+      return undefined;
+    }
   }
 }
 
@@ -48,14 +52,19 @@ function bareImports(typescript: string): string[] {
   const names = new Set<string>();
   for (const match of typescript.matchAll(
     /(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"./][^'"]*)['"]/g,
-  ))
-    if (!match[1].startsWith('node:')) names.add(match[1]);
+  )) {
+    if (!match[1].startsWith('node:')) {
+      names.add(match[1]);
+    }
+  }
   return [...names];
 }
 
 /** What capture remembers between runs, per directory: `<datastore>/cache/<kind>/<hash of its path>.json`. */
 function cacheFile(datastore: Datastore, kind: 'drift' | 'git-status', dir: string): string | undefined {
-  if (!cacheEnabled(kind)) return undefined;
+  if (!cacheEnabled(kind)) {
+    return undefined;
+  }
   const key = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 24);
   return path.join(datastore.cacheDir, kind, `${key}.json`);
 }

@@ -22,9 +22,15 @@ let installed = false;
 
 /** The absolute path a `fs` path argument names; undefined for file descriptors and FileHandles. */
 function pathOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return path.resolve(value);
-  if (Buffer.isBuffer(value)) return path.resolve(value.toString('utf8'));
-  if (value instanceof URL) return value.protocol === 'file:' ? fileURLToPath(value) : undefined;
+  if (typeof value === 'string') {
+    return path.resolve(value);
+  }
+  if (Buffer.isBuffer(value)) {
+    return path.resolve(value.toString('utf8'));
+  }
+  if (value instanceof URL) {
+    return value.protocol === 'file:' ? fileURLToPath(value) : undefined;
+  }
   return undefined;
 }
 
@@ -33,25 +39,38 @@ const WRITE_FLAGS =
 
 /** True when `open` flags ('w', 'a+', O_WRONLY...) may change the file. */
 function writes(flags: unknown): boolean {
-  if (typeof flags === 'string') return /[wa+]/.test(flags);
-  if (typeof flags === 'number') return (flags & WRITE_FLAGS) !== 0;
+  if (typeof flags === 'string') {
+    return /[wa+]/.test(flags);
+  }
+  if (typeof flags === 'number') {
+    return (flags & WRITE_FLAGS) !== 0;
+  }
   return false;
 }
 
 /** The `flag`/`flags` option of readFile/createReadStream-style calls. */
 function optionFlags(options: unknown): unknown {
-  if (options && typeof options === 'object')
+  if (options && typeof options === 'object') {
     return (options as { flag?: unknown; flags?: unknown }).flag ?? (options as { flags?: unknown }).flags;
+  }
   return undefined;
 }
 
 function note(kind: 'read' | 'list' | 'write', value: unknown): void {
-  if (!active) return;
+  if (!active) {
+    return;
+  }
   const file = pathOf(value);
-  if (!file) return;
-  if (kind === 'list') active.directories.add(file);
-  else if (kind === 'write') active.written.add(file);
-  else active.files.add(file);
+  if (!file) {
+    return;
+  }
+  if (kind === 'list') {
+    active.directories.add(file);
+  } else if (kind === 'write') {
+    active.written.add(file);
+  } else {
+    active.files.add(file);
+  }
 }
 
 type Target = Record<string, unknown>;
@@ -59,9 +78,13 @@ type Target = Record<string, unknown>;
 /** Replaces `target[name]` by a function that first notes its arguments, keeping `this` and the result. */
 function wrap(target: Target, name: string, record: (args: unknown[]) => void): void {
   const original = target[name];
-  if (typeof original !== 'function') return;
+  if (typeof original !== 'function') {
+    return;
+  }
   const wrapped = function (this: unknown, ...args: unknown[]) {
-    if (active) record(args);
+    if (active) {
+      record(args);
+    }
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   };
   // util.promisify(fs.readFile) and friends keep working: their custom forms are carried over.
@@ -70,7 +93,9 @@ function wrap(target: Target, name: string, record: (args: unknown[]) => void): 
 }
 
 function install(): void {
-  if (installed) return;
+  if (installed) {
+    return;
+  }
   installed = true;
   const sync = fs as unknown as Target;
   const promises = fs.promises as unknown as Target;
@@ -111,7 +136,9 @@ export function recordReads(log: ReadLog = emptyReadLog()): () => ReadLog {
   install();
   active = log;
   return () => {
-    if (active === log) active = undefined;
+    if (active === log) {
+      active = undefined;
+    }
     return log;
   };
 }

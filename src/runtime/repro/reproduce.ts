@@ -77,16 +77,21 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   const original = datastore.readRun(spec.flow, spec.runId);
   const warnings: string[] = [];
   const warn = (message: string, strictFails = false) => {
-    if (strictFails && options.strict) throw new ReproduceError(`${message} (--strict)`);
+    if (strictFails && options.strict) {
+      throw new ReproduceError(`${message} (--strict)`);
+    }
     warnings.push(message);
     options.warn(`warning: ${message}\n`);
   };
 
   const env = original.environment;
-  if (!env) warn('the run records no environment; Node and package versions cannot be checked', true);
-  else
-    for (const difference of environmentDifferences(env))
+  if (!env) {
+    warn('the run records no environment; Node and package versions cannot be checked', true);
+  } else {
+    for (const difference of environmentDifferences(env)) {
       warn(difference.message, difference.kind === 'node');
+    }
+  }
 
   const dir = cleanDirectory(options.dir, spec.flow);
   const materialized = await materializeRun(datastore, original, dir);
@@ -103,50 +108,69 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     originalTasks.flatMap((task) => task.inputs ?? []),
     dir,
   );
-  if (inputs.restored > 0) options.write(`restored ${inputs.restored} data input(s) from the datastore\n`);
-  for (const message of inputs.warnings) warn(message);
+  if (inputs.restored > 0) {
+    options.write(`restored ${inputs.restored} data input(s) from the datastore\n`);
+  }
+  for (const message of inputs.warnings) {
+    warn(message);
+  }
 
   // The files laid out must be the recorded bytes, whichever store they came from.
   for (const file of original.source!.files) {
     const written = path.join(dir, ...file.path.split('/'));
     const actual = fs.existsSync(written) ? sha256Of(fs.readFileSync(written)) : 'missing';
-    if (actual !== file.sha256)
+    if (actual !== file.sha256) {
       throw new ReproduceError(
         `${file.path} in ${dir} does not match the record (sha256 ${actual.slice(0, 12)}, recorded ${file.sha256.slice(0, 12)})`,
       );
+    }
   }
 
   const lockfile = original.lockfile;
   const hasPackageJson = fs.existsSync(path.join(materialized.projectDir, 'package.json'));
   let rewrites: PackageRewrite[] = [];
-  if (options.install === false) warn('--no-install: the locked dependencies were not installed', true);
-  else if (!lockfile) warn('the run records no dependencies: none were installed', true);
-  else if (lockfile.derived)
+  if (options.install === false) {
+    warn('--no-install: the locked dependencies were not installed', true);
+  } else if (!lockfile) {
+    warn('the run records no dependencies: none were installed', true);
+  } else if (lockfile.derived) {
     await installDerived(datastore, lockfile.sha256, materialized.projectDir, options);
-  else if (hasPackageJson) {
+  } else if (hasPackageJson) {
     rewrites = rewriteLocalPackages(datastore.objects, materialized.projectDir, lockfile.localPackages ?? []);
-    for (const rewrite of rewrites)
+    for (const rewrite of rewrites) {
       options.write(`${rewrite.path}: ${rewrite.from} → ${rewrite.to} (the stored tarball)\n`);
-    if (!(options.installed && linkInstalled(materialized.projectDir, options.installed, options)))
+    }
+    if (!(options.installed && linkInstalled(materialized.projectDir, options.installed, options))) {
       await npmCi(materialized.projectDir, options);
+    }
   }
 
   const cellflow = chooseCellflow(materialized.projectDir);
-  if (env && cellflow.version !== env.versions.cellflow)
+  if (env && cellflow.version !== env.versions.cellflow) {
     warn(`cellflow ${cellflow.version} re-runs a run made with cellflow ${env.versions.cellflow}`);
+  }
   options.write(`running with cellflow ${cellflow.version} (${cellflow.why})\n`);
 
   const recordedDrift = originalDrift(original);
-  for (const line of recordedDrift) warn(line);
+  for (const line of recordedDrift) {
+    warn(line);
+  }
   // What was known to differ before the re-run: the verdict's explanation starts from these.
   const known = [...warnings];
   const idFile = path.join(dir, '.cellflow-reproduce-run-id');
   const args = [cellflow.bin, 'run', materialized.input, '--run-id-file', idFile];
-  if (original.seed !== undefined) args.push('--seed', String(original.seed));
-  for (const [name, value] of Object.entries(original.params))
+  if (original.seed !== undefined) {
+    args.push('--seed', String(original.seed));
+  }
+  for (const [name, value] of Object.entries(original.params)) {
     args.push('--param', `${name}=${paramText(value)}`);
-  for (const tag of original.tags) args.push('--tag', tag);
-  if (options.maxWorkers) args.push('--max-workers', String(options.maxWorkers));
+  }
+  for (const tag of original.tags) {
+    args.push('--tag', tag);
+  }
+  if (options.maxWorkers) {
+    args.push('--max-workers', String(options.maxWorkers));
+  }
   const runExitCode = await spawnStreaming(process.execPath, args, {
     cwd: path.dirname(materialized.input),
     // The recorded time zone and locale: a step that formats a date formats it as it did then.
@@ -156,9 +180,12 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   });
   const newPathspec = fs.existsSync(idFile) ? fs.readFileSync(idFile, 'utf8').trim() : undefined;
   fs.rmSync(idFile, { force: true });
-  if (!newPathspec)
+  if (!newPathspec) {
     throw new ReproduceError(`the reproduction did not start (cellflow run exited ${runExitCode})`);
-  if (options.runIdFile) fs.writeFileSync(options.runIdFile, newPathspec + '\n');
+  }
+  if (options.runIdFile) {
+    fs.writeFileSync(options.runIdFile, newPathspec + '\n');
+  }
 
   const [flow, runId] = newPathspec.split('/');
   const reproduced = datastore.readRun(flow, runId);
@@ -166,10 +193,13 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     original.module &&
     reproduced.module &&
     original.module.typescriptSha256 !== reproduced.module.typescriptSha256
-  )
+  ) {
     warn('the notebook compiled to a different flow module than in the original run');
+  }
   const found = packageDrift(datastore, original, reproduced);
-  for (const line of found) warn(line);
+  for (const line of found) {
+    warn(line);
+  }
   const drift = [...recordedDrift, ...found];
 
   const rows = compareRuns(originalTasks, datastore.listTasks(flow, runId), original.graph.order);
@@ -188,7 +218,9 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   datastore.writeRun(reproduced);
   // A successful reproduction leaves nothing behind; a failed one keeps its directory to look into.
   const kept = !ok || options.keep === true;
-  if (!kept) fs.rmSync(dir, { recursive: true, force: true });
+  if (!kept) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
   return {
     ok,
     original,
@@ -208,10 +240,13 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
 
 /** `--in DIR` when it is missing or empty, else a new directory inside it; default a temp one. */
 function cleanDirectory(requested: string | undefined, flow: string): string {
-  if (!requested) return fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-reproduce-${flow}-`));
+  if (!requested) {
+    return fs.mkdtempSync(path.join(os.tmpdir(), `cellflow-reproduce-${flow}-`));
+  }
   const dir = path.resolve(requested);
-  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory())
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
     throw new UserInputError(`--in ${requested}: not a directory.`);
+  }
   if (!fs.existsSync(dir) || fs.readdirSync(dir).length === 0) {
     prepareCleanDir(dir);
     return dir;
@@ -239,12 +274,16 @@ function packageDrift(datastore: Datastore, original: RunRecord, reproduced: Run
   const lines: string[] = [];
   const read = (record: RunRecord): Record<string, string> | undefined => {
     const sha = record.lockfile?.contents?.sha256;
-    if (!sha || !datastore.objects.has(sha)) return undefined;
+    if (!sha || !datastore.objects.has(sha)) {
+      return undefined;
+    }
     return JSON.parse(datastore.objects.getSync(sha).toString('utf8')) as Record<string, string>;
   };
   const before = read(original);
   const after = read(reproduced);
-  if (!before || !after) return lines;
+  if (!before || !after) {
+    return lines;
+  }
   const flagged = new Set(
     (original.lockfile?.drift.changed ?? []).filter((e) => e.content).map((e) => e.path),
   );
@@ -255,14 +294,16 @@ function packageDrift(datastore: Datastore, original: RunRecord, reproduced: Run
           packages?: Record<string, { hasInstallScript?: boolean }>;
         })
       : undefined;
-  for (const [key, sha] of Object.entries(before))
+  for (const [key, sha] of Object.entries(before)) {
     if (
       after[key] !== undefined &&
       after[key] !== sha &&
       !flagged.has(key) &&
       !lock?.packages?.[key]?.hasInstallScript
-    )
+    ) {
       lines.push(`${key}: its installed files differ from the original run's under the same version (drift)`);
+    }
+  }
   return lines;
 }
 
@@ -283,10 +324,12 @@ async function installDerived(
     packages: Record<string, { version?: string; resolved?: string; integrity?: string; link?: boolean }>;
   };
   const keys = Object.keys(derived.packages).filter((key) => key.includes('node_modules/'));
-  if (keys.length === 0) return;
+  if (keys.length === 0) {
+    return;
+  }
   const manifestFile = path.join(projectDir, 'package.json');
   const root = derived.packages[''] as { dependencies?: Record<string, string> } | undefined;
-  if (!fs.existsSync(manifestFile))
+  if (!fs.existsSync(manifestFile)) {
     fs.writeFileSync(
       manifestFile,
       JSON.stringify(
@@ -300,6 +343,7 @@ async function installDerived(
         2,
       ) + '\n',
     );
+  }
   const exact = keys.every(
     (key) =>
       derived.packages[key].link || (derived.packages[key].resolved && derived.packages[key].integrity),
@@ -320,8 +364,9 @@ async function installDerived(
     ['install', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', ...specs],
     { cwd: projectDir, env: process.env, write: options.write, warn: options.warn },
   );
-  if (code !== 0)
+  if (code !== 0) {
     throw new ReproduceError(`npm install of the recorded versions failed in ${projectDir} (exit ${code})`);
+  }
 }
 
 /** How `--param` spells a recorded value so that `cellflow run` reads the same value back. */
@@ -385,7 +430,9 @@ async function npmCi(projectDir: string, options: ReproduceOptions): Promise<voi
     write: options.write,
     warn: options.warn,
   });
-  if (code !== 0) throw new ReproduceError(`npm ci failed in ${projectDir} (exit ${code})`);
+  if (code !== 0) {
+    throw new ReproduceError(`npm ci failed in ${projectDir} (exit ${code})`);
+  }
 }
 
 function spawnStreaming(

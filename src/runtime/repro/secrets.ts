@@ -38,10 +38,16 @@ export function scrub<T>(value: T, secrets: string[]): T {
 function scrubValue(value: unknown, secrets: string[]): unknown {
   if (typeof value === 'string') {
     let text = value;
-    for (const secret of secrets) if (text.includes(secret)) text = text.split(secret).join(REDACTED);
+    for (const secret of secrets) {
+      if (text.includes(secret)) {
+        text = text.split(secret).join(REDACTED);
+      }
+    }
     return text;
   }
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets));
+  if (Array.isArray(value)) {
+    return value.map((item) => scrubValue(item, secrets));
+  }
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
@@ -59,8 +65,12 @@ function scrubValue(value: unknown, secrets: string[]): unknown {
 export function redactFields(value: unknown): { value: unknown; paths: string[] } {
   const paths: string[] = [];
   const walk = (item: unknown, at: string): unknown => {
-    if (Array.isArray(item)) return item.map((element, i) => walk(element, `${at}[${i}]`));
-    if (item === null || typeof item !== 'object') return item;
+    if (Array.isArray(item)) {
+      return item.map((element, i) => walk(element, `${at}[${i}]`));
+    }
+    if (item === null || typeof item !== 'object') {
+      return item;
+    }
     const out: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(item)) {
       const where = at ? `${at}.${key}` : key;

@@ -112,17 +112,22 @@ export async function captureSource(
     role: isNotebook ? 'notebook' : 'module',
     bytes: Buffer.from(input.inputText),
   });
-  if (isNotebook)
+  if (isNotebook) {
     contents.push({ file: input.moduleFilename, role: 'module', bytes: Buffer.from(input.typescript) });
+  }
   for (const [file, role] of [
     [input.packageJson, 'package.json'],
     [input.lockfile, 'lockfile'],
   ] as const) {
-    if (file && isInside(file, root)) contents.push({ file, role, bytes: await fs.promises.readFile(file) });
+    if (file && isInside(file, root)) {
+      contents.push({ file, role, bytes: await fs.promises.readFile(file) });
+    }
   }
   const warnings: string[] = [];
   for (const file of localModules(input.moduleFilename, input.typescript)) {
-    if (contents.some((c) => c.file === file)) continue;
+    if (contents.some((c) => c.file === file)) {
+      continue;
+    }
     if (!isInside(file, root)) {
       warnings.push(
         `the flow imports ${file}, which is outside the project (${root}): the run's record does not hold it, so a reproduction elsewhere will miss it`,
@@ -150,10 +155,11 @@ export async function captureSource(
     try {
       const captured = await captureGit(gitRoot, sourceFiles, input);
       record.git = captured.state;
-      for (const file of captured.ignoredSources)
+      for (const file of captured.ignoredSources) {
         warnings.push(
           `${file} is git-ignored, but the flow imports it: the run's snapshot and code package hold it anyway (commit it, or stop ignoring it)`,
         );
+      }
       return { record, codeFiles: captured.codeFiles, warnings };
     } catch (error) {
       record.gitError = (error as Error).message;
@@ -174,7 +180,9 @@ function isInside(file: string, dir: string): boolean {
  */
 async function pathsExcluding(dir: string, gitdir: string, exclude: string | undefined): Promise<string[]> {
   const relative = exclude ? path.relative(dir, exclude) : '';
-  if (!exclude || relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return ['.'];
+  if (!exclude || relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) {
+    return ['.'];
+  }
   const parts = relative.split(path.sep);
   const paths: string[] = [];
   for (let depth = 0; depth < parts.length; depth++) {
@@ -182,7 +190,9 @@ async function pathsExcluding(dir: string, gitdir: string, exclude: string | und
     // A git-ignored folder on the way (bench/out/, build/) holds nothing the status reports (save
     // files force-added there): listing its other entries would only make isomorphic-git look at
     // them, and make the remembered status depend on every folder created beside the datastore.
-    if (depth > 0 && (await git.isIgnored({ fs: gitFs, dir, gitdir, filepath: parent.join('/') }))) break;
+    if (depth > 0 && (await git.isIgnored({ fs: gitFs, dir, gitdir, filepath: parent.join('/') }))) {
+      break;
+    }
     let names: string[];
     try {
       names = await fs.promises.readdir(path.join(dir, ...parent));
@@ -190,7 +200,9 @@ async function pathsExcluding(dir: string, gitdir: string, exclude: string | und
       return ['.'];
     }
     for (const name of names) {
-      if (name === parts[depth] || (depth === 0 && name === '.git')) continue;
+      if (name === parts[depth] || (depth === 0 && name === '.git')) {
+        continue;
+      }
       paths.push([...parent, name].join('/'));
     }
   }
@@ -225,12 +237,18 @@ async function captureGit(
     // code package (an unchanged tracked file's bytes are its blob's).
     if (workdirStatus !== 0) {
       const codeFile = await readCodeFile(dir, file);
-      if (codeFile) codeFiles.set(file, codeFile);
+      if (codeFile) {
+        codeFiles.set(file, codeFile);
+      }
     }
-    if (headStatus === 1 && workdirStatus === 1 && stageStatus === 1) continue;
+    if (headStatus === 1 && workdirStatus === 1 && stageStatus === 1) {
+      continue;
+    }
     const status = headStatus === 0 ? (stageStatus === 0 ? '??' : 'A') : workdirStatus === 0 ? 'D' : 'M';
     dirty.push(`${status} ${file}`);
-    if (headStatus === 1 && workdirStatus === 0) changes.set(file, { path: file, oid: null });
+    if (headStatus === 1 && workdirStatus === 0) {
+      changes.set(file, { path: file, oid: null });
+    }
     // Modified tracked files, and new files (untracked but not ignored, or staged): as they are now.
     const codeFile = codeFiles.get(file);
     if (workdirStatus === 2 && codeFile && !codeFile.symlink) {
@@ -243,8 +261,9 @@ async function captureGit(
     if (
       !codeFiles.has(source.path) &&
       (await git.isIgnored({ fs: gitFs, dir, gitdir, filepath: source.path }))
-    )
+    ) {
       ignoredSources.push(source.path);
+    }
     codeFiles.set(source.path, { path: source.path, bytes: source.bytes });
   }
   const baseTree = head ? (await git.readCommit({ fs: gitFs, gitdir, oid: head, cache })).commit.tree : null;
@@ -287,9 +306,12 @@ async function readCodeFile(dir: string, file: string): Promise<CodeFile | undef
   const absolute = path.join(dir, ...file.split('/'));
   try {
     const stat = await fs.promises.lstat(absolute);
-    if (stat.isSymbolicLink())
+    if (stat.isSymbolicLink()) {
       return { path: file, bytes: Buffer.from(await fs.promises.readlink(absolute)), symlink: true };
-    if (!stat.isFile()) return undefined;
+    }
+    if (!stat.isFile()) {
+      return undefined;
+    }
     return { path: file, bytes: await fs.promises.readFile(absolute), executable: (stat.mode & 0o111) !== 0 };
   } catch {
     return undefined;

@@ -21,11 +21,16 @@ export class StatCache {
     private readonly file: string | undefined,
     private readonly settleMs = SETTLE_MS,
   ) {
-    if (!file) return;
+    if (!file) {
+      return;
+    }
     try {
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { entries?: Record<string, Entry> };
-      for (const [key, entry] of Object.entries(stored.entries ?? {}))
-        if (typeof entry?.stat === 'string') this.entries.set(key, entry);
+      for (const [key, entry] of Object.entries(stored.entries ?? {})) {
+        if (typeof entry?.stat === 'string') {
+          this.entries.set(key, entry);
+        }
+      }
     } catch {
       // missing or damaged: every file is read afresh
     }
@@ -37,7 +42,9 @@ export class StatCache {
    */
   readJson<T>(file: string, pick: (json: unknown) => T): T | undefined {
     const { text: signature, changedNs } = statSignature(file);
-    if (signature === null) return undefined;
+    if (signature === null) {
+      return undefined;
+    }
     const cached = this.entries.get(file);
     if (cached?.stat === signature) {
       this.used.add(file);
@@ -59,7 +66,9 @@ export class StatCache {
 
   /** Writes the cache back when it learned something; a failure only costs the next run a re-read. */
   save(): void {
-    if (!this.file || (!this.changed && this.used.size === this.entries.size)) return;
+    if (!this.file || (!this.changed && this.used.size === this.entries.size)) {
+      return;
+    }
     const kept = [...this.used].map((file) => [file, this.entries.get(file)!] as const);
     writeCacheFile(this.file, { entries: Object.fromEntries(kept) });
   }

@@ -61,26 +61,33 @@ export function runStatus(pathspec: string, datastoreRoot?: string): StatusRepor
   const spec = parseRunPathspec(pathspec);
   const datastore = Datastore.open({ root: datastoreRoot });
   const record = datastore.readRun(spec.flow, spec.runId);
-  if (!record.source)
+  if (!record.source) {
     throw new UserInputError(
       `${pathspec}: the run records no sources (it ran before cellflow recorded them); there is nothing to compare.`,
     );
+  }
   const root = record.source.root;
   const at = (relative: string) =>
     path.isAbsolute(relative) ? relative : path.join(root, ...relative.split('/'));
 
   const inputs: FileChange[] = [];
   const byPath = new Map<string, { input: DataInput; readBy: string[] }>();
-  for (const task of datastore.listTasks(spec.flow, spec.runId))
+  for (const task of datastore.listTasks(spec.flow, spec.runId)) {
     for (const input of task.inputs ?? []) {
       const seen = byPath.get(input.path);
       const pathspecOfTask = `${task.flow}/${task.runId}/${task.step}/${task.taskId}`;
-      if (seen) seen.readBy.push(pathspecOfTask);
-      else byPath.set(input.path, { input, readBy: [pathspecOfTask] });
+      if (seen) {
+        seen.readBy.push(pathspecOfTask);
+      } else {
+        byPath.set(input.path, { input, readBy: [pathspecOfTask] });
+      }
     }
+  }
   for (const [file, { input, readBy }] of [...byPath].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const now = input.kind === 'directory' ? directoryState(at(file)) : stateOf(at(file));
-    if (now?.sha256 === input.sha256) continue;
+    if (now?.sha256 === input.sha256) {
+      continue;
+    }
     inputs.push({
       path: file,
       status: now ? 'changed' : 'deleted',
@@ -93,9 +100,13 @@ export function runStatus(pathspec: string, datastoreRoot?: string): StatusRepor
   const sources: FileChange[] = [];
   for (const file of record.source.files) {
     // The compiled module exists only in the datastore; the notebook it came from is compared.
-    if (file.role === 'module' && record.source.notebook) continue;
+    if (file.role === 'module' && record.source.notebook) {
+      continue;
+    }
     const now = stateOf(at(file.path));
-    if (now?.sha256 === file.sha256) continue;
+    if (now?.sha256 === file.sha256) {
+      continue;
+    }
     sources.push({
       path: file.path,
       status: now ? 'changed' : 'deleted',
@@ -107,10 +118,11 @@ export function runStatus(pathspec: string, datastoreRoot?: string): StatusRepor
   const environment = record.environment
     ? environmentDifferences(record.environment).map((d) => d.message)
     : ['the run records no environment'];
-  if (record.environment && record.environment.versions.cellflow !== cellflowVersion())
+  if (record.environment && record.environment.versions.cellflow !== cellflowVersion()) {
     environment.push(
       `cellflow ${cellflowVersion()} here, the run used ${record.environment.versions.cellflow}`,
     );
+  }
 
   const report: StatusReport = {
     run: `${spec.flow}/${spec.runId}`,
@@ -131,7 +143,9 @@ export function runStatus(pathspec: string, datastoreRoot?: string): StatusRepor
 function dependencyChanges(datastore: Datastore, record: RunRecord): string[] {
   const lockfile = record.lockfile;
   const source = record.source!;
-  if (!lockfile || !datastore.objects.has(lockfile.sha256)) return [];
+  if (!lockfile || !datastore.objects.has(lockfile.sha256)) {
+    return [];
+  }
   const lockPath = lockfile.path ?? source.files.find((f) => f.role === 'lockfile')?.path;
   const lockDir = path.dirname(path.join(source.root, ...(lockPath ?? 'package-lock.json').split('/')));
   const lock = JSON.parse(datastore.objects.getSync(lockfile.sha256).toString('utf8')) as Parameters<
@@ -147,13 +161,17 @@ function dependencyChanges(datastore: Datastore, record: RunRecord): string[] {
   const measure = PackageContents.forNodeModules(lockDir);
   const lines: string[] = [];
   for (const [key, locked] of Object.entries(lockedPackages(lock))) {
-    if (!key.includes('node_modules/') || locked.link) continue;
+    if (!key.includes('node_modules/') || locked.link) {
+      continue;
+    }
     const manifest = path.join(lockDir, key, 'package.json');
     let version: string | undefined;
     try {
       version = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version?: string }).version;
     } catch {
-      if (!locked.optional) lines.push(`${key}: missing (locked ${locked.version ?? '?'})`);
+      if (!locked.optional) {
+        lines.push(`${key}: missing (locked ${locked.version ?? '?'})`);
+      }
       continue;
     }
     if (version !== locked.version) {
@@ -162,29 +180,38 @@ function dependencyChanges(datastore: Datastore, record: RunRecord): string[] {
     }
     const then = contents[key];
     const now = then ? measure.measure(lockDir, key, locked.version, locked.integrity)?.sha256 : undefined;
-    if (then && now && now !== then)
+    if (then && now && now !== then) {
       lines.push(`${key}: its files changed since the run (same version ${version})`);
+    }
   }
   measure.save();
   return lines;
 }
 
 export function formatStatus(report: StatusReport): string {
-  if (report.clean) return `${report.run}: nothing differs from what the run used\n`;
+  if (report.clean) {
+    return `${report.run}: nothing differs from what the run used\n`;
+  }
   const size = (s?: FileState) => (s ? `${s.bytes} B ${s.sha256.slice(0, 12)}` : '-');
   const lines = [`${report.run} (project ${report.root}):`];
   const files = (title: string, changes: FileChange[]) => {
-    if (changes.length === 0) return;
+    if (changes.length === 0) {
+      return;
+    }
     lines.push(`  ${title}:`);
-    for (const c of changes)
+    for (const c of changes) {
       lines.push(
         `    ${c.status.padEnd(8)} ${c.path}  (${size(c.old)} → ${c.status === 'deleted' ? 'deleted' : size(c.new)})`,
       );
+    }
   };
   files('data inputs', report.inputs);
   files('sources', report.sources);
-  if (report.dependencies.length)
+  if (report.dependencies.length) {
     lines.push('  dependencies:', ...report.dependencies.map((d) => `    ${d}`));
-  if (report.environment.length) lines.push('  environment:', ...report.environment.map((d) => `    ${d}`));
+  }
+  if (report.environment.length) {
+    lines.push('  environment:', ...report.environment.map((d) => `    ${d}`));
+  }
   return lines.join('\n') + '\n';
 }

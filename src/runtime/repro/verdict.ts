@@ -18,9 +18,13 @@ type Loader = (ref: ArtifactRef) => unknown;
 export function valueRenderer(load: Loader): (ref: ArtifactRef | undefined) => string {
   const seen = new Map<string, string>();
   return (ref) => {
-    if (!ref) return '-';
+    if (!ref) {
+      return '-';
+    }
     const known = seen.get(ref.sha256);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      return known;
+    }
     const text = smallValue(load, ref) ?? `sha256 ${ref.sha256.slice(0, 12)}`;
     seen.set(ref.sha256, text);
     return text;
@@ -28,7 +32,9 @@ export function valueRenderer(load: Loader): (ref: ArtifactRef | undefined) => s
 }
 
 function smallValue(load: Loader, ref: ArtifactRef): string | undefined {
-  if (ref.codec === 'arrow' || ref.bytes > MAX_VALUE_BYTES) return undefined;
+  if (ref.codec === 'arrow' || ref.bytes > MAX_VALUE_BYTES) {
+    return undefined;
+  }
   let value: unknown;
   try {
     value = load(ref);
@@ -99,18 +105,21 @@ function explain(
   known: string[],
   after: string[],
 ): string {
-  if (ok)
+  if (ok) {
     return known.length === 0
       ? 'every artifact is identical; nothing was known to differ before the re-run'
       : `every artifact is identical, although before the re-run ${known.length} thing(s) were known to differ (${known.join('; ')})`;
-  if (runExitCode !== 0)
+  }
+  if (runExitCode !== 0) {
     return `the reproduction run failed (exit ${runExitCode}) before every artifact could be compared`;
+  }
   const where =
     startSteps.length === 0
       ? 'the differences'
       : `the difference starts in step${startSteps.length > 1 ? 's' : ''} ${startSteps.join(', ')}`;
   const found = after.length > 0 ? `; the re-run also found: ${after.join('; ')}` : '';
-  if (known.length === 0)
+  if (known.length === 0) {
     return `${where}; nothing was known to differ before the re-run (same inputs, environment and locked dependencies), so ${startSteps.length > 1 ? 'these steps are' : 'that step is'} not deterministic (unseeded randomness, the clock, or something outside the record)${found}`;
+  }
   return `${where}; before the re-run these were known to differ: ${known.join('; ')}${found}`;
 }

@@ -19,7 +19,9 @@ export class ArtifactValues {
   }
 
   get(name: string): unknown {
-    if (this.values.has(name)) return this.values.get(name);
+    if (this.values.has(name)) {
+      return this.values.get(name);
+    }
     const value = deepFreeze(this.load(this.index[name], name));
     this.values.set(name, value);
     return value;
@@ -27,21 +29,29 @@ export class ArtifactValues {
 
   /** Decodes these now (at load time), so the first request does not pay for them. */
   preload(names: Iterable<string>): void {
-    for (const name of names) if (this.has(name)) this.get(name);
+    for (const name of names) {
+      if (this.has(name)) {
+        this.get(name);
+      }
+    }
   }
 
   /** A fresh view for one call; `reads` collects the names it read. */
   view(reads: Set<string>): Readonly<Record<string, unknown>> {
     return new Proxy(Object.create(null) as Record<string, unknown>, {
       get: (_target, key) => {
-        if (typeof key !== 'string' || !this.has(key)) return undefined;
+        if (typeof key !== 'string' || !this.has(key)) {
+          return undefined;
+        }
         reads.add(key);
         return this.get(key);
       },
       has: (_target, key) => typeof key === 'string' && this.has(key),
       ownKeys: () => Object.keys(this.index),
       getOwnPropertyDescriptor: (_target, key) => {
-        if (typeof key !== 'string' || !this.has(key)) return undefined;
+        if (typeof key !== 'string' || !this.has(key)) {
+          return undefined;
+        }
         reads.add(key);
         return { value: this.get(key), enumerable: true, configurable: true, writable: false };
       },
@@ -54,10 +64,16 @@ export class ArtifactValues {
 
 /** Freezes plain objects and arrays all the way down; other objects (Maps, Arrow tables) are left as they are. */
 function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) {
+    return value;
+  }
   const proto = Object.getPrototypeOf(value);
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+    return value;
+  }
   Object.freeze(value);
-  for (const item of Object.values(value as object)) deepFreeze(item);
+  for (const item of Object.values(value as object)) {
+    deepFreeze(item);
+  }
   return value;
 }

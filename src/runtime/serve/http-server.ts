@@ -66,7 +66,9 @@ export class PredictionServer {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
-    if (this.options.follow) this.poller = setInterval(() => this.follow(), this.options.followPollMs);
+    if (this.options.follow) {
+      this.poller = setInterval(() => this.follow(), this.options.followPollMs);
+    }
     const address = this.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return `http://${host}:${address.port}`;
@@ -75,10 +77,14 @@ export class PredictionServer {
   /** Stops accepting, waits for in-flight requests, flushes the log. Safe to call twice. */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
-      if (this.poller) clearInterval(this.poller);
+      if (this.poller) {
+        clearInterval(this.poller);
+      }
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
       this.server.closeIdleConnections();
-      if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      if (this.inFlight > 0) {
+        await new Promise<void>((resolve) => (this.idle = resolve));
+      }
       await this.options.log?.close();
       this.server.closeAllConnections();
       await closed;
@@ -92,7 +98,9 @@ export class PredictionServer {
     let runId: string | undefined;
     try {
       runId = latestServableRun(datastore, flow, this.served.runId);
-      if (!runId) return;
+      if (!runId) {
+        return;
+      }
       this.served = loadServedRun(datastore, flow, runId);
       this.options.say(`now serving ${this.served.pathspec}\n`);
     } catch (error) {
@@ -108,16 +116,21 @@ export class PredictionServer {
       await this.route(req, res);
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 500;
-      if (status === 500)
+      if (status === 500) {
         this.options.say(`500 ${req.method} ${req.url}: ${(error as Error).stack ?? error}\n`);
+      }
       send(res, status, { error: (error as Error).message });
     } finally {
-      if (--this.inFlight === 0 && this.idle) this.idle();
+      if (--this.inFlight === 0 && this.idle) {
+        this.idle();
+      }
     }
   }
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (this.stopping) res.setHeader('Connection', 'close');
+    if (this.stopping) {
+      res.setHeader('Connection', 'close');
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/health' && req.method === 'GET') {
       return send(res, 200, { status: 'ok', run: this.served.pathspec });
@@ -125,7 +138,9 @@ export class PredictionServer {
     this.authorize(req);
     const served = this.served; // one request, one run, even if --follow swaps meanwhile
     if (url.pathname === '/') {
-      if (req.method !== 'GET') throw new HttpError(405, `use GET /`);
+      if (req.method !== 'GET') {
+        throw new HttpError(405, `use GET /`);
+      }
       return send(res, 200, describe(served));
     }
     const name = decodeURIComponent(url.pathname.slice(1));
@@ -150,10 +165,11 @@ export class PredictionServer {
     }
     const outcome = await invokeEndpoint(endpoint, served.artifacts, request);
     const id = newPredictionId();
-    if (outcome.status === 500)
+    if (outcome.status === 500) {
       this.options.say(
         `500 POST /${name} (prediction ${id}): ${outcome.stack ?? JSON.stringify(outcome.body)}\n`,
       );
+    }
     if (this.options.log) {
       const { value, paths } = redactFields(request);
       const record: PredictionRecord = {
@@ -185,7 +201,9 @@ export class PredictionServer {
 
   private authorize(req: http.IncomingMessage): void {
     const token = this.options.token;
-    if (token === undefined) return;
+    if (token === undefined) {
+      return;
+    }
     const given = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
     const a = Buffer.from(given);
     const b = Buffer.from(token);
@@ -215,7 +233,9 @@ function describe(served: ServedRun): unknown {
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return void res.end();
+  if (res.headersSent) {
+    return void res.end();
+  }
   const text = JSON.stringify(body) + '\n';
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',

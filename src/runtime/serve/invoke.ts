@@ -33,14 +33,18 @@ export async function invokeEndpoint(
     ...(stack ? { stack } : {}),
   });
   const problem = shapeProblem(endpoint.manifest, request);
-  if (problem) return finish(400, { error: problem });
+  if (problem) {
+    return finish(400, { error: problem });
+  }
   let result: unknown;
   try {
     result = await endpoint.fn(request, artifacts.view(reads));
   } catch (error) {
     const status = rejectionStatus(error);
     const message = error instanceof Error ? error.message : String(error);
-    if (status !== undefined) return finish(status, { error: message });
+    if (status !== undefined) {
+      return finish(status, { error: message });
+    }
     return finish(
       500,
       { error: `endpoint '${endpoint.manifest.name}' failed: ${message}` },
@@ -60,7 +64,9 @@ export async function invokeEndpoint(
 
 /** An error the function throws to reject a request: `Object.assign(new Error(m), { status: 400 })`. */
 function rejectionStatus(error: unknown): number | undefined {
-  if (error === null || typeof error !== 'object') return undefined;
+  if (error === null || typeof error !== 'object') {
+    return undefined;
+  }
   const status =
     (error as { status?: unknown; statusCode?: unknown }).status ??
     (error as { statusCode?: unknown }).statusCode;
@@ -72,7 +78,9 @@ function rejectionStatus(error: unknown): number | undefined {
 /** The declared request type, checked where the compiler could read it: required fields and primitive types. */
 export function shapeProblem(manifest: EndpointManifest, request: unknown): string | undefined {
   const fields = manifest.request.fields;
-  if (!fields) return undefined;
+  if (!fields) {
+    return undefined;
+  }
   if (request === null || typeof request !== 'object' || Array.isArray(request)) {
     return `${manifest.name} expects a JSON object (${describeShape(manifest.request)})`;
   }
@@ -80,7 +88,9 @@ export function shapeProblem(manifest: EndpointManifest, request: unknown): stri
   for (const field of fields) {
     const value = body[field.name];
     if (value === undefined) {
-      if (field.optional) continue;
+      if (field.optional) {
+        continue;
+      }
       return `request field '${field.name}' is missing (${field.name}: ${field.text})`;
     }
     if (field.type !== 'other' && typeof value !== field.type) {
@@ -91,6 +101,8 @@ export function shapeProblem(manifest: EndpointManifest, request: unknown): stri
 }
 
 export function describeShape(shape: RequestShape): string {
-  if (!shape.fields) return shape.type;
+  if (!shape.fields) {
+    return shape.type;
+  }
   return `{ ${shape.fields.map((f) => `${f.name}${f.optional ? '?' : ''}: ${f.text}`).join('; ')} }`;
 }

@@ -76,7 +76,9 @@ export class LocalLogStorage implements LogStorage {
       this.segments.set(file, opening);
     }
     const handle = await opening;
-    if (this.syncError) throw this.syncError;
+    if (this.syncError) {
+      throw this.syncError;
+    }
     // In the kernel's page cache once write() returns: a killed server loses none of it, so the
     // answer need not wait for the disk. A synchronous write (microseconds, to the page cache)
     // spares each batch a round trip through libuv's thread pool. The fdatasync that makes it survive a power loss runs
@@ -87,10 +89,14 @@ export class LocalLogStorage implements LogStorage {
 
   private syncSoon(handle: fs.promises.FileHandle): void {
     this.unsynced.add(handle);
-    if (this.syncing.has(handle)) return;
+    if (this.syncing.has(handle)) {
+      return;
+    }
     const loop = async () => {
       try {
-        while (this.unsynced.delete(handle)) await handle.datasync();
+        while (this.unsynced.delete(handle)) {
+          await handle.datasync();
+        }
       } catch (error) {
         this.syncError = error as Error; // the next batch and close() report it
       } finally {
@@ -101,8 +107,12 @@ export class LocalLogStorage implements LogStorage {
   }
 
   async close(): Promise<void> {
-    while (this.syncing.size > 0) await Promise.all(this.syncing.values());
-    if (this.syncError) throw this.syncError;
+    while (this.syncing.size > 0) {
+      await Promise.all(this.syncing.values());
+    }
+    if (this.syncError) {
+      throw this.syncError;
+    }
     const handles = await Promise.all(this.segments.values());
     this.segments.clear();
     await Promise.all(handles.map((h) => h.close()));
@@ -116,14 +126,21 @@ export class LocalLogStorage implements LogStorage {
       try {
         entries = await fs.promises.readdir(dir, { withFileTypes: true });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          return;
+        }
         throw error;
       }
       for (const entry of entries) {
-        if (entry.name.startsWith('.')) continue; // temp files of writes in progress
+        if (entry.name.startsWith('.')) {
+          continue;
+        } // temp files of writes in progress
         const child = rel ? `${rel}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) await walk(path.join(dir, entry.name), child);
-        else if (entry.isFile()) keys.push(`${prefix.replace(/\/?$/, '/')}${child}`);
+        if (entry.isDirectory()) {
+          await walk(path.join(dir, entry.name), child);
+        } else if (entry.isFile()) {
+          keys.push(`${prefix.replace(/\/?$/, '/')}${child}`);
+        }
       }
     };
     await walk(base, '');
@@ -136,12 +153,16 @@ export class LocalLogStorage implements LogStorage {
 
   /** Creates the folder and makes each new folder's entry in its parent durable. */
   private async ensureDir(dir: string): Promise<void> {
-    if (this.synced.has(dir)) return;
+    if (this.synced.has(dir)) {
+      return;
+    }
     // Synchronous is fine: a segment folder is new about once a day per endpoint.
     const made = makeDirs(dir);
     if (made !== undefined) {
       // Every folder from the first one made down to `dir` is a new entry in its parent.
-      for (let d = dir; d.length >= made.length; d = path.dirname(d)) await syncDir(path.dirname(d));
+      for (let d = dir; d.length >= made.length; d = path.dirname(d)) {
+        await syncDir(path.dirname(d));
+      }
     }
     this.synced.add(dir);
   }
@@ -190,11 +211,15 @@ export class BackendLogStorage implements LogStorage {
 
   async read(key: string): Promise<Buffer> {
     const blob = await this.backend.read(key);
-    if (!blob) throw new Error(`${this.backend.location}: ${key} is missing`);
+    if (!blob) {
+      throw new Error(`${this.backend.location}: ${key} is missing`);
+    }
     return blob.data;
   }
 }
 
 function writeFully(fd: number, data: Uint8Array): void {
-  for (let offset = 0; offset < data.length;) offset += fs.writeSync(fd, data, offset);
+  for (let offset = 0; offset < data.length;) {
+    offset += fs.writeSync(fd, data, offset);
+  }
 }

@@ -24,9 +24,13 @@ export async function monitorEndpoint(
     (r) => r.status === 200,
   );
   const byRun = new Map<string, unknown[]>();
-  for (const r of records) byRun.set(r.run, [...(byRun.get(r.run) ?? []), r.request]);
+  for (const r of records) {
+    byRun.set(r.run, [...(byRun.get(r.run) ?? []), r.request]);
+  }
   const out: RunDrift[] = [];
-  for (const [run, requests] of byRun) out.push(runDrift(datastore, run, endpoint, requests));
+  for (const [run, requests] of byRun) {
+    out.push(runDrift(datastore, run, endpoint, requests));
+  }
   return out;
 }
 
@@ -39,8 +43,9 @@ export function runDrift(datastore: Datastore, run: string, endpoint: string, re
       `${run} names no reference data: set the notebook's metadata.cellflow.serve.reference to the artifact holding the training features`,
     );
   }
-  if (!served.artifacts.has(reference))
+  if (!served.artifacts.has(reference)) {
     throw new UserInputError(`${run} has no artifact '${reference}' at its end`);
+  }
   return {
     run,
     endpoint,

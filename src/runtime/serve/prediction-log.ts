@@ -70,7 +70,9 @@ export class PredictionLog {
 
   /** Waits for every appended record to be written (SIGTERM: nothing acknowledged is left behind). */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.writing) {
+      await this.writing;
+    }
   }
 
   /** Flushes, then closes the segment files. */
@@ -134,7 +136,9 @@ export async function readPredictions(
   const keys = await storage.list(predictionsPrefix(flow, query.endpoint));
   const sinceDay = query.since?.toISOString().slice(0, 10);
   const wanted = keys.filter((key) => {
-    if (!key.endsWith('.jsonl')) return false;
+    if (!key.endsWith('.jsonl')) {
+      return false;
+    }
     const day = key.split('/').at(-2) ?? '';
     return sinceDay === undefined || day >= sinceDay;
   });
@@ -143,7 +147,9 @@ export async function readPredictions(
     const text = (await storage.read(key)).toString('utf8');
     for (const line of completeLines(text)) {
       const record = JSON.parse(line) as PredictionRecord;
-      if (query.since && Date.parse(record.time) < query.since.getTime()) continue;
+      if (query.since && Date.parse(record.time) < query.since.getTime()) {
+        continue;
+      }
       records.push(record);
     }
   }
@@ -156,9 +162,13 @@ export async function findPrediction(storage: LogStorage, id: string): Promise<P
   const keys = (await storage.list('predictions/')).filter((key) => key.split('/').at(-2) === day);
   for (const key of keys) {
     const text = (await storage.read(key)).toString('utf8');
-    if (!text.includes(id)) continue;
+    if (!text.includes(id)) {
+      continue;
+    }
     for (const line of completeLines(text)) {
-      if (line.includes(`"id":"${id}"`)) return JSON.parse(line) as PredictionRecord;
+      if (line.includes(`"id":"${id}"`)) {
+        return JSON.parse(line) as PredictionRecord;
+      }
     }
   }
   return undefined;

@@ -19,22 +19,28 @@ export interface Replay {
 }
 
 export async function replayPrediction(datastore: Datastore, id: string): Promise<Replay> {
-  if (!isPredictionId(id))
+  if (!isPredictionId(id)) {
     throw new UserInputError(
       `${JSON.stringify(id)} is not a prediction id (like 1718000000123-9f2c4e1a7b30; see cellflow predictions FLOW).`,
     );
+  }
   const record = await findPrediction(logStorageOf(datastore), id);
-  if (!record) throw new NotFoundError(`prediction ${id} is not in the log of ${datastore.root}`);
+  if (!record) {
+    throw new NotFoundError(`prediction ${id} is not in the log of ${datastore.root}`);
+  }
   const [flow, runId] = record.run.split('/');
   const served = loadServedRun(datastore, flow, runId);
   const endpoint = served.endpoints.get(record.endpoint);
-  if (!endpoint) throw new UserInputError(`${record.run} has no endpoint '${record.endpoint}' any more`);
+  if (!endpoint) {
+    throw new UserInputError(`${record.run} has no endpoint '${record.endpoint}' any more`);
+  }
   // Exactly the logged objects: the codec comes from the run's record, the bytes from the logged hash.
   const index: ArtifactIndex = { ...served.artifacts.index };
   for (const [name, sha256] of Object.entries(record.artifacts)) {
     const ref = served.artifacts.index[name];
-    if (!ref)
+    if (!ref) {
       throw new UserInputError(`prediction ${id} read artifact '${name}', which ${record.run} does not have`);
+    }
     index[name] = { ...ref, sha256 };
   }
   const artifacts = new ArtifactValues(index, (ref, name) =>
@@ -42,18 +48,23 @@ export async function replayPrediction(datastore: Datastore, id: string): Promis
   );
   const outcome = await invokeEndpoint(endpoint, artifacts, record.request);
   const differences: string[] = [];
-  if (outcome.status !== record.status)
+  if (outcome.status !== record.status) {
     differences.push(`status: logged ${record.status}, now ${outcome.status}`);
+  }
   differences.push(...diff(record.response, outcome.body, 'response'));
   const logged = JSON.stringify(record.artifacts);
   const now = JSON.stringify(outcome.artifacts);
-  if (logged !== now) differences.push(`artifacts read: logged ${logged}, now ${now}`);
+  if (logged !== now) {
+    differences.push(`artifacts read: logged ${logged}, now ${now}`);
+  }
   return { record, outcome, identical: differences.length === 0, differences };
 }
 
 /** Paths where two JSON values differ (at most 20). */
 function diff(a: unknown, b: unknown, at: string, out: string[] = []): string[] {
-  if (out.length >= 20) return out;
+  if (out.length >= 20) {
+    return out;
+  }
   if (
     a !== null &&
     b !== null &&
@@ -68,7 +79,8 @@ function diff(a: unknown, b: unknown, at: string, out: string[] = []): string[] 
     }
     return out;
   }
-  if (!Object.is(a, b))
+  if (!Object.is(a, b)) {
     out.push(`${at}: logged ${JSON.stringify(a) ?? 'nothing'}, now ${JSON.stringify(b) ?? 'nothing'}`);
+  }
   return out;
 }

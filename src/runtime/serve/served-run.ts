@@ -26,8 +26,12 @@ export interface ServedRun {
 /** RUN (`Flow/runId`) or FLOW (its newest successful run with endpoints). */
 export function resolveServeTarget(datastore: Datastore, target: string): { flow: string; runId: string } {
   const spec = parsePathspec(target);
-  if (spec.step) throw new UserInputError(`${target}: expected a run (Flow/runId) or a flow name.`);
-  if (spec.runId) return { flow: spec.flow, runId: spec.runId };
+  if (spec.step) {
+    throw new UserInputError(`${target}: expected a run (Flow/runId) or a flow name.`);
+  }
+  if (spec.runId) {
+    return { flow: spec.flow, runId: spec.runId };
+  }
   const runId = latestServableRun(datastore, spec.flow);
   if (!runId) {
     const known = datastore.listFlows().includes(spec.flow);
@@ -43,7 +47,9 @@ export function resolveServeTarget(datastore: Datastore, target: string): { flow
 /** The newest succeeded run of `flow` whose compiled module has endpoints, newer than `after` if given. */
 export function latestServableRun(datastore: Datastore, flow: string, after?: string): string | undefined {
   for (const runId of datastore.listRuns(flow)) {
-    if (after !== undefined && runId <= after) return undefined;
+    if (after !== undefined && runId <= after) {
+      return undefined;
+    }
     let record: RunRecord;
     try {
       record = datastore.readRun(flow, runId);
@@ -71,9 +77,12 @@ export function loadServedRun(datastore: Datastore, flow: string, runId: string)
   const record = datastore.readRun(flow, runId);
   const pathspec = `${flow}/${runId}`;
   const status = effectiveRunStatus(record);
-  if (status !== 'succeeded')
+  if (status !== 'succeeded') {
     throw new UserInputError(`${pathspec} is ${status}: only a successful run can be served.`);
-  if (!record.module) throw new UserInputError(`${pathspec}: the run record holds no compiled module.`);
+  }
+  if (!record.module) {
+    throw new UserInputError(`${pathspec}: the run record holds no compiled module.`);
+  }
   const javascript = datastore.objects.getSync(record.module.javascriptSha256, 'the compiled flow module');
   // The module lives, virtually, where the run's notebook was, so its imports resolve as they did.
   const filename = record.module.filename || path.join(process.cwd(), `${flow}.flow.ts`);
@@ -87,11 +96,14 @@ export function loadServedRun(datastore: Datastore, flow: string, runId: string)
   const endpoints = new Map<string, ServedEndpoint>();
   for (const manifest of manifests) {
     const fn = module.endpoints[manifest.name];
-    if (typeof fn === 'function') endpoints.set(manifest.name, { manifest, fn });
+    if (typeof fn === 'function') {
+      endpoints.set(manifest.name, { manifest, fn });
+    }
   }
   const endTasks = datastore.listTasks(flow, runId, record.graph.end).filter((t) => t.status === 'succeeded');
-  if (endTasks.length === 0)
+  if (endTasks.length === 0) {
     throw new UserInputError(`${pathspec}: the end step '${record.graph.end}' has no successful task.`);
+  }
   const artifacts = new ArtifactValues(endTasks[0].artifacts, (ref, name) =>
     datastore.loadArtifactSync(ref, `artifact '${name}' of ${pathspec}/${record.graph.end}`),
   );

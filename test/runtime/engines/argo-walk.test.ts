@@ -58,7 +58,9 @@ class Walker {
   /** The entrypoint, then the exit handler with the workflow's status. */
   async workflow(spec: Obj): Promise<void> {
     await this.template(spec.entrypoint, {});
-    if (spec.onExit) await this.template(spec.onExit, {});
+    if (spec.onExit) {
+      await this.template(spec.onExit, {});
+    }
   }
 
   async template(name: string, inputs: Record<string, string>): Promise<Record<string, string>> {
@@ -73,7 +75,9 @@ class Walker {
     if (template.container) {
       const outputs = fs.mkdtempSync(path.join(dir, 'pod-'));
       const args = template.container.args.map((a: string) => fill(a).replace(OUTPUTS_DIR, outputs));
-      if (args[0] === 'step') this.pods.push(args.slice(2, 4).join('/'));
+      if (args[0] === 'step') {
+        this.pods.push(args.slice(2, 4).join('/'));
+      }
       const containerEnv = Object.fromEntries(template.container.env.map((e: Obj) => [e.name, e.value]));
       const home = this.bare ? fs.mkdtempSync(path.join(dir, 'home-')) : dir;
       const result = await cellflow(args, {
@@ -85,10 +89,13 @@ class Walker {
         cwd: home,
         timeoutMs: 120_000,
       });
-      if (result.code !== 0) throw new Error(`pod ${args.join(' ')} failed\n${result.stderr}`);
+      if (result.code !== 0) {
+        throw new Error(`pod ${args.join(' ')} failed\n${result.stderr}`);
+      }
       const values: Record<string, string> = {};
-      for (const o of template.outputs?.parameters ?? [])
+      for (const o of template.outputs?.parameters ?? []) {
         values[o.name] = fs.readFileSync(o.valueFrom.path.replace(OUTPUTS_DIR, outputs), 'utf8');
+      }
       return values;
     }
     // A DAG: tasks run once their `depends` can be decided; false → omitted.
@@ -125,9 +132,12 @@ class Walker {
             ]),
           );
         if (task.withParam) {
-          for (const item of JSON.parse(taskFill(task.withParam)) as number[])
+          for (const item of JSON.parse(taskFill(task.withParam)) as number[]) {
             await this.template(task.template, args(String(item)));
-        } else outputs.set(task.name, await this.template(task.template, args()));
+          }
+        } else {
+          outputs.set(task.name, await this.template(task.template, args()));
+        }
         status.set(task.name, 'Succeeded');
       }
     }

@@ -31,23 +31,32 @@ type Obj = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-
 
 /** Schema-valid, and every reference resolves (the checks the schema leaves out). */
 function checkManifest(manifest: Obj): void {
-  if (!validateSchema(manifest))
+  if (!validateSchema(manifest)) {
     throw new Error(`${manifest.kind}: ${ajv.errorsText(validate.errors, { separator: '\n' })}`);
-  if (manifest.kind !== 'WorkflowTemplate') return;
+  }
+  if (manifest.kind !== 'WorkflowTemplate') {
+    return;
+  }
   const templates = new Map<string, Obj>(manifest.spec.templates.map((t: Obj) => [t.name, t]));
   expect(templates.has(manifest.spec.entrypoint)).toBe(true);
   expect(templates.size).toBe(manifest.spec.templates.length); // names are unique
-  if (manifest.spec.onExit) expect(templates.has(manifest.spec.onExit)).toBe(true);
+  if (manifest.spec.onExit) {
+    expect(templates.has(manifest.spec.onExit)).toBe(true);
+  }
   const declared = new Set(manifest.spec.arguments.parameters.map((p: Obj) => p.name));
-  for (const [, name] of JSON.stringify(manifest).matchAll(/\{\{workflow\.parameters\.([\w-]+)\}\}/g))
+  for (const [, name] of JSON.stringify(manifest).matchAll(/\{\{workflow\.parameters\.([\w-]+)\}\}/g)) {
     expect({ workflowParameter: name, declared: declared.has(name) }).toMatchObject({ declared: true });
+  }
   for (const template of templates.values()) {
     const inputs = new Set((template.inputs?.parameters ?? []).map((p: Obj) => p.name));
-    for (const [, name] of JSON.stringify(template).matchAll(/\{\{inputs\.parameters\.([\w-]+)\}\}/g))
+    for (const [, name] of JSON.stringify(template).matchAll(/\{\{inputs\.parameters\.([\w-]+)\}\}/g)) {
       expect({ template: template.name, input: name, declared: inputs.has(name) }).toMatchObject({
         declared: true,
       });
-    if (template.dag) checkDag(template, templates);
+    }
+    if (template.dag) {
+      checkDag(template, templates);
+    }
   }
 }
 
@@ -63,8 +72,9 @@ function checkDag(template: Obj, templates: Map<string, Obj>): void {
     const declared = (target!.inputs?.parameters ?? []).map((p: Obj) => p.name).sort();
     expect({ task: task.name, given }).toEqual({ task: task.name, given: declared });
     const deps = [...String(task.depends ?? '').matchAll(/([\w-]+)\.Succeeded/g)].map((m) => m[1]);
-    for (const dep of deps)
+    for (const dep of deps) {
       expect({ task: task.name, dependency: dep, exists: tasks.has(dep) }).toMatchObject({ exists: true });
+    }
     edges.set(task.name, deps);
     // {{tasks.T.outputs.parameters.P}}: T is a dependency of this task and its template writes P.
     for (const [, t, p] of JSON.stringify(task).matchAll(
@@ -80,13 +90,21 @@ function checkDag(template: Obj, templates: Map<string, Obj>): void {
   // No cycles: a depth-first walk never meets a task on its own path.
   const state = new Map<string, 'open' | 'done'>();
   const visit = (name: string, trail: string[]): void => {
-    if (state.get(name) === 'done') return;
-    if (state.get(name) === 'open') throw new Error(`cycle: ${[...trail, name].join(' → ')}`);
+    if (state.get(name) === 'done') {
+      return;
+    }
+    if (state.get(name) === 'open') {
+      throw new Error(`cycle: ${[...trail, name].join(' → ')}`);
+    }
     state.set(name, 'open');
-    for (const dep of edges.get(name)!) visit(dep, [...trail, name]);
+    for (const dep of edges.get(name)!) {
+      visit(dep, [...trail, name]);
+    }
     state.set(name, 'done');
   };
-  for (const name of tasks.keys()) visit(name, []);
+  for (const name of tasks.keys()) {
+    visit(name, []);
+  }
 }
 
 function manifestsOf(cells: CellSpec[], options: Partial<ArgoOptions> = {}): Obj[] {
@@ -333,7 +351,9 @@ describe('examples', () => {
       );
       expect({ code, err: io.err }).toEqual({ code: 0, err: '' });
       const golden = path.join(REPO, 'test', 'golden', 'argo', `${name}.json`);
-      if (UPDATE) fs.writeFileSync(golden, io.out);
+      if (UPDATE) {
+        fs.writeFileSync(golden, io.out);
+      }
       expect(io.out).toBe(fs.readFileSync(golden, 'utf8'));
       checkManifest(JSON.parse(io.out));
     },
@@ -376,7 +396,9 @@ describe('cellflow deploy refuses what Argo cannot run', () => {
     try {
       expect(await runCli(['deploy', 'examples/hello.ipynb', ...(args as string[])], io)).toBe(2);
     } finally {
-      if (previous !== undefined) process.env.CELLFLOW_DATASTORE = previous;
+      if (previous !== undefined) {
+        process.env.CELLFLOW_DATASTORE = previous;
+      }
     }
     expect(io.err).toMatch(message as RegExp);
   });

@@ -5,7 +5,9 @@ import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '..
 
 const reason = slurmUnavailableReason();
 const describeSlurm = reason ? describe.skip : describe;
-if (reason) console.warn(`skipping the Slurm cluster tests: ${reason}`);
+if (reason) {
+  console.warn(`skipping the Slurm cluster tests: ${reason}`);
+}
 
 describeSlurm('the Slurm test cluster', () => {
   let cluster: SlurmCluster;

@@ -13,7 +13,9 @@ import { schemaErrors } from '../../helpers/run-schema';
 
 const reason = slurmUnavailableReason();
 const describeSlurm = reason ? describe.skip : describe;
-if (reason) console.warn(`skipping the Slurm engine tests: ${reason}`);
+if (reason) {
+  console.warn(`skipping the Slurm engine tests: ${reason}`);
+}
 
 const FANOUT: CellSpec[] = [
   { tags: ['step:start', 'foreach:items'], source: 'self.items = [1, 2, 3];' },
@@ -34,7 +36,9 @@ describeSlurm('cellflow run --engine slurm', () => {
   }, 40_000);
   afterAll(async () => {
     await cluster?.stop();
-    if (work) removeTempDir(work);
+    if (work) {
+      removeTempDir(work);
+    }
   });
 
   const env = (home: string) => ({ ...cluster.env, CELLFLOW_HOME: home, CELLFLOW_RETRY_BACKOFF_MS: '50' });
@@ -59,10 +63,11 @@ describeSlurm('cellflow run --engine slurm', () => {
   /** Every task's artifacts by step and foreach position: what must equal a local run's. */
   function artifactsByPosition(tasks: TaskRecord[]) {
     const out: Record<string, Record<string, string>> = {};
-    for (const t of tasks)
+    for (const t of tasks) {
       out[taskKey(t.step, t.foreachStack)] = Object.fromEntries(
         Object.entries(t.artifacts).map(([name, a]) => [name, a.sha256]),
       );
+    }
     return out;
   }
 
@@ -81,7 +86,9 @@ describeSlurm('cellflow run --engine slurm', () => {
     expect(s.run.status).toBe('succeeded');
     expect(s.run.engine).toEqual({ name: 'slurm', partition: cluster.partition });
     expect(schemaErrors('run', s.run)).toEqual([]);
-    for (const t of s.tasks) expect(schemaErrors('task', t)).toEqual([]);
+    for (const t of s.tasks) {
+      expect(schemaErrors('task', t)).toEqual([]);
+    }
     expect(s.tasks).toHaveLength(6);
     expect(artifactsByPosition(s.tasks)).toEqual(artifactsByPosition(l.tasks));
     // Each task's output is in the datastore as for a local run.
@@ -112,7 +119,9 @@ describeSlurm('cellflow run --engine slurm', () => {
     const running = run(['run', nb, '--engine', 'slurm'], home);
     // Once the first attempt is inside the step, cancel its job as an operator would.
     const deadline = Date.now() + 60_000;
-    while (!fs.existsSync(marker) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!fs.existsSync(marker) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(fs.existsSync(marker)).toBe(true);
     const jobs = spawnSync('squeue', ['-h', '-o', '%i %j'], {
       env: { ...process.env, ...cluster.env },
