@@ -2,6 +2,7 @@
 // Every acknowledged prediction must be in the log (SIGTERM and SIGKILL alike: the log is group
 // committed before a request is answered) and must replay identically.
 import * as path from 'path';
+import { redactFields } from '../../src/runtime/repro/secrets';
 import { cellflow, REPO } from '../helpers/cli';
 import {
   churnRequest,
@@ -103,6 +104,56 @@ test('churn: GET / describes the run, concurrent predictions are answered, SIGTE
     expect(replay.code).toBe(0);
   }
 }, 120_000);
+
+test('the log holds each request as the function received it: as sent without secret-looking fields, redacted at any depth with them', async () => {
+  const served = await serve([churnRun]);
+  const plain = {
+    ...churnRequest(1),
+    meta: { source: 'web', note: 'my token is in no key', tags: ['a', { b: -0.5 }] },
+  };
+  const nested = {
+    ...churnRequest(2),
+    account: { id: 7, session_id: 'abc', cards: [{ last4: '1234' }, { private_note: { x: 1 } }] },
+    Authorization: 'Bearer xyz',
+  };
+  const bodies = {
+    plain: JSON.stringify(plain),
+    pretty: JSON.stringify(plain, null, 2), // spans lines: the log's line must not
+    nested: JSON.stringify(nested),
+    escaped: JSON.stringify(churnRequest(3)).replace(/}$/, ',"\\u0074oken":"hidden"}'), // "token", escaped
+  };
+  const answers: Record<string, Answer> = {};
+  for (const [name, body] of Object.entries(bodies)) {
+    answers[name] = await post(`${served.url}/predict`, body);
+    expect([name, answers[name].status]).toEqual([name, 200]);
+  }
+  served.child.kill('SIGTERM');
+  expect(await served.exited).toBe(0);
+
+  const logged = await loggedIds('churn');
+  const entry = (name: string) => logged.get(answers[name].id!) as { request: unknown; redacted?: string[] };
+  for (const name of ['plain', 'pretty']) {
+    expect(entry(name).request).toEqual(plain);
+    expect(entry(name).redacted).toBeUndefined();
+  }
+  // Exactly what the redaction walk gives, paths and all.
+  const expected = redactFields(nested);
+  expect(entry('nested').request).toEqual(expected.value);
+  expect(entry('nested').redacted).toEqual(expected.paths);
+  expect(entry('nested').redacted).toEqual([
+    'account.session_id',
+    'account.cards[1].private_note',
+    'Authorization',
+  ]);
+  expect(entry('escaped').request).toEqual({ ...churnRequest(3), token: '[redacted]' });
+  expect(entry('escaped').redacted).toEqual(['token']);
+
+  for (const name of ['pretty', 'nested']) {
+    const replay = await cellflow(['replay', answers[name].id!], { env: { CELLFLOW_HOME: home } });
+    expect(replay.stdout).toContain('identical: status 200');
+    expect(replay.code).toBe(0);
+  }
+}, 60_000);
 
 test('SIGKILL during a burst: every acknowledged prediction is already in the log', async () => {
   const served = await serve([churnRun]);

@@ -11,7 +11,8 @@ export const REDACTED = '[redacted]';
 const NOT_SECRET = new Set(['PWD', 'OLDPWD']);
 
 export function looksSecret(name: string): boolean {
-  return !NOT_SECRET.has(name.toUpperCase()) && SECRET_NAME.test(name);
+  // The pattern first: most names fail it, and then no upper-cased copy is made.
+  return SECRET_NAME.test(name) && !NOT_SECRET.has(name.toUpperCase());
 }
 
 /** Values of secret-looking environment variables, long enough (8+) that replacing them is meaningful. */
@@ -84,4 +85,24 @@ export function redactFields(value: unknown): { value: unknown; paths: string[] 
     return out;
   };
   return { value: walk(value, ''), paths };
+}
+
+/**
+ * Whether `redactFields(value)` would redact anything: the same walk, without copying. The server
+ * checks this first, so a request without secret-looking fields is logged as it arrived.
+ */
+export function hasSecretFields(value: unknown): boolean {
+  if (Array.isArray(value)) {
+    return value.some(hasSecretFields);
+  }
+  if (value === null || typeof value !== 'object') {
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (looksSecret(key) || hasSecretFields(record[key])) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -8,6 +8,8 @@ export type LoadRef = (ref: ArtifactRef, name: string) => unknown;
 /** Decoded artifact values of one artifact index, each decoded on first use and then kept. */
 export class ArtifactValues {
   private readonly values = new Map<string, unknown>();
+  /** `digests` of each set of names read so far: requests to one endpoint read the same few sets. */
+  private readonly digestSets = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(
     readonly index: ArtifactIndex,
@@ -34,6 +36,18 @@ export class ArtifactValues {
         this.get(name);
       }
     }
+  }
+
+  /** Name → sha256 of these artifacts, names sorted; one frozen object per set of names, made once. */
+  digests(names: Iterable<string>): Readonly<Record<string, string>> {
+    const sorted = [...names].sort();
+    const key = sorted.join('\n');
+    let digests = this.digestSets.get(key);
+    if (!digests) {
+      digests = Object.freeze(Object.fromEntries(sorted.map((name) => [name, this.index[name].sha256])));
+      this.digestSets.set(key, digests);
+    }
+    return digests;
   }
 
   /** A fresh view for one call; `reads` collects the names it read. */

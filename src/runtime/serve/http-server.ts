@@ -9,10 +9,11 @@ import { timingSafeEqual } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { Datastore } from '../datastore/datastore';
-import { redactFields } from '../repro/secrets';
+import { hasSecretFields, redactFields } from '../repro/secrets';
 import { describeShape, invokeEndpoint } from './invoke';
 import { newPredictionId } from './prediction-id';
-import type { PredictionLog, PredictionRecord } from './prediction-log';
+import type { PredictionLog } from './prediction-log';
+import { predictionLine } from './prediction-line';
 import { latestServableRun, loadServedRun, type ServedRun } from './served-run';
 
 export interface ServeOptions {
@@ -156,10 +157,10 @@ export class PredictionServer {
       throw new HttpError(405, `use POST /${name} with a JSON body`);
     }
     const arrived = new Date();
-    const body = await readBody(req, this.options.maxBodyBytes);
+    const text = (await readBody(req, this.options.maxBodyBytes)).toString('utf8');
     let request: unknown;
     try {
-      request = JSON.parse(body.toString('utf8'));
+      request = JSON.parse(text);
     } catch (error) {
       throw new HttpError(400, `the request body is not valid JSON: ${(error as Error).message}`);
     }
@@ -171,22 +172,21 @@ export class PredictionServer {
       );
     }
     if (this.options.log) {
-      const { value, paths } = redactFields(request);
-      const record: PredictionRecord = {
+      const time = arrived.toISOString();
+      const line = predictionLine({
         id,
-        time: arrived.toISOString(),
+        time,
         flow: served.flow,
         endpoint: name,
         run: served.pathspec,
         artifacts: outcome.artifacts,
-        request: value,
-        ...(paths.length > 0 ? { redacted: paths } : {}),
-        response: outcome.body,
+        ...loggedRequest(text, request),
+        responseJson: outcome.json,
         status: outcome.status,
         latencyMs: outcome.latencyMs,
-      };
+      });
       try {
-        await this.options.log.append(record);
+        await this.options.log.append(served.flow, name, time, line);
       } catch (error) {
         // Nothing is acknowledged that the log does not hold.
         throw new Error(
@@ -196,7 +196,7 @@ export class PredictionServer {
     }
     res.setHeader('X-Cellflow-Prediction', id);
     res.setHeader('X-Cellflow-Run', served.pathspec);
-    send(res, outcome.status, outcome.body);
+    sendJson(res, outcome.status, outcome.json);
   }
 
   private authorize(req: http.IncomingMessage): void {
@@ -232,11 +232,28 @@ function describe(served: ServedRun): unknown {
   };
 }
 
+/**
+ * The request as the log holds it. Without secret-looking fields it is the body exactly as it arrived
+ * (the function received JSON.parse of this very text, so replay parses the same value), unless the
+ * text spans lines; with them, the redacted copy, serialised, and the redacted paths.
+ */
+function loggedRequest(text: string, request: unknown): { requestJson: string; redacted?: string[] } {
+  if (!hasSecretFields(request)) {
+    return { requestJson: text.includes('\n') ? JSON.stringify(request) : text };
+  }
+  const { value, paths } = redactFields(request);
+  return { requestJson: JSON.stringify(value), redacted: paths };
+}
+
 function send(res: http.ServerResponse, status: number, body: unknown): void {
+  sendJson(res, status, JSON.stringify(body));
+}
+
+function sendJson(res: http.ServerResponse, status: number, json: string): void {
   if (res.headersSent) {
     return void res.end();
   }
-  const text = JSON.stringify(body) + '\n';
+  const text = json + '\n';
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),

@@ -10,8 +10,10 @@ export interface Invocation {
   status: number;
   /** The JSON body: the function's result (200), or `{ error }`. */
   body: unknown;
-  /** The artifacts the function read, name → sha256. */
-  artifacts: Record<string, string>;
+  /** `body` as JSON text: the server answers with it and logs it, neither serialises it again. */
+  json: string;
+  /** The artifacts the function read, name → sha256 (shared between calls: frozen). */
+  artifacts: Readonly<Record<string, string>>;
   /** Milliseconds spent in the shape check and the function. */
   latencyMs: number;
   /** For a 500: the exception's stack, for the server's log (never sent to the client). */
@@ -25,10 +27,16 @@ export async function invokeEndpoint(
 ): Promise<Invocation> {
   const started = performance.now();
   const reads = new Set<string>();
-  const finish = (status: number, body: unknown, stack?: string): Invocation => ({
+  const finish = (
+    status: number,
+    body: unknown,
+    stack?: string,
+    json = JSON.stringify(body),
+  ): Invocation => ({
     status,
     body,
-    artifacts: Object.fromEntries([...reads].sort().map((name) => [name, artifacts.index[name].sha256])),
+    json,
+    artifacts: artifacts.digests(reads),
     latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
     ...(stack ? { stack } : {}),
   });
@@ -59,7 +67,14 @@ export async function invokeEndpoint(
       error: `endpoint '${endpoint.manifest.name}' returned a value that is not JSON: ${(error as Error).message}`,
     });
   }
-  return finish(200, JSON.parse(json));
+  if (json === undefined) {
+    // A function or a symbol: JSON.stringify has no text for it.
+    return finish(500, {
+      error: `endpoint '${endpoint.manifest.name}' returned a value that is not JSON: a ${typeof result}`,
+    });
+  }
+  // The body is what the client will parse from the text, so replay compares like with like.
+  return finish(200, JSON.parse(json), undefined, json);
 }
 
 /** An error the function throws to reject a request: `Object.assign(new Error(m), { status: 400 })`. */

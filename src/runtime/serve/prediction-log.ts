@@ -2,11 +2,11 @@
 // artifact the function read, so any answer can be traced and recomputed (`cellflow replay`).
 //
 // Layout: predictions/<Flow>/<endpoint>/<yyyy-mm-dd>/<id>.jsonl, one JSON record a line. Locally a
-// server appends to its own segment file there (named by an id taken when it starts), one write and
-// one fdatasync a batch; on S3 each batch is a new object. Nothing is ever rewritten. Durability is
-// group commit: `append` resolves only when the batch holding the record is durable, and the server
-// answers a request only after that. So a SIGKILL loses no acknowledged prediction; what it can lose are
-// predictions whose answer was not yet sent. While one batch is being written the next one fills up,
+// server appends to its own segment file there (named by an id taken when it starts), one write a
+// batch (its fdatasync runs behind, see log-storage.ts); on S3 each batch is a new object. Nothing is
+// ever rewritten. Durability is group commit: `append` resolves only when the batch holding the record
+// is written, and the server answers a request only after that. So a SIGKILL loses no acknowledged
+// prediction; what it can lose are predictions whose answer was not yet sent. While one batch is being written the next one fills up,
 // so under load a batch holds every request that arrived during the previous write.
 import type { Datastore } from '../datastore/datastore';
 import { newPredictionId } from './prediction-id';
@@ -34,14 +34,38 @@ export interface PredictionRecord {
 /** Batches larger than this are split: one write stays bounded in size and time. */
 const MAX_BATCH = 1000;
 
-interface Pending {
-  record: PredictionRecord;
-  resolve(): void;
-  reject(error: Error): void;
+/**
+ * Lines waiting for one write, by segment prefix (usually one: one endpoint, one day). Every request
+ * in the batch awaits the batch's one promise: no promise or record object per request.
+ */
+class Batch {
+  readonly groups = new Map<string, string[]>();
+  size = 0;
+  readonly written: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: Error) => void;
+
+  constructor() {
+    this.written = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  add(prefix: string, line: string): void {
+    const group = this.groups.get(prefix);
+    if (group) {
+      group.push(line);
+    } else {
+      this.groups.set(prefix, [line]);
+    }
+    this.size++;
+  }
 }
 
 export class PredictionLog {
-  private pending: Pending[] = [];
+  /** Batches not yet written, oldest first; only the last one takes new lines. */
+  private queue: Batch[] = [];
   private writing: Promise<void> | undefined;
   private written = 0;
   private batches = 0;
@@ -60,12 +84,20 @@ export class PredictionLog {
     return { predictions: this.written, batches: this.batches };
   }
 
-  /** Resolves once the record is durable; rejects when its batch could not be written. */
-  append(record: PredictionRecord): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ record, resolve, reject });
-      this.writing ??= this.drain();
-    });
+  /**
+   * Queues one record's JSON line (`predictionLine`; `JSON.stringify(record)` gives the same text)
+   * for the segment of its flow, endpoint and day (`time` is the record's ISO time). Resolves once the
+   * line is durable; rejects when its batch could not be written.
+   */
+  append(flow: string, endpoint: string, time: string, line: string): Promise<void> {
+    let batch = this.queue.at(-1);
+    if (!batch || batch.size >= MAX_BATCH) {
+      batch = new Batch();
+      this.queue.push(batch);
+    }
+    batch.add(`${predictionsPrefix(flow, endpoint)}${time.slice(0, 10)}/`, line);
+    this.writing ??= this.drain();
+    return batch.written;
   }
 
   /** Waits for every appended record to be written (SIGTERM: nothing acknowledged is left behind). */
@@ -84,34 +116,24 @@ export class PredictionLog {
   private async drain(): Promise<void> {
     // Let the requests that are already being answered join this batch.
     await new Promise((resolve) => setImmediate(resolve));
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, MAX_BATCH);
+    for (let batch = this.queue.shift(); batch; batch = this.queue.shift()) {
       try {
-        await this.write(batch.map((p) => p.record));
-        this.written += batch.length;
+        await this.write(batch);
+        this.written += batch.size;
         this.batches += 1;
-        batch.forEach((p) => p.resolve());
+        batch.resolve();
       } catch (error) {
-        batch.forEach((p) => p.reject(error as Error));
+        batch.reject(error as Error);
       }
     }
     this.writing = undefined;
   }
 
-  /** One object per endpoint and day in the batch (usually one). */
-  private async write(records: PredictionRecord[]): Promise<void> {
-    const groups = new Map<string, PredictionRecord[]>();
-    for (const record of records) {
-      const key = `${predictionsPrefix(record.flow, record.endpoint)}${record.time.slice(0, 10)}/`;
-      groups.set(key, [...(groups.get(key) ?? []), record]);
-    }
+  /** One write per segment in the batch (usually one). */
+  private async write(batch: Batch): Promise<void> {
     await Promise.all(
-      [...groups].map(([prefix, group]) =>
-        this.storage.appendBatch(
-          prefix,
-          this.writerId,
-          Buffer.from(group.map((r) => JSON.stringify(r)).join('\n') + '\n'),
-        ),
+      [...batch.groups].map(([prefix, lines]) =>
+        this.storage.appendBatch(prefix, this.writerId, Buffer.from(lines.join('\n') + '\n')),
       ),
     );
   }
