@@ -16,12 +16,12 @@ const TerserPlugin = require(
 );
 
 // The compiler reaches the browser only through src/lab/lazy-chunks.ts (`require.ensure` on
-// `typescript/lib/typescript.js`, an async chunk). Core's own bare `require('typescript')` is for Node;
-// here it is an empty module, or webpack would put the compiler in the extension's initial chunks
-// (`typescript$` matches that exact request only). package.json's `sharedPackages` keeps typescript out
+// `typescript/lib/typescript.js`, an async chunk). Core's own `require('@tslab/typescript-for-tslab')`
+// (and the lab's bare `require('typescript')`) are for Node; here they are empty modules, or webpack
+// would put a compiler in the extension's initial chunks (`name$` matches that exact request only). package.json's `sharedPackages` keeps typescript out
 // of module federation's sharing, whose eager consume would load it up front too.
 module.exports = {
-  resolve: { alias: { [main]: false, typescript$: false } },
+  resolve: { alias: { [main]: false, typescript$: false, '@tslab/typescript-for-tslab$': false } },
   module: { noParse: /[\\/]elkjs[\\/]lib[\\/]elk\.bundled\.js$/ },
   optimization: {
     splitChunks: {

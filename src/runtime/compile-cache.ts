@@ -11,6 +11,7 @@ import { writeJsonAtomic } from './datastore/datastore';
 import { loadFlowSource, readFlowInput, type FlowSource } from './flow-source';
 import { cellflowVersion, installedVersion } from './repro/package-version';
 import { cacheEnabled } from './caches';
+import { TYPESCRIPT_PACKAGE } from '../core/typescript';
 
 interface CacheEntry {
   manifest: FlowManifest;
@@ -75,7 +76,7 @@ function readEntry(
  */
 function cacheKey(absolute: string, text: string): string {
   const hash = createHash('sha256');
-  hash.update(`${cellflowVersion()}\0${installedVersion('typescript') ?? ''}\0${compilerBuild()}\0`);
+  hash.update(`${cellflowVersion()}\0${installedVersion(TYPESCRIPT_PACKAGE) ?? ''}\0${compilerBuild()}\0`);
   hash.update(`${absolute}\0`);
   hash.update(text);
   return hash.digest('hex');

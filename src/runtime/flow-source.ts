@@ -5,6 +5,7 @@ import * as path from 'path';
 import type { FlowManifest } from '../core/model';
 import { loadFlowModule } from './module-loader';
 import { UserInputError } from './errors';
+import { typescript } from '../core/typescript';
 
 export interface FlowSource {
   manifest: FlowManifest;
@@ -73,7 +74,7 @@ export function loadFlowSource(inputPath: string): FlowSource {
 /** Type-stripping only: the flow is checked by lint, and workers must not pay for a type checker. */
 export function transpile(source: string, filename: string): string {
   // Loaded lazily: the TypeScript compiler costs ~200 ms to require and only the scheduler needs it.
-  const ts = require('typescript') as typeof import('typescript');
+  const ts = typescript();
   const out = ts.transpileModule(source, {
     fileName: filename,
     reportDiagnostics: true,

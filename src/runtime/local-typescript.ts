@@ -9,6 +9,7 @@ import Module = require('module');
 import * as path from 'path';
 import { makeDirs } from './make-dirs';
 import { cacheEnabled } from './caches';
+import { typescript } from '../core/typescript';
 
 interface CompilingModule extends NodeJS.Module {
   _compile(code: string, filename: string): unknown;
@@ -37,7 +38,7 @@ function transpiled(filename: string): string {
   if (cached && fs.existsSync(cached)) {
     return fs.readFileSync(cached, 'utf8');
   }
-  const ts = require('typescript') as typeof import('typescript');
+  const ts = typescript();
   const output = ts.transpileModule(source, {
     fileName: filename,
     compilerOptions: {

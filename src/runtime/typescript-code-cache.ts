@@ -14,13 +14,14 @@ import * as path from 'path';
 import * as vm from 'vm';
 import { makeDirs } from './make-dirs';
 import { cacheEnabled } from './caches';
+import { TYPESCRIPT_PACKAGE } from '../core/typescript';
 
 type Loader = (module: Module, filename: string) => void;
 const extensions = (Module as unknown as { _extensions: Record<string, Loader> })._extensions;
 
 let installed = false;
 
-/** From now on, the first `require('typescript')` in this process goes through the code cache. */
+/** From now on, the first load of the TypeScript compiler in this process goes through the code cache. */
 export function cacheTypeScriptCode(): void {
   if (installed || !cacheEnabled('code')) {
     return;
@@ -28,7 +29,7 @@ export function cacheTypeScriptCode(): void {
   installed = true;
   let target: string;
   try {
-    target = require.resolve('typescript');
+    target = require.resolve(TYPESCRIPT_PACKAGE);
   } catch {
     return; // not installed here: nothing to speed up
   }

@@ -1,7 +1,8 @@
 // The npm package as a user gets it: `npm pack` into release/, installed into a fresh project outside
 // the repository with a fresh HOME and an empty npm cache (everything else comes from the registry),
 // then the quick start there: a run of a copied example, `cellflow kernel install`, the kernel itself
-// and the Client API. Also that the package is lean: nothing of JupyterLab is installed with it.
+// and the Client API. Also that the package is lean: nothing of JupyterLab, no second TypeScript and
+// no AWS SDK (optional, for s3:// datastores) is installed with it.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -79,6 +80,29 @@ test('the tarball installs into a fresh project with an empty cache and runs the
   // Lean: the CLI, runtime, kernel and Client API need nothing of JupyterLab, Lumino, elkjs or ajv.
   const installed = fs.readdirSync(path.join(project, 'node_modules'));
   expect(installed.filter((name) => /^(@jupyterlab|@lumino|elkjs|ajv)$/.test(name))).toEqual([]);
+  // One TypeScript compiler (tslab's, which cellflow uses too) and no AWS SDK (an optional peer).
+  expect(installed.filter((name) => /^(typescript|@aws-sdk)$/.test(name))).toEqual([]);
+  const tslabPin = (
+    JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'tslab', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    }
+  ).dependencies['@tslab/typescript-for-tslab'];
+  const compiler = JSON.parse(
+    fs.readFileSync(
+      path.join(project, 'node_modules', '@tslab', 'typescript-for-tslab', 'package.json'),
+      'utf8',
+    ),
+  ) as { version: string };
+  expect(compiler.version).toBe(tslabPin);
+  expect(fs.existsSync(path.join(project, 'node_modules', 'tslab', 'node_modules', '@tslab'))).toBe(false);
+
+  // Without the SDK an S3 datastore is bad input that says what to install.
+  const s3 = run('npx', ['cellflow', 'runs', '--datastore', 's3://some-bucket/flows']);
+  expect({ status: s3.status, stderr: s3.stderr.trim() }).toEqual({
+    status: 2,
+    stderr: expect.stringContaining('npm install @aws-sdk/client-s3@3.1175.0') as string,
+  });
+  expect(s3.stderr).not.toMatch(/\n\s+at /);
 
   fs.cpSync(path.join(REPO, 'examples', 'churn.ipynb'), path.join(project, 'churn.ipynb'));
   fs.cpSync(path.join(REPO, 'examples', 'data'), path.join(project, 'data'), { recursive: true });

@@ -3,6 +3,7 @@
 // (never a second copy of the whole value), completed with If-None-Match: * so an upload killed half
 // way leaves nothing visible and an existing object is never rewritten. Records are conditional PUTs.
 import { createHash } from 'crypto';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
@@ -22,12 +23,37 @@ import {
   type S3Location,
   type S3Settings,
 } from './s3-location';
+import { cellflowRoot } from '../repro/package-version';
 import { compiledWorkerFile, WorkerBridge, type SerializedError } from './sync-bridge';
 
 /** S3's minimum part is 5 MiB; 16 MiB parts keep a 320 MB artifact at 20 parts. */
 const PART_BYTES = 16 * 1024 * 1024;
 /** Parts in flight at once: the memory an upload holds beyond the value is PART_BYTES times this. */
 const PARTS_IN_FLIGHT = 4;
+
+/**
+ * The AWS SDK is an optional peer dependency (22 MB that only s3:// datastores use): a cellflow
+ * installed without it says what to install instead of failing inside the worker thread.
+ */
+function assertAwsSdkInstalled(location: string): void {
+  try {
+    require.resolve('@aws-sdk/client-s3');
+  } catch {
+    throw new StorageConfigError(
+      'config',
+      `${location}: an S3 datastore needs the AWS SDK, which is not installed beside cellflow. ` +
+        `Install it where cellflow is installed: npm install @aws-sdk/client-s3@${testedAwsSdk()} ` +
+        `(add --global for a global cellflow).`,
+    );
+  }
+}
+
+/** The SDK version cellflow is tested with: its package.json's peerDependencies. */
+function testedAwsSdk(): string {
+  const file = path.join(cellflowRoot(), 'package.json');
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { peerDependencies?: Record<string, string> };
+  return json.peerDependencies?.['@aws-sdk/client-s3'] ?? '3';
+}
 
 export class S3Backend implements StorageBackend {
   readonly kind = 's3' as const;
@@ -53,6 +79,7 @@ export class S3Backend implements StorageBackend {
   /** The worker starts on first use, and the first call checks credentials, bucket and endpoint. */
   private get bridge(): WorkerBridge {
     if (!this.bridgeInstance) {
+      assertAwsSdkInstalled(this.location);
       this.bridgeInstance = new WorkerBridge(
         compiledWorkerFile(__dirname, 's3-worker'),
         { bucket: this.where.bucket, settings: this.settings },

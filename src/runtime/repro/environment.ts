@@ -2,6 +2,7 @@
 import * as os from 'os';
 import { cellflowVersion, installedVersion } from './package-version';
 import { looksSecret, REDACTED } from './secrets';
+import { TYPESCRIPT_PACKAGE } from '../../core/typescript';
 
 export interface EnvironmentRecord {
   node: string;
@@ -71,7 +72,7 @@ export function captureEnvironment(): EnvironmentRecord {
     locale: resolved.locale,
     versions: {
       cellflow: cellflowVersion(),
-      typescript: installedVersion('typescript'),
+      typescript: installedVersion(TYPESCRIPT_PACKAGE),
       tslab: installedVersion('tslab'),
     },
     env: recordedEnv(),
