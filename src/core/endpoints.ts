@@ -4,6 +4,7 @@
 // exists at the end of the flow; the manifest records what it reads and its request's shape.
 import { analyzeCode, type ExportedFunction } from './analysis';
 import { artifactsAtEnd } from './artifacts';
+import type { EndpointRuleId } from './rule-ids';
 import type {
   Diagnostic,
   EndpointManifest,
@@ -40,7 +41,7 @@ export function lintEndpoints(flow: NotebookFlow, graph: FlowGraph | undefined):
   for (const endpoint of flow.endpoints) {
     const cell = endpoint.code.cell;
     const facts = analyzeCode(endpoint.code.source);
-    const error = (rule: string, message: string, line?: number, hint?: string): void => {
+    const error = (rule: EndpointRuleId, message: string, line?: number, hint?: string): void => {
       diagnostics.push({
         severity: 'error',
         rule,

@@ -5,7 +5,7 @@ import { compileFlow } from './compile';
 import { lintEndpoints } from './endpoints';
 import { groupNotebook } from './flow';
 import { buildGraph } from './graph';
-import { lintCode } from './lint';
+import { lintCode } from './code-rules';
 import { lintSteps } from './step-rules';
 import type { CompiledFlow, Diagnostic, FlowGraph, NotebookFlow } from './model';
 import { parseNotebook } from './notebook';
@@ -31,7 +31,15 @@ export { parseParameters } from './parameters';
 export { buildGraph, readsInputs } from './graph';
 export { lintCode, LINT_RULES } from './lint';
 export { lintSteps, STEP_RULES } from './step-rules';
-export type { StepRuleId } from './step-rules';
+export type {
+  CodeRuleId,
+  EndpointRuleId,
+  GraphRuleId,
+  LintRuleId,
+  NotebookRuleId,
+  RuleId,
+  StepRuleId,
+} from './rule-ids';
 export { compileFlow } from './compile';
 export { artifactsAtEnd } from './artifacts';
 export { endpointManifests, withoutExportKeywords } from './endpoints';

@@ -1,13 +1,13 @@
-// Rules about the code in a flow's cells that the compiled module depends on: no `export`s (the module
-// owns its exports), no top-level await/return where they cannot work, no name declared twice in one
-// scope, imports that agree, and bindings that stay inside their step (bindings.ts).
-import { analyzeCode } from './analysis';
-import { checkBindings } from './bindings';
+// The catalogue of lint rules: every rule cellflow reports, with what it checks. `cellflow lint` and
+// the docs key on these ids; the rules themselves live with what they check (tags.ts, flow.ts,
+// graph-rules.ts, code-rules.ts, bindings.ts, step-rules.ts, endpoints.ts).
+import type { LintRuleId } from './rule-ids';
 import { STEP_RULES } from './step-rules';
-import type { CodeChunk, Diagnostic, NotebookFlow } from './model';
+
+export { lintCode } from './code-rules';
 
 /** Every rule cellflow reports, with what it checks. Each has a failing fixture under test/fixtures/lint. */
-export const LINT_RULES: Record<string, string> = {
+export const LINT_RULES: Record<LintRuleId, string> = {
   ...STEP_RULES,
   'invalid-notebook': 'the file is nbformat 4 JSON with a list of well-formed cells',
   'invalid-tag': 'cellflow tags have well-formed values (step names, retry:N, resources:cpu=N, ...)',
@@ -57,133 +57,3 @@ export const LINT_RULES: Record<string, string> = {
   'wall-clock':
     'a note where a step reads the wall clock (Date.now(), new Date()): a reproduction sees another time',
 };
-
-/** Names the compiled module itself declares at top level. */
-const MODULE_NAMES = new Set(['steps', 'manifest', 'endpoints']);
-
-export function lintCode(flow: NotebookFlow): Diagnostic[] {
-  const diagnostics: Diagnostic[] = [];
-  const scopes: { step?: string; endpoint?: string; chunks: CodeChunk[] }[] = [
-    { chunks: flow.prelude },
-    ...flow.steps.map((s) => ({ step: s.name, chunks: s.code })),
-    // Each endpoint cell becomes a function scope of its own; its one export is checked in endpoints.ts.
-    ...flow.endpoints.map((e) => ({ endpoint: e.name, chunks: [e.code] })),
-  ];
-  const imports = new Map<string, { text: string; chunk: CodeChunk }>();
-  for (const scope of scopes) {
-    const seen = new Map<string, { kind: string; chunk: CodeChunk; line: number }>();
-    for (const chunk of scope.chunks) {
-      const facts = analyzeCode(chunk.source);
-      const at = (rule: string, line: number, message: string): void => {
-        diagnostics.push({
-          severity: 'error',
-          rule,
-          message,
-          cell: chunk.cell,
-          line,
-          ...(scope.step ? { step: scope.step } : {}),
-        });
-      };
-      const where = scope.step
-        ? `step '${scope.step}'`
-        : scope.endpoint
-          ? `endpoint '${scope.endpoint}'`
-          : 'the prelude';
-      if (scope.step) {
-        for (const line of facts.unseededRandomLines) {
-          diagnostics.push({
-            severity: 'warning',
-            rule: 'unseeded-random',
-            message:
-              'Math.random() is not seeded, so a reproduction draws other numbers; use current.random() (seeded by the run and recorded)',
-            cell: chunk.cell,
-            line,
-            step: scope.step,
-          });
-        }
-        for (const line of facts.clockLines) {
-          diagnostics.push({
-            severity: 'note',
-            rule: 'wall-clock',
-            message:
-              'this reads the wall clock, so a reproduction sees another time; pass the time as a parameter if results depend on it',
-            cell: chunk.cell,
-            line,
-            step: scope.step,
-          });
-        }
-      }
-      for (const line of scope.endpoint ? [] : facts.exportLines) {
-        at(
-          'export-in-cell',
-          line,
-          `cells cannot export: the compiled flow module owns its exports; remove 'export' here`,
-        );
-      }
-      if (!scope.step && !scope.endpoint) {
-        for (const line of facts.topLevelAwaitLines) {
-          at(
-            'await-in-prelude',
-            line,
-            'the prelude cannot await at its top level (it becomes module code); move this into a step, or into an async helper a step awaits',
-          );
-        }
-      }
-      for (const line of facts.topLevelReturnLines) {
-        at(
-          'return-outside-function',
-          line,
-          `'return' outside a function in ${where}: a cell is not a function body`,
-        );
-      }
-      for (const binding of facts.topLevel) {
-        if (!scope.step && !scope.endpoint && MODULE_NAMES.has(binding.name)) {
-          at(
-            'reserved-name',
-            binding.line,
-            `the prelude declares '${binding.name}', a name the compiled flow module uses; rename it`,
-          );
-        }
-        const earlier = seen.get(binding.name);
-        if (earlier && (earlier.kind === 'lexical' || binding.kind === 'lexical')) {
-          at(
-            'duplicate-binding',
-            binding.line,
-            `'${binding.name}' is already declared in ${where} (cell ${earlier.chunk.cell.index}, id ${earlier.chunk.cell.id}, line ${earlier.line}); in the flow both cells share one scope, so rename one`,
-          );
-        } else if (!earlier) {
-          seen.set(binding.name, { kind: binding.kind, chunk, line: binding.line });
-        }
-      }
-      facts.imports.forEach((range, i) => {
-        const text = normalize(range.text);
-        for (const name of importedNamesOf(facts, i)) {
-          const other = imports.get(name);
-          if (other && other.text !== text) {
-            at(
-              'conflicting-imports',
-              lineAt(chunk.source, range.start),
-              `this import binds '${name}', which cell ${other.chunk.cell.index} (id ${other.chunk.cell.id}) imports differently; imports are hoisted into one module, so they must agree`,
-            );
-          } else if (!other) {
-            imports.set(name, { text, chunk });
-          }
-        }
-      });
-    }
-  }
-  return [...diagnostics, ...checkBindings(flow)];
-}
-
-function normalize(importText: string): string {
-  return importText.replace(/\s+/g, ' ').replace(/;$/, '').trim();
-}
-
-/** The names bound by the i-th import of a cell, recomputed from its own text. */
-function importedNamesOf(facts: ReturnType<typeof analyzeCode>, i: number): string[] {
-  return analyzeCode(facts.imports[i].text).importedNames;
-}
-
-function lineAt(source: string, offset: number): number {
-  return source.slice(0, offset).split('\n').length;
-}

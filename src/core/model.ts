@@ -1,5 +1,6 @@
 // The shared vocabulary of cellflow: notebook, tags, flow graph, diagnostics, compiled manifest.
 // Pure types only; every other layer (runtime, kernel, lab) speaks in these terms.
+import type { RuleId } from './rule-ids';
 
 /** JSON values as they appear in manifests, parameters and artifacts stored as JSON. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -17,7 +18,7 @@ export type Severity = 'error' | 'warning' | 'note';
 export interface Diagnostic {
   severity: Severity;
   /** Stable rule id, e.g. `unknown-next-target`; fixtures and docs key on it. */
-  rule: string;
+  rule: RuleId;
   message: string;
   cell?: CellRef;
   step?: string;

@@ -1,6 +1,6 @@
 // Draws a flow graph as terminal text (boxes by layer), Mermaid, Graphviz DOT or JSON. A switch's
 // edges are drawn apart from a split's (dashed, labelled with the case), and a loop's back edges too.
-import { topologicalOrder } from './graph';
+import { topologicalOrder } from './graph-order';
 import type { FlowGraph, GraphNode, Parameter } from './model';
 
 export type GraphFormat = 'text' | 'mermaid' | 'dot' | 'json';

@@ -3,9 +3,10 @@
 // returns its diagnostics; lintSteps runs them once the graph has no structural errors.
 import { analyzeCode, type CodeFacts } from './analysis';
 import type { Diagnostic, FlowGraph, NotebookFlow, StepSource } from './model';
+import type { StepRuleId } from './rule-ids';
 import { editDistance } from './tags';
 
-export type StepRuleId = 'catch-on-foreach' | 'catch-on-switch' | 'undefined-artifact';
+export type { StepRuleId } from './rule-ids';
 
 export const STEP_RULES: Record<StepRuleId, string> = {
   'catch-on-foreach': 'catch: is not on a foreach step (Metaflow refuses @catch on a foreach split)',

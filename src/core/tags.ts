@@ -6,6 +6,7 @@
 // looks like a misspelt cellflow tag (`stp:train`, `Next:a`) is an error with a "did you mean" hint,
 // because silently ignoring it would change the flow.
 import type { ResourceKey, Severity, StepOptions, Tag } from './model';
+import type { NotebookRuleId } from './rule-ids';
 
 const STEP_NAME = /^[a-z_][a-z0-9_]*$/;
 const MAX_STEP_NAME = 64;
@@ -32,7 +33,7 @@ const BARE = ['parameters', 'skip'] as const;
 
 export interface TagProblem {
   /** `invalid-tag` (a cellflow tag with a malformed value), `misspelled-tag`, or `comma-tag`. */
-  rule: 'invalid-tag' | 'misspelled-tag' | 'comma-tag';
+  rule: Extract<NotebookRuleId, 'invalid-tag' | 'misspelled-tag' | 'comma-tag'>;
   message: string;
   hint?: string;
   /** For `comma-tag`: the tags to use instead, when they can be written (see splitCommaTag). */
@@ -363,12 +364,14 @@ export interface CellTags {
   problems: TagProblemAt[];
 }
 
-export type TagRule =
+export type TagRule = Extract<
+  NotebookRuleId,
   | TagProblem['rule']
   | 'conflicting-tags'
   | 'option-without-step'
   /** A `word:value` tag on a step cell that is no cellflow tag (a warning: it may be another tool's). */
-  | 'unknown-tag';
+  | 'unknown-tag'
+>;
 
 export interface TagProblemAt {
   rule: TagRule;
