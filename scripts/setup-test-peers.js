@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Sets up every real peer the test suite drives, idempotently: a project-local Python virtualenv
-// from the pinned requirements-test.txt, Debian's Chromium, Slurm and MUNGE, and versitygw (the S3
-// server). `npm test`, jest's globalSetup and `.ci/run` all call it; on a machine that is already set
+// from the pinned requirements-test.txt, Debian's Chromium, Slurm and MUNGE, versitygw (the S3
+// server), and Slurm's scrontab (built from Debian's slurm-wlm source, which ships no binary of it). `npm test`, jest's globalSetup and `.ci/run` all call it; on a machine that is already set
 // up it only compares a stamp and a few paths (well under a second).
 //
 // Node built-ins only: it runs before `npm ci` in CI.
@@ -29,6 +29,7 @@ function peerPaths(env = process.env) {
     // packaging tests' fresh ones) installs from here without the network.
     wheelhouse: env.CELLFLOW_TEST_WHEELHOUSE || path.join(cache, 'wheels'),
     versitygw: env.CELLFLOW_VERSITYGW || path.join(cache, 'bin', 'versitygw'),
+    scrontab: env.CELLFLOW_SCRONTAB || path.join(cache, 'bin', 'scrontab'),
     chromium: env.CHROMIUM_PATH || which('chromium', env) || '/usr/bin/chromium',
   };
 }
@@ -79,6 +80,20 @@ function missingDebianPackages(paths, env) {
   }
   if (!fs.existsSync(paths.versitygw) && !which('go', env)) {
     missing.push('golang-go');
+  }
+  // What building scrontab takes: dpkg-source unpacks the source package, gcc and make configure
+  // and compile it, binutils embeds its text files.
+  if (!fs.existsSync(paths.scrontab)) {
+    for (const [tool, pkg] of [
+      ['dpkg-source', 'dpkg-dev'],
+      ['gcc', 'gcc'],
+      ['make', 'make'],
+      ['objcopy', 'binutils'],
+    ]) {
+      if (!which(tool, env)) {
+        missing.push(pkg);
+      }
+    }
   }
   return missing;
 }
@@ -241,6 +256,174 @@ function ensureVersitygw(paths, env, log) {
   });
 }
 
+/**
+ * Slurm's `scrontab` (cellflow deploy --engine slurm --schedule), which Debian's slurm-client leaves
+ * out although its libslurmfull exports the crontab RPCs and its slurmctld serves them. Built once a
+ * machine into the cache: the installed slurm-client's own source package (apt-get source, from a
+ * private deb-src list made of this machine's apt sources), configured for its config.h, and only
+ * src/scrontab compiled, linked against the installed libslurmfull. About 1.5 min cold (configure).
+ */
+function ensureScrontab(paths, env, log) {
+  if (fs.existsSync(paths.scrontab)) {
+    return;
+  }
+  withLock(paths.scrontab, () => {
+    if (!fs.existsSync(paths.scrontab)) {
+      buildScrontab(paths, env, log);
+    }
+  });
+}
+
+function buildScrontab(paths, env, log) {
+  const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'slurm-client'], { encoding: 'utf8' });
+  const libslurm = (spawnSync('ldd', ['/usr/bin/sbatch'], { encoding: 'utf8' }).stdout || '').match(
+    /(\S*\/libslurmfull\.so)\s/,
+  );
+  if (version.status !== 0 || !version.stdout || !libslurm) {
+    throw new SetupError(`cannot build scrontab: Debian's slurm-client (its libslurmfull) is not installed`);
+  }
+  const started = Date.now();
+  log(`building scrontab ${version.stdout} into ${path.dirname(paths.scrontab)} (apt-get source slurm-wlm)`);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-scrontab-'));
+  try {
+    const apt = privateAptOptions(work);
+    const quiet = { stdio: ['ignore', 'ignore', 'inherit'] };
+    run('apt-get', [...apt, '-qq', 'update'], quiet);
+    const src = path.join(work, 'src');
+    fs.mkdirSync(src);
+    run('apt-get', [...apt, '-qq', 'source', `slurm-wlm=${version.stdout}`], { ...quiet, cwd: src });
+    const tree = fs
+      .readdirSync(src, { withFileTypes: true })
+      .find((entry) => entry.isDirectory() && entry.name.startsWith('slurm-wlm-'));
+    if (!tree) {
+      throw new SetupError('apt-get source slurm-wlm unpacked no slurm-wlm-* folder');
+    }
+    const top = path.join(src, tree.name);
+    const build = path.join(work, 'build');
+    fs.mkdirSync(build);
+    // Debian's own configure flags where they shape the headers; what scrontab does not use is off.
+    run(
+      path.join(top, 'configure'),
+      [
+        '--prefix=/usr',
+        '--sysconfdir=/etc/slurm',
+        '--enable-multiple-slurmd',
+        '--disable-debug',
+        '--without-rpath',
+        '--disable-dependency-tracking',
+        '--disable-slurmrestd',
+        '--disable-x11',
+        '--without-pmix',
+        '--without-hwloc',
+        '--without-readline',
+      ],
+      { ...quiet, cwd: build },
+    );
+    const sources = path.join(top, 'src', 'scrontab');
+    const objects = [];
+    for (const name of ['env', 'opt', 'parse', 'scrontab']) {
+      const object = path.join(build, `${name}.o`);
+      run('gcc', [
+        '-O2',
+        '-DHAVE_CONFIG_H',
+        `-I${build}`,
+        `-I${top}`,
+        '-c',
+        path.join(sources, `${name}.c`),
+        '-o',
+        object,
+      ]);
+      objects.push(object);
+    }
+    // As its Makefile does: the default crontab and the usage text become read-only data objects
+    // (their symbols are named after the relative file name, so ld runs in the source folder).
+    for (const name of ['default_crontab', 'usage']) {
+      const object = path.join(build, `${name}.o`);
+      run('ld', ['-r', '-o', object, '-z', 'noexecstack', '--format=binary', `${name}.txt`], {
+        cwd: sources,
+      });
+      run('objcopy', ['--rename-section', '.data=.rodata,alloc,load,readonly,data,contents', object]);
+      objects.push(object);
+    }
+    const libdir = path.dirname(libslurm[1]);
+    const binary = path.join(build, 'scrontab');
+    run('gcc', [
+      '-o',
+      binary,
+      ...objects,
+      `-L${libdir}`,
+      `-Wl,-rpath,${libdir}`,
+      '-lslurmfull',
+      '-ldl',
+      '-lpthread',
+      '-Wl,--export-dynamic',
+    ]);
+    fs.mkdirSync(path.dirname(paths.scrontab), { recursive: true });
+    // Copied then renamed: a killed set-up never leaves a half-written binary that looks built.
+    fs.copyFileSync(binary, `${paths.scrontab}.part`);
+    fs.chmodSync(`${paths.scrontab}.part`, 0o755);
+    fs.renameSync(`${paths.scrontab}.part`, paths.scrontab);
+    log(`built scrontab in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * apt-get options for a private deb-src list (this machine's own apt sources, as deb-src) with its
+ * own lists and cache under `work`: nothing of the machine's apt state is changed.
+ */
+function privateAptOptions(work) {
+  const parts = path.join(work, 'sources.list.d');
+  const lists = path.join(work, 'lists');
+  fs.mkdirSync(path.join(lists, 'partial'), { recursive: true });
+  fs.mkdirSync(path.join(work, 'cache', 'archives', 'partial'), { recursive: true });
+  fs.mkdirSync(parts);
+  const lines = [];
+  const stanzas = [];
+  const etc = '/etc/apt';
+  const listFiles = [path.join(etc, 'sources.list')];
+  const sourceDir = path.join(etc, 'sources.list.d');
+  for (const name of fs.existsSync(sourceDir) ? fs.readdirSync(sourceDir).sort() : []) {
+    listFiles.push(path.join(sourceDir, name));
+  }
+  for (const file of listFiles) {
+    const text = readText(file);
+    if (text === undefined) {
+      continue;
+    }
+    if (file.endsWith('.list')) {
+      lines.push(
+        ...text
+          .split('\n')
+          .filter((line) => /^\s*deb\s/.test(line))
+          .map((line) => line.replace(/^\s*deb\s/, 'deb-src ')),
+      );
+    } else if (file.endsWith('.sources')) {
+      for (const stanza of text.split(/\n\s*\n/)) {
+        if (/^Types:.*\bdeb\b/m.test(stanza) && !/^Enabled:\s*no/im.test(stanza)) {
+          stanzas.push(stanza.replace(/^Types:.*$/m, 'Types: deb-src').trim());
+        }
+      }
+    }
+  }
+  if (lines.length === 0 && stanzas.length === 0) {
+    throw new SetupError('cannot build scrontab: no apt sources in /etc/apt to take its source package from');
+  }
+  fs.writeFileSync(path.join(parts, 'src.list'), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(parts, 'src.sources'), stanzas.join('\n\n') + '\n');
+  return [
+    '-o',
+    `Dir::Etc::SourceList=${path.join(parts, 'src.list')}`,
+    '-o',
+    `Dir::Etc::SourceParts=${parts}`,
+    '-o',
+    `Dir::State::Lists=${lists}`,
+    '-o',
+    `Dir::Cache=${path.join(work, 'cache')}`,
+  ];
+}
+
 function readText(file) {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -259,6 +442,7 @@ function setupTestPeers({
   ensureVenv(paths, env, log);
   ensureBuildWheels(paths, log);
   ensureVersitygw(paths, env, log);
+  ensureScrontab(paths, env, log);
   return paths;
 }
 
@@ -268,6 +452,7 @@ function describe(paths) {
     `CELLFLOW_TEST_VENV=${paths.venv}`,
     `CELLFLOW_TEST_WHEELHOUSE=${paths.wheelhouse}`,
     `CELLFLOW_VERSITYGW=${paths.versitygw}`,
+    `CELLFLOW_SCRONTAB=${paths.scrontab}`,
     `CHROMIUM_PATH=${paths.chromium}`,
   ].join('\n');
 }

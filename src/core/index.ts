@@ -46,6 +46,8 @@ export { endpointManifests, withoutExportKeywords } from './endpoints';
 export { renderGraph, GRAPH_FORMATS } from './render';
 export type { GraphFormat } from './render';
 export { flowNameOf, sanitizeFlowName } from './names';
+export { cronProblem, scheduleOf } from './schedule';
+export type { NotebookSchedule } from './schedule';
 export { sha256, sha256Bytes } from './sha256';
 
 export interface NotebookAnalysis {

@@ -70,6 +70,8 @@ export async function startSlurmCluster(timeoutMs = 30_000): Promise<SlurmCluste
       'SelectType=select/cons_tres',
       'SelectTypeParameters=CR_CPU_Memory',
       'SchedulerParameters=defer_batch=0',
+      // scrontab (cellflow deploy --engine slurm --schedule) is refused unless the controller enables it.
+      'ScronParameters=enable',
       // The builtin scheduler starts pending jobs on every event; backfill would wait its 30 s cycle.
       'SchedulerType=sched/builtin',
       // Without a default, each job is given the node's whole memory and jobs run one at a time.

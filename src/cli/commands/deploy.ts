@@ -1,26 +1,59 @@
 // `cellflow deploy NB --engine argo --datastore s3://...`: write the notebook's flow as Argo Workflows
 // manifests (a WorkflowTemplate, and a CronWorkflow with a schedule) for `kubectl apply -f`.
+// `cellflow deploy NB --engine slurm --schedule CRON`: install the flow's entry in the user's
+// scrontab (each firing a `cellflow run NB --engine slurm` batch job); `--remove` takes it away.
 import type { Command } from 'commander';
 import * as fs from 'fs';
-import { compileNotebook } from '../../core';
+import * as os from 'os';
+import * as path from 'path';
+import { compileNotebook, cronProblem, scheduleOf, type JsonValue } from '../../core';
+import { isS3Location, resolveDatastoreLocation } from '../../runtime/datastore/datastore';
 import { argoDocument, argoManifests } from '../../runtime/engines/argo-manifest';
 import { UserInputError } from '../../runtime/errors';
 import { kubectlApply } from '../../runtime/engines/kubectl';
+import { cellflowCommand } from '../../runtime/engines/slurm';
+import {
+  cronBlock,
+  cronJob,
+  flowBlock,
+  readCrontab,
+  withFlowBlock,
+  writeCrontab,
+} from '../../runtime/engines/scrontab';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
 
-const ENGINES = ['argo'];
+const ENGINES = ['argo', 'slurm'];
+
+/**
+ * Variables a Slurm cron job is given from deploy's environment (the job otherwise has the user's
+ * login environment): how cellflow starts on the nodes, where the jobs' output goes, where Node
+ * finds packages, and which S3 endpoint, region and profile; never credentials.
+ */
+const SLURM_CRON_ENV = [
+  'CELLFLOW_SLURM_COMMAND',
+  'CELLFLOW_SLURM_LOG_DIR',
+  'NODE_PATH',
+  'AWS_ENDPOINT_URL',
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_REGION',
+  'AWS_PROFILE',
+];
 
 export function registerDeploy(program: Command, io: CliIO): void {
   program
     .command('deploy')
-    .description("write the flow as a scheduler's own description (Argo: WorkflowTemplate, CronWorkflow)")
+    .description(
+      'hand the flow to a scheduler in its own terms (Argo: WorkflowTemplate, CronWorkflow; Slurm: a scrontab entry)',
+    )
     .argument('<notebook>', 'tagged notebook (.ipynb)')
     .requiredOption('--engine <engine>', `where the flow is deployed: ${ENGINES.join(', ')}`)
     .option(
       '--schedule <cron>',
-      "also a CronWorkflow on this schedule (default: the notebook's metadata.cellflow.schedule)",
+      "Argo: also a CronWorkflow on this schedule; Slurm: the scrontab entry's schedule (default: the notebook's metadata.cellflow.schedule)",
     )
+    .option('--partition <name>', 'Slurm: the partition of the cron job and of the jobs of its runs')
+    .option('--remove', "Slurm: take the flow's scrontab entry away")
     .option('--image <image>', 'the task image: Node and cellflow on the PATH', 'cellflow-task:latest')
     .option('--namespace <namespace>', 'Kubernetes namespace of the manifests')
     .option(
@@ -44,11 +77,19 @@ export function registerDeploy(program: Command, io: CliIO): void {
           output: string;
           submit?: boolean;
           fromRun?: string;
+          partition?: string;
+          remove?: boolean;
         },
       ) => {
         if (!ENGINES.includes(options.engine)) {
+          throw new UserInputError(`--engine ${options.engine}: deploy knows ${ENGINES.join(', ')}.`);
+        }
+        if (options.engine === 'slurm') {
+          return deploySlurm(file, options, io);
+        }
+        if (options.remove || options.partition) {
           throw new UserInputError(
-            `--engine ${options.engine}: deploy writes manifests for ${ENGINES.join(', ')} (Slurm runs with cellflow run --engine slurm).`,
+            `${options.remove ? '--remove' : '--partition'} is for --engine slurm (remove Argo's manifests with kubectl delete).`,
           );
         }
         // The global --datastore option (or $CELLFLOW_DATASTORE) names the datastore the pods share.
@@ -60,7 +101,7 @@ export function registerDeploy(program: Command, io: CliIO): void {
         }
         const text = readNotebookFile(file);
         const compiled = compileNotebook(text, file);
-        const schedule = options.schedule ?? notebookSchedule(text, file);
+        const schedule = chosenSchedule(options.schedule, text, file);
         if (options.fromRun && options.fromRun.split('/')[0] !== compiled.manifest.flow) {
           throw new UserInputError(
             `--from-run ${options.fromRun}: not a run of flow ${compiled.manifest.flow} (expected ${compiled.manifest.flow}/RUN_ID).`,
@@ -97,15 +138,93 @@ export function registerDeploy(program: Command, io: CliIO): void {
     );
 }
 
-/** `metadata.cellflow.schedule` of the notebook, when it has one. */
-function notebookSchedule(text: string, file: string): string | undefined {
-  const metadata = (JSON.parse(text) as { metadata?: { cellflow?: { schedule?: unknown } } }).metadata;
-  const schedule = metadata?.cellflow?.schedule;
-  if (schedule === undefined) {
-    return undefined;
+/** --schedule, else the notebook's `metadata.cellflow.schedule`; a malformed one is bad input. */
+function chosenSchedule(option: string | undefined, text: string, file: string): string | undefined {
+  if (option !== undefined) {
+    const problem = cronProblem(option);
+    if (problem) {
+      throw new UserInputError(`--schedule: ${problem}.`);
+    }
+    return option.trim();
   }
-  if (typeof schedule !== 'string' || schedule.trim() === '') {
-    throw new UserInputError(`${file}: metadata.cellflow.schedule must be a cron expression (a string).`);
+  const metadata = (JSON.parse(text) as { metadata?: Record<string, JsonValue> }).metadata;
+  const { schedule, problem } = scheduleOf(metadata);
+  if (problem) {
+    throw new UserInputError(`${file}: ${problem}.`);
   }
   return schedule;
+}
+
+/** The flow's scrontab entry: installed (replacing an earlier one) or, with --remove, taken away. */
+function deploySlurm(
+  file: string,
+  options: { schedule?: string; partition?: string; remove?: boolean; submit?: boolean; fromRun?: string },
+  io: CliIO,
+): void {
+  if (options.submit || options.fromRun) {
+    throw new UserInputError(`${options.submit ? '--submit' : '--from-run'} is for --engine argo.`);
+  }
+  const text = readNotebookFile(file);
+  const flow = compileNotebook(text, file).manifest.flow;
+  if (options.remove) {
+    if (options.schedule) {
+      throw new UserInputError('--remove takes no --schedule.');
+    }
+    const crontab = readCrontab();
+    if (flowBlock(crontab, flow) === undefined) {
+      return void io.stdout(`no scrontab entry for flow '${flow}': nothing removed\n`);
+    }
+    writeCrontab(withFlowBlock(crontab, flow, undefined));
+    return void io.stdout(`removed flow '${flow}' from the scrontab\n`);
+  }
+  const schedule = chosenSchedule(options.schedule, text, file);
+  if (!schedule) {
+    throw new UserInputError(
+      `${file}: deploy --engine slurm needs --schedule CRON or the notebook's metadata.cellflow.schedule (to run it once: cellflow run --engine slurm).`,
+    );
+  }
+  // The job runs where deploy ran, on the datastore deploy resolves now (the job's environment
+  // will not have $CELLFLOW_HOME or $CELLFLOW_DATASTORE).
+  const cwd = process.cwd();
+  const datastore = resolveDatastoreLocation();
+  const logDir = process.env.CELLFLOW_SLURM_LOG_DIR
+    ? path.join(process.env.CELLFLOW_SLURM_LOG_DIR, flow)
+    : isS3Location(datastore)
+      ? path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'cellflow', 'slurm', flow)
+      : path.join(datastore, 'cache', 'slurm', flow);
+  fs.mkdirSync(logDir, { recursive: true });
+  const env = Object.fromEntries(
+    SLURM_CRON_ENV.filter((name) => process.env[name]).map((name) => [name, process.env[name]!]),
+  );
+  const block = cronBlock({
+    flow,
+    schedule,
+    command: [
+      ...cellflowCommand(),
+      '--datastore',
+      datastore,
+      'run',
+      path.resolve(file),
+      '--engine',
+      'slurm',
+      ...(options.partition ? ['--partition', options.partition] : []),
+    ],
+    env,
+    chdir: cwd,
+    output: path.join(logDir, 'cron-%j.out'),
+    ...(options.partition ? { partition: options.partition } : {}),
+  });
+  const crontab = readCrontab();
+  const replaced = flowBlock(crontab, flow) !== undefined;
+  writeCrontab(withFlowBlock(crontab, flow, block));
+  const job = cronJob(flow);
+  io.stdout(
+    [
+      `${replaced ? 'replaced' : 'installed'} flow '${flow}' in the scrontab: '${schedule}'${job ? ` (job ${job.jobId}, next start ${job.nextStart})` : ''}`,
+      `  runs:   cellflow run ${path.resolve(file)} --engine slurm on ${datastore}`,
+      `  output: ${path.join(logDir, 'cron-JOBID.out')}`,
+      `  list:   scrontab -l; remove: cellflow deploy ${file} --engine slurm --remove`,
+      '',
+    ].join('\n'),
+  );
 }

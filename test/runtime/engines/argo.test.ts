@@ -385,9 +385,11 @@ describe('cellflow deploy refuses what Argo cannot run', () => {
   test.each([
     [['--engine', 'argo'], /needs --datastore s3:\/\//],
     [['--engine', 'argo', '--datastore', path.join('/tmp', 'local-store')], /an s3:\/\/BUCKET\/PREFIX URL/],
+    [['--engine', 'kubeflow', '--datastore', 's3://b/p'], /--engine kubeflow: deploy knows argo, slurm/],
+    [['--engine', 'argo', '--datastore', 's3://b/p', '--remove'], /--remove is for --engine slurm/],
     [
-      ['--engine', 'kubeflow', '--datastore', 's3://b/p'],
-      /--engine kubeflow: deploy writes manifests for argo/,
+      ['--engine', 'argo', '--datastore', 's3://b/p', '--schedule', 'nightly'],
+      /--schedule: 'nightly' is not a cron/,
     ],
   ])('%j: exit 2', async (args, message) => {
     const io = memoryIO();
