@@ -5,7 +5,8 @@
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
-  const sorted = [...rows].sort((a, b) => a.id - b.id);
+  // A benchmark may give more than one row (1 and 1b): `label` tells them apart, `id` selects them.
+  const sorted = [...rows].sort((a, b) => a.id - b.id || String(labelOf(a)).localeCompare(labelOf(b)));
   const lines = [
     '# cellflow benchmarks',
     '',
@@ -23,12 +24,12 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
     '|---|---|---|---|---|---|---|',
     ...sorted.map(
       (r) =>
-        `| ${r.id} | ${cell(r.name)} | ${cell(r.cellflow)} | ${cell(r.peer)} | ${cell(r.ratio)} | ${cell(r.target)} | ${cell(r.met)} |`,
+        `| ${labelOf(r)} | ${cell(r.name)} | ${cell(r.cellflow)} | ${cell(r.peer)} | ${cell(r.ratio)} | ${cell(r.target)} | ${cell(r.met)} |`,
     ),
     '',
     '## How each figure was measured',
     '',
-    ...sorted.map((r) => `${r.id}. ${r.notes}`),
+    ...sorted.map((r) => `${labelOf(r)}. ${r.notes}`),
     '',
     '## Machine',
     '',
@@ -44,6 +45,8 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
   return lines.join('\n');
 }
 
+const labelOf = (row) => row.label ?? String(row.id);
+
 /** The rows of a results file written by renderResults (table cells and the numbered notes). */
 function readRows(file) {
   let text;
@@ -54,12 +57,12 @@ function readRows(file) {
   }
   const unescape = (value) => value.trim().replace(/\\\|/g, '|');
   const notes = new Map();
-  for (const match of text.matchAll(/^(\d)\. (.*)$/gm)) {
-    notes.set(Number(match[1]), match[2]);
+  for (const match of text.matchAll(/^(\d[a-z]?)\. (.*)$/gm)) {
+    notes.set(match[1], match[2]);
   }
   const rows = [];
   for (const line of text.split('\n')) {
-    if (!/^\| \d \|/.test(line)) {
+    if (!/^\| \d[a-z]? \|/.test(line)) {
       continue;
     }
     const cells = line
@@ -68,14 +71,15 @@ function readRows(file) {
       .map(unescape);
     const [id, name, cellflow, peer, ratio, target, met] = cells;
     rows.push({
-      id: Number(id),
+      id: parseInt(id, 10),
+      ...(/[a-z]$/.test(id) ? { label: id } : {}),
       name,
       cellflow,
       peer,
       ratio,
       target,
       met,
-      notes: notes.get(Number(id)) ?? '',
+      notes: notes.get(id) ?? '',
     });
   }
   return rows;

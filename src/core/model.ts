@@ -73,6 +73,8 @@ export type Tag =
   | { kind: 'catch'; artifact: string }
   | { kind: 'env'; key: string; value: string }
   | { kind: 'endpoint'; name: string }
+  /** Where each task of the step runs: a fresh worker thread (default) or a fresh OS process. */
+  | { kind: 'isolation'; mode: Isolation }
   /** Any tag cellflow does not own (e.g. `hide-input`); kept, ignored. */
   | { kind: 'other'; raw: string };
 
@@ -84,7 +86,12 @@ export interface StepOptions {
   /** Artifact that receives the error when the step fails; the flow then goes on. */
   catch?: string;
   env: Record<string, string>;
+  /** `isolation:process`: each task in a fresh OS process instead of a fresh worker thread. */
+  isolation?: Isolation;
 }
+
+/** A task's isolation: a fresh V8 isolate in a task host process, or a fresh OS process. */
+export type Isolation = 'thread' | 'process';
 
 // ---------------------------------------------------------------- notebook flow (cells grouped)
 

@@ -28,6 +28,7 @@ const VALUED = [
   'catch',
   'env',
   'endpoint',
+  'isolation',
 ] as const;
 const BARE = ['parameters', 'skip'] as const;
 
@@ -152,6 +153,16 @@ function parseValued(keyword: (typeof VALUED)[number], value: string, tag: strin
       const problem = artifactNameProblem(value, tag)?.replace('artifact name', 'endpoint name');
       return problem ? invalid(problem) : { tag: { kind: 'endpoint', name: value } };
     }
+    case 'isolation': {
+      if (value === 'thread' || value === 'process') {
+        return { tag: { kind: 'isolation', mode: value } };
+      }
+      const guess = closest(value, ['thread', 'process']);
+      return invalid(
+        `tag '${tag}': isolation must be 'thread' (a fresh worker thread per task, the default) or 'process' (a fresh OS process per task)`,
+        guess ? `Did you mean 'isolation:${guess}'?` : undefined,
+      );
+    }
     case 'env': {
       const eq = value.indexOf('=');
       const key = eq < 0 ? value : value.slice(0, eq);
@@ -257,6 +268,7 @@ function placeholder(keyword: string): string {
     catch: 'ARTIFACT',
     env: 'KEY=VALUE',
     endpoint: 'NAME',
+    isolation: 'process',
   };
   return examples[keyword];
 }
@@ -336,6 +348,8 @@ export function formatTag(tag: Tag): string {
       return `env:${tag.key}=${tag.value}`;
     case 'endpoint':
       return `endpoint:${tag.name}`;
+    case 'isolation':
+      return `isolation:${tag.mode}`;
     case 'other':
       return tag.raw;
   }
@@ -491,6 +505,11 @@ export function parseCellTags(tags: readonly string[]): CellTags {
           conflict(raw, `tag '${raw}' sets environment variable '${tag.key}' a second time`);
         } else {
           result.options.env[tag.key] = tag.value;
+        }
+        break;
+      case 'isolation':
+        if (once('isolation', raw)) {
+          result.options.isolation = tag.mode;
         }
         break;
       case 'endpoint':

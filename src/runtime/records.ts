@@ -1,5 +1,5 @@
 // Shapes of what the datastore holds for runs and tasks (schema/run.schema.json is the normative form).
-import type { FlowGraph, JsonValue, Parameter } from '../core/model';
+import type { FlowGraph, Isolation, JsonValue, Parameter } from '../core/model';
 import type { CodePackageRecord } from './repro/code-package';
 import type { DataInput } from './repro/data-inputs';
 import type { EnvironmentRecord } from './repro/environment';
@@ -26,6 +26,10 @@ export interface AttemptRecord {
   startedAt: string;
   finishedAt?: string;
   pid?: number;
+  /** Where the attempt ran: a fresh worker thread in a task host process, or a fresh OS process. */
+  isolation?: Isolation;
+  /** Why it ran in a process although its step runs in threads (a native addon a thread refused). */
+  isolationReason?: string;
   /**
    * For a failed attempt: the thrown value's type (constructor name), message, stack, the notebook
    * location when it could be mapped, and for a timeout how it ended: `in-process` (the awaiting

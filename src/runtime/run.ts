@@ -4,7 +4,7 @@ import { randomInt } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
-import type { FlowGraph, JsonValue } from '../core/model';
+import type { FlowGraph, Isolation, JsonValue } from '../core/model';
 import { Datastore, effectiveRunStatus } from './datastore/datastore';
 import { UserInputError } from './errors';
 import { type FlowSource } from './flow-source';
@@ -14,7 +14,7 @@ import type { ArtifactIndex, RunRecord, TaskRecord } from './records';
 import { ConsoleReporter, type RunReporter } from './run-output';
 import { Scheduler, taskKey } from './scheduler';
 import { pathspecOf } from './task-spec';
-import { WorkerPool } from './worker-pool';
+import { LocalTaskSource } from './local-tasks';
 import { runWorkdir } from './run-workdir';
 import { currentUser } from './user';
 import { startProvenanceCapture } from './repro/provenance-thread';
@@ -34,6 +34,8 @@ export interface RunOptions {
   maxIterations?: number;
   /** Where the tasks run: this machine's task processes (default), or Slurm jobs. */
   engine?: EngineChoice;
+  /** Locally, for steps without an isolation: tag: a fresh worker thread (default) or process per task. */
+  isolation?: Isolation;
 }
 
 export interface EngineChoice {
@@ -248,7 +250,7 @@ async function execute(
           ? path.join(process.env.CELLFLOW_SLURM_LOG_DIR, flow, runId)
           : path.join(datastore.cacheDir, 'slurm', flow, runId),
       })
-    : new WorkerPool(
+    : new LocalTaskSource(
         {
           datastoreRoot: datastore.root,
           javascriptSha256: javascript.sha256,
@@ -256,6 +258,7 @@ async function execute(
           cwd: path.dirname(source.inputPath),
         },
         maxWorkers,
+        options.isolation ?? firstIsolation(manifest.graph),
       );
   const scheduler = new Scheduler({
     datastore,
@@ -272,6 +275,7 @@ async function execute(
     reuse: options.reuse,
     maxIterations: options.maxIterations,
     reuseIfParentsReused: options.reuseIfParentsReused,
+    isolation: options.isolation,
     originRunId: options.origin?.kind === 'resume' ? options.origin.pathspec.split('/')[1] : undefined,
     user,
     tags: record.tags,
@@ -316,6 +320,11 @@ async function execute(
     tasks: result.tasks,
     failed: result.failed,
   };
+}
+
+/** The isolation of the flow's entry step: the pool to start before the first task asks. */
+function firstIsolation(graph: FlowGraph): Isolation {
+  return graph.nodes[graph.entry]?.options.isolation ?? 'thread';
 }
 
 /** A fresh run seed: a non-negative 31-bit integer, so `--seed N` can always give it back. */

@@ -7,7 +7,7 @@
 // task records its `iteration` (how many tasks of the step ran before at the same foreach position),
 // which with the step and foreach position names it for resume. A step planned a --max-iterations'th
 // further time fails the run: a loop whose switch never leaves ends there, not never.
-import type { FlowGraph, GraphNode, JsonValue } from '../core/model';
+import type { FlowGraph, GraphNode, Isolation, JsonValue } from '../core/model';
 import type { Datastore } from './datastore/datastore';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from './records';
 import { pathspecOf, type TaskSpec } from './task-spec';
@@ -42,6 +42,8 @@ export interface SchedulerOptions {
   retryBackoffMs?: number;
   /** How many times a step may run at one foreach position (loops); default DEFAULT_MAX_ITERATIONS. */
   maxIterations?: number;
+  /** Where tasks of steps without an isolation: tag run (`--isolation`); default a fresh thread. */
+  isolation?: Isolation;
 }
 
 export const DEFAULT_MAX_ITERATIONS = 1000;
@@ -56,6 +58,8 @@ interface PlannedTask {
   /** Visits of this step at this foreach position before this one (loops). */
   iteration: number;
   attempts: AttemptRecord[];
+  /** Why the task runs in a process now: a native addon its thread attempt could not load. */
+  processFallback?: string;
 }
 
 export interface SchedulerResult {
@@ -196,6 +200,9 @@ export class Scheduler {
     const { graph, datastore, reporter, pool } = this.options;
     const node = graph.nodes[task.step];
     const attempt = task.attempts.length;
+    const isolation: Isolation = task.processFallback
+      ? 'process'
+      : (node.options.isolation ?? this.options.isolation ?? 'thread');
     this.running++;
     const spec: TaskSpec = {
       datastoreRoot: datastore.root,
@@ -216,37 +223,48 @@ export class Scheduler {
       user: this.options.user,
       tags: this.options.tags,
       env: node.options.env,
+      isolation: {
+        mode: isolation,
+        ...(task.processFallback ? { reason: task.processFallback } : {}),
+      },
     };
-    const execArgv = node.options.resources.memoryMb
-      ? [`--max-old-space-size=${node.options.resources.memoryMb}`]
-      : [];
     void (async () => {
       const startedAt = new Date().toISOString();
       let process: TaskProcess | undefined;
       let timedOut = false;
       let outcome: TaskExit | undefined;
+      let pid: number | undefined;
       try {
         // Another task may follow unless this is the last one: nothing else is waiting or running
         // and the step has no successor (the counter already includes this task).
         const moreToCome = this.ready.length > 0 || this.running > 1 || node.next.length > 0;
-        process = await pool.acquire(execArgv, moreToCome);
+        process = await pool.acquire({ isolation, memoryMb: node.options.resources.memoryMb, moreToCome });
         this.live.add(process);
+        pid = process.pid;
         reporter.taskStarted(task.step, task.taskId, attempt);
         const output = attachTaskOutput(process.child, datastore, spec, reporter);
         // The step's own timer (step-timeout.ts) fails an awaiting step in time; a process that has
         // not answered a grace period later is stuck in synchronous code and is killed.
         const seconds = node.options.timeoutSeconds;
-        const timer =
-          seconds && !pool.enforcesTimeout
-            ? setTimeout(
-                () => {
-                  timedOut = true;
-                  process!.kill();
-                },
-                seconds * 1000 + killGraceMs(seconds),
-              )
-            : undefined;
+        let timer: NodeJS.Timeout | undefined;
+        const armKillTimer = () => {
+          if (seconds && !pool.enforcesTimeout && !outcome) {
+            timer = setTimeout(
+              () => {
+                timedOut = true;
+                process!.kill();
+              },
+              seconds * 1000 + killGraceMs(seconds),
+            );
+          }
+        };
         process.run(spec);
+        // From when the step starts: a task host's thread may still be loading the runtime.
+        if (process.started) {
+          void process.started.then(armKillTimer);
+        } else {
+          armKillTimer();
+        }
         outcome = await process.finished;
         if (timer) {
           clearTimeout(timer);
@@ -269,7 +287,7 @@ export class Scheduler {
       }
       this.running--;
       try {
-        this.finished(task, node, attempt, startedAt, outcome, timedOut);
+        this.finished(task, node, attempt, startedAt, outcome, timedOut, isolation, pid);
       } catch (error) {
         // Recording the outcome failed (a full disk): stop the run rather than crash the scheduler.
         this.options.reporter.note(`✗ step ${task.step} (task ${task.taskId}): ${(error as Error).message}`);
@@ -287,6 +305,8 @@ export class Scheduler {
     startedAt: string,
     outcome: TaskExit,
     timedOut: boolean,
+    isolation: Isolation,
+    pid: number | undefined,
   ): void {
     const { datastore, flow, runId } = this.options;
     let record = readIfPresent(datastore, flow, runId, task.step, task.taskId);
@@ -301,6 +321,7 @@ export class Scheduler {
     if (!record || !wroteThisAttempt) {
       // The process died before it could record the attempt (killed, timed out, crashed natively).
       const cancelled = this.interrupted && !timedOut;
+      const where = isolation === 'thread' && !outcome.signal ? 'thread' : 'process';
       const why = cancelled
         ? 'was stopped: the run was interrupted'
         : timedOut
@@ -308,16 +329,23 @@ export class Scheduler {
           : outcome.signal
             ? `was killed by ${outcome.signal}`
             : `exited with code ${outcome.code} before recording a result`;
+      // A thread that died of an uncaught exception or ran out of heap says so itself.
+      const died = !cancelled && !timedOut ? outcome.error : undefined;
       const failedAttempt: AttemptRecord = {
         attempt,
         status: 'failed',
         startedAt,
         finishedAt: new Date().toISOString(),
-        error: {
-          type: timedOut ? 'StepTimeoutError' : cancelled ? 'RunInterrupted' : 'TaskProcessDied',
-          message: `the task process ${why}`,
-          ...(timedOut ? { timeout: 'killed' as const } : {}),
-        },
+        ...(pid ? { pid } : {}),
+        isolation,
+        ...(task.processFallback ? { isolationReason: task.processFallback } : {}),
+        error: died
+          ? { type: died.type, message: died.message, ...(died.stack ? { stack: died.stack } : {}) }
+          : {
+              type: timedOut ? 'StepTimeoutError' : cancelled ? 'RunInterrupted' : 'TaskProcessDied',
+              message: `the task ${where} ${why}`,
+              ...(timedOut ? { timeout: 'killed' as const } : {}),
+            },
       };
       record = {
         flow,
@@ -336,7 +364,16 @@ export class Scheduler {
       datastore.writeTaskOver(record);
     }
     task.attempts = record.attempts;
-    if (!this.failing && task.attempts.length <= node.options.retry) {
+    // A native addon the thread refused: the task runs again, once, in a process of its own. That
+    // attempt does not count against retry:N; the record says why it ran in a process.
+    if (outcome.addonRefused && isolation === 'thread' && !task.processFallback && !this.failing) {
+      task.processFallback = `the native addon ${outcome.addonRefused} cannot load in a worker thread`;
+      this.options.reporter.taskRetrying(record, 0);
+      this.ready.unshift(task);
+      return;
+    }
+    const retriesUsed = task.attempts.length - (task.processFallback ? 1 : 0);
+    if (!this.failing && retriesUsed <= node.options.retry) {
       const delay = (this.options.retryBackoffMs ?? 500) * 2 ** (task.attempts.length - 1);
       this.options.reporter.taskRetrying(record, delay);
       this.running++; // the pending retry keeps the run alive

@@ -32,7 +32,14 @@ export interface TaskOutcome {
 export async function runTask(spec: TaskSpec, javascript?: string): Promise<TaskOutcome> {
   const datastore = Datastore.open({ root: spec.datastoreRoot });
   const startedAt = new Date().toISOString();
-  const attempt: AttemptRecord = { attempt: spec.attempt, status: 'running', startedAt, pid: process.pid };
+  const attempt: AttemptRecord = {
+    attempt: spec.attempt,
+    status: 'running',
+    startedAt,
+    pid: process.pid,
+    ...(spec.isolation ? { isolation: spec.isolation.mode } : {}),
+    ...(spec.isolation?.reason ? { isolationReason: spec.isolation.reason } : {}),
+  };
   const record: TaskRecord = {
     flow: spec.flow,
     runId: spec.runId,

@@ -1,6 +1,6 @@
 // Everything one task needs, as plain JSON: what the scheduler sends a warm worker, and what
 // `cellflow step` accepts, so a distributed engine can run the same unit.
-import type { JsonValue } from '../core/model';
+import type { Isolation, JsonValue } from '../core/model';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame } from './records';
 
 export interface TaskSpec {
@@ -28,6 +28,8 @@ export interface TaskSpec {
   user?: string;
   tags?: string[];
   env: Record<string, string>;
+  /** Where this attempt runs, and why a process when the step runs in threads (recorded on the attempt). */
+  isolation?: { mode: Isolation; reason?: string };
 }
 
 export function pathspecOf(flow: string, runId: string, step?: string, taskId?: string): string {

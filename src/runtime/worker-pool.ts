@@ -1,11 +1,13 @@
-// Keeps a few task processes warm so a task starts in a process that has already paid Node's and the
-// runtime's start-up, while each process still runs exactly one task and exits (isolation as in Metaflow).
+// `isolation:process`: keeps a few task processes warm so a task starts in a process that has already
+// paid Node's and the runtime's start-up, while each process still runs exactly one task and exits
+// (isolation as in Metaflow). The default, a fresh worker thread per task, is task-hosts.ts.
 import { fork, type ChildProcess } from 'child_process';
 import type { Readable } from 'stream';
 import * as path from 'path';
 import type { SchedulerMessage, WorkerMessage } from './worker-main';
 import type { TaskSpec } from './task-spec';
 import { deferExtraCaCerts } from './deferred-ca';
+import type { Isolation } from '../core/model';
 
 const WORKER_ENTRY = path.join(__dirname, 'worker-main.js');
 
@@ -16,12 +18,18 @@ export interface WarmUpInfo {
   cwd: string;
 }
 
-/** How a task's process ended. `timedOut`: the engine ended it at its time limit (Slurm's --time). */
+/**
+ * How a task's process (or thread) ended. `timedOut`: the engine ended it at its time limit (Slurm's
+ * --time). `error`: why a thread ended without recording its attempt (out of memory, an uncaught
+ * exception). `addonRefused`: a native addon the task's thread could not load.
+ */
 export interface TaskExit {
   code: number | null;
   signal: NodeJS.Signals | null;
   reportedOk: boolean;
   timedOut?: boolean;
+  error?: { type: string; message: string; stack?: string };
+  addonRefused?: string;
 }
 
 /** What a task's output is read from: a child process, or an engine's job logs. */
@@ -32,8 +40,12 @@ export interface TaskOutputSource {
 
 export interface TaskProcess {
   child: TaskOutputSource;
+  /** The OS process the task runs in (a task host's for a thread), when there is one here. */
+  readonly pid?: number;
   /** Resolves with the exit code (null when killed by a signal) and whether the task reported success. */
   finished: Promise<TaskExit>;
+  /** Resolves when the step starts, if later than run() (a task host's thread may still be warming up). */
+  started?: Promise<void>;
   run(spec: TaskSpec): void;
   kill(): void;
 }
@@ -42,9 +54,18 @@ interface LocalTaskProcess extends TaskProcess {
   child: ChildProcess;
 }
 
-/** Where the scheduler gets a process for each task: the warm local pool, or an engine (Slurm). */
+/** What a task needs from where it runs. */
+export interface TaskRequest {
+  isolation: Isolation;
+  /** resources:memory, in MB: the thread's heap limit, or the process's --max-old-space-size. */
+  memoryMb?: number;
+  /** Whether the scheduler may ask again (see WorkerPool.acquire). */
+  moreToCome: boolean;
+}
+
+/** Where the scheduler gets a process for each task: this machine (local-tasks.ts), or an engine (Slurm). */
 export interface TaskProcessSource {
-  acquire(execArgv?: string[], moreToCome?: boolean): Promise<TaskProcess>;
+  acquire(request: TaskRequest): Promise<TaskProcess>;
   close(): Promise<void>;
   /** The engine enforces `timeout:` itself (from when the task starts, not when it was queued). */
   readonly enforcesTimeout?: boolean;
@@ -109,6 +130,7 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
     startupErrors: () => startupStderr.trim(),
     process: {
       child,
+      pid: child.pid,
       finished,
       run: (spec) => child.send({ type: 'task', spec } satisfies SchedulerMessage),
       kill: () => {
@@ -120,7 +142,7 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
   };
 }
 
-export class WorkerPool implements TaskProcessSource {
+export class WorkerPool {
   private warming = new Set<Promise<TaskProcess | undefined>>();
   private ready: LocalTaskProcess[] = [];
   private closed = false;

@@ -126,7 +126,7 @@ test('a failing step fails the run with exit 1 and the notebook cell and line; r
   }
 });
 
-// Counts the task processes the scheduler holds besides the one running this cell (Linux /proc).
+// Counts the task hosts and processes the scheduler holds besides the one running this cell (Linux /proc).
 const COUNT_SPARE_PROCESSES = `
 const fs = require('fs');
 self.spare = fs.readdirSync('/proc').filter((pid) => {
@@ -134,7 +134,8 @@ self.spare = fs.readdirSync('/proc').filter((pid) => {
   try {
     const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    return ppid === process.ppid && fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('worker-main');
+    const cmdline = fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8');
+    return ppid === process.ppid && (cmdline.includes('task-host-main') || cmdline.includes('worker-main'));
   } catch {
     return false;
   }

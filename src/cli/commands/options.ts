@@ -19,3 +19,13 @@ export function parseCount(value: string): number {
   }
   return n;
 }
+
+/** `--isolation thread|process`: where each task of a step without an isolation: tag runs. */
+export function parseIsolation(value: string): 'thread' | 'process' {
+  if (value !== 'thread' && value !== 'process') {
+    throw new InvalidArgumentError(
+      `'${value}' is not an isolation: thread (a fresh worker thread per task, the default) or process (a fresh OS process per task).`,
+    );
+  }
+  return value;
+}

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { resumeRun, type EngineChoice } from '../../runtime/run';
 import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
-import { parseCount } from './options';
+import { parseCount, parseIsolation } from './options';
 import { engineChoice, parseEngine, reportRunResult } from './run';
 import type { CliIO } from '../io';
 
@@ -23,6 +23,11 @@ export function registerResume(program: Command, io: CliIO): void {
     )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
     .option(
+      '--isolation <mode>',
+      "thread (default: each task in a fresh worker thread) or process (each in a fresh OS process); a step's isolation: tag wins",
+      parseIsolation,
+    )
+    .option(
       '--engine <engine>',
       "where the tasks run: local or slurm (default: the origin run's)",
       parseEngine,
@@ -39,6 +44,7 @@ export function registerResume(program: Command, io: CliIO): void {
           quiet?: boolean;
           engine?: EngineChoice['name'];
           partition?: string;
+          isolation?: 'thread' | 'process';
         },
       ) => {
         const reporter = new ConsoleReporter(path.basename(run), process.stdout, opts.quiet);
@@ -50,6 +56,7 @@ export function registerResume(program: Command, io: CliIO): void {
           maxIterations: opts.maxIterations,
           reporter,
           engine: engineChoice(opts.engine, opts.partition),
+          isolation: opts.isolation,
         });
         io.exitCode = reportRunResult(result, reporter, io);
       },

@@ -8,7 +8,7 @@ import { runFlow, type EngineChoice, type RunResult } from '../../runtime/run';
 import { UserInputError } from '../../runtime/errors';
 import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
-import { collect, parseCount, parseInteger } from './options';
+import { collect, parseCount, parseInteger, parseIsolation } from './options';
 import type { CliIO } from '../io';
 
 export function registerRun(program: Command, io: CliIO): void {
@@ -32,6 +32,11 @@ export function registerRun(program: Command, io: CliIO): void {
     )
     .option('-q, --quiet', "do not echo the tasks' output (it is still stored)")
     .option('--list-params', "list the notebook's parameters (type, default, help text) and exit")
+    .option(
+      '--isolation <mode>',
+      "thread (default: each task in a fresh worker thread) or process (each in a fresh OS process); a step's isolation: tag wins",
+      parseIsolation,
+    )
     .option('--engine <engine>', 'where the tasks run: local (default) or slurm (sbatch jobs)', parseEngine)
     .option('--partition <name>', 'Slurm: the partition the jobs go to')
     .action(async (notebook: string, opts: RunCommandOptions) => {
@@ -52,6 +57,7 @@ export function registerRun(program: Command, io: CliIO): void {
         maxIterations: opts.maxIterations,
         reporter,
         engine: engineChoice(opts.engine, opts.partition),
+        isolation: opts.isolation,
       });
       io.exitCode = reportRunResult(result, reporter, io);
     });
@@ -68,6 +74,7 @@ interface RunCommandOptions {
   listParams?: boolean;
   engine?: EngineChoice['name'];
   partition?: string;
+  isolation?: 'thread' | 'process';
 }
 
 export function parseEngine(value: string): EngineChoice['name'] {
