@@ -91,6 +91,21 @@ export function redactFields(value: unknown): { value: unknown; paths: string[] 
  * Whether `redactFields(value)` would redact anything: the same walk, without copying. The server
  * checks this first, so a request without secret-looking fields is logged as it arrived.
  */
+/** looksSecret of the field names requests use: a served endpoint's requests repeat a few names. */
+const secretFieldName = new Map<string, boolean>();
+
+function looksSecretField(name: string): boolean {
+  let secret = secretFieldName.get(name);
+  if (secret === undefined) {
+    if (secretFieldName.size >= 10_000) {
+      secretFieldName.clear(); // requests with ever new names (ids as keys): keep the memory bounded
+    }
+    secret = looksSecret(name);
+    secretFieldName.set(name, secret);
+  }
+  return secret;
+}
+
 export function hasSecretFields(value: unknown): boolean {
   if (Array.isArray(value)) {
     return value.some(hasSecretFields);
@@ -100,7 +115,7 @@ export function hasSecretFields(value: unknown): boolean {
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (looksSecret(key) || hasSecretFields(record[key])) {
+    if (looksSecretField(key) || hasSecretFields(record[key])) {
       return true;
     }
   }

@@ -37,7 +37,7 @@ export const SYNC_INTERVAL_MS = 20;
 export class LocalLogStorage implements LogStorage {
   /** Folders already made durable: fsyncing their parents once is enough. */
   private readonly synced = new Set<string>();
-  /** Open segment files of appendBatch, by path. */
+  /** Open segment files of appendBatch, by prefix and writer. */
   private readonly segments = new Map<string, Promise<fs.promises.FileHandle>>();
   /** Segments written since their last fdatasync started, and the fdatasync loop running for each. */
   private readonly unsynced = new Set<fs.promises.FileHandle>();
@@ -71,16 +71,17 @@ export class LocalLogStorage implements LogStorage {
   }
 
   async appendBatch(prefix: string, writerId: string, data: Uint8Array): Promise<void> {
-    const file = path.join(this.root, ...prefix.split('/').filter(Boolean), `${writerId}.jsonl`);
-    let opening = this.segments.get(file);
+    const key = `${prefix}${writerId}`;
+    let opening = this.segments.get(key);
     if (!opening) {
+      const file = path.join(this.root, ...prefix.split('/').filter(Boolean), `${writerId}.jsonl`);
       opening = (async () => {
         await this.ensureDir(path.dirname(file));
         const handle = await fs.promises.open(file, 'a');
         await syncDir(path.dirname(file)); // the new file's entry survives a crash too
         return handle;
       })();
-      this.segments.set(file, opening);
+      this.segments.set(key, opening);
     }
     const handle = await opening;
     if (this.syncError) {

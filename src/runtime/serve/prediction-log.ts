@@ -44,6 +44,8 @@ class Batch {
   readonly written: Promise<void>;
   resolve!: () => void;
   reject!: (error: Error) => void;
+  /** The group of the last line added, and what it was for: consecutive lines mostly share it. */
+  private last: { flow: string; endpoint: string; day: string; lines: string[] } | undefined;
 
   constructor() {
     this.written = new Promise<void>((resolve, reject) => {
@@ -52,12 +54,20 @@ class Batch {
     });
   }
 
-  add(prefix: string, line: string): void {
-    const group = this.groups.get(prefix);
-    if (group) {
-      group.push(line);
+  add(flow: string, endpoint: string, time: string, line: string): void {
+    const last = this.last;
+    if (last && last.flow === flow && last.endpoint === endpoint && time.startsWith(last.day)) {
+      last.lines.push(line);
     } else {
-      this.groups.set(prefix, [line]);
+      const day = time.slice(0, 10);
+      const prefix = `${predictionsPrefix(flow, endpoint)}${day}/`;
+      let lines = this.groups.get(prefix);
+      if (!lines) {
+        lines = [];
+        this.groups.set(prefix, lines);
+      }
+      lines.push(line);
+      this.last = { flow, endpoint, day, lines };
     }
     this.size++;
   }
@@ -95,7 +105,7 @@ export class PredictionLog {
       batch = new Batch();
       this.queue.push(batch);
     }
-    batch.add(`${predictionsPrefix(flow, endpoint)}${time.slice(0, 10)}/`, line);
+    batch.add(flow, endpoint, time, line);
     this.writing ??= this.drain();
     return batch.written;
   }
