@@ -91,6 +91,32 @@ test('show draws text by default, and dot and json on request', async () => {
   expect(JSON.parse(json.stdout).graph.nodes.pick.closes).toBe('start');
 });
 
+test("show prints the notebook's schedule (metadata.cellflow.schedule), and warns of a malformed one", async () => {
+  const notebook = JSON.parse(fs.readFileSync(path.join(REPO, 'examples', 'hello.ipynb'), 'utf8'));
+  notebook.metadata.cellflow = { ...notebook.metadata.cellflow, schedule: '0 3 * * 1-5' };
+  const file = path.join(work, 'scheduled.ipynb');
+  fs.writeFileSync(file, JSON.stringify(notebook));
+  const text = await cellflow(['show', file]);
+  expect(text.code).toBe(0);
+  expect(text.stdout.split('\n').slice(0, 2)).toEqual([
+    expect.stringMatching(/ · 5 steps$/),
+    'schedule: 0 3 * * 1-5 (metadata.cellflow.schedule)',
+  ]);
+  const json = JSON.parse((await cellflow(['show', file, '-f', 'json'])).stdout);
+  expect(json.schedule).toBe('0 3 * * 1-5');
+  expect(json.graph.order).toHaveLength(5);
+  const plain = await cellflow(['show', 'examples/hello.ipynb']);
+  expect(plain.stdout).not.toMatch(/schedule/);
+  notebook.metadata.cellflow.schedule = 'nightly';
+  fs.writeFileSync(file, JSON.stringify(notebook));
+  const bad = await cellflow(['show', file]);
+  expect(bad.code).toBe(0);
+  expect(bad.stderr).toMatch(
+    /scheduled\.ipynb: warning: metadata\.cellflow\.schedule: 'nightly' is not a cron expression/,
+  );
+  expect(bad.stdout).not.toMatch(/schedule:/);
+});
+
 test('show refuses an unknown format and a notebook with errors, with exit 2', async () => {
   const format = await cellflow(['show', 'examples/hello.ipynb', '--format', 'svg']);
   expect(format.code).toBe(2);

@@ -1,4 +1,4 @@
-// `cellflow show NB --format text|mermaid|dot|json`: the flow's DAG.
+// `cellflow show NB --format text|mermaid|dot|json`: the flow's DAG (and its schedule, if any).
 import { Option, type Command } from 'commander';
 import {
   analyzeNotebook,
@@ -6,6 +6,7 @@ import {
   GRAPH_FORMATS,
   NotebookError,
   renderGraph,
+  scheduleOf,
   type GraphFormat,
 } from '../../core';
 import type { CliIO } from '../io';
@@ -32,6 +33,22 @@ export function registerShow(program: Command, io: CliIO): void {
       for (const d of analysis.diagnostics) {
         io.stderr(formatDiagnostic(d, file) + '\n');
       }
-      io.stdout(renderGraph(analysis.graph, options.format, analysis.flow.name, analysis.flow.parameters));
+      const drawn = renderGraph(analysis.graph, options.format, analysis.flow.name, analysis.flow.parameters);
+      // The schedule deploy hands to the engines: a line under the text's title, a field of the JSON.
+      const { schedule, problem } = scheduleOf(analysis.flow.notebook.metadata);
+      if (problem) {
+        io.stderr(`${file}: warning: ${problem}; deploy refuses it\n`);
+      }
+      if (schedule && options.format === 'text') {
+        const title = drawn.indexOf('\n') + 1;
+        return void io.stdout(
+          `${drawn.slice(0, title)}schedule: ${schedule} (metadata.cellflow.schedule)\n${drawn.slice(title)}`,
+        );
+      }
+      if (schedule && options.format === 'json') {
+        const json = JSON.parse(drawn) as Record<string, unknown>;
+        return void io.stdout(JSON.stringify({ flow: json.flow, schedule, ...json }, null, 2) + '\n');
+      }
+      io.stdout(drawn);
     });
 }
