@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { compileNotebook, cronProblem, scheduleOf, type JsonValue } from '../../core';
 import { isS3Location, resolveDatastoreLocation } from '../../runtime/datastore/datastore';
-import { argoDocument, argoManifests } from '../../runtime/engines/argo-manifest';
+import { argoDocument, argoManifests, DEFAULT_S3_SECRET } from '../../runtime/engines/argo-manifest';
 import { UserInputError } from '../../runtime/errors';
 import { kubectlApply } from '../../runtime/engines/kubectl';
 import { cellflowCommand } from '../../runtime/engines/slurm';
@@ -57,6 +57,13 @@ export function registerDeploy(program: Command, io: CliIO): void {
     .option('--image <image>', 'the task image: Node and cellflow on the PATH', 'cellflow-task:latest')
     .option('--namespace <namespace>', 'Kubernetes namespace of the manifests')
     .option(
+      '--s3-secret <name>',
+      'Argo: the Secret whose keys every pod gets as environment variables (the S3 credentials)',
+      DEFAULT_S3_SECRET,
+    )
+    .option('--no-s3-secret', "Argo: no Secret (the pods' service account or node role reaches the bucket)")
+    .option('--service-account <name>', "Argo: the pods' Kubernetes service account")
+    .option(
       '--from-run <run>',
       'Flow/RUN (on the same datastore) whose code and dependencies each workflow reuses: its first pod writes the run record',
     )
@@ -79,6 +86,8 @@ export function registerDeploy(program: Command, io: CliIO): void {
           fromRun?: string;
           partition?: string;
           remove?: boolean;
+          s3Secret: string | false;
+          serviceAccount?: string;
         },
       ) => {
         if (!ENGINES.includes(options.engine)) {
@@ -107,12 +116,25 @@ export function registerDeploy(program: Command, io: CliIO): void {
             `--from-run ${options.fromRun}: not a run of flow ${compiled.manifest.flow} (expected ${compiled.manifest.flow}/RUN_ID).`,
           );
         }
+        for (const [option, name] of [
+          ['--s3-secret', options.s3Secret],
+          ['--service-account', options.serviceAccount],
+        ] as const) {
+          // Kubernetes object names: DNS subdomains.
+          if (name && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+            throw new UserInputError(
+              `${option} '${name}': not a Kubernetes name (lower-case letters, digits, '-' and '.').`,
+            );
+          }
+        }
         const manifests = argoManifests(compiled.manifest, {
           datastore,
           image: options.image,
           ...(schedule ? { schedule } : {}),
           ...(options.namespace ? { namespace: options.namespace } : {}),
           ...(options.fromRun ? { fromRun: options.fromRun } : {}),
+          ...(options.s3Secret ? { s3Secret: options.s3Secret } : {}),
+          ...(options.serviceAccount ? { serviceAccount: options.serviceAccount } : {}),
         });
         const json = JSON.stringify(argoDocument(manifests), null, 2) + '\n';
         if (options.submit) {

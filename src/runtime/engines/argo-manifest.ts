@@ -23,7 +23,16 @@ export interface ArgoOptions {
    * record of run Flow/<workflow name> from it, and its exit handler closes that record. Without
    * it, the pods expect that record to exist. */
   fromRun?: string;
+  /** A Secret whose keys every pod gets as environment variables (envFrom): the S3 credentials
+   * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, and AWS_REGION / AWS_ENDPOINT_URL_S3 if needed).
+   * Absent: none (the pods' service account or node role must reach the bucket). */
+  s3Secret?: string;
+  /** The pods' Kubernetes service account (e.g. one bound to a cloud role that reaches the bucket). */
+  serviceAccount?: string;
 }
+
+/** The Secret `cellflow deploy --engine argo` names unless told otherwise (README says how to make it). */
+export const DEFAULT_S3_SECRET = 'cellflow-s3';
 
 type Json = { [key: string]: JsonValue };
 
@@ -54,6 +63,7 @@ export function argoManifests(manifest: FlowManifest, options: ArgoOptions): Jso
     spec: {
       entrypoint: ENTRYPOINT,
       ...(options.fromRun ? { onExit: FINISH_RUN } : {}),
+      ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}),
       arguments: { parameters: manifest.parameters.map(workflowParameter) },
       templates: builder.templates(),
     },
@@ -198,11 +208,17 @@ class TemplateBuilder {
       command: ['cellflow'],
       args,
       env: [{ name: 'CELLFLOW_DATASTORE', value: this.options.datastore }],
+      ...this.credentials,
     });
     return [
       { name: START_RUN, container: container([START_RUN, this.run, '--from', fromRun, ...params]) },
       { name: FINISH_RUN, container: container([FINISH_RUN, this.run, '--status', '{{workflow.status}}']) },
     ];
+  }
+
+  /** The pods' S3 credentials: every key of the Secret as a variable. */
+  private get credentials(): Json {
+    return this.options.s3Secret ? { envFrom: [{ secretRef: { name: this.options.s3Secret } }] } : {};
   }
 
   private get run(): string {
@@ -422,6 +438,7 @@ class TemplateBuilder {
         command: ['cellflow'],
         args,
         env,
+        ...this.credentials,
         ...(Object.keys(resources).length > 0 ? { resources } : {}),
       },
     };

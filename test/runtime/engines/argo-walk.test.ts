@@ -53,7 +53,21 @@ class Walker {
     private readonly bare = false,
     /** The workflow's arguments ({{workflow.parameters.*}}). */
     private readonly parameters: Record<string, string> = {},
+    /** The namespace's Secrets, which a container's envFrom names (a missing one fails the pod). */
+    private readonly secrets: Record<string, Record<string, string>> = {},
   ) {}
+
+  /** A container's variables as the kubelet gives them: envFrom's Secrets, then env over them. */
+  private containerEnv(container: Obj): Record<string, string> {
+    const fromSecrets = (container.envFrom ?? []).map((source: Obj) => {
+      const secret = this.secrets[source.secretRef.name];
+      if (!secret) {
+        throw new Error(`pod: secret "${source.secretRef.name}" not found (CreateContainerConfigError)`);
+      }
+      return secret;
+    });
+    return Object.assign({}, ...fromSecrets, ...container.env.map((e: Obj) => ({ [e.name]: e.value })));
+  }
 
   /** The entrypoint, then the exit handler with the workflow's status. */
   async workflow(spec: Obj): Promise<void> {
@@ -78,7 +92,7 @@ class Walker {
       if (args[0] === 'step') {
         this.pods.push(args.slice(2, 4).join('/'));
       }
-      const containerEnv = Object.fromEntries(template.container.env.map((e: Obj) => [e.name, e.value]));
+      const containerEnv = this.containerEnv(template.container);
       const home = this.bare ? fs.mkdtempSync(path.join(dir, 'home-')) : dir;
       const result = await cellflow(args, {
         env: {
@@ -171,13 +185,15 @@ async function runAndWalk(
     datastore: s3 ? store : 's3://unused/here',
     image: 'x',
     ...(deployed ? { fromRun: `${flow}/${runId}` } : {}),
+    ...(s3 ? { s3Secret: 'cellflow-s3' } : {}),
   }) as Obj[];
   const templates = new Map<string, Obj>(workflowTemplate.spec.templates.map((t: Obj) => [t.name, t]));
   // The pods reuse the run record `cellflow run` wrote (creating one in-cluster is not done yet).
-  // On S3 the pods get only the credentials: the datastore is the manifest's, HOME is theirs.
+  // On S3 the pods get nothing from here: the datastore is the manifest's, the credentials come from
+  // the Secret its envFrom names (made as README says, from the server's keys), HOME is theirs.
   const workflowName = deployed?.workflowName ?? runId;
   const walker = s3
-    ? new Walker(templates, workflowName, s3.env, true, deployed?.parameters)
+    ? new Walker(templates, workflowName, {}, true, deployed?.parameters, { 'cellflow-s3': s3.env })
     : new Walker(templates, workflowName, env, false, deployed?.parameters);
   await walker.workflow(workflowTemplate.spec);
   return {

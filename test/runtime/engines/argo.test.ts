@@ -432,6 +432,53 @@ describe('cellflow deploy refuses what Argo cannot run', () => {
     expect(noContext.stdout).toBe('');
   });
 
+  test('S3 credentials: every pod gets the Secret (default cellflow-s3, --s3-secret, --no-s3-secret), and a service account', async () => {
+    const deploy = async (...extra: string[]) => {
+      const io = memoryIO();
+      const code = await runCli(
+        [
+          'deploy',
+          'examples/foreach.ipynb',
+          '--engine',
+          'argo',
+          '--datastore',
+          's3://b/p',
+          '--from-run',
+          'foreach/1',
+          ...extra,
+        ],
+        io,
+      );
+      return { code, io };
+    };
+    const containers = (manifest: Obj) =>
+      manifest.spec.templates.filter((t: Obj) => t.container).map((t: Obj) => t.container);
+    const byDefault = JSON.parse((await deploy()).io.out);
+    checkManifest(byDefault);
+    // Every pod: the steps', start-run's and finish-run's.
+    expect(containers(byDefault).length).toBe(
+      byDefault.spec.templates.filter((t: Obj) => t.container).length,
+    );
+    expect(containers(byDefault).map((c: Obj) => c.envFrom)).toEqual(
+      containers(byDefault).map(() => [{ secretRef: { name: 'cellflow-s3' } }]),
+    );
+    expect(byDefault.spec.serviceAccountName).toBeUndefined();
+    const named = JSON.parse(
+      (await deploy('--s3-secret', 'team-bucket', '--service-account', 'flows')).io.out,
+    );
+    checkManifest(named);
+    expect(new Set(containers(named).map((c: Obj) => c.envFrom[0].secretRef.name))).toEqual(
+      new Set(['team-bucket']),
+    );
+    expect(named.spec.serviceAccountName).toBe('flows');
+    const none = JSON.parse((await deploy('--no-s3-secret', '--service-account', 'flows')).io.out);
+    checkManifest(none);
+    expect(containers(none).some((c: Obj) => 'envFrom' in c)).toBe(false);
+    const bad = await deploy('--s3-secret', 'Team Bucket');
+    expect(bad.code).toBe(2);
+    expect(bad.io.err).toMatch(/--s3-secret 'Team Bucket': not a Kubernetes name/);
+  });
+
   test("-o FILE, and the notebook's metadata.cellflow.schedule makes a CronWorkflow", async () => {
     const nb = path.join(dir, 'nightly.ipynb');
     const json = JSON.parse(notebookJson([step('start', 'self.x = 1;'), step('end')], 'Nightly')) as {
