@@ -29,11 +29,14 @@ export function attachTaskOutput(
   reporter: RunReporter,
 ): { closed: Promise<void> } {
   const streams = (['stdout', 'stderr'] as const).map((name) => {
-    const log = datastore.openLog(spec.flow, spec.runId, spec.step, spec.taskId, spec.attempt, name);
+    // Opened on the first output: most tasks print nothing, and a 10,000-task run would otherwise
+    // create (and close) 20,000 empty files in the scheduler. No file reads as "printed nothing".
+    let log: ReturnType<Datastore['openLog']> | undefined;
     const source = child[name]!;
     let partial = '';
     source.setEncoding('utf8');
     source.on('data', (chunk: string) => {
+      log ??= datastore.openLog(spec.flow, spec.runId, spec.step, spec.taskId, spec.attempt, name);
       log.write(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? '';
@@ -45,6 +48,10 @@ export function attachTaskOutput(
       source.once('close', () => {
         if (partial) {
           reporter.taskLine(spec.step, spec.taskId, name, partial);
+        }
+        if (!log) {
+          resolve();
+          return;
         }
         void log.end().then(resolve, (error: Error) => {
           reporter.note(`could not store the ${name} of ${spec.step}/${spec.taskId}: ${error.message}`);

@@ -165,7 +165,7 @@ test('retry succeeds on the second attempt and records both attempts', async () 
     {
       tags: ['step:start', 'retry:2'],
       source:
-        "if (current.attempt === 0) throw new Error('first attempt fails');\nself.attempt = current.attempt;",
+        "console.log('attempt ' + current.attempt);\nif (current.attempt === 0) throw new Error('first attempt fails');\nself.attempt = current.attempt;",
     },
     { tags: ['step:end'], source: '' },
   ]);
@@ -174,11 +174,12 @@ test('retry succeeds on the second attempt and records both attempts', async () 
   const start = records(result.pathspec).tasks.find((t) => t.step === 'start')!;
   expect(start.attempts.map((a) => a.status)).toEqual(['failed', 'succeeded']);
   expect(artifact(result.pathspec, 'start', 'attempt')).toBe(1);
-  expect(
-    fs.existsSync(
-      Datastore.open({ root: home }).logPath(start.flow, start.runId, 'start', start.taskId, 1, 'stdout'),
-    ),
-  ).toBe(true);
+  // Each attempt's log holds its own output; a stream that printed nothing has no file.
+  const log = (attempt: number, stream: 'stdout' | 'stderr') =>
+    Datastore.open({ root: home }).logPath(start.flow, start.runId, 'start', start.taskId, attempt, stream);
+  expect(fs.readFileSync(log(0, 'stdout'), 'utf8')).toBe('attempt 0\n');
+  expect(fs.readFileSync(log(1, 'stdout'), 'utf8')).toBe('attempt 1\n');
+  expect(fs.existsSync(log(1, 'stderr'))).toBe(false);
 });
 
 test('timeout kills a sleeping task and fails the attempt', async () => {
