@@ -57,12 +57,12 @@ function readRows(file) {
   }
   const unescape = (value) => value.trim().replace(/\\\|/g, '|');
   const notes = new Map();
-  for (const match of text.matchAll(/^(\d[a-z]?)\. (.*)$/gm)) {
+  for (const match of text.matchAll(/^(\d+[a-z]?)\. (.*)$/gm)) {
     notes.set(match[1], match[2]);
   }
   const rows = [];
   for (const line of text.split('\n')) {
-    if (!/^\| \d[a-z]? \|/.test(line)) {
+    if (!/^\| \d+[a-z]? \|/.test(line)) {
       continue;
     }
     const cells = line

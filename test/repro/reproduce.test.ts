@@ -29,13 +29,18 @@ async function run(notebook: string, extra: string[] = []): Promise<string> {
   return fs.readFileSync(idFile, 'utf8').trim();
 }
 
-async function reproduce(pathspec: string, dir: string, extra: string[] = []) {
+async function reproduce(
+  pathspec: string,
+  dir: string,
+  extra: string[] = [],
+  extraEnv: Record<string, string> = {},
+) {
   const idFile = path.join(work, `repro-id-${Date.now()}-${Math.random()}`);
   const result = await cellflow(
     ['reproduce', pathspec, '--in', dir, '--keep', '--run-id-file', idFile, ...extra],
     {
       cwd: work,
-      env: env(),
+      env: { ...env(), ...extraEnv },
       timeoutMs: 120000,
     },
   );
@@ -91,6 +96,82 @@ test('churn in a git repository: run, then reproduce in a clean directory with n
       ]),
     );
   expect(artifacts(secondTasks)).toEqual(artifacts(firstTasks));
+});
+
+/**
+ * A project whose lockfile locks tiny-dep as a registry package (installed here by writing its
+ * files, so no registry is needed), and a flow that imports it.
+ */
+function registryDependencyProject(dir: string): string {
+  const manifest = {
+    name: 'reuse-project',
+    version: '1.0.0',
+    private: true,
+    dependencies: { 'tiny-dep': '1.0.0' },
+  };
+  const integrity = 'sha512-' + Buffer.alloc(64, 7).toString('base64');
+  const lock = {
+    ...manifest,
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': manifest,
+      'node_modules/tiny-dep': {
+        version: '1.0.0',
+        resolved: 'https://registry.npmjs.org/tiny-dep/-/tiny-dep-1.0.0.tgz',
+        integrity,
+      },
+    },
+  };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n');
+  const pkg = path.join(dir, 'node_modules', 'tiny-dep');
+  fs.mkdirSync(pkg, { recursive: true });
+  fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'tiny-dep', version: '1.0.0' }));
+  fs.writeFileSync(path.join(pkg, 'index.js'), 'exports.answer = 42;\n');
+  return writeNotebook(dir, 'reuse.ipynb', [
+    { source: "import { answer } from 'tiny-dep';" },
+    { tags: ['step:start'], source: 'self.answer = answer;' },
+    { tags: ['step:end'], source: 'self.double = self.answer * 2;' },
+  ]);
+}
+
+test("the original run's node_modules, unchanged, is linked instead of installed; a file of a loaded package edited since, or --no-reuse, means npm ci", async () => {
+  const dir = path.join(work, 'reuse');
+  fs.mkdirSync(dir);
+  const notebook = registryDependencyProject(dir);
+  const original = await run(notebook);
+  const [flow, runId] = original.split('/');
+  const record = Datastore.open({ root: home }).readRun(flow, runId);
+  expect(record.lockfile!.contents!.packages).toBe(1);
+
+  const into = path.join(work, 'reuse-reproduced');
+  const result = await reproduce(original, into);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain(
+    `using the packages installed in ${dir}: the lockfile, every installed version and the files of the 1 package(s) the flow loads are as the run recorded (not installed again)`,
+  );
+  expect(result.stdout).not.toMatch(/^npm ci in /m);
+  expect(fs.realpathSync(path.join(into, 'node_modules'))).toBe(
+    fs.realpathSync(path.join(dir, 'node_modules')),
+  );
+  expect(result.stdout).toMatch(/✓ reproduced: .* \(\d+ identical, 0 different, 0 missing, 0 added\)/);
+
+  // --no-reuse installs: npm ci (offline, and tiny-dep is in no cache) fails, which shows it was tried.
+  const offline = { npm_config_offline: 'true' };
+  const refused = await reproduce(original, path.join(work, 'reuse-no-reuse'), ['--no-reuse'], offline);
+  expect(refused.stdout).toMatch(/^npm ci in /m);
+  expect(refused.code).toBe(1);
+
+  // Same version, other content: the deep drift check no longer says identical.
+  fs.writeFileSync(path.join(dir, 'node_modules', 'tiny-dep', 'index.js'), 'exports.answer = 43;\n');
+  const edited = await reproduce(original, path.join(work, 'reuse-edited'), [], offline);
+  expect(edited.stdout).toContain(
+    `the original run's packages cannot be reused (node_modules/tiny-dep in ${dir}: its files changed since the run): installing`,
+  );
+  expect(edited.stdout).toMatch(/^npm ci in /m);
+  expect(edited.code).toBe(1);
 });
 
 test('an unseeded Math.random in one step: exactly that artifact is reported different and reproduce exits 1', async () => {

@@ -30,6 +30,10 @@ export function registerReproduce(program: Command, io: CliIO): void {
       '--installed <dir>',
       "a project directory npm ci already installed from the run's (rewritten) lockfile: its node_modules is linked instead of installing again when the lockfiles match",
     )
+    .option(
+      '--no-reuse',
+      "always npm ci, even when the original run's node_modules is still there and exactly what it used",
+    )
     .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
     .option('--run-id-file <file>', "write the reproduction's pathspec to FILE")
     .action(
@@ -41,6 +45,7 @@ export function registerReproduce(program: Command, io: CliIO): void {
           strict?: boolean;
           install: boolean;
           installed?: string;
+          reuse: boolean;
           maxWorkers?: number;
           runIdFile?: string;
         },
@@ -55,6 +60,7 @@ export function registerReproduce(program: Command, io: CliIO): void {
           strict: opts.strict,
           install: opts.install,
           installed: opts.installed,
+          reuse: opts.reuse,
           maxWorkers: opts.maxWorkers,
           runIdFile: opts.runIdFile,
           write: (text) => io.stdout(text),

@@ -16,6 +16,7 @@ import { rewriteLocalPackages, type PackageRewrite } from './local-packages';
 import { materializeRun, prepareCleanDir, restoreInputs, type Materialized } from './materialize';
 import { environmentDifferences, recordedLocaleEnv } from './environment-diff';
 import { cellflowRoot, cellflowVersion } from './package-version';
+import { matchingInstall } from './reuse-installed';
 
 export interface ReproduceOptions {
   pathspec: string;
@@ -35,6 +36,11 @@ export interface ReproduceOptions {
    * build): linked instead of installing again when its package-lock.json matches byte for byte.
    */
   installed?: string;
+  /**
+   * Link the original run's node_modules when it is still there and exactly what the run used
+   * (reuse-installed.ts) instead of running npm ci (default true).
+   */
+  reuse?: boolean;
   maxWorkers?: number;
   datastoreRoot?: string;
   runIdFile?: string;
@@ -140,7 +146,13 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     for (const rewrite of rewrites) {
       options.write(`${rewrite.path}: ${rewrite.from} → ${rewrite.to} (the stored tarball)\n`);
     }
-    if (!(options.installed && linkInstalled(materialized.projectDir, options.installed, options))) {
+    if (options.installed) {
+      if (!linkInstalled(materialized.projectDir, options.installed, options)) {
+        await npmCi(materialized.projectDir, options);
+      }
+    } else if (!(
+      options.reuse !== false && (await reuseOriginal(datastore, original, materialized, options))
+    )) {
       await npmCi(materialized.projectDir, options);
     }
   }
@@ -421,15 +433,44 @@ function linkInstalled(projectDir: string, installed: string, options: Reproduce
   return true;
 }
 
+/** Links the original run's node_modules into the clean project when it matches the record. */
+async function reuseOriginal(
+  datastore: Datastore,
+  original: RunRecord,
+  materialized: Materialized,
+  options: ReproduceOptions,
+): Promise<boolean> {
+  const match = await matchingInstall(original, datastore.objects);
+  if (match.dir === undefined) {
+    options.write(`the original run's packages cannot be reused (${match.why}): installing\n`);
+    return false;
+  }
+  fs.symlinkSync(
+    path.join(match.dir, 'node_modules'),
+    path.join(materialized.projectDir, 'node_modules'),
+    'dir',
+  );
+  options.write(
+    `using the packages installed in ${match.dir}: the lockfile, every installed version and the files of the ${match.packages} package(s) the flow loads are as the run recorded (not installed again)\n`,
+  );
+  return true;
+}
+
 async function npmCi(projectDir: string, options: ReproduceOptions): Promise<void> {
   options.write(`npm ci in ${projectDir}\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const code = await spawnStreaming(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], {
-    cwd: projectDir,
-    env: process.env,
-    write: options.write,
-    warn: options.warn,
-  });
+  // --prefer-offline: the locked tarballs are checked by integrity, so a cached one is as good as
+  // the registry's, and asking the registry about each package was most of the install's time.
+  const code = await spawnStreaming(
+    npm,
+    ['ci', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'],
+    {
+      cwd: projectDir,
+      env: process.env,
+      write: options.write,
+      warn: options.warn,
+    },
+  );
   if (code !== 0) {
     throw new ReproduceError(`npm ci failed in ${projectDir} (exit ${code})`);
   }
