@@ -5,10 +5,18 @@ import * as path from 'path';
 import { Run } from '../src/client/run';
 import { Task } from '../src/client/task';
 import type { JsonValue } from '../src/core/model';
-import type { PredictionsResult, Reply, Request } from '../src/core/protocol';
+import type {
+  Op,
+  PredictionsResult,
+  Reply,
+  Request,
+  RequestOf,
+  ResultOf,
+  RunResult,
+} from '../src/core/protocol';
 import { Datastore, parsePathspec } from '../src/runtime/datastore/datastore';
 import { artifactPreview, DEFAULT_PREVIEW_ROWS, runDetail, runView } from '../src/client/views';
-import { asJson } from './json';
+import { onTheWire } from './json';
 import { resumeArgs, runArgs, stopRun, streamCli } from './run-stream';
 import type { NotebookIndex } from './notebook-index';
 import type { StepContext } from './step-context';
@@ -21,6 +29,11 @@ export interface CommContext {
 
 export type Send = (reply: Reply) => void;
 
+/** One handler per op, typed by the protocol's map: its request in, its result out. */
+type Handlers = {
+  [O in Op]: (request: RequestOf<O>, send: Send, context: CommContext) => Promise<ResultOf<O>> | ResultOf<O>;
+};
+
 export async function handleRequest(request: Request, send: Send, context: CommContext): Promise<void> {
   const id = typeof request?.id === 'string' ? request.id : '';
   try {
@@ -31,65 +44,64 @@ export async function handleRequest(request: Request, send: Send, context: CommC
   }
 }
 
-async function answer(request: Request, send: Send, context: CommContext): Promise<JsonValue> {
-  const datastore = () =>
-    Datastore.open({ root: 'datastore' in request ? request.datastore : undefined, cwd: context.cwd });
-  switch (request?.op) {
-    case 'runs': {
-      const store = datastore();
-      const limit = Math.max(1, Math.min(request.limit ?? 100, 10_000));
-      const ids = store.listRuns(parsePathspec(request.flow).flow).slice(0, limit);
-      return asJson({ runs: ids.map((runId) => runView(store.readRun(request.flow, runId))) });
-    }
-    case 'run-detail':
-      return asJson(runDetail(Run.get(request.pathspec, datastore())));
-    case 'artifact':
-      return asJson(
-        await artifactPreview(
-          Task.get(request.pathspec, datastore()),
-          request.name,
-          request.maxRows ?? DEFAULT_PREVIEW_ROWS,
-        ),
-      );
-    case 'logs': {
-      const task = Task.get(request.pathspec, datastore());
-      const attempt = request.attempt ?? task.currentAttempt ?? 0;
-      const [stdout, stderr] = await Promise.all([task.log('stdout', attempt), task.log('stderr', attempt)]);
-      return { attempt, stdout, stderr };
-    }
-    case 'interactive-state':
-      return asJson({ steps: context.steps.state() });
-    case 'predictions':
-      return asJson(await runPredictions(datastore(), request.pathspec, request.limit ?? 20));
-    case 'run':
-      return asJson(await startRun(request, send, context));
-    case 'resume':
-      return asJson(
-        await streamCli(
-          request.id,
-          resumeArgs(request),
-          { cwd: context.cwd, datastore: request.datastore },
-          send,
-        ),
-      );
-    case 'stop':
-      return { stopped: stopRun(String(request.run)) };
-    case 'notebook':
-      // Synchronous on purpose: it is applied before the execute_request that follows it is handled.
-      context.notebooks.setLive(String(request.notebook), String(request.content));
-      return { ok: true };
-    default:
-      throw new Error(`unknown cellflow request op ${JSON.stringify((request as { op?: unknown })?.op)}`);
+/** The request's handler; the message comes off the wire, so its op is checked before it is trusted. */
+function answer(request: Request, send: Send, context: CommContext): Promise<ResultOf<Op>> | ResultOf<Op> {
+  const op = (request as { op?: unknown } | null)?.op;
+  if (typeof op !== 'string' || !Object.prototype.hasOwnProperty.call(HANDLERS, op)) {
+    throw new Error(`unknown cellflow request op ${JSON.stringify(op)}`);
   }
+  const handler = HANDLERS[op as Op] as (
+    request: Request,
+    send: Send,
+    context: CommContext,
+  ) => Promise<ResultOf<Op>> | ResultOf<Op>;
+  return handler(request, send, context);
 }
+
+const datastoreOf = (request: { datastore?: string }, context: CommContext): Datastore =>
+  Datastore.open({ root: request.datastore, cwd: context.cwd });
+
+// Records go through a JSON round trip (onTheWire): undefined members dropped, as the wire would.
+const HANDLERS: Handlers = {
+  runs: (request, _send, context) => {
+    const store = datastoreOf(request, context);
+    const limit = Math.max(1, Math.min(request.limit ?? 100, 10_000));
+    const ids = store.listRuns(parsePathspec(request.flow).flow).slice(0, limit);
+    return onTheWire({ runs: ids.map((runId) => runView(store.readRun(request.flow, runId))) });
+  },
+  'run-detail': (request, _send, context) =>
+    onTheWire(runDetail(Run.get(request.pathspec, datastoreOf(request, context)))),
+  artifact: async (request, _send, context) =>
+    onTheWire(
+      await artifactPreview(
+        Task.get(request.pathspec, datastoreOf(request, context)),
+        request.name,
+        request.maxRows ?? DEFAULT_PREVIEW_ROWS,
+      ),
+    ),
+  logs: async (request, _send, context) => {
+    const task = Task.get(request.pathspec, datastoreOf(request, context));
+    const attempt = request.attempt ?? task.currentAttempt ?? 0;
+    const [stdout, stderr] = await Promise.all([task.log('stdout', attempt), task.log('stderr', attempt)]);
+    return { attempt, stdout, stderr };
+  },
+  'interactive-state': (_request, _send, context) => onTheWire({ steps: context.steps.state() }),
+  predictions: async (request, _send, context) =>
+    onTheWire(await runPredictions(datastoreOf(request, context), request.pathspec, request.limit ?? 20)),
+  run: (request, send, context) => startRun(request, send, context),
+  resume: (request, send, context) =>
+    streamCli(request.id, resumeArgs(request), { cwd: context.cwd, datastore: request.datastore }, send),
+  stop: (request) => ({ stopped: stopRun(String(request.run)) }),
+  // Synchronous on purpose: it is applied before the execute_request that follows it is handled.
+  notebook: (request, _send, context) => {
+    context.notebooks.setLive(String(request.notebook), String(request.content));
+    return { ok: true };
+  },
+};
 
 // ---------------------------------------------------------------- run
 
-function startRun(
-  request: Extract<Request, { op: 'run' }>,
-  send: Send,
-  context: CommContext,
-): Promise<{ pathspec: string; status: string }> {
+function startRun(request: RequestOf<'run'>, send: Send, context: CommContext): Promise<RunResult> {
   const notebook = path.resolve(context.cwd, String(request.notebook ?? ''));
   if (!request.notebook || !fs.existsSync(notebook)) {
     throw new Error(`notebook ${request.notebook} not found`);

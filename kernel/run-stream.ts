@@ -1,22 +1,23 @@
 // `run` and `resume` from the comm: the real CLI in a child process, its output streamed as `log`
-// events, `started` once the run-id file appears and `task` events from the run's task records, every
-// event numbered (`seq`) so the extension applies them in order. `stop` interrupts the child with
-// SIGINT, which the runtime records as a cancelled run.
+// events and its run events (`--events-fd 3`, src/core/run-events.ts) turned into `started` and
+// `task` events, every event numbered (`seq`) so the extension applies them in order. `stop`
+// interrupts the child with SIGINT, which the runtime records as a cancelled run.
 import { type ChildProcess, spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import type { Reply, Request, TaskStatusEvent } from '../src/core/protocol';
+import type { Readable } from 'stream';
+import type { RequestOf, RunResult, StreamEvent, TaskStatusEvent } from '../src/core/protocol';
+import { parseRunEvent, type RunEvent } from '../src/core/run-events';
 import { Datastore, effectiveRunStatus, parsePathspec } from '../src/runtime/datastore/datastore';
 import { packageRoot } from './package-root';
 
-const POLL_MS = 250;
+/** The child's file descriptor for run events (0-2 are stdin, stdout, stderr). */
+const EVENTS_FD = 3;
 /** The extension gives up on a request after 60 s without any message: repeat running tasks' status. */
 const KEEPALIVE_MS = 15_000;
 /** How much of a CLI that could not start a run is kept for the message (its own, not a stack). */
 const MAX_MESSAGE_LINES = 20;
 
-export type Send = (reply: Reply) => void;
+export type Send = (reply: StreamEvent) => void;
 
 /** Runs started from the comm, by request id; stopped with the kernel so none outlives it unseen. */
 const children = new Map<string, ChildProcess>();
@@ -26,7 +27,7 @@ process.on('exit', () => {
   }
 });
 
-export function runArgs(request: Extract<Request, { op: 'run' }>, notebook: string): string[] {
+export function runArgs(request: RequestOf<'run'>, notebook: string): string[] {
   const args = ['run', notebook];
   for (const [name, value] of Object.entries(request.params ?? {})) {
     args.push('--param', `${name}=${value}`);
@@ -43,7 +44,7 @@ export function runArgs(request: Extract<Request, { op: 'run' }>, notebook: stri
   return args;
 }
 
-export function resumeArgs(request: Extract<Request, { op: 'resume' }>): string[] {
+export function resumeArgs(request: RequestOf<'resume'>): string[] {
   const args = ['resume', request.pathspec];
   if (request.fromStep) {
     args.push('--from', request.fromStep);
@@ -70,135 +71,129 @@ export async function streamCli(
   cliArgs: string[],
   options: { cwd: string; datastore?: string },
   send: Send,
-): Promise<{ pathspec: string; status: string }> {
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-kernel-run-'));
-  const runIdFile = path.join(scratch, 'run-id');
-  const args = [path.join(packageRoot(), 'bin', 'cellflow.js'), ...cliArgs, '--run-id-file', runIdFile];
+): Promise<RunResult> {
+  const args = [path.join(packageRoot(), 'bin', 'cellflow.js'), ...cliArgs, '--events-fd', String(EVENTS_FD)];
   const env = {
     ...process.env,
     ...(options.datastore ? { CELLFLOW_HOME: path.resolve(options.cwd, options.datastore) } : {}),
   };
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: options.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
   children.set(requestId, child);
   let seq = 0;
   let lastEventAt = Date.now();
-  const emit = (event: DistributiveOmit<Extract<Reply, { event: string }>, 'id' | 'seq'>) => {
+  const emit = (event: DistributiveOmit<StreamEvent, 'id' | 'seq'>) => {
     lastEventAt = Date.now();
-    send({ ...event, id: requestId, seq: ++seq } as Reply);
+    send({ ...event, id: requestId, seq: ++seq } as StreamEvent);
   };
   const stderrTail: string[] = [];
 
   let pathspec: string | undefined;
-  // The CLI writes the run-id file before it prints anything about the run, so looking for it
-  // before each log line keeps `started` ahead of the run's output (a poll alone lost that race).
-  const announceStarted = () => {
-    if (pathspec || !fs.existsSync(runIdFile)) {
-      return;
-    }
-    const text = fs.readFileSync(runIdFile, 'utf8');
-    if (!text.endsWith('\n')) {
-      return;
-    } // caught mid-write: the line is not whole yet
-    pathspec = text.trim();
-    emit({ event: 'started', pathspec });
+  let finished: Extract<RunEvent, { event: 'run-finished' }> | undefined;
+  // The events and the output come on different pipes: output read before `run-started` waits for
+  // it, so `started` stays ahead of the run's output as the extension expects.
+  const held: DistributiveOmit<StreamEvent, 'id' | 'seq'>[] = [];
+  const statuses = new Map<string, TaskStatusEvent>();
+  const taskStatus = (task: TaskStatusEvent) => {
+    statuses.set(`${task.step}/${task.taskId}`, task);
+    emit({ event: 'task', task });
   };
-
-  const lines = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
-    let partial = '';
-    const line = (text: string) => {
-      if (name === 'stderr') {
-        stderrTail.push(text);
-        if (stderrTail.length > MAX_MESSAGE_LINES) {
-          stderrTail.shift();
-        }
-      }
-      emit({ event: 'log', line: text, stream: name });
-    };
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      if (parts.length) {
-        announceStarted();
-      }
-      for (const text of parts) {
-        line(text);
-      }
-    });
-    stream.on('end', () => {
-      if (!partial) {
+  const onRunEvent = (event: RunEvent) => {
+    switch (event.event) {
+      case 'run-started':
+        pathspec = event.pathspec;
+        emit({ event: 'started', pathspec });
+        held.splice(0).forEach(emit);
         return;
-      }
-      announceStarted();
-      line(partial);
-    });
+      case 'task-started':
+        return taskStatus({ step: event.step, taskId: event.taskId, status: 'running' });
+      case 'task-finished':
+        return taskStatus({ step: event.step, taskId: event.taskId, status: event.status });
+      case 'task-failed':
+        // A failed attempt that is retried leaves the task running.
+        return taskStatus({
+          step: event.step,
+          taskId: event.taskId,
+          status: event.retrying ? 'running' : event.status,
+        });
+      case 'run-finished':
+        finished = event;
+        return;
+    }
   };
-  lines(child.stdout!, 'stdout');
-  lines(child.stderr!, 'stderr');
-
-  const storeOf = () => Datastore.open({ root: env.CELLFLOW_HOME, cwd: options.cwd });
-  const seen = new Map<string, string>();
-  const poll = () => {
-    announceStarted();
-    if (!pathspec) {
+  const log = (line: string, stream: 'stdout' | 'stderr') => {
+    if (stream === 'stderr') {
+      stderrTail.push(line);
+      if (stderrTail.length > MAX_MESSAGE_LINES) {
+        stderrTail.shift();
+      }
+    }
+    if (pathspec) {
+      emit({ event: 'log', line, stream });
+    } else {
+      held.push({ event: 'log', line, stream });
+    }
+  };
+  const streams = [
+    eachLine(child.stdout!, (line) => log(line, 'stdout')),
+    eachLine(child.stderr!, (line) => log(line, 'stderr')),
+    eachLine(child.stdio[EVENTS_FD] as Readable, (line) => {
+      const event = parseRunEvent(line);
+      if (event) {
+        onRunEvent(event);
+      }
+    }),
+  ];
+  // The extension gives up on a request after 60 s of silence: a long task says it is still running.
+  const keepalive = setInterval(() => {
+    if (Date.now() - lastEventAt < KEEPALIVE_MS) {
       return;
     }
-    const { flow, runId } = parsePathspec(pathspec);
-    try {
-      const quiet = Date.now() - lastEventAt > KEEPALIVE_MS;
-      const store = storeOf();
-      for (const task of [...startedTasks(store, flow, runId!), ...store.listTasks(flow, runId!)]) {
-        const key = `${task.step}/${task.taskId}`;
-        if (seen.get(key) === task.status && !(quiet && task.status === 'running')) {
-          continue;
-        }
-        seen.set(key, task.status);
-        const event: TaskStatusEvent = { step: task.step, taskId: task.taskId, status: task.status };
-        emit({ event: 'task', task: event });
+    for (const task of statuses.values()) {
+      if (task.status === 'running') {
+        emit({ event: 'task', task });
       }
-    } catch {
-      // a record being written: read it on the next tick
     }
-  };
-  const timer = setInterval(poll, POLL_MS);
-  const streamsClosed = Promise.all(
-    [child.stdout!, child.stderr!].map((s) => new Promise<void>((resolve) => s.once('close', resolve))),
-  );
+  }, KEEPALIVE_MS).unref();
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-  await streamsClosed;
+  await Promise.all(streams);
   children.delete(requestId);
-  clearInterval(timer);
-  poll();
-  fs.rmSync(scratch, { recursive: true, force: true });
+  clearInterval(keepalive);
+  held.splice(0).forEach(emit);
   if (!pathspec) {
     // The CLI's own message (bad input: which notebook, cell and line) is what the user needs.
     const message = stderrTail.join('\n').trim();
     throw new Error(message || `cellflow ${cliArgs[0]} exited with code ${code} before starting a run`);
   }
+  if (finished) {
+    return { pathspec, status: finished.status };
+  }
+  // Killed before it could say how the run ended: the record says (abandoned when it stopped beating).
   const { flow, runId } = parsePathspec(pathspec);
-  return { pathspec, status: effectiveRunStatus(storeOf().readRun(flow, runId!)) };
+  const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: options.cwd });
+  return { pathspec, status: effectiveRunStatus(store.readRun(flow, runId!)) };
 }
 
-/**
- * Tasks that have started but not finished: the runtime creates a task's folder (its logs) when the
- * task starts and writes task.json only when it ends, so a folder without task.json is running.
- */
-function startedTasks(store: Datastore, flow: string, runId: string): TaskStatusEvent[] {
-  const started: TaskStatusEvent[] = [];
-  for (const step of store.listSteps(flow, runId)) {
-    let ids: string[] = [];
-    try {
-      ids = fs.readdirSync(store.stepDir(flow, runId, step));
-    } catch {
-      continue;
-    }
-    for (const taskId of ids) {
-      if (!fs.existsSync(path.join(store.taskDir(flow, runId, step, taskId), 'task.json'))) {
-        started.push({ step, taskId, status: 'running' });
+/** Calls `onLine` for every line of the stream (the last one without its newline too); resolves at its end. */
+function eachLine(stream: Readable, onLine: (line: string) => void): Promise<void> {
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    parts.forEach(onLine);
+  });
+  return new Promise<void>((resolve) =>
+    stream.once('close', () => {
+      if (partial) {
+        onLine(partial);
       }
-    }
-  }
-  return started;
+      resolve();
+    }),
+  );
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

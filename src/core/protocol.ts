@@ -10,42 +10,72 @@ export const COMM_TARGET = 'cellflow';
 /** MIME type of the rich display of a Run or Task (`display_data`), rendered by the extension. */
 export const CELLFLOW_MIMETYPE = 'application/vnd.cellflow.run+json';
 
-export type Request =
-  /** Start `cellflow run` on a notebook (path relative to the kernel's working directory). */
-  | {
-      id: string;
-      op: 'run';
+/**
+ * Every request the extension sends, by op: what it carries and what the final reply's `result` is.
+ * Both ends are typed by this map (the kernel's handlers in kernel/comm-ops.ts, the extension's
+ * CellflowClient.request), as JupyterLab's debugger types its DAP requests and responses.
+ * `datastore` (on every op that touches runs): the datastore root from the extension's settings;
+ * absent means the kernel's default (CELLFLOW_HOME, else `.cellflow/` at the project root).
+ */
+export interface CellflowOps {
+  /** Start `cellflow run` on a notebook (path relative to the kernel's working directory); streams
+   * `started`, `task` and `log` events and answers when the run has finished. */
+  run: {
+    request: {
       notebook: string;
       params?: Record<string, string>;
       tags?: string[];
       seed?: number;
       maxWorkers?: number;
       datastore?: string;
-    }
+    };
+    result: RunResult;
+  };
   /** `cellflow resume RUN [--from STEP]`, streamed like `run`. */
-  | { id: string; op: 'resume'; pathspec: string; fromStep?: string; maxWorkers?: number; datastore?: string }
+  resume: {
+    request: { pathspec: string; fromStep?: string; maxWorkers?: number; datastore?: string };
+    result: RunResult;
+  };
   /** Interrupts a run started with `run`/`resume` (its request id): the run is recorded as cancelled. */
-  | { id: string; op: 'stop'; run: string }
+  stop: { request: { run: string }; result: { stopped: boolean } };
   /**
    * The notebook as the frontend holds it (nbformat JSON, outputs left out), sent before each execution,
    * so the kernel places new, moved and re-tagged cells before the notebook is saved.
    */
-  | { id: string; op: 'notebook'; notebook: string; content: string }
+  notebook: { request: { notebook: string; content: string }; result: { ok: true } };
   /** Past runs of a flow, newest first. */
-  | { id: string; op: 'runs'; flow: string; limit?: number; datastore?: string }
+  runs: { request: { flow: string; limit?: number; datastore?: string }; result: RunsResult };
   /** One run: record, graph and every task's status. */
-  | { id: string; op: 'run-detail'; pathspec: string; datastore?: string }
+  'run-detail': { request: { pathspec: string; datastore?: string }; result: RunDetailResult };
   /** A preview of one artifact (bounded size), never executing anything. */
-  | { id: string; op: 'artifact'; pathspec: string; name: string; maxRows?: number; datastore?: string }
+  artifact: {
+    request: { pathspec: string; name: string; maxRows?: number; datastore?: string };
+    result: ArtifactPreview;
+  };
   /** A task attempt's stdout and stderr. */
-  | { id: string; op: 'logs'; pathspec: string; attempt?: number; datastore?: string }
+  logs: { request: { pathspec: string; attempt?: number; datastore?: string }; result: LogsResult };
   /** Which steps have interactive results in this kernel and which are stale. */
-  | { id: string; op: 'interactive-state' }
+  'interactive-state': { request: object; result: InteractiveStateResult };
   /** A served run's logged predictions (the newest `limit`) and the input drift of each endpoint. */
-  | { id: string; op: 'predictions'; pathspec: string; limit?: number; datastore?: string };
+  predictions: {
+    request: { pathspec: string; limit?: number; datastore?: string };
+    result: PredictionsResult;
+  };
+}
 
-// `datastore` (optional on every op that touches runs): the datastore root from the extension's
-// settings; absent means the kernel's default (CELLFLOW_HOME, else `.cellflow/` at the project root).
+export type Op = keyof CellflowOps;
+
+/** A request as it goes on the wire: its op's fields, the op and an id every reply echoes. */
+export type RequestOf<O extends Op> = { id: string; op: O } & CellflowOps[O]['request'];
+
+/** A request as callers write it (the client assigns the id). */
+export type RequestBodyOf<O extends Op> = { op: O } & CellflowOps[O]['request'];
+
+export type ResultOf<O extends Op> = CellflowOps[O]['result'];
+
+export type Request = { [O in Op]: RequestOf<O> }[Op];
+
+export type RequestBody = { [O in Op]: RequestBodyOf<O> }[Op];
 
 export type TaskStatusEvent = {
   step: string;
@@ -53,13 +83,17 @@ export type TaskStatusEvent = {
   status: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 };
 
-export type Reply =
-  | { id: string; ok: true; result: JsonValue }
-  | { id: string; ok: false; error: string }
-  /** Streamed while a run started with `op: 'run'` is in progress. */
+/** Streamed while a run started with `run` or `resume` is in progress. */
+export type StreamEvent =
   | { id: string; event: 'started'; pathspec: string; seq?: number }
   | { id: string; event: 'task'; task: TaskStatusEvent; seq?: number }
   | { id: string; event: 'log'; line: string; stream?: 'stdout' | 'stderr'; seq?: number };
+
+/** The final reply to a request: its op's result, or the kernel's error message. */
+export type FinalReply =
+  { id: string; ok: true; result: ResultOf<Op> } | { id: string; ok: false; error: string };
+
+export type Reply = FinalReply | StreamEvent;
 
 // `seq` on events: 1, 2, 3... per request, in the order the kernel sent them; the extension applies an
 // event only if its seq is newer than the last one it applied, so a late message cannot undo a later state.
@@ -143,7 +177,7 @@ export interface TaskView {
   finishedAt?: string;
 }
 
-/** Result of `run`, sent when the run has finished. */
+/** Result of `run` and `resume`, sent when the run has finished. */
 export interface RunResult {
   pathspec: string;
   status: RunStatusName;

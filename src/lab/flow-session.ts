@@ -7,12 +7,11 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
 import type { IObservableList } from '@jupyterlab/observables';
 import { Signal } from '@lumino/signaling';
-import type { InteractiveStateResult, RunDetailResult, RunResult } from '../core/protocol';
+import type { InteractiveStateResult, RequestBodyOf, RunResult } from '../core/protocol';
 import { analyzeModel, type FlowAnalysis } from './analysis';
 import { ensureTypeScript } from './lazy-chunks';
 import { typeScriptProvided } from '../core/typescript';
 import { CELLFLOW_KERNEL, notebookLayout } from './live-notebook';
-import type { RequestBody } from './reply-router';
 import type { InteractiveMark } from './dag-view';
 import { type CellflowClient, clientFor } from './kernel-client';
 import { LiveRunState } from './run-status';
@@ -139,9 +138,9 @@ export class FlowSession {
    * Saves the notebook and runs it as a flow through the kernel, following its tasks live. Without a
    * request, the settings' max workers and datastore are used and the notebook's parameter defaults.
    */
-  async runAsFlow(request?: Omit<Extract<RequestBody, { op: 'run' }>, 'notebook'>): Promise<RunResult> {
+  async runAsFlow(request?: Omit<RequestBodyOf<'run'>, 'notebook' | 'op'>): Promise<RunResult> {
     const settings = this.settings.current;
-    const body: RequestBody = request
+    const body: RequestBodyOf<'run'> = request
       ? { ...request, op: 'run', notebook: PathExt.basename(this.path) }
       : {
           op: 'run',
@@ -155,7 +154,7 @@ export class FlowSession {
   }
 
   /** Resumes a past run of this notebook's flow (from its first failed step, or `fromStep`). */
-  resume(request: Extract<RequestBody, { op: 'resume' }>): Promise<RunResult> {
+  resume(request: RequestBodyOf<'resume'>): Promise<RunResult> {
     return this.follow(request);
   }
 
@@ -170,7 +169,10 @@ export class FlowSession {
     await this.client().request({ op: 'stop', run: live.requestId });
   }
 
-  private async follow(body: RequestBody, before?: () => Promise<void>): Promise<RunResult> {
+  private async follow(
+    body: RequestBodyOf<'run'> | RequestBodyOf<'resume'>,
+    before?: () => Promise<void>,
+  ): Promise<RunResult> {
     if (this.live?.running) {
       throw new Error(`a run of ${this.path} is already in progress`);
     }
@@ -197,7 +199,7 @@ export class FlowSession {
         this.changed.emit();
       });
       live.requestId = id;
-      const result = (await done) as unknown as RunResult;
+      const result = await done;
       live.pathspec = result.pathspec ?? live.pathspec;
       if (result.status === 'failed') {
         live.failure = await this.failureOf(result.pathspec, body);
@@ -215,13 +217,16 @@ export class FlowSession {
   }
 
   /** The first failed task's error, with its cell when the runtime knew it (for a link to the cell). */
-  private async failureOf(pathspec: string, body: RequestBody): Promise<LiveRunState['failure']> {
+  private async failureOf(
+    pathspec: string,
+    body: RequestBodyOf<'run'> | RequestBodyOf<'resume'>,
+  ): Promise<LiveRunState['failure']> {
     try {
-      const detail = (await this.client().request({
+      const detail = await this.client().request({
         op: 'run-detail',
         pathspec,
-        ...('datastore' in body && body.datastore ? { datastore: body.datastore } : {}),
-      })) as unknown as RunDetailResult;
+        ...(body.datastore ? { datastore: body.datastore } : {}),
+      });
       for (const task of detail.tasks) {
         if (task.status !== 'failed') {
           continue;
@@ -266,9 +271,7 @@ export class FlowSession {
       return;
     }
     try {
-      const result = (await this.client().request({
-        op: 'interactive-state',
-      })) as unknown as InteractiveStateResult;
+      const result = await this.client().request({ op: 'interactive-state' });
       for (const step of result.steps ?? []) {
         marks[step.step] = step.notTaken ? 'skipped' : step.stale ? 'stale' : 'fresh';
       }

@@ -1,9 +1,16 @@
 // The browser end of the `cellflow` comm: requests to the notebook's cellflow kernel, replies and
 // streamed run events back. One comm per kernel, opened on first use and dropped on restart.
 import type { Kernel } from '@jupyterlab/services';
-import type { JsonValue } from '../core/model';
-import { COMM_TARGET } from '../core/protocol';
-import { type EventReply, type RequestBody, ReplyRouter } from './reply-router';
+import type { JSONObject } from '@lumino/coreutils';
+import {
+  COMM_TARGET,
+  type Op,
+  type Request,
+  type RequestBodyOf,
+  type RequestOf,
+  type ResultOf,
+} from '../core/protocol';
+import { type EventReply, ReplyRouter } from './reply-router';
 
 /** Without any reply or event for this long, a request fails (a run streams events as it goes). */
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -23,13 +30,16 @@ export class CellflowClient {
     kernel.disposed.connect(() => this.reset('the kernel was shut down'));
   }
 
-  /** Sends one request; resolves with the final `ok` result, rejects with the kernel's error. */
-  request(body: RequestBody, onEvent?: (event: EventReply) => void): Promise<JsonValue> {
+  /** Sends one request; resolves with its op's result, rejects with the kernel's error. */
+  request<O extends Op>(body: RequestBodyOf<O>, onEvent?: (event: EventReply) => void): Promise<ResultOf<O>> {
     return this.start(body, onEvent).done;
   }
 
   /** As request(), and the request's id too (a run's id is what `stop` names). */
-  start(body: RequestBody, onEvent?: (event: EventReply) => void): { id: string; done: Promise<JsonValue> } {
+  start<O extends Op>(
+    body: RequestBodyOf<O>,
+    onEvent?: (event: EventReply) => void,
+  ): { id: string; done: Promise<ResultOf<O>> } {
     let comm: Kernel.IComm;
     try {
       comm = this.ensureComm();
@@ -37,8 +47,10 @@ export class CellflowClient {
       return { id: '', done: Promise.reject(error instanceof Error ? error : new Error(String(error))) };
     }
     const { id, done } = this.router.open(onEvent, REQUEST_TIMEOUT_MS);
-    comm.send({ ...body, id } as unknown as JsonValue);
-    return { id, done };
+    const request = { ...body, id } as RequestOf<O> as Request;
+    comm.send(request as unknown as JSONObject);
+    // The kernel answers a request with its op's result (kernel/comm-ops.ts is typed by the same map).
+    return { id, done: done as Promise<ResultOf<O>> };
   }
 
   private ensureComm(): Kernel.IComm {

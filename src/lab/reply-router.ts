@@ -1,15 +1,16 @@
 // Matches the kernel's comm replies and streamed events to the requests that caused them, by id. Pure.
-import type { JsonValue } from '../core/model';
-import type { Reply, Request } from '../core/protocol';
+import type { Op, Reply, ResultOf, StreamEvent } from '../core/protocol';
 
-/** A request as callers write it; the router assigns the id. */
-export type RequestBody = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
+export type { RequestBody } from '../core/protocol';
 
 /** The streamed (non-final) replies of a request: `started`, `task`, `log`. */
-export type EventReply = Extract<Reply, { event: string }>;
+export type EventReply = StreamEvent;
+
+/** What a final reply carries: one of the ops' results (the client knows which, by its request). */
+type AnyResult = ResultOf<Op>;
 
 interface Pending {
-  resolve(result: JsonValue): void;
+  resolve(result: AnyResult): void;
   reject(error: Error): void;
   onEvent?: (event: EventReply) => void;
   timer?: ReturnType<typeof setTimeout>;
@@ -34,9 +35,9 @@ export class ReplyRouter {
    * Registers a request and returns its id and the promise of its final reply. A request with a
    * timeout fails if nothing at all (reply or event) arrives for `timeoutMs`.
    */
-  open(onEvent?: (event: EventReply) => void, timeoutMs?: number): { id: string; done: Promise<JsonValue> } {
+  open(onEvent?: (event: EventReply) => void, timeoutMs?: number): { id: string; done: Promise<AnyResult> } {
     const id = `${this.prefix}-${++this.counter}`;
-    const done = new Promise<JsonValue>((resolve, reject) => {
+    const done = new Promise<AnyResult>((resolve, reject) => {
       const entry: Pending = { resolve, reject, onEvent };
       this.pending.set(id, entry);
       if (timeoutMs !== undefined) {

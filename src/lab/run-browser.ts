@@ -3,18 +3,10 @@
 // ticking two and Compare shows them side by side (run-compare-view.ts).
 // Reads everything through the notebook kernel's cellflow comm.
 import { Panel, Widget } from '@lumino/widgets';
-import type {
-  ArtifactPreview,
-  LogsResult,
-  PredictionsResult,
-  RunDetailResult,
-  RunsResult,
-  RunView,
-} from '../core/protocol';
+import type { RequestBodyOf, ResultOf, RunView } from '../core/protocol';
 import { clear, el } from './dom';
 import { durationBetween, formatParams, formatTime } from './format';
 import type { CellflowClient } from './kernel-client';
-import type { RequestBody } from './reply-router';
 import { runPathspec } from './run-facts';
 import { ARTIFACT_CELL_TAGS, artifactCellSource } from './artifact-cell';
 import { RunCompareView } from './run-compare-view';
@@ -57,11 +49,10 @@ export class RunBrowser extends Panel {
     this.addClass('cf-run-browser');
     this.node.dataset.flow = options.flow;
     const source: RunDataSource = {
-      artifact: (pathspec, name) =>
-        this.ask<ArtifactPreview>({ op: 'artifact', pathspec, name, maxRows: PREVIEW_ROWS }),
+      artifact: (pathspec, name) => this.ask({ op: 'artifact', pathspec, name, maxRows: PREVIEW_ROWS }),
       logs: (pathspec, attempt) =>
-        this.ask<LogsResult>({ op: 'logs', pathspec, ...(attempt === undefined ? {} : { attempt }) }),
-      predictions: (pathspec) => this.ask<PredictionsResult>({ op: 'predictions', pathspec }),
+        this.ask({ op: 'logs', pathspec, ...(attempt === undefined ? {} : { attempt }) }),
+      predictions: (pathspec) => this.ask({ op: 'predictions', pathspec }),
       ...(options.insertCell
         ? {
             openInNotebook: (pathspec: string, name: string) =>
@@ -107,7 +98,7 @@ export class RunBrowser extends Panel {
   async refresh(select?: string): Promise<void> {
     this.status.textContent = 'Loading…';
     try {
-      const result = await this.ask<RunsResult>({ op: 'runs', flow: this.flow, limit: RUNS_LIMIT });
+      const result = await this.ask({ op: 'runs', flow: this.flow, limit: RUNS_LIMIT });
       const runs = Array.isArray(result?.runs) ? result.runs : [];
       this.renderList(runs);
       this.status.textContent = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
@@ -137,7 +128,7 @@ export class RunBrowser extends Panel {
       clearTimeout(this.poll);
     }
     try {
-      const detail = await this.ask<RunDetailResult>({ op: 'run-detail', pathspec });
+      const detail = await this.ask({ op: 'run-detail', pathspec });
       if (this.selected !== pathspec || this.isDisposed) {
         return;
       }
@@ -159,7 +150,7 @@ export class RunBrowser extends Panel {
     }
     try {
       const [detailA, detailB] = await Promise.all(
-        [a, b].map((pathspec) => this.ask<RunDetailResult>({ op: 'run-detail', pathspec })),
+        [a, b].map((pathspec) => this.ask({ op: 'run-detail', pathspec })),
       );
       if (!this.comparing || this.isDisposed) {
         return;
@@ -206,12 +197,11 @@ export class RunBrowser extends Panel {
     super.dispose();
   }
 
-  /** A request with the datastore from the settings; results are the shapes in core/protocol.ts. */
-  private async ask<T>(body: RequestBody): Promise<T> {
-    const result = await this.options
-      .client()
-      .request({ ...body, ...datastoreOption(this.options.settings.current) });
-    return result as unknown as T;
+  /** A request with the datastore from the settings; its result is the op's (core/protocol.ts). */
+  private ask<O extends 'artifact' | 'logs' | 'predictions' | 'runs' | 'run-detail'>(
+    body: RequestBodyOf<O>,
+  ): Promise<ResultOf<O>> {
+    return this.options.client().request<O>({ ...body, ...datastoreOption(this.options.settings.current) });
   }
 
   private renderList(runs: RunView[]): void {

@@ -19,6 +19,8 @@ export interface RunReporter {
   close(): void;
   /** The notebook the run compiled, once known (a resume learns it from the origin's record). */
   notebookKnown?(file: string): void;
+  /** The run record is written (`Flow/runId`), before any task starts. */
+  runStarted?(pathspec: string): void;
 }
 
 /** Streams a task process's output into its attempt's log files and to the reporter, line by line. */

@@ -201,7 +201,8 @@ async function execute(
     fs.writeFileSync(options.runIdFile, pathspec + '\n');
   }
 
-  const reporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
+  const reporter: RunReporter = options.reporter ?? new ConsoleReporter(path.basename(source.inputPath));
+  reporter.runStarted?.(pathspec);
   reporter.notebookKnown?.(path.basename(source.inputPath));
   let provenanceError: Error | undefined;
   const provenanceLanded = provenance.then(

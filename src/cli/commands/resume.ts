@@ -2,10 +2,9 @@
 import type { Command } from 'commander';
 import * as path from 'path';
 import { resumeRun, type EngineChoice } from '../../runtime/run';
-import { ConsoleReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { parseCount, parseIsolation } from './options';
-import { engineChoice, parseEngine, reportRunResult } from './run';
+import { engineChoice, EVENTS_FD_HELP, finishRun, parseEngine, parseFd, runReporters } from './run';
 import type { CliIO } from '../io';
 
 export function registerResume(program: Command, io: CliIO): void {
@@ -16,6 +15,7 @@ export function registerResume(program: Command, io: CliIO): void {
     .option('--from <step>', 'step to resume from (default: the first failed step)')
     .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
     .option('--run-id-file <file>', "write the new run's pathspec to FILE")
+    .option('--events-fd <fd>', EVENTS_FD_HELP, parseFd)
     .option(
       '--max-iterations <n>',
       `fail the run when a loop runs a step more than N times (default: ${DEFAULT_MAX_ITERATIONS})`,
@@ -40,6 +40,7 @@ export function registerResume(program: Command, io: CliIO): void {
           from?: string;
           maxWorkers?: number;
           runIdFile?: string;
+          eventsFd?: number;
           maxIterations?: number;
           quiet?: boolean;
           engine?: EngineChoice['name'];
@@ -47,18 +48,18 @@ export function registerResume(program: Command, io: CliIO): void {
           isolation?: 'thread' | 'process';
         },
       ) => {
-        const reporter = new ConsoleReporter(path.basename(run), process.stdout, opts.quiet);
+        const { reporter, run: runReporter } = runReporters(path.basename(run), opts);
         const result = await resumeRun({
           pathspec: run,
           fromStep: opts.from,
           maxWorkers: opts.maxWorkers,
           runIdFile: opts.runIdFile,
           maxIterations: opts.maxIterations,
-          reporter,
+          reporter: runReporter,
           engine: engineChoice(opts.engine, opts.partition),
           isolation: opts.isolation,
         });
-        io.exitCode = reportRunResult(result, reporter, io);
+        io.exitCode = finishRun(result, reporter, runReporter, io);
       },
     );
 }

@@ -6,7 +6,8 @@ import { Datastore } from '../../runtime/datastore/datastore';
 import { describeParameters } from '../../runtime/parameters';
 import { runFlow, type EngineChoice, type RunResult } from '../../runtime/run';
 import { UserInputError } from '../../runtime/errors';
-import { ConsoleReporter } from '../../runtime/run-output';
+import { RunEventReporter } from '../../runtime/run-events';
+import { ConsoleReporter, type RunReporter } from '../../runtime/run-output';
 import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
 import { collect, parseCount, parseInteger, parseIsolation } from './options';
 import type { CliIO } from '../io';
@@ -25,6 +26,7 @@ export function registerRun(program: Command, io: CliIO): void {
       parseInteger,
     )
     .option('--run-id-file <file>', "write the new run's pathspec to FILE")
+    .option('--events-fd <fd>', EVENTS_FD_HELP, parseFd)
     .option(
       '--max-iterations <n>',
       `fail the run when a loop runs a step more than N times (default: ${DEFAULT_MAX_ITERATIONS})`,
@@ -46,7 +48,7 @@ export function registerRun(program: Command, io: CliIO): void {
         io.stdout(describeParameters(source.manifest.parameters, path.basename(notebook)));
         return;
       }
-      const reporter = new ConsoleReporter(path.basename(notebook), process.stdout, opts.quiet);
+      const { reporter, run } = runReporters(path.basename(notebook), opts);
       const result = await runFlow({
         input: notebook,
         params: opts.param,
@@ -55,12 +57,54 @@ export function registerRun(program: Command, io: CliIO): void {
         seed: opts.seed,
         runIdFile: opts.runIdFile,
         maxIterations: opts.maxIterations,
-        reporter,
+        reporter: run,
         engine: engineChoice(opts.engine, opts.partition),
         isolation: opts.isolation,
       });
-      io.exitCode = reportRunResult(result, reporter, io);
+      io.exitCode = finishRun(result, reporter, run, io);
     });
+}
+
+export const EVENTS_FD_HELP =
+  "write the run's events (run/task started, finished, failed) as JSON lines to file descriptor FD; " +
+  "with 1 (stdout), the run's own output goes to stderr";
+
+export function parseFd(value: string): number {
+  const fd = Number(value);
+  if (!/^\d+$/.test(value) || fd < 1 || fd === 2) {
+    throw new InvalidArgumentError(
+      `'${value}' is not a file descriptor to write events to (1, or 3 and up).`,
+    );
+  }
+  return fd;
+}
+
+/** The console reporter and, with --events-fd, the event writer in front of it (what the run calls). */
+export function runReporters(
+  notebook: string,
+  opts: { quiet?: boolean; eventsFd?: number },
+): { reporter: ConsoleReporter; run: RunReporter } {
+  // Events on stdout: the human output moves to stderr so that stdout is only JSON lines.
+  const out = opts.eventsFd === 1 ? process.stderr : process.stdout;
+  const reporter = new ConsoleReporter(notebook, out, opts.quiet);
+  return {
+    reporter,
+    run: opts.eventsFd === undefined ? reporter : new RunEventReporter(reporter, opts.eventsFd),
+  };
+}
+
+/** After `run`/`resume`: the run-finished event, then the closing lines; the exit code. */
+export function finishRun(result: RunResult, reporter: ConsoleReporter, run: RunReporter, io: CliIO): number {
+  if (!(run instanceof RunEventReporter)) {
+    return reportRunResult(result, reporter, io);
+  }
+  const status = result.record.status;
+  run.emit({
+    event: 'run-finished',
+    pathspec: result.pathspec,
+    status: status === 'succeeded' || status === 'cancelled' ? status : 'failed',
+  });
+  return reportRunResult(result, reporter, io, run.fd === 1);
 }
 
 interface RunCommandOptions {
@@ -69,6 +113,7 @@ interface RunCommandOptions {
   maxWorkers?: number;
   seed?: number;
   runIdFile?: string;
+  eventsFd?: number;
   maxIterations?: number;
   quiet?: boolean;
   listParams?: boolean;
@@ -98,14 +143,20 @@ export function engineChoice(
 }
 
 /** The closing lines of `run` and `resume`: outcome, where the record is, how to look at it. */
-export function reportRunResult(result: RunResult, reporter: ConsoleReporter, io: CliIO): number {
+export function reportRunResult(
+  result: RunResult,
+  reporter: ConsoleReporter,
+  io: CliIO,
+  toStderr = false,
+): number {
   const { record, pathspec } = result;
   const verdict = result.ok
     ? '✓ run succeeded'
     : record.status === 'cancelled'
       ? '✗ run cancelled (interrupted)'
       : '✗ run failed';
-  io.stdout(
+  (toStderr ? io.stderr : io.stdout).call(
+    io,
     [
       `${verdict}: ${pathspec} (${reporter.summary()})`,
       `  record:  ${result.recordLocation}`,
