@@ -18,8 +18,16 @@ const KERNEL_ROUNDTRIP = path.join(REPO, 'bench', 'kernel-roundtrip.js');
 /** Sizes: the issue's for a full run; small ones for `--smoke`, which only checks that all still works. */
 function sizes(smoke) {
   return smoke
-    ? { tasks: 6, rows: 100000, scaleTasks: 20, cells: 60, repeats: 1, peerRepeats: 1 }
-    : { tasks: 200, rows: 10000000, scaleTasks: 10000, cells: 500, repeats: 3, peerRepeats: 1 };
+    ? { tasks: 6, rows: 100000, scaleTasks: 20, cells: 60, repeats: 1, peerRepeats: 1, listingRuns: 20 }
+    : {
+        tasks: 200,
+        rows: 10000000,
+        scaleTasks: 10000,
+        cells: 500,
+        repeats: 3,
+        peerRepeats: 1,
+        listingRuns: 5000,
+      };
 }
 
 const MAX_WORKERS = '2';

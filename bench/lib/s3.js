@@ -118,6 +118,57 @@ function handOverMs(output) {
   return Number(t1[1]) - Number(t0[1]);
 }
 
+/**
+ * `cellflow runs hello` (the full table) over `listingRuns` runs on S3 and on the local folder: the
+ * hello run's record planted as that many finished runs (run.json, then its run index entry, as a
+ * run's end writes them), one listing with no index snapshot yet (it reads every record once and
+ * writes the snapshot), then, a minute later (past the index's margin, as runs spread over days
+ * are), a few more runs and the listing timed: the run index's steady state. `runs -n 20` beside it.
+ */
+async function runsListing(ctx, sizes, envs) {
+  const count = sizes.listingRuns;
+  const sec = (value) => `${(value / 1000).toFixed(2)} s`;
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const plant = async (env, n) => {
+    const location = env.CELLFLOW_DATASTORE || env.CELLFLOW_HOME;
+    const args = [path.join(__dirname, 'plant-runs.js'), location, 'hello', String(n)];
+    check(await measure(process.execPath, args, { env }), 'plant-runs');
+  };
+  const timed = {};
+  for (const [name, env] of Object.entries(envs)) {
+    ctx.log(`s3: planting ${count} hello runs (${name})`);
+    await plant(env, count - 1);
+    timed[name] = { cold: (await run(['runs', 'hello'], env)).wallMs };
+  }
+  if (!ctx.smoke) {
+    await new Promise((resolve) => setTimeout(resolve, 61_000));
+  }
+  for (const [name, env] of Object.entries(envs)) {
+    await run(['runs', 'hello'], env); // moves the snapshot's cursor past the planted burst
+    await plant(env, 5);
+    const full = [];
+    const newest = [];
+    for (let i = 0; i < 3; i++) {
+      full.push((await run(['runs', 'hello'], env)).wallMs);
+      newest.push((await run(['runs', 'hello', '-n', '20'], env)).wallMs);
+    }
+    Object.assign(timed[name], { full: median(full), newest: median(newest), all: full });
+  }
+  const load = os.loadavg()[0].toFixed(1);
+  return [
+    {
+      id: 9,
+      name: `S3 datastore: cellflow runs hello (the full table) over ${count + 5} runs, S3 vs local folder`,
+      cellflow: sec(timed.s3.full),
+      peer: sec(timed.local.full),
+      ratio: `${(timed.s3.full / timed.local.full).toFixed(2)}×`,
+      target: '< 2 s on S3',
+      met: timed.s3.full < 2000 ? 'yes' : 'no',
+      notes: `median of 3 (S3 ${timed.s3.all.map(sec).join(', ')}); from the run index: one snapshot GET, a listing of the entries since its cursor, 5 entry GETs; runs -n 20: S3 ${sec(timed.s3.newest)}, local ${sec(timed.local.newest)}; the first listing without an index snapshot (every record read once): S3 ${sec(timed.s3.cold)}, local ${sec(timed.local.cold)}; load average ${load}`,
+    },
+  ];
+}
+
 async function s3Datastore(ctx, sizes) {
   const { tasks, rows } = sizes;
   const server = await startServer(ctx.work);
@@ -142,6 +193,7 @@ async function s3Datastore(ctx, sizes) {
         notes: `cellflow column: S3; peer column: the local folder (same machine, same run)`,
       });
     }
+    out.push(...(await runsListing(ctx, sizes, { local: local('hello'), s3: s3('hello') })));
     const bytes = rows * 4 * 8;
     ctx.log(`s3: a ${(bytes / 1e6).toFixed(0)} MB table handed between steps on S3, then raw PUT + GET`);
     const art = await run(

@@ -39,27 +39,40 @@ export async function startS3Server(bucket = 'cellflow-test'): Promise<S3Server>
     );
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellflow-s3-'));
-  fs.mkdirSync(path.join(dir, bucket));
+  fs.mkdirSync(path.join(dir, 'buckets', bucket), { recursive: true });
   const port = await freePort();
-  let output = '';
+  // Its output goes to a file, not a pipe: a test blocked in a synchronous datastore call does not
+  // drain a pipe, and versitygw, blocked writing its log to a full one, stopped answering.
+  const logFile = path.join(dir, 'versitygw.log');
+  const log = fs.openSync(logFile, 'w');
   const child: ChildProcess = spawn(
     binary,
-    ['--port', `127.0.0.1:${port}`, '--access', ACCESS, '--secret', SECRET, 'posix', dir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    [
+      '--port',
+      `127.0.0.1:${port}`,
+      '--access',
+      ACCESS,
+      '--secret',
+      SECRET,
+      'posix',
+      path.join(dir, 'buckets'),
+    ],
+    { stdio: ['ignore', log, log] },
   );
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
+  fs.closeSync(log);
   try {
     await waitForPort(port, 10_000, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`versitygw did not start: ${(error as Error).message}\n${output}`);
+    throw new Error(
+      `versitygw did not start: ${(error as Error).message}\n${fs.readFileSync(logFile, 'utf8')}`,
+    );
   }
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
     bucket,
-    dir,
+    dir: path.join(dir, 'buckets'),
     env: {
       AWS_ENDPOINT_URL_S3: endpoint,
       AWS_ACCESS_KEY_ID: ACCESS,

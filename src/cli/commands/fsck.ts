@@ -12,6 +12,7 @@ import { formatBytes } from './display';
 
 interface FsckOptions {
   json?: boolean;
+  rebuildIndex?: boolean;
 }
 
 export function registerFsck(program: Command, io: CliIO): void {
@@ -19,6 +20,10 @@ export function registerFsck(program: Command, io: CliIO): void {
     .command('fsck')
     .description("verify every object's sha256 and every record's references; list what damage affects")
     .option('--json', 'print the report as JSON')
+    .option(
+      '--rebuild-index',
+      "rewrite each flow's run summary index (what `runs` lists) from the run records",
+    )
     .action(async (options: FsckOptions) => {
       // The datastore to check is the global --datastore (or its default).
       const datastore = Datastore.open();
@@ -28,7 +33,7 @@ export function registerFsck(program: Command, io: CliIO): void {
       ) {
         throw new UserInputError(`no datastore at ${datastore.root}`);
       }
-      const report = await fsckDatastore(datastore);
+      const report = await fsckDatastore(datastore, { rebuildIndex: options.rebuildIndex });
       io.stdout(options.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
       if (isDamaged(report)) {
         io.exitCode = EXIT_FAILED;
@@ -60,6 +65,14 @@ export function formatReport(report: FsckReport): string {
     lines.push(
       `${report.strayFiles.length} stray file(s) under objects/ (temp files of interrupted writes; never read): ${report.strayFiles.slice(0, 5).join(', ')}${report.strayFiles.length > 5 ? ', ...' : ''}`,
     );
+  }
+  if (report.staleIndex.length > 0) {
+    lines.push(
+      `${report.staleIndex.length} run(s) summarised differently in the run index than in their records${report.rebuiltIndex.length ? ' (rebuilt)' : ' (cellflow fsck --rebuild-index rewrites it)'}: ${report.staleIndex.slice(0, 5).join(', ')}${report.staleIndex.length > 5 ? ', ...' : ''}`,
+    );
+  }
+  if (report.rebuiltIndex.length > 0) {
+    lines.push(`rebuilt the run index of ${report.rebuiltIndex.join(', ')}`);
   }
   if (isDamaged(report)) {
     lines.push(

@@ -1,7 +1,15 @@
 // `cellflow runs [FLOW]`: the runs in the datastore, newest first. Reads only run.json files, so it
 // stays fast with thousands of runs.
 import { InvalidArgumentError, type Command } from 'commander';
-import { Datastore, effectiveRunStatus, NotFoundError, checkName } from '../../runtime/datastore/datastore';
+import {
+  Datastore,
+  effectiveRunStatus,
+  NotFoundError,
+  checkName,
+  type IndexedRun,
+  type RunSummary,
+} from '../../runtime/datastore/datastore';
+import { summaryOf } from '../../runtime/datastore/run-index';
 import type { RunRecord } from '../../runtime/records';
 import { collect, parseCount } from './options';
 import { elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
@@ -49,20 +57,24 @@ export async function listRuns(
     throw new NotFoundError(`flow ${flow} has no runs in ${datastore.root}`);
   }
   const now = Date.now();
-  const rows: RunSummary[] = [];
+  const rows: RunRow[] = [];
   // Without a filter, `--limit N` needs only each flow's N newest records (run ids sort by time):
-  // one listing and N reads instead of a read per run, which is what makes a bucket with thousands
-  // of runs answer quickly.
+  // one listing and N reads. Otherwise the flow's summary index gives the final runs from a listing
+  // and a few objects, and only the runs it cannot vouch for (running ones) are read.
   const filtered = options.user !== undefined || options.status !== undefined || options.tag.length > 0;
-  const wanted = filtered ? undefined : options.limit;
   for (const name of flows) {
-    const records = await readNewestRuns(datastore, name, datastore.listRuns(name), wanted);
-    for (const record of records) {
-      if (!record) {
-        continue;
-      }
-      // Keep only what the table shows: with thousands of runs, holding every graph costs GC time.
-      const row = summarise(record, now);
+    const runs: IndexedRun[] =
+      !filtered && options.limit !== undefined
+        ? (await readNewestRuns(datastore, name, datastore.listRuns(name), options.limit)).flatMap(
+            (record) => (record ? [{ record }] : []),
+          )
+        : await datastore.runIndex.runs(
+            name,
+            (ids) => readRuns(datastore, name, ids),
+            () => datastore.listRuns(name),
+          );
+    for (const run of runs) {
+      const row = run.record ? rowOfRecord(run.record, now) : rowOfSummary(run.summary);
       if (options.user !== undefined && row.user !== options.user) {
         continue;
       }
@@ -101,62 +113,45 @@ export async function listRuns(
   );
 }
 
-interface RunSummary {
+/** A row of the table (and of --json). */
+interface RunRow extends RunSummary {
   pathspec: string;
-  flow: string;
-  runId: string;
-  status: string;
-  user: string;
-  createdAt: string;
-  finishedAt: string | null;
   durationMs: number | null;
-  tags: string[];
-  /** For a reproduction: "identical" or "different (first: STEP)"; null for other runs. */
-  reproduction: string | null;
 }
 
-function reproductionCell(record: RunRecord): string | null {
-  const verdict = record.origin?.kind === 'reproduce' ? record.origin.verdict : undefined;
-  if (!verdict) {
-    return null;
-  }
-  return verdict.result === 'identical'
-    ? `identical to ${record.origin!.pathspec.split('/')[1]}`
-    : `different from ${record.origin!.pathspec.split('/')[1]}${verdict.first ? ` (first: ${verdict.first.step})` : ''}`;
-}
-
-function summarise(record: RunRecord, now: number): RunSummary {
+/** Keep only what the table shows: with thousands of runs, holding every graph costs GC time. */
+function rowOfRecord(record: RunRecord, now: number): RunRow {
   const status = effectiveRunStatus(record, now);
+  return row({ ...summaryOf(record), status }, elapsed(record.createdAt, runEndedAt(record, status), now));
+}
+
+function rowOfSummary(summary: RunSummary): RunRow {
+  return row(summary, elapsed(summary.createdAt, summary.finishedAt ?? undefined));
+}
+
+function row(summary: RunSummary, durationMs: number | undefined): RunRow {
   return {
-    pathspec: `${record.flow}/${record.runId}`,
-    flow: record.flow,
-    runId: record.runId,
-    status,
-    user: record.user,
-    createdAt: record.createdAt,
-    finishedAt: record.finishedAt ?? null,
-    durationMs: elapsed(record.createdAt, runEndedAt(record, status), now) ?? null,
-    tags: record.tags,
-    reproduction: reproductionCell(record),
+    pathspec: `${summary.flow}/${summary.runId}`,
+    flow: summary.flow,
+    runId: summary.runId,
+    status: summary.status,
+    user: summary.user,
+    createdAt: summary.createdAt,
+    finishedAt: summary.finishedAt,
+    durationMs: durationMs ?? null,
+    tags: summary.tags,
+    reproduction: summary.reproduction,
   };
 }
 
-/** A run folder may exist a moment before its run.json does. */
 /** The records of `runIds` (newest first), or of just enough of them to give `wanted` records. */
 async function readNewestRuns(
   datastore: Datastore,
   flow: string,
   runIds: string[],
-  wanted: number | undefined,
+  wanted: number,
 ): Promise<(RunRecord | undefined)[]> {
-  // Local: one synchronous read a run (the fast path). S3: many reads in flight at once.
-  const read = async (ids: string[]) =>
-    datastore.isLocal
-      ? ids.map((runId) => readIfPresent(datastore, flow, runId))
-      : await datastore.readRunsAsync(flow, ids);
-  if (wanted === undefined) {
-    return read(runIds);
-  }
+  const read = (ids: string[]) => readRuns(datastore, flow, ids);
   const records: (RunRecord | undefined)[] = [];
   let found = 0;
   // A run folder without run.json (a copy under way) gives no record: read on until enough.
@@ -173,6 +168,18 @@ async function readNewestRuns(
   return records;
 }
 
+/** Local: one synchronous read a run (the fast path). S3: many reads in flight at once. */
+async function readRuns(
+  datastore: Datastore,
+  flow: string,
+  runIds: string[],
+): Promise<(RunRecord | undefined)[]> {
+  return datastore.isLocal
+    ? runIds.map((runId) => readIfPresent(datastore, flow, runId))
+    : await datastore.readRunsAsync(flow, runIds);
+}
+
+/** A run folder may exist a moment before its run.json does. */
 function readIfPresent(datastore: Datastore, flow: string, runId: string): RunRecord | undefined {
   try {
     return datastore.readRun(flow, runId);

@@ -57,6 +57,11 @@ export interface StorageBackend {
   /** Folders and files directly under `prefix` (no trailing slash); empty when there is none. */
   listSync(prefix: string): Listing;
   list(prefix: string): Promise<Listing>;
+  /**
+   * Names of the files directly under `prefix` that sort after `startAfter` (all when it is ''), in
+   * order: a listing that costs what it returns, not what the prefix holds (S3 `StartAfter`).
+   */
+  listAfter(prefix: string, startAfter: string): Promise<string[]>;
   /** Every key under `prefix`, recursively, with its size. */
   listAll(prefix: string): Promise<KeyInfo[]>;
   delete(key: string): Promise<void>;

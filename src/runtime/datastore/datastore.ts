@@ -14,6 +14,7 @@ import { LocalBackend } from './local-backend';
 import { DatastoreFullError, isDiskFull, ObjectStore } from './objects';
 import { checkName, isName, NotFoundError } from './pathspec';
 import { newRunId } from './run-ids';
+import { isFinal, RunIndex } from './run-index';
 import { makeDirs } from '../make-dirs';
 
 export { DatastoreFullError, IntegrityError } from './objects';
@@ -30,6 +31,7 @@ export {
 } from './pathspec';
 export { effectiveRunStatus, HEARTBEAT_STALE_MS, heartbeatStaleMs } from './liveness';
 export { writeFileAtomic, writeJsonAtomic } from './atomic-write';
+export { RunIndex, type IndexedRun, type RunSummary } from './run-index';
 
 /** True for `s3://BUCKET[/PREFIX]` datastore locations. */
 export function isS3Location(location: string): boolean {
@@ -82,11 +84,16 @@ function openBackend(location: string): StorageBackend {
 
 export class Datastore {
   readonly objects: ObjectStore;
+  /** The per-flow summary index `runs` lists from (run-index.ts); writeRun keeps it current. */
+  readonly runIndex: RunIndex;
   /** Versions of the records this datastore object read or wrote: the If-Match of the next write. */
   private readonly versions = new Map<string, string>();
+  /** Run records this object last read or wrote in a final status (see writeRun). */
+  private readonly finalRuns = new Set<string>();
 
   private constructor(readonly backend: StorageBackend) {
     this.objects = new ObjectStore(backend);
+    this.runIndex = new RunIndex(backend);
   }
 
   /** See resolveDatastoreLocation; `root` may be a folder or `s3://BUCKET/PREFIX`. */
@@ -157,7 +164,24 @@ export class Datastore {
    */
   writeRun(record: RunRecord): void {
     const key = layout.runKey(record.flow, record.runId);
-    this.writeRecord(key, record, this.conditionFor(key));
+    const condition = this.conditionFor(key);
+    // A final record being changed (tags, a verdict): the index sends readers to the record until the
+    // change is written and its new summary settled. Heartbeats of a running run touch no index.
+    const change = this.finalRuns.has(key) ? this.runIndex.beginChange(record.flow, record.runId) : undefined;
+    if (condition.ifAbsent) {
+      this.runIndex.started(record.flow, record.runId); // a new run: readers learn of it from the index
+    }
+    this.writeRecord(key, record, condition);
+    if (isFinal(record)) {
+      this.finalRuns.add(key);
+      try {
+        this.runIndex.settled(record, change);
+      } catch {
+        // The record is written; without its settled entry readers read it (the index is a cache).
+      }
+    } else {
+      this.finalRuns.delete(key);
+    }
   }
 
   /** Where run.json is, as a user would find it (a file, or its s3:// URL). */
@@ -166,7 +190,17 @@ export class Datastore {
   }
 
   readRun(flow: string, runId: string): RunRecord {
-    return this.readRecord<RunRecord>(layout.runKey(flow, runId), `run ${flow}/${runId}`);
+    const key = layout.runKey(flow, runId);
+    return this.noteFinality(key, this.readRecord<RunRecord>(key, `run ${flow}/${runId}`));
+  }
+
+  private noteFinality(key: string, record: RunRecord): RunRecord {
+    if (isFinal(record)) {
+      this.finalRuns.add(key);
+    } else {
+      this.finalRuns.delete(key);
+    }
+    return record;
   }
 
   async readRunAsync(flow: string, runId: string): Promise<RunRecord | undefined> {
@@ -176,7 +210,10 @@ export class Datastore {
       return undefined;
     }
     this.versions.set(key, blob.version);
-    return parseRecord<RunRecord>(blob.data, `run ${flow}/${runId}`, this.describeKey(key));
+    return this.noteFinality(
+      key,
+      parseRecord<RunRecord>(blob.data, `run ${flow}/${runId}`, this.describeKey(key)),
+    );
   }
 
   /** Run records of a flow read many at a time (a remote store answers them in parallel), in order. */

@@ -43,13 +43,23 @@ export interface FsckReport {
   affectedRuns: string[];
   /** Files under objects/ that are not objects (left-over temp files of crashed writers, strays). */
   strayFiles: string[];
+  /**
+   * Runs whose summary in their flow's run index (run-index.ts) differs from their record: `runs`
+   * would show them wrongly. Not damage (the records are right); `--rebuild-index` rewrites it.
+   */
+  staleIndex: string[];
+  /** Flows whose run index was rebuilt from their records (with `rebuildIndex`). */
+  rebuiltIndex: string[];
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_-]+$/;
 const READ_CHUNK = 1 << 20;
 
-export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
+export async function fsckDatastore(
+  datastore: Datastore,
+  options: { rebuildIndex?: boolean } = {},
+): Promise<FsckReport> {
   const backend = datastore.backend;
   const { present, bytes, strayFiles, corrupt } = await scanObjects(datastore);
   const references = new Map<string, ObjectReference[]>();
@@ -65,7 +75,10 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
   let runs = 0;
   let tasks = 0;
 
+  const staleIndex: string[] = [];
+  const rebuiltIndex: string[] = [];
   for (const flow of await subdirs(backend, 'flows')) {
+    const flowRuns: RunRecord[] = [];
     for (const runId of await subdirs(backend, `flows/${flow}`)) {
       const runPrefix = `flows/${flow}/${runId}`;
       const runSpec = `${flow}/${runId}`;
@@ -80,6 +93,7 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
           isRunRecord,
         );
         if (run) {
+          flowRuns.push(run);
           for (const [sha, role] of runReferences(run)) {
             refer(sha, { pathspec: runSpec, role });
           }
@@ -109,6 +123,11 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
           }
         }
       }
+    }
+    staleIndex.push(...(await datastore.runIndex.staleRuns(flow, flowRuns)));
+    if (options.rebuildIndex) {
+      await datastore.runIndex.rebuild(flow, flowRuns);
+      rebuiltIndex.push(flow);
     }
   }
 
@@ -152,6 +171,8 @@ export async function fsckDatastore(datastore: Datastore): Promise<FsckReport> {
     damagedRecords,
     affectedRuns: [...affected].sort(),
     strayFiles,
+    staleIndex,
+    rebuiltIndex,
   };
 }
 

@@ -119,7 +119,7 @@ function referencedObjects(root: string): Set<string> {
     for (const entry of listDirents(dir)) {
       const file = path.join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (dir === root && (entry.name === 'objects' || entry.name === 'cards')) {
+        if (dir === root && (entry.name === 'objects' || entry.name === 'cards' || entry.name === 'index')) {
           continue;
         }
         visit(file);

@@ -171,6 +171,12 @@ export class LocalBackend implements StorageBackend {
     return this.listSync(prefix);
   }
 
+  async listAfter(prefix: string, startAfter: string): Promise<string[]> {
+    return this.listSync(prefix)
+      .files.filter((name) => name > startAfter)
+      .sort();
+  }
+
   async listAll(prefix: string): Promise<KeyInfo[]> {
     const out: KeyInfo[] = [];
     const walk = (key: string) => {

@@ -199,6 +199,16 @@ export class S3Backend implements StorageBackend {
     );
   }
 
+  async listAfter(prefix: string, startAfter: string): Promise<string[]> {
+    const base = this.key(prefix) + '/';
+    const raw = await this.bridge.call<RawListing>('list', [
+      base,
+      false,
+      startAfter ? base + startAfter : undefined,
+    ]);
+    return raw.files.map(({ key }) => key.slice(base.length));
+  }
+
   async listAll(prefix: string): Promise<KeyInfo[]> {
     const raw = await this.bridge.call<RawListing>('list', [this.key(prefix) + '/', true]);
     const strip = this.where.prefix.length;

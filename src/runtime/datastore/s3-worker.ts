@@ -141,6 +141,7 @@ serveBridge((setup: Setup): Record<string, Handler> => {
     async list(
       prefix: string,
       recursive: boolean,
+      startAfter?: string,
     ): Promise<{ folders: string[]; files: { key: string; bytes: number }[] }> {
       const folders: string[] = [];
       const files: { key: string; bytes: number }[] = [];
@@ -151,6 +152,7 @@ serveBridge((setup: Setup): Record<string, Handler> => {
             Bucket: bucket,
             Prefix: prefix,
             ...(recursive ? {} : { Delimiter: '/' }),
+            ...(startAfter && !token ? { StartAfter: startAfter } : {}),
             ContinuationToken: token,
           }),
         );

@@ -6,6 +6,8 @@
 import { effectiveRunStatus } from './liveness';
 import type { Datastore } from './datastore';
 import * as layout from './layout';
+import type { RunRecord } from '../records';
+import { isFinal } from './run-index';
 import { UserInputError } from '../errors';
 
 export interface TransferReport {
@@ -115,8 +117,19 @@ export async function copyRun(
       }
     }
   }
-  if (await copyKey(from, to, layout.runKey(flow, runId))) {
+  // Written as any run record is there: the destination's run index learns of it (run-index.ts).
+  const runKey = layout.runKey(flow, runId);
+  const [source, replaced] = await Promise.all([from.backend.read(runKey), to.backend.read(runKey)]);
+  if (source && !replaced?.data.equals(source.data)) {
+    const wasFinal =
+      replaced !== undefined && isFinal(JSON.parse(replaced.data.toString('utf8')) as RunRecord);
+    const change = wasFinal ? await to.runIndex.beginChangeAsync(flow, runId) : undefined;
+    await to.backend.write(runKey, source.data);
     report.recordsWritten++;
+    const record = JSON.parse(source.data.toString('utf8')) as RunRecord;
+    if (isFinal(record)) {
+      await to.runIndex.settledAsync(record, change);
+    }
   }
   return report;
 }
