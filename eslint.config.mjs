@@ -15,6 +15,11 @@ const nodeBuiltins = [
   'vm',
 ];
 const nodeImports = nodeBuiltins.flatMap((m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`]);
+// Relative imports of the layers above the runtime.
+const UPPER_LAYERS = '^(\\.\\./)+(src/)?(cli|client|lab|kernel)(/|$)';
+// A runtime file that is not one of the runtime's entry points.
+const RUNTIME_INSIDE =
+  '^(\\.\\./)+(src/)?runtime/(?!(execution|loading|scope|codecs|datastore|serve|engines|repro/(capture|replay|binder))$)';
 
 export default tseslint.config(
   {
@@ -79,6 +84,61 @@ export default tseslint.config(
         setInterval: 'readonly',
         clearInterval: 'readonly',
       },
+    },
+  },
+  {
+    // The runtime sits under every layer but core: it never reaches up.
+    files: ['src/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: UPPER_LAYERS, message: 'the runtime never imports the layers above it' }] },
+      ],
+    },
+  },
+  {
+    // Above the runtime, code imports its entry points only (src/runtime/index.ts and one index per
+    // role folder), so the runtime can be rearranged inside without touching its users.
+    files: ['src/cli/**/*.ts', 'src/client/**/*.ts', 'kernel/**/*.ts', 'src/index.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: RUNTIME_INSIDE,
+              message:
+                "import the runtime through its entry points (src/runtime/index.ts or a role folder's index)",
+            },
+            {
+              regex: '(^|/)lab(/|$)',
+              message: 'the JupyterLab extension runs in the browser; nothing here may import it',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The Client API is what user code and the kernel read runs with: no CLI, no kernel.
+    files: ['src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: RUNTIME_INSIDE,
+              message:
+                "import the runtime through its entry points (src/runtime/index.ts or a role folder's index)",
+            },
+            {
+              regex: '^(\\.\\./)+(cli|lab|kernel)(/|$)',
+              message: 'the Client API does not depend on the CLI, the kernel or the extension',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -14,7 +14,7 @@ const { measure, check } = require('./lib/proc');
 
 assertBuilt();
 // The parity cases are TypeScript: load them with cellflow's own .ts loader (local-typescript.ts).
-require(path.join(REPO, 'dist', 'src', 'runtime', 'local-typescript.js')).enableLocalTypeScript();
+require(path.join(REPO, 'dist', 'src', 'runtime', 'loading', 'local-typescript.js')).enableLocalTypeScript();
 const { CASES } = require(path.join(REPO, 'test', 'parity', 'cases.ts'));
 const { placeOnGraph } = require(path.join(REPO, 'test', 'parity', 'formatter.ts'));
 const { Datastore } = require(path.join(REPO, 'dist', 'src', 'runtime', 'datastore', 'datastore.js'));

@@ -20,9 +20,9 @@ const RUNS = Number(values.runs);
 const CHILD = `
 const started = process.hrtime.bigint();
 const cpu = process.cpuUsage();
-require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/repro/git-loader'))}).prepareFastGitLoad();
+require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/repro/capture/git-loader'))}).prepareFastGitLoad();
 const { Datastore } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/datastore/datastore'))});
-const { captureRunProvenance } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/repro/provenance'))});
+const { captureRunProvenance } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/repro/capture/provenance'))});
 const fs = require('fs');
 const [notebook, store] = process.argv.slice(1);
 const ds = Datastore.open({ root: store });

@@ -2,8 +2,7 @@
 // the way `cellflow serve` would (JSON in, JSON out, the same request checks and status rules), with
 // the latest interactive artifacts of the flow's end step in place of a run's.
 import type { EndpointManifest } from '../src/core/model';
-import { ArtifactValues } from '../src/runtime/serve/artifacts-view';
-import { invokeEndpoint } from '../src/runtime/serve/invoke';
+import { ArtifactValues, invokeEndpoint } from '../src/runtime/serve';
 import type { InteractiveStore } from './interactive-store';
 import type { NotebookIndex } from './notebook-index';
 import type { StepContext } from './step-context';

@@ -14,7 +14,7 @@ import type {
   ResultOf,
   RunResult,
 } from '../src/core/protocol';
-import { Datastore, parsePathspec } from '../src/runtime/datastore/datastore';
+import { Datastore, parsePathspec } from '../src/runtime';
 import { artifactPreview, DEFAULT_PREVIEW_ROWS, runDetail, runView } from '../src/client/views';
 import { onTheWire } from './json';
 import { resumeArgs, runArgs, stopRun, streamCli } from './run-stream';
@@ -121,8 +121,8 @@ async function runPredictions(
   limit: number,
 ): Promise<PredictionsResult> {
   const { flow } = parsePathspec(pathspec);
-  const { logStorageOf, readPredictions } = await import('../src/runtime/serve/prediction-log');
-  const { runDrift } = await import('../src/runtime/serve/monitor');
+  const { logStorageOf, readPredictions } = await import('../src/runtime/serve');
+  const { runDrift } = await import('../src/runtime/serve');
   const records = (await readPredictions(logStorageOf(datastore), flow)).filter((r) => r.run === pathspec);
   const drift: PredictionsResult['drift'] = [];
   for (const endpoint of [...new Set(records.map((r) => r.endpoint))].sort()) {

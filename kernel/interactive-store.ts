@@ -3,8 +3,8 @@
 // join's mergeArtifacts compares hashes exactly as a flow run does, and saveInteractive() can write
 // the objects to a datastore unchanged.
 import { decodeArtifact, encodeArtifact } from '../src/runtime/codecs';
-import { hashChunks } from '../src/runtime/datastore/objects';
-import type { ArtifactRef } from '../src/runtime/records';
+import { hashChunks } from '../src/runtime/datastore';
+import type { ArtifactRef } from '../src/runtime';
 
 export class InteractiveStore {
   private readonly objects = new Map<string, Uint8Array[]>();

@@ -7,7 +7,7 @@ import * as path from 'path';
 import type { Readable } from 'stream';
 import type { RequestOf, RunResult, StreamEvent, TaskStatusEvent } from '../src/core/protocol';
 import { parseRunEvent, type RunEvent } from '../src/core/run-events';
-import { Datastore, effectiveRunStatus, parsePathspec } from '../src/runtime/datastore/datastore';
+import { Datastore, effectiveRunStatus, parsePathspec } from '../src/runtime';
 import { packageRoot } from './package-root';
 
 /** The child's file descriptor for run events (0-2 are stdin, stdout, stderr). */

@@ -6,11 +6,8 @@ import * as path from 'path';
 import { Run } from '../src/client/run';
 import type { FlowGraph, GraphNode, JsonValue, Parameter } from '../src/core/model';
 import { defaultStepOptions } from '../src/core/tags';
-import { Datastore } from '../src/runtime/datastore/datastore';
-import type { ArtifactIndex, RunRecord, TaskRecord } from '../src/runtime/records';
-import { currentUser } from '../src/runtime/user';
-import { captureInputs, projectRootOf } from '../src/runtime/repro/data-inputs';
-import { cellflowRoot } from '../src/runtime/repro/package-version';
+import { type ArtifactIndex, currentUser, Datastore, type RunRecord, type TaskRecord } from '../src/runtime';
+import { captureInputs, cellflowRoot, projectRootOf } from '../src/runtime/repro/capture';
 import type { InteractiveStore } from './interactive-store';
 import type { StepContext, StepResult } from './step-context';
 

@@ -15,18 +15,18 @@ import type {
 } from '../src/core/model';
 import {
   bindMergeArtifacts,
+  chosenCase,
   createJoinInput,
   createSelf,
+  foreachElements,
+  isOneShotIterator,
   joinInputList,
   registerJoinInput,
   type SelfState,
-} from '../src/runtime/artifact-scope';
-import type { ArtifactIndex } from '../src/runtime/records';
-import { emptyReadLog, recordReads, type ReadLog } from '../src/runtime/repro/read-recorder';
-import { foreachElements, isOneShotIterator } from '../src/runtime/foreach-values';
-import { taskRandom } from '../src/runtime/seeded-random';
-import { chosenCase } from '../src/runtime/switch-case';
-import { currentUser } from '../src/runtime/user';
+  taskRandom,
+} from '../src/runtime/scope';
+import { type ArtifactIndex, currentUser } from '../src/runtime';
+import { emptyReadLog, recordReads, type ReadLog } from '../src/runtime/repro/capture';
 import type { ResolvedCell } from './cell-resolver';
 import type { InteractiveStore } from './interactive-store';
 

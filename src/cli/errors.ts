@@ -3,7 +3,7 @@
 // notebook, cell and line); both exit 2.
 import { CommanderError } from 'commander';
 import { NotebookError } from '../core';
-import { UserInputError } from '../runtime/errors';
+import { UserInputError } from '../runtime';
 import type { CliIO } from './io';
 
 export const EXIT_OK = 0;

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { exitWith } from './errors';
 import { processIO, type CliIO } from './io';
-import { cacheTypeScriptCode } from '../runtime/typescript-code-cache';
+import { cacheTypeScriptCode } from '../runtime/loading';
 
 type Register = (program: Command, io: CliIO) => void;
 

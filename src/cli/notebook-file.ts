@@ -1,6 +1,6 @@
 // Reading the notebook a command names: file errors and non-UTF-8 bytes are bad input (exit 2).
 import * as fs from 'fs';
-import { UserInputError } from '../runtime/errors';
+import { UserInputError } from '../runtime';
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file',

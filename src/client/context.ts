@@ -1,7 +1,6 @@
 // Which datastore and which namespace the Client API reads. Like Metaflow, the default namespace is
 // the current user: `flow.runs()` lists your runs; `namespace(null)` lists everyone's.
-import { Datastore } from '../runtime/datastore/datastore';
-import { currentUser } from '../runtime/user';
+import { currentUser, Datastore } from '../runtime';
 
 let pinned: Datastore | undefined;
 /** undefined: the default (the current user); null: all users. */

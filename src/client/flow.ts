@@ -1,7 +1,5 @@
 // A flow: every run of it in the datastore, filtered by namespace (user) and tags.
-import type { Datastore } from '../runtime/datastore/datastore';
-import { checkName, NotFoundError } from '../runtime/datastore/datastore';
-import type { RunRecord } from '../runtime/records';
+import { checkName, type Datastore, NotFoundError, type RunRecord } from '../runtime';
 import { getDatastore, inNamespace } from './context';
 import { Run } from './run';
 

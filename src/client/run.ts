@@ -1,15 +1,16 @@
 // A run of a flow: its record, steps and tasks, and the end task's artifacts (Metaflow's run.data).
-import type { Datastore } from '../runtime/datastore/datastore';
 import {
+  type Datastore,
   effectiveRunStatus,
   formatPathspec,
   NotFoundError,
   parsePathspec,
   PathspecError,
-} from '../runtime/datastore/datastore';
-import { UserInputError } from '../runtime/errors';
+  type RunRecord,
+  type RunStatus,
+  UserInputError,
+} from '../runtime';
 import type { JsonValue } from '../core/model';
-import type { RunRecord, RunStatus } from '../runtime/records';
 import { getDatastore } from './context';
 import { Step } from './step';
 import { Task, toDate } from './task';

@@ -1,6 +1,5 @@
 // A step of a run: the tasks that ran it (one, or one per foreach element).
-import type { Datastore } from '../runtime/datastore/datastore';
-import { formatPathspec, NotFoundError, parsePathspec, PathspecError } from '../runtime/datastore/datastore';
+import { type Datastore, formatPathspec, NotFoundError, parsePathspec, PathspecError } from '../runtime';
 import { getDatastore } from './context';
 import { Task, toDate } from './task';
 

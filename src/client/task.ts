@@ -1,7 +1,15 @@
 // A task of a run: its status, attempts, artifacts and logs.
-import type { Datastore } from '../runtime/datastore/datastore';
-import { formatPathspec, NotFoundError, parsePathspec, PathspecError } from '../runtime/datastore/datastore';
-import type { ArtifactRef, AttemptRecord, TaskRecord, TaskStatus } from '../runtime/records';
+import {
+  type ArtifactRef,
+  type AttemptRecord,
+  type Datastore,
+  formatPathspec,
+  NotFoundError,
+  parsePathspec,
+  PathspecError,
+  type TaskRecord,
+  type TaskStatus,
+} from '../runtime';
 import { getDatastore } from './context';
 
 /**

@@ -4,8 +4,7 @@ import type { Table } from 'apache-arrow';
 import { types } from 'util';
 import type { JsonValue } from '../core/model';
 import type { ArtifactPreview, RunDetailResult, RunView, TaskView } from '../core/protocol';
-import { effectiveRunStatus } from '../runtime/datastore/datastore';
-import type { RunRecord, TaskRecord } from '../runtime/records';
+import { effectiveRunStatus, type RunRecord, type TaskRecord } from '../runtime';
 import type { Run } from './run';
 import type { Task } from './task';
 

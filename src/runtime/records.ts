@@ -1,10 +1,10 @@
 // Shapes of what the datastore holds for runs and tasks (schema/run.schema.json is the normative form).
 import type { FlowGraph, Isolation, JsonValue, Parameter } from '../core/model';
-import type { CodePackageRecord } from './repro/code-package';
-import type { DataInput } from './repro/data-inputs';
-import type { EnvironmentRecord } from './repro/environment';
-import type { LockfileRecord } from './repro/lockfile';
-import type { SourceRecord } from './repro/source';
+import type { CodePackageRecord } from './repro/capture/code-package';
+import type { DataInput } from './repro/capture/data-inputs';
+import type { EnvironmentRecord } from './repro/capture/environment';
+import type { LockfileRecord } from './repro/capture/lockfile';
+import type { SourceRecord } from './repro/capture/source';
 
 export type Codec = 'arrow' | 'bytes' | 'json' | 'v8';
 

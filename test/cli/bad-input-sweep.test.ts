@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { memoryIO } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
-import { mulberry32 } from '../../src/runtime/seeded-random';
+import { mulberry32 } from '../../src/runtime/scope/seeded-random';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SEED = 20240611;

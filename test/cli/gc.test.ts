@@ -8,7 +8,7 @@ import * as path from 'path';
 import { CLI, cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { git, initAndCommit } from '../repro/project';
-import { encodeArtifact } from '../../src/runtime/codecs';
+import { encodeArtifact } from '../../src/runtime/codecs/codecs';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 
 let work: string;

@@ -2,8 +2,8 @@
 // records (artifacts read, request shape), and the compiled module's callable `endpoints`.
 import * as path from 'path';
 import { analyzeNotebook, compileNotebook, formatDiagnostic } from '../../src/core';
-import { loadFlowModule } from '../../src/runtime/module-loader';
-import { transpile } from '../../src/runtime/flow-source';
+import { loadFlowModule } from '../../src/runtime/loading/module-loader';
+import { transpile } from '../../src/runtime/loading/flow-source';
 import { notebook, type Cell } from './nb';
 
 const JOIN_FLOW: Cell[] = [

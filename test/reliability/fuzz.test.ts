@@ -13,7 +13,7 @@ import { memoryIO } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { populate } from '../helpers/sample-runs';
-import { mulberry32 } from '../../src/runtime/seeded-random';
+import { mulberry32 } from '../../src/runtime/scope/seeded-random';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const SEED = 20261125;

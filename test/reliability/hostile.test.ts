@@ -13,7 +13,7 @@ import { memoryIO } from '../../src/cli/io';
 import { runCli } from '../../src/cli/main';
 import { Run } from '../../src/client/run';
 import { Task } from '../../src/client/task';
-import { decodeArtifact, encodeArtifact } from '../../src/runtime/codecs';
+import { decodeArtifact, encodeArtifact } from '../../src/runtime/codecs/codecs';
 import { checkName, Datastore, parsePathspec } from '../../src/runtime/datastore/datastore';
 import { ObjectStore } from '../../src/runtime/datastore/objects';
 import type { Codec } from '../../src/runtime/records';

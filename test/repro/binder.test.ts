@@ -10,7 +10,7 @@ import { anywhereProject, churnProject, git, gitState, packCellflow } from './pr
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { ensureLabextensionBuilt } from '../e2e/lab-server';
-import { TESTED_JUPYTERLAB, TESTED_PYTHON } from '../../src/runtime/repro/binder-pins';
+import { TESTED_JUPYTERLAB, TESTED_PYTHON } from '../../src/runtime/repro/binder/binder-pins';
 import { peerBin, peerEnv, pinnedVersion, PYTHON } from '../helpers/python-peers';
 
 let work: string;

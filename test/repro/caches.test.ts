@@ -5,7 +5,7 @@ import * as path from 'path';
 import { CACHE_NAMES, cacheEnabled } from '../../src/runtime/caches';
 import { cellflow } from '../helpers/cli';
 import { removeTempDir, tempDir } from '../helpers/notebook';
-import { SETTLE_MS } from '../../src/runtime/repro/stat-signature';
+import { SETTLE_MS } from '../../src/runtime/repro/capture/stat-signature';
 import { churnProject, readRecords } from './project';
 
 test('CELLFLOW_NO_CACHE turns every cache off, or the ones named; the older switches still work', () => {

@@ -4,8 +4,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { ObjectStore } from '../../src/runtime/datastore/objects';
-import { captureLockfile, driftOf, findLockfile, lockedPackages } from '../../src/runtime/repro/lockfile';
-import { StatCache } from '../../src/runtime/repro/stat-cache';
+import {
+  captureLockfile,
+  driftOf,
+  findLockfile,
+  lockedPackages,
+} from '../../src/runtime/repro/capture/lockfile';
+import { StatCache } from '../../src/runtime/repro/capture/stat-cache';
 
 let work: string;
 beforeAll(() => (work = tempDir('cellflow-drift-')));

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
-import { memoizedOverFiles, type GitFs } from '../../src/runtime/repro/fs-memo';
+import { memoizedOverFiles, type GitFs } from '../../src/runtime/repro/capture/fs-memo';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { git as gitCli } from './project';
 

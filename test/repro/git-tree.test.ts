@@ -1,7 +1,7 @@
 // Blobs for a run's snapshot: written only when the repository lacks them, with the id git gives.
 import * as fs from 'fs';
 import * as path from 'path';
-import { blobOid, oidAtPath, writeBlobOnce } from '../../src/runtime/repro/git-tree';
+import { blobOid, oidAtPath, writeBlobOnce } from '../../src/runtime/repro/capture/git-tree';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 import { git } from './project';
 

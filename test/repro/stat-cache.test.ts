@@ -2,7 +2,7 @@
 // when it changed, never trusted for files too fresh to tell, harmless when missing or damaged.
 import * as fs from 'fs';
 import * as path from 'path';
-import { StatCache } from '../../src/runtime/repro/stat-cache';
+import { StatCache } from '../../src/runtime/repro/capture/stat-cache';
 import { removeTempDir, tempDir } from '../helpers/notebook';
 
 let dir: string;

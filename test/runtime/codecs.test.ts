@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { inspect } from 'util';
 import * as vm from 'vm';
-import { decodeArtifact, encodeArtifact, UnstorableArtifactError } from '../../src/runtime/codecs';
+import { decodeArtifact, encodeArtifact, UnstorableArtifactError } from '../../src/runtime/codecs/codecs';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { REPO_ROOT, runTsChild } from '../helpers/ts-child';
 import { PYTHON } from '../helpers/python-peers';
@@ -207,7 +207,7 @@ describe('Arrow tables', () => {
     });
     const code = `
       const { createRequire } = require('module');
-      const { encodeArtifact, decodeArtifact } = require('./src/runtime/codecs.ts');
+      const { encodeArtifact, decodeArtifact } = require('./src/runtime/codecs/codecs.ts');
       const theirs = createRequire(${JSON.stringify(path.join(project, 'flow.js'))})('apache-arrow');
       const ours = require('apache-arrow');
       const table = theirs.tableFromArrays({ n: Float64Array.from([1, 2, 3]) });

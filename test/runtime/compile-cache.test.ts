@@ -3,9 +3,9 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { loadFlowSourceCached } from '../../src/runtime/compile-cache';
+import { loadFlowSourceCached } from '../../src/runtime/loading/compile-cache';
 import { Datastore } from '../../src/runtime/datastore/datastore';
-import { loadFlowSource } from '../../src/runtime/flow-source';
+import { loadFlowSource } from '../../src/runtime/loading/flow-source';
 import { REPO } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook, type CellSpec } from '../helpers/notebook';
 import { taskRecord } from '../helpers/records';
@@ -67,10 +67,10 @@ describe('compile cache', () => {
 
   it('spares a process that finds the entry from loading TypeScript (built dist)', () => {
     const script = `
-      const { loadFlowSourceCached } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/compile-cache.js'))});
+      const { loadFlowSourceCached } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/loading/compile-cache.js'))});
       const { Datastore } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/datastore/datastore.js'))});
       const source = loadFlowSourceCached(process.argv[1], Datastore.open({ root: process.argv[2] }));
-      const loaded = Object.keys(require.cache).some((f) => f.includes('/node_modules/typescript/'));
+      const loaded = Object.keys(require.cache).some((f) => f.includes('/node_modules/@tslab/typescript-for-tslab/'));
       console.log(JSON.stringify({ flow: source.manifest.flow, typescriptLoaded: loaded }));`;
     const run = () => {
       const result = spawnSync(process.execPath, ['-e', script, notebook, datastore.root], {

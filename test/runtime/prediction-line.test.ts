@@ -3,7 +3,7 @@
 // redaction walk on every request, nested and escaped ones included.
 import { predictionLine, type LoggedPrediction } from '../../src/runtime/serve/prediction-line';
 import type { PredictionRecord } from '../../src/runtime/serve/prediction-log';
-import { hasSecretFields, redactFields } from '../../src/runtime/repro/secrets';
+import { hasSecretFields, redactFields } from '../../src/runtime/repro/capture/secrets';
 
 const artifacts = Object.freeze({ features: 'b'.repeat(64), scaling: 'c'.repeat(64) });
 

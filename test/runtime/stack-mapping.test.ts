@@ -1,9 +1,9 @@
 // Task processes no longer turn on Node's source maps (they cost every task 2-5 ms); a failing
 // task's stack is mapped from the module's inline map instead. These check that mapping against a
 // module whose compiled lines differ from its source lines, as TypeScript's output does.
-import { transpile } from '../../src/runtime/flow-source';
-import { loadFlowModule } from '../../src/runtime/module-loader';
-import { inlineSourceMap, mapStack } from '../../src/runtime/stack-mapping';
+import { transpile } from '../../src/runtime/loading/flow-source';
+import { loadFlowModule } from '../../src/runtime/loading/module-loader';
+import { inlineSourceMap, mapStack } from '../../src/runtime/loading/stack-mapping';
 
 const FILE = '/virtual/project/demo.flow.ts';
 // Interfaces and type-only lines vanish from the JavaScript, so the throw moves up by several lines.

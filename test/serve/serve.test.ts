@@ -2,7 +2,7 @@
 // Every acknowledged prediction must be in the log (SIGTERM and SIGKILL alike: the log is group
 // committed before a request is answered) and must replay identically.
 import * as path from 'path';
-import { redactFields } from '../../src/runtime/repro/secrets';
+import { redactFields } from '../../src/runtime/repro/capture/secrets';
 import { cellflow, REPO } from '../helpers/cli';
 import {
   churnRequest,

@@ -3,7 +3,7 @@
 import type { Table } from 'apache-arrow';
 import { inspect } from 'util';
 import { toDisplayJson } from '../../client/views';
-import type { ArtifactRef } from '../../runtime/records';
+import type { ArtifactRef } from '../../runtime';
 import { renderTable } from './display';
 
 const PREVIEW_ROWS = 10;

@@ -9,11 +9,9 @@ import { Task } from '../../client/task';
 import { artifactPreview, runDetail, taskView } from '../../client/views';
 import { renderCardPage, type ArtifactPreviews } from '../../core/run-html';
 import type { CellflowDisplay } from '../../core/protocol';
-import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
-import { UserInputError } from '../../runtime/errors';
+import { Datastore, makeDirs, parsePathspec, PathspecError, UserInputError } from '../../runtime';
 import type { CliIO } from '../io';
 import { parseInteger } from './options';
-import { makeDirs } from '../../runtime/make-dirs';
 
 const MAX_TASKS_PREVIEWED = 200;
 

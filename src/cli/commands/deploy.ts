@@ -7,19 +7,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compileNotebook, cronProblem, scheduleOf, type JsonValue } from '../../core';
-import { isS3Location, resolveDatastoreLocation } from '../../runtime/datastore/datastore';
-import { argoDocument, argoManifests, DEFAULT_S3_SECRET } from '../../runtime/engines/argo-manifest';
-import { UserInputError } from '../../runtime/errors';
-import { kubectlApply } from '../../runtime/engines/kubectl';
-import { cellflowCommand } from '../../runtime/engines/slurm';
+import { isS3Location, resolveDatastoreLocation, UserInputError } from '../../runtime';
 import {
+  argoDocument,
+  argoManifests,
+  cellflowCommand,
   cronBlock,
   cronJob,
+  DEFAULT_S3_SECRET,
   flowBlock,
+  kubectlApply,
   readCrontab,
   withFlowBlock,
   writeCrontab,
-} from '../../runtime/engines/scrontab';
+} from '../../runtime/engines';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
 

@@ -1,5 +1,5 @@
 // Plain-text rendering shared by the read-side commands: aligned tables, times and durations.
-import type { RunRecord, RunStatus } from '../../runtime/records';
+import type { RunRecord, RunStatus } from '../../runtime';
 
 /** Columns padded to their widest cell; the last column is not padded (no trailing spaces). */
 export function renderTable(headers: string[], rows: string[][]): string {

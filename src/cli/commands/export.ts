@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 import { compileNotebook } from '../../core';
-import { UserInputError } from '../../runtime/errors';
+import { UserInputError } from '../../runtime';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';
 

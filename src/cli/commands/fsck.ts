@@ -3,10 +3,9 @@
 // the runs, steps, tasks and artifacts that use it), 2 when there is no datastore to check.
 import type { Command } from 'commander';
 import * as fs from 'fs';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { fsckDatastore, type FsckReport } from '../../runtime/datastore/fsck';
+import { Datastore, UserInputError } from '../../runtime';
+import { fsckDatastore, type FsckReport } from '../../runtime/datastore';
 import { EXIT_FAILED } from '../errors';
-import { UserInputError } from '../../runtime/errors';
 import type { CliIO } from '../io';
 import { formatBytes } from './display';
 

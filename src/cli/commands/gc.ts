@@ -3,10 +3,9 @@
 // temporary directories finished reproductions left behind. Safe beside running runs (see gc.ts).
 import type { Command } from 'commander';
 import * as fs from 'fs';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { sweepObjects } from '../../runtime/datastore/gc';
-import { deleteRefs, leftoverReproductionDirs, staleSnapshotRefs } from '../../runtime/repro/leftovers';
-import { UserInputError } from '../../runtime/errors';
+import { Datastore, UserInputError } from '../../runtime';
+import { sweepObjects } from '../../runtime/datastore';
+import { deleteRefs, leftoverReproductionDirs, staleSnapshotRefs } from '../../runtime/repro/replay';
 import type { CliIO } from '../io';
 import { formatBytes } from './display';
 import { parseInteger } from './options';

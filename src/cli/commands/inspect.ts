@@ -4,10 +4,15 @@ import type { Command } from 'commander';
 import { Run } from '../../client/run';
 import { Step } from '../../client/step';
 import { Task } from '../../client/task';
-import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
+import {
+  Datastore,
+  parsePathspec,
+  PathspecError,
+  type ReproductionVerdict,
+  type RunRecord,
+} from '../../runtime';
 import { driftSummary as driftDetails } from '../../core/drift-summary';
-import type { ReproductionVerdict, RunRecord } from '../../runtime/records';
-import type { DriftRecord } from '../../runtime/repro/lockfile';
+import type { DriftRecord } from '../../runtime/repro/capture';
 import { artifactAsJson, describeArtifact } from './artifact-view';
 import { countStatuses, elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 import type { CliIO } from '../io';

@@ -4,9 +4,8 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { UserInputError } from '../../runtime/errors';
+import { makeDirs, UserInputError } from '../../runtime';
 import { logoPng } from './kernel-logo';
-import { makeDirs } from '../../runtime/make-dirs';
 import type { CliIO } from '../io';
 
 export const KERNEL_NAME = 'cellflow';

@@ -10,7 +10,7 @@ import {
   hasErrors,
   type NotebookTagFix,
 } from '../../core';
-import { withImportChecks } from '../../runtime/import-check';
+import { withImportChecks } from '../../runtime/loading';
 import { EXIT_BAD_INPUT } from '../errors';
 import type { CliIO } from '../io';
 import { readNotebookFile } from '../notebook-file';

@@ -1,8 +1,7 @@
 // `cellflow logs RUN/STEP/TASK [--attempt N] [--stderr]`: a task attempt's output, as it was printed.
 import type { Command } from 'commander';
 import { Task } from '../../client/task';
-import { Datastore, parsePathspec, PathspecError } from '../../runtime/datastore/datastore';
-import { NotFoundError } from '../../runtime/datastore/datastore';
+import { Datastore, NotFoundError, parsePathspec, PathspecError } from '../../runtime';
 import { parseInteger } from './options';
 import type { CliIO } from '../io';
 

@@ -1,8 +1,8 @@
 // `cellflow monitor FLOW/ENDPOINT [--since T] [--json]`: per numeric feature, the drift of the logged
 // requests from the run's reference data: PSI and the Kolmogorov–Smirnov statistic.
 import type { Command } from 'commander';
-import { checkName, Datastore, PathspecError } from '../../runtime/datastore/datastore';
-import { monitorEndpoint } from '../../runtime/serve/monitor';
+import { checkName, Datastore, PathspecError } from '../../runtime';
+import { monitorEndpoint } from '../../runtime/serve';
 import type { CliIO } from '../io';
 import { renderTable } from './display';
 import { parseSince } from './since';

@@ -1,7 +1,7 @@
 // `cellflow predictions FLOW [--endpoint E] [--since T] [--json]`: the prediction log, oldest first.
 import type { Command } from 'commander';
-import { checkName, Datastore } from '../../runtime/datastore/datastore';
-import { logStorageOf, readPredictions, type PredictionRecord } from '../../runtime/serve/prediction-log';
+import { checkName, Datastore } from '../../runtime';
+import { logStorageOf, readPredictions, type PredictionRecord } from '../../runtime/serve';
 import { formatTime, renderTable } from './display';
 import { parseCount } from './options';
 import { parseSince } from './since';

@@ -1,8 +1,8 @@
 // `cellflow replay PREDICTION_ID`: recompute a logged prediction with exactly the logged run and
 // artifacts. Exit 0 when the answer is identical, 1 with the differences when it is not.
 import type { Command } from 'commander';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { replayPrediction } from '../../runtime/serve/replay';
+import { Datastore } from '../../runtime';
+import { replayPrediction } from '../../runtime/serve';
 import type { CliIO } from '../io';
 
 export function registerReplay(program: Command, io: CliIO): void {

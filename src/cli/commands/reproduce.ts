@@ -51,8 +51,8 @@ export function registerReproduce(program: Command, io: CliIO): void {
         },
       ) => {
         // Loaded on use, like every repro module: they are heavy and no other command needs them.
-        const { reproduceRun } = await import('../../runtime/repro/reproduce');
-        const { formatComparison } = await import('../../runtime/repro/compare');
+        const { reproduceRun } = await import('../../runtime/repro/replay');
+        const { formatComparison } = await import('../../runtime/repro/replay');
         const result = await reproduceRun({
           pathspec: run,
           dir: opts.in,

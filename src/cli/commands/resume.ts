@@ -1,8 +1,7 @@
 // `cellflow resume`: a new run that reuses the origin's successful tasks before the resume point.
 import type { Command } from 'commander';
 import * as path from 'path';
-import { resumeRun, type EngineChoice } from '../../runtime/run';
-import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
+import { DEFAULT_MAX_ITERATIONS, type EngineChoice, resumeRun } from '../../runtime/execution';
 import { parseCount, parseIsolation } from './options';
 import { engineChoice, EVENTS_FD_HELP, finishRun, parseEngine, parseFd, runReporters } from './run';
 import type { CliIO } from '../io';

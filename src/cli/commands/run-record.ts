@@ -1,8 +1,8 @@
 // `cellflow start-run` / `cellflow finish-run`: what an Argo workflow's first pod and exit handler
 // run (internal): write run Flow/<workflow name>'s record from a deployed run, then close it.
 import type { Command } from 'commander';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { finishRun, startRunFrom } from '../../runtime/engines/argo-run';
+import { Datastore } from '../../runtime';
+import { finishRun, startRunFrom } from '../../runtime/engines';
 import type { CliIO } from '../io';
 import { collect } from './options';
 

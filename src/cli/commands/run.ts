@@ -1,14 +1,18 @@
 // `cellflow run`: compile a notebook (or load a .flow.ts) and run it on the local scheduler.
 import { InvalidArgumentError, type Command } from 'commander';
 import * as path from 'path';
-import { loadFlowSourceCached } from '../../runtime/compile-cache';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { describeParameters } from '../../runtime/parameters';
-import { runFlow, type EngineChoice, type RunResult } from '../../runtime/run';
-import { UserInputError } from '../../runtime/errors';
-import { RunEventReporter } from '../../runtime/run-events';
-import { ConsoleReporter, type RunReporter } from '../../runtime/run-output';
-import { DEFAULT_MAX_ITERATIONS } from '../../runtime/scheduler';
+import { loadFlowSourceCached } from '../../runtime/loading';
+import { Datastore, UserInputError } from '../../runtime';
+import {
+  ConsoleReporter,
+  DEFAULT_MAX_ITERATIONS,
+  describeParameters,
+  type EngineChoice,
+  RunEventReporter,
+  runFlow,
+  type RunReporter,
+  type RunResult,
+} from '../../runtime/execution';
 import { collect, parseCount, parseInteger, parseIsolation } from './options';
 import type { CliIO } from '../io';
 

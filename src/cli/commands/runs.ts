@@ -2,15 +2,15 @@
 // stays fast with thousands of runs.
 import { InvalidArgumentError, type Command } from 'commander';
 import {
+  checkName,
   Datastore,
   effectiveRunStatus,
-  NotFoundError,
-  checkName,
   type IndexedRun,
+  NotFoundError,
+  type RunRecord,
   type RunSummary,
-} from '../../runtime/datastore/datastore';
-import { summaryOf } from '../../runtime/datastore/run-index';
-import type { RunRecord } from '../../runtime/records';
+} from '../../runtime';
+import { summaryOf } from '../../runtime/datastore';
 import { collect, parseCount } from './options';
 import { elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 import type { CliIO } from '../io';

@@ -2,10 +2,14 @@
 // over HTTP (src/runtime/serve/http-server.ts) until SIGTERM or SIGINT, then finishes the requests in
 // flight, flushes the prediction log and exits 0.
 import { InvalidArgumentError, type Command } from 'commander';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { DEFAULT_MAX_BODY_BYTES, PredictionServer } from '../../runtime/serve/http-server';
-import { logStorageOf, PredictionLog } from '../../runtime/serve/prediction-log';
-import { resolveServeTarget } from '../../runtime/serve/served-run';
+import { Datastore } from '../../runtime';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  logStorageOf,
+  PredictionLog,
+  PredictionServer,
+  resolveServeTarget,
+} from '../../runtime/serve';
 import type { CliIO } from '../io';
 import { parseInteger } from './options';
 

@@ -11,7 +11,7 @@ export function registerStatus(program: Command, io: CliIO): void {
     .argument('<run>', 'run pathspec Flow/runId')
     .option('--json', 'print the report as JSON')
     .action(async (run: string, opts: { json?: boolean }) => {
-      const { runStatus, formatStatus } = await import('../../runtime/repro/status');
+      const { runStatus, formatStatus } = await import('../../runtime/repro/replay');
       const report = runStatus(run);
       io.stdout(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatStatus(report));
       io.exitCode = report.clean ? 0 : 1;

@@ -1,12 +1,10 @@
 // `cellflow step`: run exactly one task of an existing run (the unit a distributed engine schedules).
 import type { Command } from 'commander';
 import * as path from 'path';
-import { Datastore } from '../../runtime/datastore/datastore';
-import { runWorkdir } from '../../runtime/run-workdir';
-import { runTask } from '../../runtime/task-runner';
-import { taskSpecForStep } from '../../runtime/step-command';
+import { Datastore } from '../../runtime';
+import { runTask, runWorkdir, taskSpecForStep } from '../../runtime/execution';
 import { parseInteger } from './options';
-import { foreachJoinInputs, writeArgoOutputs } from '../../runtime/engines/argo-step';
+import { foreachJoinInputs, writeArgoOutputs } from '../../runtime/engines';
 import type { CliIO } from '../io';
 
 export function registerStep(program: Command, io: CliIO): void {

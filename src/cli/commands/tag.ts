@@ -2,7 +2,7 @@
 // `flow.runs({ tags })` by them. Tags live in run.json.
 import type { Command } from 'commander';
 import { Run } from '../../client/run';
-import { Datastore } from '../../runtime/datastore/datastore';
+import { Datastore } from '../../runtime';
 import type { CliIO } from '../io';
 
 export function registerTag(program: Command, io: CliIO): void {

@@ -1,8 +1,8 @@
 // `cellflow push RUN --to URL` and `cellflow pull RUN --from URL`: copy a run, with every object it
 // references, from this datastore to another or from another to this one (a folder or s3://...).
 import type { Command } from 'commander';
-import { Datastore, parseRunPathspec } from '../../runtime/datastore/datastore';
-import { copyRun, type TransferReport } from '../../runtime/datastore/transfer';
+import { Datastore, parseRunPathspec } from '../../runtime';
+import { copyRun, type TransferReport } from '../../runtime/datastore';
 import type { CliIO } from '../io';
 
 export function registerPush(program: Command, io: CliIO): void {

@@ -6,7 +6,7 @@
 //   flows/<Flow>/<runId>/<step>/<taskId>/task.json and <attempt>.{stdout,stderr}
 import * as fs from 'fs';
 import * as path from 'path';
-import { decodeArtifact, encodeArtifact } from '../codecs';
+import { decodeArtifact, encodeArtifact } from '../codecs/codecs';
 import type { ArtifactRef, RunRecord, TaskRecord } from '../records';
 import { PreconditionFailedError, type StorageBackend, type WriteOptions } from './backend';
 import * as layout from './layout';

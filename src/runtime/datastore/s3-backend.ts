@@ -23,7 +23,7 @@ import {
   type S3Location,
   type S3Settings,
 } from './s3-location';
-import { cellflowRoot } from '../repro/package-version';
+import { cellflowRoot } from '../repro/capture/package-version';
 import { compiledWorkerFile, WorkerBridge, type SerializedError } from './sync-bridge';
 
 /** S3's minimum part is 5 MiB; 16 MiB parts keep a 320 MB artifact at 20 parts. */

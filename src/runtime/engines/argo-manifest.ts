@@ -8,7 +8,7 @@
 // (argo-task-ids.ts), so input paths are spelt from task ids, never read from other pods' outputs.
 import type { FlowGraph, FlowManifest, GraphNode, JsonValue, Parameter } from '../../core/model';
 import { UserInputError } from '../errors';
-import { killGraceMs } from '../step-timeout';
+import { killGraceMs } from '../execution/step-timeout';
 import { ARGO_OUTPUTS, ROOT_TASK_ID } from './argo-task-ids';
 
 export interface ArgoOptions {

@@ -3,7 +3,7 @@
 // run `Flow/<workflow name>` from it (its own parameters), and the exit handler closes its status.
 import type { Datastore } from '../datastore/datastore';
 import { UserInputError } from '../errors';
-import { resolveParams } from '../parameters';
+import { resolveParams } from '../execution/parameters';
 import type { ArtifactIndex, RunRecord } from '../records';
 
 function splitRun(run: string): [string, string] {

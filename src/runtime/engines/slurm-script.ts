@@ -2,7 +2,7 @@
 // the batch script, which runs `cellflow step` for the task its array index names. Pure: the same
 // tasks give the same job, so it is unit-tested without a cluster.
 import type { StepOptions } from '../../core/model';
-import { killGraceMs } from '../step-timeout';
+import { killGraceMs } from '../execution/step-timeout';
 
 /** One task of the group: what `cellflow step` needs besides the run and the step. */
 export interface SlurmTask {

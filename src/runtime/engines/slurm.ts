@@ -12,9 +12,9 @@ import { PassThrough } from 'stream';
 import type { FlowGraph } from '../../core/model';
 import { UserInputError } from '../errors';
 import { makeDirs } from '../make-dirs';
-import { cellflowRoot } from '../repro/package-version';
-import type { TaskSpec } from '../task-spec';
-import type { TaskExit, TaskProcess, TaskProcessSource } from '../worker-pool';
+import { cellflowRoot } from '../repro/capture/package-version';
+import type { TaskSpec } from '../execution/task-spec';
+import type { TaskExit, TaskProcess, TaskProcessSource } from '../execution/worker-pool';
 import { slurmJob, type SlurmTask } from './slurm-script';
 
 export interface SlurmEngineOptions {

@@ -12,8 +12,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../datastore/objects';
 import type { RunRecord } from '../records';
-import { driftOf, lockedPackages, sha256Of } from './lockfile';
-import { PackageContents } from './package-contents';
+import { driftOf, lockedPackages, sha256Of } from './capture/lockfile';
+import { PackageContents } from './capture/package-contents';
 
 export type InstalledMatch = { dir: string; packages: number } | { dir?: undefined; why: string };
 

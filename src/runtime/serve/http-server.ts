@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import type { Datastore } from '../datastore/datastore';
-import { hasSecretFields, redactFields } from '../repro/secrets';
+import { hasSecretFields, redactFields } from '../repro/capture/secrets';
 import { describeShape, invokeEndpoint } from './invoke';
 import { newPredictionId } from './prediction-id';
 import type { PredictionLog } from './prediction-log';

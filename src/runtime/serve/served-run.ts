@@ -5,7 +5,7 @@ import * as path from 'path';
 import type { EndpointFunction, EndpointManifest, FlowManifest } from '../../core/model';
 import { Datastore, effectiveRunStatus, NotFoundError, parsePathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
-import { loadFlowModule } from '../module-loader';
+import { loadFlowModule } from '../loading/module-loader';
 import type { RunRecord } from '../records';
 import { ArtifactValues } from './artifacts-view';
 

@@ -7,7 +7,7 @@ import { cellflow } from '../../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook, type CellSpec } from '../../helpers/notebook';
 import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../../helpers/slurm-cluster';
 import { Datastore } from '../../../src/runtime/datastore/datastore';
-import { taskKey } from '../../../src/runtime/scheduler';
+import { taskKey } from '../../../src/runtime/execution/scheduler';
 import type { RunRecord, TaskRecord } from '../../../src/runtime/records';
 import { schemaErrors } from '../../helpers/run-schema';
 
