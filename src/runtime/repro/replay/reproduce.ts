@@ -16,7 +16,7 @@ import { rewriteLocalPackages, type PackageRewrite } from '../capture/local-pack
 import { materializeRun, prepareCleanDir, restoreInputs, type Materialized } from './materialize';
 import { environmentDifferences, recordedLocaleEnv } from './environment-diff';
 import { cellflowRoot, cellflowVersion } from '../capture/package-version';
-import { matchingInstall } from '../reuse-installed';
+import { matchingInstall } from './reuse-installed';
 
 export interface ReproduceOptions {
   pathspec: string;

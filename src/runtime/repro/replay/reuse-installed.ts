@@ -10,10 +10,10 @@
 // - no locked package is a local tarball or folder (reproduce rewrites their lockfile entries).
 import * as fs from 'fs';
 import * as path from 'path';
-import type { ObjectStore } from '../datastore/objects';
-import type { RunRecord } from '../records';
-import { driftOf, lockedPackages, sha256Of } from './capture/lockfile';
-import { PackageContents } from './capture/package-contents';
+import type { ObjectStore } from '../../datastore/objects';
+import type { RunRecord } from '../../records';
+import { driftOf, lockedPackages, sha256Of } from '../capture/lockfile';
+import { PackageContents } from '../capture/package-contents';
 
 export type InstalledMatch = { dir: string; packages: number } | { dir?: undefined; why: string };
 
