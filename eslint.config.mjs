@@ -21,6 +21,11 @@ const UPPER_LAYERS = '^(\\.\\./)+(src/)?(cli|client|lab|kernel)(/|$)';
 const RUNTIME_INSIDE =
   '^(\\.\\./)+(src/)?runtime/(?!(execution|loading|scope|codecs|datastore|serve|engines|repro/(capture|replay|binder))$)';
 
+const RUNTIME_ENTRY_POINTS_ONLY = {
+  regex: RUNTIME_INSIDE,
+  message: "import the runtime through its entry points (src/runtime/index.ts or a role folder's index)",
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -105,11 +110,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              regex: RUNTIME_INSIDE,
-              message:
-                "import the runtime through its entry points (src/runtime/index.ts or a role folder's index)",
-            },
+            RUNTIME_ENTRY_POINTS_ONLY,
             {
               regex: '(^|/)lab(/|$)',
               message: 'the JupyterLab extension runs in the browser; nothing here may import it',
@@ -127,11 +128,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              regex: RUNTIME_INSIDE,
-              message:
-                "import the runtime through its entry points (src/runtime/index.ts or a role folder's index)",
-            },
+            RUNTIME_ENTRY_POINTS_ONLY,
             {
               regex: '^(\\.\\./)+(cli|lab|kernel)(/|$)',
               message: 'the Client API does not depend on the CLI, the kernel or the extension',
