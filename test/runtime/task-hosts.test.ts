@@ -170,6 +170,39 @@ test('a host killed under its task fails that task only; retry runs it on a new 
   expect(killed.attempts[1].pid).not.toBe(killed.attempts[0].pid);
 });
 
+test("each task's output lands in its own log, whole, even a megabyte or the line just before its host dies", async () => {
+  const nb = writeNotebook(work, 'output.ipynb', [
+    { tags: ['step:start', 'foreach:items'], source: 'self.items = [0, 1, 2, 3, 4, 5];' },
+    {
+      tags: ['step:body'],
+      source: [
+        // More than a pipe holds (64 KiB), multi-byte characters, both streams, and a last line
+        // printed right before the host process is killed under the task.
+        "const line = `task ${self.input} é€ ${'x'.repeat(200)}`;",
+        'for (let i = 0; i < 4000; i++) console.log(line);',
+        'console.error(`stderr of ${self.input}`);',
+        "if (self.input === 3) { console.log('last words'); process.kill(process.pid, 'SIGKILL'); }",
+      ].join('\n'),
+    },
+    { tags: ['step:join'], source: 'self.n = inputs.length;' },
+    { tags: ['step:end'], source: '' },
+  ]);
+  // Two hosts, the next task's thread warming beside the running one: output must not cross over.
+  const { result, of } = await run(nb, ['--max-workers', '2']);
+  expect(result.code).not.toBe(0);
+  const ds = Datastore.open({ root: home });
+  for (const task of of('body')) {
+    const index = task.foreachStack[0].index;
+    const log = async (stream: 'stdout' | 'stderr') =>
+      (await ds.readLog(task.flow, task.runId, task.step, task.taskId, 0, stream)) ?? '';
+    const lines = (await log('stdout')).split('\n').filter(Boolean);
+    const expected = `task ${index} é€ ${'x'.repeat(200)}`;
+    expect({ index, count: lines.filter((l) => l === expected).length }).toEqual({ index, count: 4000 });
+    expect(lines.filter((l) => l !== expected)).toEqual(index === 3 ? ['last words'] : []);
+    expect((await log('stderr')).split('\n')[0]).toBe(`stderr of ${index}`);
+  }
+});
+
 test('process.chdir in a thread fails pointing at isolation:process, which gives each task its own process', async () => {
   const nb = writeNotebook(work, 'chdir.ipynb', [
     { tags: ['step:start', 'catch:failure'], source: "process.chdir('/');\nself.failure = null;" },

@@ -6,7 +6,8 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { TaskSpec } from './task-spec';
-import type { FromThread, ThreadWarmUp, ToThread } from './task-thread-main';
+import type { FromThread, ThreadData, ThreadWarmUp, ToThread } from './task-thread-main';
+import { newOutputCounters, readOutputCounters, type OutputStream } from './thread-output';
 
 const THREAD_ENTRY = path.join(__dirname, 'task-thread-main.js');
 
@@ -21,21 +22,20 @@ export interface ThreadOutcome {
   exitCode: number | null;
   error?: { type: string; message: string; stack?: string };
   addonRefused?: string;
+  /** The bytes the thread wrote to the host's output pipes: the scheduler reads that many for it. */
+  written: Record<OutputStream, number>;
 }
 
 export type FromHost =
   | { type: 'ready' }
   /** The task's thread has its task: the step starts now. */
   | { type: 'started' }
-  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'finished'; outcome: ThreadOutcome };
 
 interface Thread {
   worker: Worker;
   memoryMb?: number;
-  /** Output written before the task was attached (while warming up) goes to that task. */
-  pending: { stream: 'stdout' | 'stderr'; text: string }[];
-  attached: boolean;
+  outputCounters: SharedArrayBuffer;
   done?: Extract<FromThread, { type: 'done' }>;
   /** Set on the thread that runs a task: tells the scheduler the step has started. */
   onStarted?: () => void;
@@ -50,28 +50,15 @@ function send(message: FromHost): void {
 }
 
 function startThread(memoryMb: number | undefined): Thread {
+  const outputCounters = newOutputCounters();
   const worker = new Worker(THREAD_ENTRY, {
-    workerData: warm,
-    stdout: true,
-    stderr: true,
+    workerData: { ...warm, outputCounters } satisfies ThreadData,
     // A non-context-aware addon is refused in every thread, instead of loading in the first and
     // crashing the host when a later thread loads it again.
     execArgv: ['--force-context-aware'],
     ...(memoryMb ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb } } : {}),
   });
-  const thread: Thread = { worker, memoryMb, pending: [], attached: false, ended: Promise.resolve(0) };
-  const streamEnded = (['stdout', 'stderr'] as const).map((stream) => {
-    const source = worker[stream];
-    source.setEncoding('utf8');
-    source.on('data', (text: string) => {
-      if (thread.attached) {
-        send({ type: 'output', stream, text });
-      } else {
-        thread.pending.push({ stream, text });
-      }
-    });
-    return new Promise<void>((resolve) => source.once('end', resolve).once('close', resolve));
-  });
+  const thread: Thread = { worker, memoryMb, outputCounters, ended: Promise.resolve(0) };
   worker.on('message', (message: FromThread) => {
     if (message.type === 'done') {
       thread.done = message;
@@ -82,8 +69,7 @@ function startThread(memoryMb: number | undefined): Thread {
   worker.on('error', (error) => {
     thread.error ??= error;
   });
-  const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  thread.ended = Promise.all([exited, ...streamEnded]).then(([code]) => code);
+  thread.ended = new Promise<number>((resolve) => worker.once('exit', resolve));
   return thread;
 }
 
@@ -113,11 +99,7 @@ async function runOne(request: Extract<ToHost, { type: 'task' }>): Promise<void>
     thread = startThread(request.memoryMb);
   }
   running = thread;
-  thread.attached = true;
   thread.onStarted = () => send({ type: 'started' });
-  for (const chunk of thread.pending.splice(0)) {
-    send({ type: 'output', ...chunk });
-  }
   thread.worker.postMessage({ type: 'task', spec: request.spec } satisfies ToThread);
   // The next task's isolate starts now, beside this one, unless no task will follow.
   if (request.moreToCome && !spare) {
@@ -131,6 +113,7 @@ async function runOne(request: Extract<ToHost, { type: 'task' }>): Promise<void>
     exitCode,
     ...(thread.error ? { error: describeError(thread.error, thread.memoryMb) } : {}),
     ...(done?.addonRefused ? { addonRefused: done.addonRefused } : {}),
+    written: readOutputCounters(thread.outputCounters),
   };
   send({ type: 'finished', outcome });
 }

@@ -3,9 +3,11 @@
 // the task it was running and is replaced by the next acquire.
 import { fork, type ChildProcess } from 'child_process';
 import * as path from 'path';
-import { PassThrough } from 'stream';
+import { PassThrough, type Readable } from 'stream';
+import { StringDecoder } from 'string_decoder';
 import type { FromHost, ThreadOutcome, ToHost } from './task-host-main';
 import type { TaskSpec } from './task-spec';
+import { THREAD_OUTPUT_FDS, type OutputStream } from './thread-output';
 import { WorkerStartError, type TaskExit, type TaskProcess, type WarmUpInfo } from './worker-pool';
 
 const HOST_ENTRY = path.join(__dirname, 'task-host-main.js');
@@ -19,6 +21,11 @@ class HostedTask implements TaskProcess {
   readonly child = { stdout: new PassThrough(), stderr: new PassThrough() };
   readonly finished: Promise<TaskExit>;
   readonly started: Promise<void>;
+  /** Bytes read so far from the host's thread output pipes while this task was attached. */
+  readonly received: Record<OutputStream, number> = { stdout: 0, stderr: 0 };
+  /** The thread's outcome, held until `received` reaches the bytes it says it wrote. */
+  reported?: ThreadOutcome;
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   private settle!: (exit: TaskExit) => void;
   private markStarted!: () => void;
   private ended = false;
@@ -50,16 +57,29 @@ class HostedTask implements TaskProcess {
     setTimeout(() => this.host.kill(), TERMINATE_GRACE_MS).unref();
   }
 
-  output(stream: 'stdout' | 'stderr', text: string): void {
-    if (!this.ended) {
+  output(stream: OutputStream, text: string): void {
+    if (!this.ended && text) {
       this.child[stream].write(text);
     }
+  }
+
+  threadOutput(stream: OutputStream, bytes: Buffer): void {
+    this.received[stream] += bytes.length;
+    this.output(stream, this.decoders[stream].write(bytes));
+  }
+
+  /** Whether every byte the thread reported writing has been read. */
+  allOutputRead(): boolean {
+    const written = this.reported?.written;
+    return !!written && this.received.stdout >= written.stdout && this.received.stderr >= written.stderr;
   }
 
   end(exit: TaskExit): void {
     if (this.ended) {
       return;
     }
+    this.output('stdout', this.decoders.stdout.end());
+    this.output('stderr', this.decoders.stderr.end());
     this.ended = true;
     this.markStarted();
     this.child.stdout.end();
@@ -78,10 +98,15 @@ class Host {
   readonly gone: Promise<void>;
   private startupStderr = '';
 
-  constructor(warm: WarmUpInfo, onFree: (host: Host) => void, onExit: (host: Host) => void) {
+  constructor(
+    warm: WarmUpInfo,
+    private readonly onFree: (host: Host) => void,
+    onExit: (host: Host) => void,
+  ) {
     this.child = fork(HOST_ENTRY, [], {
       cwd: warm.cwd,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // 4 and 5: the threads' stdout and stderr (thread-output.ts), apart from the host's own.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe'],
       execArgv: [],
       // NODE_EXTRA_CA_CERTS is parsed once per host (it is process-wide): its threads load no TLS.
       env: { ...process.env, CELLFLOW_WORKER_WARMUP: JSON.stringify(warm) },
@@ -98,36 +123,54 @@ class Host {
         }
       });
     }
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const pipe = this.child.stdio[THREAD_OUTPUT_FDS[stream]] as Readable;
+      pipe.on('data', (bytes: Buffer) => {
+        const task = this.current;
+        if (task) {
+          task.threadOutput(stream, bytes);
+          if (task.allOutputRead()) {
+            this.release(task);
+          }
+        }
+      });
+    }
     this.ready = new Promise<boolean>((resolve) => {
       this.child.on('message', (message: FromHost) => {
         if (message.type === 'ready') {
           resolve(true);
         } else if (message.type === 'started') {
           this.current?.begin();
-        } else if (message.type === 'output') {
-          this.current?.output(message.stream, message.text);
-        } else if (message.type === 'finished') {
-          const task = this.current;
-          this.current = undefined;
-          task?.end(exitOf(message.outcome));
-          onFree(this);
+        } else if (message.type === 'finished' && this.current) {
+          this.current.reported = message.outcome;
+          if (this.current.allOutputRead()) {
+            this.release(this.current);
+          }
         }
       });
       this.child.once('exit', () => resolve(false));
     });
-    // 'exit' may overtake the last IPC message; 'disconnect' comes once the channel is read to its
-    // end, so a `finished` the host sent is never lost to its exit.
+    // 'exit' may overtake the last IPC message and the output still in the pipes; 'disconnect' comes
+    // once the channel is read to its end and 'close' once every pipe is, so nothing is lost to it.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       this.child.once('exit', (code, signal) => resolve({ code, signal })),
     );
     const disconnected = new Promise<void>((resolve) => this.child.once('disconnect', () => resolve()));
-    this.gone = Promise.all([exited, disconnected]).then(([{ code, signal }]) => {
+    const closed = new Promise<void>((resolve) => this.child.once('close', () => resolve()));
+    this.gone = Promise.all([exited, disconnected, closed]).then(([{ code, signal }]) => {
       this.alive = false;
       const task = this.current;
       this.current = undefined;
-      task?.end({ code, signal, reportedOk: false });
+      task?.end(task.reported ? exitOf(task.reported) : { code, signal, reportedOk: false });
       onExit(this);
     });
+  }
+
+  /** The task's thread ended and all it wrote is read: its logs close, and the host takes the next. */
+  private release(task: HostedTask): void {
+    this.current = undefined;
+    task.end(exitOf(task.reported!));
+    this.onFree(this);
   }
 
   startupErrors(): string {

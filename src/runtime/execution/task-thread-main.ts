@@ -7,6 +7,7 @@ import { Datastore } from '../datastore/datastore';
 import { preloadImports } from '../loading/module-loader';
 import { runTask } from './task-runner';
 import { guardProcessWideCalls, watchNativeAddons } from './thread-guards';
+import { captureThreadOutput } from './thread-output';
 import type { TaskSpec } from './task-spec';
 
 export interface ThreadWarmUp {
@@ -15,22 +16,29 @@ export interface ThreadWarmUp {
   filename: string;
 }
 
+/** What the host gives each thread: the warm-up, and the counters of the bytes it writes out. */
+export interface ThreadData extends ThreadWarmUp {
+  outputCounters: SharedArrayBuffer;
+}
+
 export type ToThread = { type: 'task'; spec: TaskSpec };
 /** `addonRefused`: a native addon this thread could not load (the task then runs again in a process). */
 export type FromThread = { type: 'started' } | { type: 'done'; ok: boolean; addonRefused?: string };
 
+const output = captureThreadOutput((workerData as ThreadData).outputCounters);
 const refusedAddon = watchNativeAddons();
 guardProcessWideCalls();
 
 function main(): void {
   const port = parentPort!;
-  const warm = workerData as ThreadWarmUp;
+  const warm = workerData as ThreadData;
   // The flow's imports load after the guards: an addon a thread refuses is noted here already.
   const javascript = Datastore.open({ root: warm.datastoreRoot })
     .objects.getSync(warm.javascriptSha256)
     .toString('utf8');
   preloadImports(javascript, warm.filename);
   port.once('message', (message: ToThread) => {
+    output.attach();
     // The scheduler's kill timer for timeout: counts from here, not from while the thread warmed up.
     port.postMessage({ type: 'started' } satisfies FromThread);
     void (async () => {
