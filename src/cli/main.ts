@@ -11,7 +11,7 @@ import { cacheTypeScriptCode } from '../runtime/loading';
 type Register = (program: Command, io: CliIO) => void;
 
 // Loaded on demand: a command's module pulls in what it runs (the compiler, the Client API, the
-// runtime), and loading all of them cost every command ~35 ms before it started, `resume` included.
+// runtime), and loading all of them made every command, `resume` included, wait before it started.
 const COMMANDS: Record<string, () => Register> = {
   lint: () => require('./commands/lint').registerLint,
   show: () => require('./commands/show').registerShow,

@@ -1,5 +1,5 @@
-// Node parses NODE_EXTRA_CA_CERTS eagerly at start-up (about 70 ms per process on our 2-core CI
-// machine, more than the rest of a task's start-up). Most tasks never open a TLS connection, so task
+// Node parses NODE_EXTRA_CA_CERTS eagerly at start-up, which costs more than the rest of a task's
+// start-up on a machine that sets it. Most tasks never open a TLS connection, so task
 // processes start without it and add those certificates on their first TLS context instead; the
 // variable itself is restored so that anything the task spawns inherits it unchanged.
 import * as fs from 'fs';

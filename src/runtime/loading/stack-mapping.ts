@@ -1,7 +1,7 @@
 // Rewrites the frames of a stack trace that point into the compiled flow module so that they point at
 // its .flow.ts lines, from the module's inline source map. Done only when a task fails: Node's own
 // source-map support (process.setSourceMapsEnabled) parses the map when the module is compiled, which
-// cost every task process 2-5 ms of CPU for a small flow although most tasks never throw.
+// every task process paid for although most tasks never throw.
 import { SourceMap, type SourceMapPayload } from 'module';
 
 const INLINE_MAP =

@@ -68,7 +68,7 @@ export function blobOid(bytes: Uint8Array): string {
 /**
  * Stores `bytes` as a blob unless the repository already has it, and returns its id. isomorphic-git's
  * writeBlob deflates the content before it looks for an existing object; a run's package-lock.json
- * (hundreds of KB, normally unchanged since HEAD) cost ~120 ms of pure-JS deflate on every run.
+ * (hundreds of KB, normally unchanged since HEAD) paid a pure-JS deflate on every run.
  * `atBase` is the blob id the base tree has at the same path, if any: packed objects are not files.
  */
 export async function writeBlobOnce(gitdir: string, bytes: Uint8Array, atBase?: string): Promise<string> {

@@ -217,8 +217,8 @@ async function contentDrift(
 /**
  * The lockfile keys a flow can load: the packages it imports and, through each entry's
  * `dependencies`, everything they need (resolved as Node does: nested node_modules first, then up).
- * Hashing every installed file of every package on each run (33,500 files here) cost ~0.6 s of CPU
- * per run; a package the flow cannot load cannot change what it computes.
+ * Hashing every installed file of every package on each run (tens of thousands of files in a
+ * typical project) is too slow, and a package the flow cannot load cannot change what it computes.
  */
 export function dependencyClosure(packages: Record<string, LockEntry>, imports: string[]): Set<string> {
   const found = new Set<string>();

@@ -1,7 +1,7 @@
 // Reproduce without installing again: the original run's own node_modules, when it is still on this
-// machine and the checks that record a run say it is exactly what the run used. npm ci of a small
-// project was 87 % of a 26 s reproduction; listing and statting the packages the flow loads (their
-// content hashes are remembered with the files' stats) takes milliseconds.
+// machine and the checks that record a run say it is exactly what the run used. npm ci is most of a
+// small project's reproduction; listing and statting the packages the flow loads (their content
+// hashes are remembered with the files' stats) is cheap.
 //
 // Reused only when all of these hold, else the caller installs afresh (npm ci):
 // - the lockfile at the recorded place is the recorded bytes, and the run recorded no drift;
