@@ -10,7 +10,7 @@ module.exports = {
     '<rootDir>/test/core/**/*.test.ts',
     '<rootDir>/test/lab/**/*.test.ts',
     '<rootDir>/test/client/client.test.ts',
-    '<rootDir>/test/runtime/{objects,stack-mapping,prediction-line}.test.ts',
+    '<rootDir>/test/runtime/{objects,stack-mapping,prediction-line,thread-errors}.test.ts',
     '<rootDir>/test/repro/{drift,fs-memo,git-tree,stat-cache}.test.ts',
   ],
 };

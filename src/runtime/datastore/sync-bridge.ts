@@ -15,6 +15,7 @@ import {
   type MessagePort,
   type Transferable,
 } from 'worker_threads';
+import { serializeError, type SerializedError } from '../thread-errors';
 
 interface Request {
   id: number;
@@ -27,13 +28,6 @@ export interface BridgeReply {
   ok: boolean;
   value?: unknown;
   error?: SerializedError;
-}
-
-export interface SerializedError {
-  name: string;
-  message: string;
-  code?: string;
-  status?: number;
 }
 
 /** A handler's result, with the buffers to transfer instead of copying. */
@@ -187,22 +181,6 @@ export function serveBridge(setup: (data: never) => Record<string, Handler>): vo
       return { reply: { id: request.id, ok: false, error: serializeError(error) }, transfer: [] };
     }
   }
-}
-
-function serializeError(error: unknown): SerializedError {
-  const e = error as {
-    name?: string;
-    message?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-    Code?: string;
-  };
-  return {
-    name: String(e?.name ?? 'Error'),
-    message: String(e?.message ?? error),
-    code: e?.code ?? e?.Code,
-    status: e?.$metadata?.httpStatusCode,
-  };
 }
 
 /**

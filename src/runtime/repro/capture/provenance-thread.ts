@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { Datastore } from '../../datastore/datastore';
-import { UserInputError } from '../../errors';
+import { reviveError, type SerializedError } from '../../thread-errors';
 import type { CapturedProvenance, ProvenanceInput } from './provenance';
 
 export function startProvenanceCapture(
@@ -22,18 +22,12 @@ export function startProvenanceCapture(
     let settled = false;
     worker.once(
       'message',
-      (
-        message: { ok: true; provenance: CapturedProvenance } | { ok: false; message: string; name: string },
-      ) => {
+      (message: { ok: true; provenance: CapturedProvenance } | { ok: false; error: SerializedError }) => {
         settled = true;
         if (message.ok) {
           resolve(message.provenance);
         } else {
-          reject(
-            message.name === 'UserInputError'
-              ? new UserInputError(message.message)
-              : new Error(message.message),
-          );
+          reject(reviveError(message.error));
         }
         void worker.terminate();
       },

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { prepareFastGitLoad } from './git-loader';
 import type { ProvenanceInput } from './provenance';
+import { serializeError } from '../../thread-errors';
 
 interface Job {
   datastoreRoot: string;
@@ -17,5 +18,5 @@ const { captureRunProvenance } = require('./provenance') as typeof import('./pro
 const job = workerData as Job;
 captureRunProvenance(Datastore.open({ root: job.datastoreRoot }), job.input).then(
   (provenance) => parentPort!.postMessage({ ok: true, provenance }),
-  (error: Error) => parentPort!.postMessage({ ok: false, message: error.message, name: error.name }),
+  (error: unknown) => parentPort!.postMessage({ ok: false, error: serializeError(error) }),
 );
