@@ -1,5 +1,5 @@
 // A flow: every run of it in the datastore, filtered by namespace (user) and tags.
-import { checkName, type Datastore, NotFoundError, type RunRecord } from '../runtime';
+import { checkName, type Datastore, NotFoundError } from '../runtime';
 import { getDatastore, inNamespace } from './context';
 import { Run } from './run';
 
@@ -57,7 +57,8 @@ export class Flow {
   private *matchingRuns(filter: RunFilter): Generator<Run> {
     const tags = filter.tags ?? [];
     for (const runId of this.datastore.listRuns(this.name)) {
-      const record = readIfComplete(this.datastore, this.name, runId);
+      // A run folder may exist a moment before its run.json does: skip it then.
+      const record = this.datastore.tryReadRun(this.name, runId);
       if (!record || !inNamespace(record.user, record.tags)) {
         continue;
       }
@@ -66,17 +67,5 @@ export class Flow {
       }
       yield new Run(`${this.name}/${runId}`, this.datastore, record);
     }
-  }
-}
-
-/** A run folder may exist a moment before its run.json does: skip it then. */
-function readIfComplete(datastore: Datastore, flow: string, runId: string): RunRecord | undefined {
-  try {
-    return datastore.readRun(flow, runId);
-  } catch (error) {
-    if (error instanceof NotFoundError) {
-      return undefined;
-    }
-    throw error;
   }
 }

@@ -175,18 +175,6 @@ async function readRuns(
   runIds: string[],
 ): Promise<(RunRecord | undefined)[]> {
   return datastore.isLocal
-    ? runIds.map((runId) => readIfPresent(datastore, flow, runId))
+    ? runIds.map((runId) => datastore.tryReadRun(flow, runId))
     : await datastore.readRunsAsync(flow, runIds);
-}
-
-/** A run folder may exist a moment before its run.json does. */
-function readIfPresent(datastore: Datastore, flow: string, runId: string): RunRecord | undefined {
-  try {
-    return datastore.readRun(flow, runId);
-  } catch (error) {
-    if (error instanceof NotFoundError) {
-      return undefined;
-    }
-    throw error;
-  }
 }

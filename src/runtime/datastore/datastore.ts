@@ -194,6 +194,16 @@ export class Datastore {
     return this.noteFinality(key, this.readRecord<RunRecord>(key, `run ${flow}/${runId}`));
   }
 
+  /**
+   * The run's record, or undefined when it has none: a run folder may exist a moment before its
+   * run.json does. Anything else (a damaged record, a storage error) throws as readRun does.
+   */
+  tryReadRun(flow: string, runId: string): RunRecord | undefined {
+    const key = layout.runKey(flow, runId);
+    const record = this.tryReadRecord<RunRecord>(key, `run ${flow}/${runId}`);
+    return record && this.noteFinality(key, record);
+  }
+
   private noteFinality(key: string, record: RunRecord): RunRecord {
     if (isFinal(record)) {
       this.finalRuns.add(key);
@@ -318,7 +328,19 @@ export class Datastore {
     );
   }
 
-  /** The task's record, or undefined before its first record is written. */
+  /** As readTask, but undefined when the task has no record (yet); anything else throws. */
+  tryReadTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
+    return this.tryReadRecord<TaskRecord>(
+      layout.taskKey(flow, runId, step, taskId),
+      `task ${flow}/${runId}/${step}/${taskId}`,
+    );
+  }
+
+  /**
+   * The task's record, or undefined before its first record is written. Unlike tryReadTask it does
+   * not note the version read, so this object's next write of the task is not conditional on it (a
+   * peek: listings, the scheduler looking at what a task process wrote).
+   */
   readTaskIfPresent(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
     const key = layout.taskKey(flow, runId, step, taskId);
     const blob = this.backend.readSync(key);
@@ -450,9 +472,18 @@ export class Datastore {
   }
 
   private readRecord<T>(key: string, what: string): T {
+    const record = this.tryReadRecord<T>(key, what);
+    if (record === undefined) {
+      throw new NotFoundError(`${what} not found (no ${this.describeKey(key)})`);
+    }
+    return record;
+  }
+
+  /** The record at `key` (noting its version for the next write), or undefined when there is none. */
+  private tryReadRecord<T>(key: string, what: string): T | undefined {
     const blob = this.backend.readSync(key);
     if (!blob) {
-      throw new NotFoundError(`${what} not found (no ${this.describeKey(key)})`);
+      return undefined;
     }
     this.versions.set(key, blob.version);
     return parseRecord<T>(blob.data, what, this.describeKey(key));

@@ -62,7 +62,7 @@ export function leftoverReproductionDirs(datastore: Datastore, now = Date.now())
       try {
         record = datastore.readRun(flow, runId);
       } catch {
-        continue;
+        continue; // a run being created, or a damaged record (fsck's business): it explains no directory
       }
       if (record.origin?.kind !== 'reproduce' || !record.input) {
         continue;
