@@ -2,6 +2,7 @@
 // the real CLI in a child process whose progress is streamed as `started`/`task`/`log` events.
 import * as fs from 'fs';
 import * as path from 'path';
+import { Flow } from '../src/client/flow';
 import { Run } from '../src/client/run';
 import { Task } from '../src/client/task';
 import type { JsonValue } from '../src/core/model';
@@ -14,7 +15,7 @@ import type {
   ResultOf,
   RunResult,
 } from '../src/core/protocol';
-import { Datastore, parsePathspec } from '../src/runtime';
+import { checkName, Datastore, parsePathspec } from '../src/runtime';
 import { artifactPreview, DEFAULT_PREVIEW_ROWS, runDetail, runView } from '../src/client/views';
 import { onTheWire } from './json';
 import { resumeArgs, runArgs, stopRun, streamCli } from './run-stream';
@@ -63,11 +64,15 @@ const datastoreOf = (request: { datastore?: string }, context: CommContext): Dat
 
 // Records go through a JSON round trip (onTheWire): undefined members dropped, as the wire would.
 const HANDLERS: Handlers = {
+  // What `new Flow(name).runs()` shows in this kernel: the client's namespace (the current user,
+  // unless a cell set another with namespace(...)), as a data scientist's own list; `cellflow runs`
+  // is the place for everyone's. A flow that has not run yet lists no runs.
   runs: (request, _send, context) => {
     const store = datastoreOf(request, context);
     const limit = Math.max(1, Math.min(request.limit ?? 100, 10_000));
-    const ids = store.listRuns(parsePathspec(request.flow).flow).slice(0, limit);
-    return onTheWire({ runs: ids.map((runId) => runView(store.readRun(request.flow, runId))) });
+    const name = checkName('flow name', request.flow);
+    const runs = store.listFlows().includes(name) ? new Flow(name, store).runs({ limit }) : [];
+    return onTheWire({ runs: runs.map((run) => runView(run.record)) });
   },
   'run-detail': (request, _send, context) =>
     onTheWire(runDetail(Run.get(request.pathspec, datastoreOf(request, context)))),

@@ -6,6 +6,8 @@ import { Run } from './run';
 export interface RunFilter {
   /** Only runs that carry every one of these tags. */
   tags?: string[];
+  /** At most this many runs (the newest): records past them are not read. */
+  limit?: number;
 }
 
 export class Flow {
@@ -32,7 +34,18 @@ export class Flow {
 
   /** Runs in the current namespace, newest first. */
   runs(filter: RunFilter = {}): Run[] {
-    return [...this.matchingRuns(filter)];
+    const limit = filter.limit ?? Infinity;
+    const runs: Run[] = [];
+    if (limit <= 0) {
+      return runs;
+    }
+    for (const run of this.matchingRuns(filter)) {
+      runs.push(run);
+      if (runs.length >= limit) {
+        break;
+      }
+    }
+    return runs;
   }
 
   /** The newest run in the current namespace, whatever its status. */

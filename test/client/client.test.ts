@@ -73,6 +73,22 @@ describe.each(BACKENDS)('Client API (%s datastore)', (backend) => {
     expect(flow.latestSuccessfulRun?.id).toBe(runs.newest);
   });
 
+  it('lists at most `limit` runs, the newest in the namespace, reading no record past them', () => {
+    const flow = new Flow('Hello');
+    expect(flow.runs({ limit: 2 }).map((r) => r.id)).toEqual([runs.live, runs.newest]);
+    namespace('bob');
+    expect(flow.runs({ limit: 1 }).map((r) => r.id)).toEqual([runs.failed]);
+    namespace(null);
+    expect(flow.runs({ limit: 0 })).toEqual([]);
+    const reads = jest.spyOn(datastore, 'tryReadRun');
+    try {
+      expect(new Flow('Hello', datastore).runs({ limit: 1 }).map((r) => r.id)).toEqual([runs.live]);
+      expect(reads).toHaveBeenCalledTimes(1);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
   it("reads a run's metadata synchronously and its artifacts from the end task", async () => {
     const run = Run.get(`Hello/${runs.newest}`);
     expect(run.pathspec).toBe(`Hello/${runs.newest}`);

@@ -213,6 +213,8 @@ test("saveInteractive stores a run; import from 'cellflow' reads it; Run display
   expect((runs.final.result as unknown as RunsResult).runs.map((r) => `${r.flow}/${r.runId}`)).toContain(
     pathspec,
   );
+  const none = await hello.commRequest(comm, { id: 'q1b', op: 'runs', flow: 'neverRan' });
+  expect(none.final).toEqual({ id: 'q1b', ok: true, result: { runs: [] } });
   const detail = await hello.commRequest(comm, { id: 'q2', op: 'run-detail', pathspec });
   const join = (detail.final.result as unknown as RunDetailResult).tasks.find((t) => t.step === 'join')!;
   const artifact = await hello.commRequest(comm, {
