@@ -7,7 +7,7 @@ import * as path from 'path';
 import type { Readable } from 'stream';
 import type { RequestOf, RunResult, StreamEvent, TaskStatusEvent } from '../src/core/protocol';
 import { parseRunEvent, type RunEvent } from '../src/core/run-events';
-import { Datastore, effectiveRunStatus, parsePathspec } from '../src/runtime';
+import { Datastore, effectiveRunStatus, parseRunPathspec } from '../src/runtime';
 import { packageRoot } from './package-root';
 
 /** The child's file descriptor for run events (0-2 are stdin, stdout, stderr). */
@@ -172,9 +172,9 @@ export async function streamCli(
     return { pathspec, status: finished.status };
   }
   // Killed before it could say how the run ended: the record says (abandoned when it stopped beating).
-  const { flow, runId } = parsePathspec(pathspec);
+  const { flow, runId } = parseRunPathspec(pathspec);
   const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: options.cwd });
-  return { pathspec, status: effectiveRunStatus(store.readRun(flow, runId!)) };
+  return { pathspec, status: effectiveRunStatus(store.readRun(flow, runId)) };
 }
 
 /** Calls `onLine` for every line of the stream (the last one without its newline too); resolves at its end. */

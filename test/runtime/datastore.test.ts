@@ -7,7 +7,10 @@ import {
   effectiveRunStatus,
   NotFoundError,
   parsePathspec,
+  parseRunPathspec,
+  parseTaskPathspec,
   PathspecError,
+  runPathspecOf,
 } from '../../src/runtime/datastore/datastore';
 import { UserInputError } from '../../src/runtime/errors';
 import { runRecord, taskRecord } from '../helpers/records';
@@ -180,6 +183,33 @@ describe('Datastore', () => {
       })();
       expect(error).toBeInstanceOf(UserInputError);
       expect(error?.message).toMatch(/invalid run id ".." in pathspec "Hello\/..\/x"/);
+    });
+
+    it('parses run and task pathspecs exactly, and finds the run a pathspec belongs to', () => {
+      expect(parseRunPathspec('Hello/17')).toEqual({ flow: 'Hello', runId: '17' });
+      expect(parseTaskPathspec('Hello/17/start/3')).toEqual({
+        flow: 'Hello',
+        runId: '17',
+        step: 'start',
+        taskId: '3',
+      });
+      for (const notATask of [
+        'Hello',
+        'Hello/17',
+        'Hello/17/start',
+        'Hello/17/start/3/x',
+        'Hello/17/start/..',
+      ]) {
+        expect(() => parseTaskPathspec(notATask)).toThrow(PathspecError);
+      }
+      expect(() => parseTaskPathspec('Hello/17')).toThrow(
+        /expected a task pathspec Flow\/runId\/step\/taskId/,
+      );
+      expect(runPathspecOf('Hello/17')).toBe('Hello/17');
+      expect(runPathspecOf('Hello/17/start')).toBe('Hello/17');
+      expect(runPathspecOf('Hello/17/start/3')).toBe('Hello/17');
+      expect(() => runPathspecOf('Hello')).toThrow(/expected a pathspec inside a run/);
+      expect(() => runPathspecOf('Hello/../start/3')).toThrow(PathspecError);
     });
 
     it('validates every name it builds a path from', () => {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compileNotebook, cronProblem, scheduleOf, type JsonValue } from '../../core';
-import { isS3Location, resolveDatastoreLocation, UserInputError } from '../../runtime';
+import { isS3Location, parseRunPathspec, resolveDatastoreLocation, UserInputError } from '../../runtime';
 import {
   argoDocument,
   argoManifests,
@@ -112,7 +112,7 @@ export function registerDeploy(program: Command, io: CliIO): void {
         const text = readNotebookFile(file);
         const compiled = compileNotebook(text, file);
         const schedule = chosenSchedule(options.schedule, text, file);
-        if (options.fromRun && options.fromRun.split('/')[0] !== compiled.manifest.flow) {
+        if (options.fromRun && parseRunPathspec(options.fromRun).flow !== compiled.manifest.flow) {
           throw new UserInputError(
             `--from-run ${options.fromRun}: not a run of flow ${compiled.manifest.flow} (expected ${compiled.manifest.flow}/RUN_ID).`,
           );

@@ -5,6 +5,7 @@ import {
   checkName,
   Datastore,
   effectiveRunStatus,
+  formatPathspec,
   type IndexedRun,
   NotFoundError,
   type RunRecord,
@@ -131,7 +132,7 @@ function rowOfSummary(summary: RunSummary): RunRow {
 
 function row(summary: RunSummary, durationMs: number | undefined): RunRow {
   return {
-    pathspec: `${summary.flow}/${summary.runId}`,
+    pathspec: formatPathspec({ flow: summary.flow, runId: summary.runId }),
     flow: summary.flow,
     runId: summary.runId,
     status: summary.status,

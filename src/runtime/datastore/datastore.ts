@@ -26,7 +26,9 @@ export {
   NotFoundError,
   parsePathspec,
   parseRunPathspec,
+  parseTaskPathspec,
   PathspecError,
+  runPathspecOf,
   type Pathspec,
 } from './pathspec';
 export { effectiveRunStatus, HEARTBEAT_STALE_MS, heartbeatStaleMs } from './liveness';

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import type { ArtifactIndex, RunRecord, TaskRecord } from '../records';
 import type { StorageBackend } from './backend';
 import type { Datastore } from './datastore';
+import { formatPathspec, isName, runPathspecOf } from './pathspec';
 
 /** One place that refers to an object: `Flow/run/step/task` and what the object is there. */
 export interface ObjectReference {
@@ -53,7 +54,6 @@ export interface FsckReport {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const NAME = /^[A-Za-z0-9_-]+$/;
 const READ_CHUNK = 1 << 20;
 
 export async function fsckDatastore(
@@ -81,7 +81,7 @@ export async function fsckDatastore(
     const flowRuns: RunRecord[] = [];
     for (const runId of await subdirs(backend, `flows/${flow}`)) {
       const runPrefix = `flows/${flow}/${runId}`;
-      const runSpec = `${flow}/${runId}`;
+      const runSpec = formatPathspec({ flow, runId });
       const runBlob = await backend.read(`${runPrefix}/run.json`);
       if (runBlob) {
         runs++;
@@ -107,7 +107,7 @@ export async function fsckDatastore(
             continue;
           }
           tasks++;
-          const taskSpec = `${runSpec}/${step}/${taskId}`;
+          const taskSpec = formatPathspec({ flow, runId, step, taskId });
           const task = readRecord<TaskRecord>(
             taskBlob.data,
             datastore.describeKey(taskKey),
@@ -154,11 +154,11 @@ export async function fsckDatastore(
   const affected = new Set<string>();
   for (const object of damagedObjects) {
     for (const ref of object.references) {
-      affected.add(ref.pathspec.split('/').slice(0, 2).join('/'));
+      affected.add(runPathspecOf(ref.pathspec));
     }
   }
   for (const record of damagedRecords) {
-    affected.add(record.pathspec.split('/').slice(0, 2).join('/'));
+    affected.add(runPathspecOf(record.pathspec));
   }
 
   return {
@@ -336,6 +336,7 @@ function isTaskRecord(value: unknown): string | undefined {
   return undefined;
 }
 
+/** Folders whose names are names (pathspec.ts), as every datastore listing skips the rest. */
 async function subdirs(backend: StorageBackend, prefix: string): Promise<string[]> {
-  return (await backend.list(prefix)).folders.filter((name) => NAME.test(name)).sort();
+  return (await backend.list(prefix)).folders.filter(isName).sort();
 }

@@ -66,6 +66,24 @@ export function parseRunPathspec(spec: string): { flow: string; runId: string } 
   return { flow, runId };
 }
 
+/** `Flow/runId/step/taskId` exactly: a task's pathspec. */
+export function parseTaskPathspec(spec: string): Required<Pathspec> {
+  const { flow, runId, step, taskId } = parsePathspec(spec);
+  if (!runId || !step || !taskId) {
+    throw new PathspecError(`${spec}: expected a task pathspec Flow/runId/step/taskId.`);
+  }
+  return { flow, runId, step, taskId };
+}
+
+/** `Flow/runId` of a run, step or task pathspec: the run it belongs to. */
+export function runPathspecOf(spec: string): string {
+  const { flow, runId } = parsePathspec(spec);
+  if (!runId) {
+    throw new PathspecError(`${spec}: expected a pathspec inside a run, Flow/runId[/step[/taskId]].`);
+  }
+  return formatPathspec({ flow, runId });
+}
+
 export function formatPathspec(spec: Pathspec): string {
   return [spec.flow, spec.runId, spec.step, spec.taskId].filter((part) => part !== undefined).join('/');
 }

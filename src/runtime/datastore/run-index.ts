@@ -26,7 +26,7 @@
 // reads every record once; `cellflow fsck --rebuild-index` does the same on demand.
 import type { RunRecord } from '../records';
 import { PreconditionFailedError, type StorageBackend } from './backend';
-import { checkName } from './pathspec';
+import { checkName, formatPathspec, parseRunPathspec } from './pathspec';
 
 /** What `cellflow runs` shows of a run whose record is final. */
 export interface RunSummary {
@@ -96,7 +96,7 @@ function reproductionCell(record: RunRecord): string | null {
   if (!verdict) {
     return null;
   }
-  const origin = record.origin!.pathspec.split('/')[1];
+  const origin = parseRunPathspec(record.origin!.pathspec).runId;
   return verdict.result === 'identical'
     ? `identical to ${origin}`
     : `different from ${origin}${verdict.first ? ` (first: ${verdict.first.step})` : ''}`;
@@ -343,12 +343,12 @@ export class RunIndex {
       shown.add(runId);
       const record = byId.get(runId);
       if (run.summary && (!record || JSON.stringify(summaryOf(record)) !== JSON.stringify(run.summary))) {
-        stale.push(`${flow}/${runId}`);
+        stale.push(formatPathspec({ flow, runId }));
       }
     }
     for (const record of records) {
       if (!shown.has(record.runId)) {
-        stale.push(`${flow}/${record.runId}`);
+        stale.push(formatPathspec({ flow, runId: record.runId }));
       }
     }
     return stale.sort();

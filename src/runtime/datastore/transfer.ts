@@ -6,6 +6,7 @@
 import { effectiveRunStatus } from './liveness';
 import type { Datastore } from './datastore';
 import * as layout from './layout';
+import { formatPathspec } from './pathspec';
 import type { RunRecord } from '../records';
 import { isFinal } from './run-index';
 import { UserInputError } from '../errors';
@@ -30,7 +31,7 @@ export async function copyRun(
   flow: string,
   runId: string,
 ): Promise<TransferReport> {
-  const pathspec = `${flow}/${runId}`;
+  const pathspec = formatPathspec({ flow, runId });
   if (from.root === to.root) {
     throw new UserInputError(`${pathspec}: the source and destination are both ${from.root}`);
   }

@@ -1,18 +1,10 @@
 // The run record of a workflow on Argo. `cellflow deploy --from-run Flow/RUN` names a run whose code
 // package and locked dependencies the workflow reuses: the workflow's first pod writes the record of
 // run `Flow/<workflow name>` from it (its own parameters), and the exit handler closes its status.
-import type { Datastore } from '../datastore/datastore';
+import { type Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import { resolveParams } from '../execution/parameters';
 import type { ArtifactIndex, RunRecord } from '../records';
-
-function splitRun(run: string): [string, string] {
-  const [flow, runId, extra] = run.split('/');
-  if (!flow || !runId || extra !== undefined) {
-    throw new UserInputError(`${run}: expected a run pathspec Flow/runId.`);
-  }
-  return [flow, runId];
-}
 
 /** Writes run RUN's record from the deployed run's; a retried pod finds it written and keeps it. */
 export async function startRunFrom(
@@ -21,11 +13,11 @@ export async function startRunFrom(
   from: string,
   overrides: string[],
 ): Promise<RunRecord> {
-  const [flow, runId] = splitRun(run);
+  const { flow, runId } = parseRunPathspec(run);
   if (datastore.hasRun(flow, runId)) {
     return datastore.readRun(flow, runId);
   }
-  const [fromFlow, fromRunId] = splitRun(from);
+  const { flow: fromFlow, runId: fromRunId } = parseRunPathspec(from);
   if (fromFlow !== flow) {
     throw new UserInputError(`--from ${from}: not a run of flow ${flow}.`);
   }
@@ -57,7 +49,7 @@ export async function startRunFrom(
 
 /** Closes the run with the workflow's status (`{{workflow.status}}`: Succeeded, Failed, Error). */
 export function finishRun(datastore: Datastore, run: string, workflowStatus: string): RunRecord {
-  const [flow, runId] = splitRun(run);
+  const { flow, runId } = parseRunPathspec(run);
   const record = datastore.readRun(flow, runId);
   record.status = workflowStatus === 'Succeeded' ? 'succeeded' : 'failed';
   record.finishedAt = new Date().toISOString();

@@ -3,7 +3,7 @@
 // workflow reads its output parameters.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Datastore } from '../datastore/datastore';
+import { type Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { TaskRecord } from '../records';
 import { ARGO_OUTPUTS, elementTaskId } from './argo-task-ids';
@@ -13,10 +13,7 @@ import { ARGO_OUTPUTS, elementTaskId } from './argo-task-ids';
  * body's last task `P/TASK-i` (with a switch in the body, whichever of the join's parents ran there).
  */
 export function foreachJoinInputs(datastore: Datastore, run: string, step: string, taskId: string): string[] {
-  const [flow, runId] = run.split('/');
-  if (!flow || !runId) {
-    throw new UserInputError(`${run}: expected a run pathspec Flow/runId.`);
-  }
+  const { flow, runId } = parseRunPathspec(run);
   const node = datastore.readRun(flow, runId).graph.nodes[step];
   const split = node?.closes;
   if (!node || !split) {

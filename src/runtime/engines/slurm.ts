@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import type { FlowGraph } from '../../core/model';
+import { formatPathspec, parseTaskPathspec } from '../datastore/pathspec';
 import { UserInputError } from '../errors';
 import { makeDirs } from '../make-dirs';
 import { cellflowRoot } from '../repro/capture/package-version';
@@ -247,11 +248,12 @@ export class SlurmEngine implements TaskProcessSource {
 
   private submit(group: SlurmJobTask[]): void {
     const first = group[0].spec!;
-    const run = `${first.flow}/${first.runId}`;
+    const run = formatPathspec({ flow: first.flow, runId: first.runId });
     const prefix = `${run}/`;
     const tasks: SlurmTask[] = group.map(({ spec }) => {
       const frame = spec!.foreachStack[spec!.foreachStack.length - 1];
-      const parentStep = spec!.parents[0]?.slice(prefix.length).split('/')[0];
+      const parent = spec!.parents[0];
+      const parentStep = parent === undefined ? undefined : parseTaskPathspec(parent).step;
       return {
         taskId: spec!.taskId,
         inputPaths: spec!.parents.map((p) => (p.startsWith(prefix) ? p.slice(prefix.length) : p)),

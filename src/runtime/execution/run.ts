@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
 import type { FlowGraph, Isolation, JsonValue } from '../../core/model';
-import { Datastore, effectiveRunStatus } from '../datastore/datastore';
+import { Datastore, effectiveRunStatus, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import { type FlowSource } from '../loading/flow-source';
 import { loadFlowSourceCached } from '../loading/compile-cache';
@@ -72,10 +72,7 @@ export interface ResumeOptions extends Omit<RunOptions, 'input' | 'params'> {
 }
 
 export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
-  const [flow, runId, extra] = options.pathspec.split('/');
-  if (!flow || !runId || extra !== undefined) {
-    throw new UserInputError(`${options.pathspec}: expected a run pathspec Flow/runId.`);
-  }
+  const { flow, runId } = parseRunPathspec(options.pathspec);
   const datastore = Datastore.open({ root: options.datastoreRoot });
   const origin = datastore.readRun(flow, runId);
   if (effectiveRunStatus(origin) === 'running') {
@@ -277,7 +274,8 @@ async function execute(
     maxIterations: options.maxIterations,
     reuseIfParentsReused: options.reuseIfParentsReused,
     isolation: options.isolation,
-    originRunId: options.origin?.kind === 'resume' ? options.origin.pathspec.split('/')[1] : undefined,
+    originRunId:
+      options.origin?.kind === 'resume' ? parseRunPathspec(options.origin.pathspec).runId : undefined,
     user,
     tags: record.tags,
     retryBackoffMs: process.env.CELLFLOW_RETRY_BACKOFF_MS

@@ -1,6 +1,7 @@
 // Everything one task needs, as plain JSON: what the scheduler sends a warm worker, and what
 // `cellflow step` accepts, so a distributed engine can run the same unit.
 import type { Isolation, JsonValue } from '../../core/model';
+import { formatPathspec, parseTaskPathspec } from '../datastore/pathspec';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame } from '../records';
 
 export interface TaskSpec {
@@ -33,10 +34,10 @@ export interface TaskSpec {
 }
 
 export function pathspecOf(flow: string, runId: string, step?: string, taskId?: string): string {
-  return [flow, runId, step, taskId].filter((part) => part !== undefined).join('/');
+  return formatPathspec({ flow, runId, step, taskId });
 }
 
+/** A task's pathspec (a parent, a foreach's split task), as the task specs carry them. */
 export function splitPathspec(spec: string): { flow: string; runId: string; step: string; taskId: string } {
-  const [flow, runId, step, taskId] = spec.split('/');
-  return { flow, runId, step, taskId };
+  return parseTaskPathspec(spec);
 }

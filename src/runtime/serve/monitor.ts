@@ -1,7 +1,7 @@
 // `cellflow monitor FLOW/ENDPOINT`: the drift of the requests an endpoint answered (status 200)
 // against the reference data of the run that answered them (`metadata.cellflow.serve.reference`).
 import { featureDrift, numericColumns, type FeatureDrift } from '../../core/drift';
-import type { Datastore } from '../datastore/datastore';
+import { type Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import { logStorageOf, readPredictions, type PredictionQuery } from './prediction-log';
 import { loadServedRun } from './served-run';
@@ -35,7 +35,7 @@ export async function monitorEndpoint(
 }
 
 export function runDrift(datastore: Datastore, run: string, endpoint: string, requests: unknown[]): RunDrift {
-  const [flow, runId] = run.split('/');
+  const { flow, runId } = parseRunPathspec(run);
   const served = loadServedRun(datastore, flow, runId);
   const reference = served.manifest.serve?.reference;
   if (!reference) {

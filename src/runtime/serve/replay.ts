@@ -1,7 +1,6 @@
 // `cellflow replay PREDICTION_ID`: recompute a logged prediction with the run and exactly the
 // artifacts (by sha256) it was made with, and say whether the answer is the same.
-import type { Datastore } from '../datastore/datastore';
-import { NotFoundError } from '../datastore/datastore';
+import { type Datastore, NotFoundError, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { ArtifactIndex } from '../records';
 import { ArtifactValues } from './artifacts-view';
@@ -28,7 +27,7 @@ export async function replayPrediction(datastore: Datastore, id: string): Promis
   if (!record) {
     throw new NotFoundError(`prediction ${id} is not in the log of ${datastore.root}`);
   }
-  const [flow, runId] = record.run.split('/');
+  const { flow, runId } = parseRunPathspec(record.run);
   const served = loadServedRun(datastore, flow, runId);
   const endpoint = served.endpoints.get(record.endpoint);
   if (!endpoint) {

@@ -3,7 +3,13 @@
 // run that has endpoints; `--follow` asks for a newer one from time to time.
 import * as path from 'path';
 import type { EndpointFunction, EndpointManifest, FlowManifest } from '../../core/model';
-import { Datastore, effectiveRunStatus, NotFoundError, parsePathspec } from '../datastore/datastore';
+import {
+  Datastore,
+  effectiveRunStatus,
+  formatPathspec,
+  NotFoundError,
+  parsePathspec,
+} from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import { loadFlowModule } from '../loading/module-loader';
 import type { RunRecord } from '../records';
@@ -75,7 +81,7 @@ function hasEndpoints(datastore: Datastore, record: RunRecord): boolean {
 
 export function loadServedRun(datastore: Datastore, flow: string, runId: string): ServedRun {
   const record = datastore.readRun(flow, runId);
-  const pathspec = `${flow}/${runId}`;
+  const pathspec = formatPathspec({ flow, runId });
   const status = effectiveRunStatus(record);
   if (status !== 'succeeded') {
     throw new UserInputError(`${pathspec} is ${status}: only a successful run can be served.`);

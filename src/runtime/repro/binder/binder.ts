@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as git from 'isomorphic-git';
 import * as os from 'os';
 import * as path from 'path';
-import { Datastore, parseRunPathspec } from '../../datastore/datastore';
+import { Datastore, formatPathspec, parseRunPathspec } from '../../datastore/datastore';
 import { UserInputError } from '../../errors';
 import type { RunRecord, TaskRecord } from '../../records';
 import {
@@ -135,7 +135,11 @@ export async function exportBinder(options: BinderOptions): Promise<BinderResult
   }
   add(
     `${BINDER_STORE}/binder.json`,
-    JSON.stringify({ run: `${record.flow}/${record.runId}`, pins: template.pins }, null, 2) + '\n',
+    JSON.stringify(
+      { run: formatPathspec({ flow: record.flow, runId: record.runId }), pins: template.pins },
+      null,
+      2,
+    ) + '\n',
   );
   // The data the run read, at its project paths: git-ignored files are not in the snapshot.
   const inputs: string[] = [];

@@ -4,7 +4,7 @@ import * as git from 'isomorphic-git';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { effectiveRunStatus, type Datastore } from '../../datastore/datastore';
+import { effectiveRunStatus, parseRunPathspec, type Datastore } from '../../datastore/datastore';
 import { listDir, statOrUndefined } from '../../datastore/gc';
 import { gitFs } from '../capture/git-fs';
 import { gitdirOf } from '../capture/git-tree';
@@ -34,8 +34,8 @@ export async function staleSnapshotRefs(
   const names = await git.listRefs({ fs: gitFs, gitdir, filepath: SNAPSHOT_REFS });
   const refs = names
     .filter((name) => {
-      const [flow, runId, ...rest] = name.split('/');
-      return rest.length === 0 && flow && runId && !hasRun(datastore, flow, runId);
+      const run = runOfRef(name);
+      return run !== undefined && !hasRun(datastore, run.flow, run.runId);
     })
     .map((name) => `${SNAPSHOT_REFS}/${name}`)
     .sort();
@@ -101,10 +101,19 @@ function reproductionDirOf(tmp: string, input: string): string | undefined {
   return path.join(tmp, first);
 }
 
+/** The run a snapshot ref names (`<Flow>/<runId>` under refs/cellflow/runs), if it names one. */
+function runOfRef(name: string): { flow: string; runId: string } | undefined {
+  try {
+    return parseRunPathspec(name);
+  } catch {
+    return undefined; // not a name cellflow gives a run: not ours to remove
+  }
+}
+
 function hasRun(datastore: Datastore, flow: string, runId: string): boolean {
   try {
     return datastore.hasRun(flow, runId);
   } catch {
-    return true; // not a name cellflow gives a run: not ours to remove
+    return true; // the datastore cannot tell: leave the ref
   }
 }

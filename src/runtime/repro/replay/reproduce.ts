@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { JsonValue } from '../../../core/model';
-import { Datastore, parseRunPathspec } from '../../datastore/datastore';
+import { Datastore, formatPathspec, parseRunPathspec } from '../../datastore/datastore';
 import { UserInputError } from '../../errors';
 import type { ArtifactRef, ReproductionVerdict, RunRecord } from '../../records';
 import { compareRuns, type ArtifactComparison } from './compare';
@@ -199,7 +199,7 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     fs.writeFileSync(options.runIdFile, newPathspec + '\n');
   }
 
-  const [flow, runId] = newPathspec.split('/');
+  const { flow, runId } = parseRunPathspec(newPathspec);
   const reproduced = datastore.readRun(flow, runId);
   if (
     original.module &&
@@ -226,7 +226,11 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
     valueText,
   });
   const ok = verdict.result === 'identical';
-  reproduced.origin = { kind: 'reproduce', pathspec: `${original.flow}/${original.runId}`, verdict };
+  reproduced.origin = {
+    kind: 'reproduce',
+    pathspec: formatPathspec({ flow: original.flow, runId: original.runId }),
+    verdict,
+  };
   datastore.writeRun(reproduced);
   // A successful reproduction leaves nothing behind; a failed one keeps its directory to look into.
   const kept = !ok || options.keep === true;

@@ -4,7 +4,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Datastore, parseRunPathspec } from '../../datastore/datastore';
+import { Datastore, formatPathspec, parseRunPathspec } from '../../datastore/datastore';
 import { UserInputError } from '../../errors';
 import type { RunRecord } from '../../records';
 import type { DataInput } from '../capture/data-inputs';
@@ -75,7 +75,7 @@ export function runStatus(pathspec: string, datastoreRoot?: string): StatusRepor
   for (const task of datastore.listTasks(spec.flow, spec.runId)) {
     for (const input of task.inputs ?? []) {
       const seen = byPath.get(input.path);
-      const pathspecOfTask = `${task.flow}/${task.runId}/${task.step}/${task.taskId}`;
+      const pathspecOfTask = formatPathspec(task);
       if (seen) {
         seen.readBy.push(pathspecOfTask);
       } else {
@@ -125,7 +125,7 @@ export function runStatus(pathspec: string, datastoreRoot?: string): StatusRepor
   }
 
   const report: StatusReport = {
-    run: `${spec.flow}/${spec.runId}`,
+    run: formatPathspec(spec),
     root,
     inputs,
     sources,
