@@ -1,10 +1,5 @@
 // Shapes of what the datastore holds for runs and tasks (schema/run.schema.json is the normative form).
 import type { FlowGraph, Isolation, JsonValue, Parameter } from '../core/model';
-import type { CodePackageRecord } from './repro/capture/code-package';
-import type { DataInput } from './repro/capture/data-inputs';
-import type { EnvironmentRecord } from './repro/capture/environment';
-import type { LockfileRecord } from './repro/capture/lockfile';
-import type { SourceRecord } from './repro/capture/source';
 
 export type Codec = 'arrow' | 'bytes' | 'json' | 'v8';
 
@@ -162,4 +157,136 @@ export interface RunRecord {
   scheduler?: { pid: number; host: string; heartbeatAt: string };
   /** Where the tasks ran when not on this machine's task processes (`--engine slurm`). */
   engine?: { name: 'local' | 'slurm'; partition?: string };
+}
+
+// ---------------------------------------------------------------- the reproducibility record
+// What src/runtime/repro/capture records about a run (source, code package, lockfile, environment)
+// and a task (its data inputs).
+
+/** The exact code of a run: its sources as objects, the git state and snapshot (capture/source.ts). */
+export interface SourceRecord {
+  /** The git root, else the project root (package.json's directory), else the notebook's; absolute. */
+  root: string;
+  /** The notebook's (or flow module's) directory relative to root: the run's working directory. */
+  workdir: string;
+  /** What the user ran, relative to root. */
+  input: string;
+  notebook?: { path: string; sha256: string };
+  module: { path: string; sha256: string };
+  files: SourceFile[];
+  git?: GitState;
+  /** Why no git state was recorded, when the notebook is in a repository but git failed. */
+  gitError?: string;
+}
+
+export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile' | 'local-module';
+
+export interface SourceFile {
+  /** Relative to `root`, '/'-separated. */
+  path: string;
+  role: SourceRole;
+  sha256: string;
+  bytes: number;
+}
+
+export interface GitState {
+  head: string | null;
+  branch: string | null;
+  /** Tracked files that differ from HEAD and untracked files (not ignored), as `status path`. */
+  dirty: string[];
+  remote?: { name: string; url: string };
+  snapshot: { commit: string; ref: string };
+}
+
+/** Every file of the run's snapshot as one tar object (capture/code-package.ts). */
+export interface CodePackageRecord {
+  /** The tar object's sha256 (read it with `extractCodePackage`). */
+  sha256: string;
+  bytes: number;
+  files: number;
+}
+
+/** The pinned dependency list stored with the run, and its drift from node_modules (capture/lockfile.ts). */
+export interface LockfileRecord {
+  /** Path of package-lock.json relative to `source.root`'s project, or null when derived. */
+  path: string | null;
+  /** The lockfile (or the derived one) as a datastore object. */
+  sha256: string;
+  bytes: number;
+  lockfileVersion: number;
+  /** True when the project has no package-lock.json and this list was derived from node_modules. */
+  derived: boolean;
+  note?: string;
+  /** Number of locked packages (node_modules entries). */
+  packages: number;
+  drift: DriftRecord;
+  /** Locked packages no registry serves, each stored as a packed tarball object. */
+  localPackages?: LocalPackage[];
+  /** Every installed package's content hash, as one JSON object `{ key: sha256 }` (deep drift). */
+  contents?: { sha256: string; packages: number };
+}
+
+export interface DriftEntry {
+  /** The lockfile key, e.g. `node_modules/a/node_modules/b`. */
+  path: string;
+  locked?: { version?: string; integrity?: string; resolved?: string };
+  installed?: { version?: string; integrity?: string; resolved?: string };
+  /** Same version, other files: the content hash first seen for this install, and now. */
+  content?: { baseline: string; installed: string };
+}
+
+export interface DriftRecord {
+  /** False when there is no node_modules to compare with. */
+  checked: boolean;
+  /** Installed version, integrity or resolved URL differs from the lockfile. */
+  changed: DriftEntry[];
+  /** Locked (and not optional) but not installed. */
+  missing: DriftEntry[];
+  /** Installed but not in the lockfile. */
+  extraneous: DriftEntry[];
+}
+
+/** A locked dependency no registry serves, stored as a packed tarball (capture/local-packages.ts). */
+export interface LocalPackage {
+  /** The lockfile key, e.g. `node_modules/cellflow`. */
+  path: string;
+  name: string;
+  version?: string;
+  from: 'tarball' | 'folder';
+  /** What the lockfile said: `file:../tarballs/x-1.0.0.tgz`, or the folder `../x`. */
+  resolved: string;
+  /** The packed tarball as a datastore object. */
+  sha256: string;
+  bytes: number;
+  /** npm's integrity of the tarball (sha512), as it is written into the rewritten lockfile. */
+  integrity: string;
+}
+
+/** The machine and toolchain a run ran on (capture/environment.ts). */
+export interface EnvironmentRecord {
+  node: string;
+  v8: string;
+  os: { platform: string; type: string; release: string; version: string };
+  arch: string;
+  cpus: { model: string; count: number };
+  memory: { totalBytes: number };
+  timeZone: string;
+  locale: string;
+  versions: { cellflow: string; typescript?: string; tslab?: string };
+  /** Allow-listed environment variables; secret-looking ones are present but REDACTED. */
+  env: Record<string, string>;
+}
+
+/** One file (or listed directory) a task read (capture/data-inputs.ts). */
+export interface DataInput {
+  /** Relative to the project root ('/'-separated), or absolute outside it. */
+  path: string;
+  /** Absent for a file; a listed directory's `bytes` is its entry count, its sha256 that of its names. */
+  kind?: 'directory';
+  bytes: number;
+  sha256: string;
+  /** Whether the bytes are a datastore object (the object is named by sha256). */
+  stored: boolean;
+  /** Why a file's bytes are not stored. */
+  note?: string;
 }

@@ -12,7 +12,7 @@ import {
   type RunRecord,
 } from '../../runtime';
 import { driftSummary as driftDetails } from '../../core/drift-summary';
-import type { DriftRecord } from '../../runtime/repro/capture';
+import type { DriftRecord } from '../../runtime';
 import { artifactAsJson, describeArtifact } from './artifact-view';
 import { countStatuses, elapsed, formatDuration, formatTime, renderTable, runEndedAt } from './display';
 import type { CliIO } from '../io';

@@ -2,7 +2,7 @@
 // is refused, each problem named with its fix (exit 2), rather than publishing a Binder that fails.
 import type { Datastore } from '../../datastore/datastore';
 import type { RunRecord, TaskRecord } from '../../records';
-import type { DataInput } from '../capture/data-inputs';
+import type { DataInput } from '../../records';
 
 interface LockEntry {
   version?: string;

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../../datastore/objects';
+import type { CodePackageRecord } from '../../records';
 import { makeDirs } from '../../make-dirs';
 
 export interface CodeFile {
@@ -16,13 +17,6 @@ export interface CodeFile {
   executable?: boolean;
   /** A symbolic link: `bytes` is its target. */
   symlink?: boolean;
-}
-
-export interface CodePackageRecord {
-  /** The tar object's sha256 (read it with `extractCodePackage`). */
-  sha256: string;
-  bytes: number;
-  files: number;
 }
 
 const BLOCK = 512;

@@ -7,6 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../../datastore/objects';
+import type { DataInput } from '../../records';
 import type { ReadLog } from './read-recorder';
 import { SETTLE_MS, settled, statSignature, writeCacheFile } from './stat-signature';
 import { makeDirs } from '../../make-dirs';
@@ -15,19 +16,6 @@ import { makeDirs } from '../../make-dirs';
 export const MAX_STORED_INPUT_BYTES = 256 * 1024 * 1024;
 
 export type CaptureMode = 'all' | 'hash' | 'off';
-
-export interface DataInput {
-  /** Relative to the project root ('/'-separated), or absolute outside it. */
-  path: string;
-  /** Absent for a file; a listed directory's `bytes` is its entry count, its sha256 that of its names. */
-  kind?: 'directory';
-  bytes: number;
-  sha256: string;
-  /** Whether the bytes are a datastore object (the object is named by sha256). */
-  stored: boolean;
-  /** Why a file's bytes are not stored. */
-  note?: string;
-}
 
 export interface InputCaptureOptions {
   objects: ObjectStore;

@@ -1,22 +1,9 @@
 // The machine and toolchain a run ran on: enough to explain why a reproduction may differ.
 import * as os from 'os';
+import type { EnvironmentRecord } from '../../records';
 import { cellflowVersion, installedVersion } from './package-version';
 import { looksSecret, REDACTED } from './secrets';
 import { TYPESCRIPT_PACKAGE } from '../../../core/typescript';
-
-export interface EnvironmentRecord {
-  node: string;
-  v8: string;
-  os: { platform: string; type: string; release: string; version: string };
-  arch: string;
-  cpus: { model: string; count: number };
-  memory: { totalBytes: number };
-  timeZone: string;
-  locale: string;
-  versions: { cellflow: string; typescript?: string; tslab?: string };
-  /** Allow-listed environment variables; secret-looking ones are present but REDACTED. */
-  env: Record<string, string>;
-}
 
 /** Variables that change what code computes or how it formats, and never hold credentials by design. */
 const ALLOWED = new Set([

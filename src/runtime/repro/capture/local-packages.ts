@@ -9,23 +9,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ObjectStore } from '../../datastore/objects';
+import type { LocalPackage } from '../../records';
 import { SETTLE_MS, settled, statSignature, writeCacheFile } from './stat-signature';
 import { makeDirs } from '../../make-dirs';
-
-export interface LocalPackage {
-  /** The lockfile key, e.g. `node_modules/cellflow`. */
-  path: string;
-  name: string;
-  version?: string;
-  from: 'tarball' | 'folder';
-  /** What the lockfile said: `file:../tarballs/x-1.0.0.tgz`, or the folder `../x`. */
-  resolved: string;
-  /** The packed tarball as a datastore object. */
-  sha256: string;
-  bytes: number;
-  /** npm's integrity of the tarball (sha512), as it is written into the rewritten lockfile. */
-  integrity: string;
-}
 
 /** One rewritten lockfile entry, as `reproduce` records it. */
 export interface PackageRewrite {

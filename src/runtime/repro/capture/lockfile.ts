@@ -5,50 +5,12 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { ObjectStore } from '../../datastore/objects';
+import type { DriftEntry, DriftRecord, LockfileRecord } from '../../records';
 import { driftSummary } from '../../../core/drift-summary';
 import { UserInputError } from '../../errors';
-import { storeLocalPackages, type LocalPackage } from './local-packages';
+import { storeLocalPackages } from './local-packages';
 import { PackageContents } from './package-contents';
 import { StatCache } from './stat-cache';
-
-export interface LockfileRecord {
-  /** Path of package-lock.json relative to `source.root`'s project, or null when derived. */
-  path: string | null;
-  /** The lockfile (or the derived one) as a datastore object. */
-  sha256: string;
-  bytes: number;
-  lockfileVersion: number;
-  /** True when the project has no package-lock.json and this list was derived from node_modules. */
-  derived: boolean;
-  note?: string;
-  /** Number of locked packages (node_modules entries). */
-  packages: number;
-  drift: DriftRecord;
-  /** Locked packages no registry serves, each stored as a packed tarball object. */
-  localPackages?: LocalPackage[];
-  /** Every installed package's content hash, as one JSON object `{ key: sha256 }` (deep drift). */
-  contents?: { sha256: string; packages: number };
-}
-
-export interface DriftEntry {
-  /** The lockfile key, e.g. `node_modules/a/node_modules/b`. */
-  path: string;
-  locked?: { version?: string; integrity?: string; resolved?: string };
-  installed?: { version?: string; integrity?: string; resolved?: string };
-  /** Same version, other files: the content hash first seen for this install, and now. */
-  content?: { baseline: string; installed: string };
-}
-
-export interface DriftRecord {
-  /** False when there is no node_modules to compare with. */
-  checked: boolean;
-  /** Installed version, integrity or resolved URL differs from the lockfile. */
-  changed: DriftEntry[];
-  /** Locked (and not optional) but not installed. */
-  missing: DriftEntry[];
-  /** Installed but not in the lockfile. */
-  extraneous: DriftEntry[];
-}
 
 interface LockEntry {
   version?: string;

@@ -4,11 +4,12 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Datastore } from '../../datastore/datastore';
-import { writeCodePackage, type CodePackageRecord } from './code-package';
-import { captureEnvironment, type EnvironmentRecord } from './environment';
-import { captureLockfile, findLockfile, type LockfileRecord } from './lockfile';
+import type { CodePackageRecord, EnvironmentRecord, LockfileRecord, SourceRecord } from '../../records';
+import { writeCodePackage } from './code-package';
+import { captureEnvironment } from './environment';
+import { captureLockfile, findLockfile } from './lockfile';
 import { scrub, secretValues } from './secrets';
-import { captureSource, findGitRoot, type SourceRecord } from './source';
+import { captureSource, findGitRoot } from './source';
 import { cacheEnabled } from '../../caches';
 
 export interface Provenance {

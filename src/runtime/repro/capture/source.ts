@@ -11,6 +11,7 @@ import { memoizedOverFiles } from './fs-memo';
 import * as git from 'isomorphic-git';
 import * as path from 'path';
 import type { ObjectStore } from '../../datastore/objects';
+import type { GitState, SourceFile, SourceRecord, SourceRole } from '../../records';
 import {
   CELLFLOW_AUTHOR,
   gitdirOf,
@@ -22,40 +23,6 @@ import {
 import type { CodeFile } from './code-package';
 import { localModules } from './local-modules';
 import { stripUrlCredentials } from './secrets';
-
-export type SourceRole = 'notebook' | 'module' | 'package.json' | 'lockfile' | 'local-module';
-
-export interface SourceFile {
-  /** Relative to `root`, '/'-separated. */
-  path: string;
-  role: SourceRole;
-  sha256: string;
-  bytes: number;
-}
-
-export interface GitState {
-  head: string | null;
-  branch: string | null;
-  /** Tracked files that differ from HEAD and untracked files (not ignored), as `status path`. */
-  dirty: string[];
-  remote?: { name: string; url: string };
-  snapshot: { commit: string; ref: string };
-}
-
-export interface SourceRecord {
-  /** The git root, else the project root (package.json's directory), else the notebook's; absolute. */
-  root: string;
-  /** The notebook's (or flow module's) directory relative to root: the run's working directory. */
-  workdir: string;
-  /** What the user ran, relative to root. */
-  input: string;
-  notebook?: { path: string; sha256: string };
-  module: { path: string; sha256: string };
-  files: SourceFile[];
-  git?: GitState;
-  /** Why no git state was recorded, when the notebook is in a repository but git failed. */
-  gitError?: string;
-}
 
 export interface SourceInput {
   inputPath: string;

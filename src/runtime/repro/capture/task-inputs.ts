@@ -3,7 +3,8 @@
 // loaded). Kept apart from task-runner.ts so the runner only brackets its step call.
 import * as path from 'path';
 import type { Datastore } from '../../datastore/datastore';
-import { captureInputs, projectRootOf, type DataInput } from './data-inputs';
+import type { DataInput } from '../../records';
+import { captureInputs, projectRootOf } from './data-inputs';
 import { cellflowRoot } from './package-version';
 import { recordReads } from './read-recorder';
 import { cacheEnabled } from '../../caches';

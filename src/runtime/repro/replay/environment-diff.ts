@@ -2,7 +2,7 @@
 // reproduction runs with: the recorded time zone and locale (TZ, LANG, LC_*), so that a step that
 // formats a date or a number formats it as it did in the original run.
 import * as os from 'os';
-import type { EnvironmentRecord } from '../capture/environment';
+import type { EnvironmentRecord } from '../../records';
 
 export interface EnvironmentDifference {
   kind: 'node' | 'platform' | 'timeZone' | 'locale' | 'cpus' | 'memory';

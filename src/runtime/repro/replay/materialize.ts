@@ -9,7 +9,7 @@ import type { Datastore } from '../../datastore/datastore';
 import { UserInputError } from '../../errors';
 import type { RunRecord } from '../../records';
 import { extractCodePackage } from '../capture/code-package';
-import type { DataInput } from '../capture/data-inputs';
+import type { DataInput } from '../../records';
 import { gitdirOf, listTree } from '../capture/git-tree';
 import { sha256Of } from '../capture/lockfile';
 import { findGitRoot } from '../capture/source';
