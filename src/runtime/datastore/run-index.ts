@@ -1,6 +1,6 @@
 // A per-flow summary index of runs, so `cellflow runs FLOW` over thousands of runs reads one object
-// and a short listing instead of every run.json (on S3 each GET costs ~2 ms of SDK CPU, and a LIST of
-// 5,000 keys ~2 s on versitygw: the full table of 5,000 runs took 12 s). The run records stay the
+// and a short listing instead of every run.json (on S3 every GET costs SDK CPU and a LIST pages
+// through a thousand keys at a time, so reading every record does not scale). The run records stay the
 // source of truth: a run the index cannot vouch for is read from its record. Under index/<Flow>/:
 //   entries/<stamp>.<runId>.<change>.started  written before a run's first run.json
 //   entries/<stamp>.<runId>.<change>.settled  a run's summary, written after a final run.json
