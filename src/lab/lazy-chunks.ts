@@ -14,7 +14,7 @@ import type ELK from 'elkjs/lib/elk.bundled.js';
 import { provideTypeScript, typeScriptProvided } from '../core/typescript';
 
 type Ensure = (deps: string[], ready: () => void, failed: (e: Error) => void) => void;
-type WebpackRequire = NodeJS.Require & { ensure?: Ensure };
+type WebpackRequire = typeof require & { ensure?: Ensure };
 
 let typescriptLoading: Promise<void> | undefined;
 
