@@ -1,8 +1,9 @@
 // Two runs side by side for the run browser: status and times, parameters, each step's tasks and
-// duration, and each artifact's hash (equal or different per step and name). Pure: the view fetches
-// the small differing values (`valuesToFetch`) and draws the rows.
+// duration, and each artifact's hash (equal or different per step and name, as core's run-compare
+// decides). Pure: the view fetches the small differing values (`valuesToFetch`) and draws the rows.
 import type { JsonValue } from '../core/model';
 import type { RunDetailResult, TaskView } from '../core/protocol';
+import { artifactNames, hashVerdict, type ArtifactVerdict } from '../core/run-compare';
 import { durationBetween, formatBytes, formatTime } from './format';
 import { runPathspec, taskPathspec } from './run-facts';
 
@@ -13,8 +14,6 @@ export interface CompareRow {
   b?: string;
   same: boolean;
 }
-
-export type ArtifactVerdict = 'equal' | 'different' | 'only-a' | 'only-b';
 
 export interface ArtifactRow {
   step: string;
@@ -142,20 +141,11 @@ export function compareRuns(a: RunDetailResult, b: RunDetailResult): RunComparis
   for (const step of order) {
     const ta = stepsA.get(step);
     const tb = stepsB.get(step);
-    const names = union(
-      (ta ?? []).flatMap((t) => Object.keys(t.artifacts)),
-      (tb ?? []).flatMap((t) => Object.keys(t.artifacts)),
-    ).sort();
+    const names = artifactNames(...[...(ta ?? []), ...(tb ?? [])].map((t) => t.artifacts)).sort();
     for (const name of names) {
       const sa = artifactSide(ta, name);
       const sb = artifactSide(tb, name);
-      const verdict: ArtifactVerdict = !sa
-        ? 'only-b'
-        : !sb
-          ? 'only-a'
-          : sa.key === sb.key
-            ? 'equal'
-            : 'different';
+      const verdict = hashVerdict(sa?.key, sb?.key);
       artifacts.push({
         step,
         name,

@@ -1,13 +1,28 @@
 // Artifact by artifact comparison of two runs of the same flow. Tasks are matched by step, foreach
-// position and loop iteration (task ids depend on scheduling order); artifacts by their sha256.
+// position and loop iteration (task ids depend on scheduling order); artifacts by their sha256
+// (core's run-compare, which the run browser's Compare shares).
 // Each difference is classified: where it starts (a value written by a task whose parents were all
 // identical), downstream of an earlier difference (written from differing inputs), or inherited
 // (the task passed its parent's value on unchanged).
+import {
+  artifactNames,
+  artifactVerdict,
+  sameArtifacts,
+  type ArtifactVerdict,
+} from '../../../core/run-compare';
 import type { ArtifactRef, TaskRecord } from '../../records';
 import { taskKey } from '../../execution/scheduler';
 
 export type Verdict = 'identical' | 'different' | 'missing' | 'added';
 export type Cause = 'starts' | 'downstream' | 'inherited';
+
+/** Core's verdict in reproduce's words: run a is the original, run b the reproduction. */
+const VERDICT: Record<ArtifactVerdict, Verdict> = {
+  equal: 'identical',
+  different: 'different',
+  'only-a': 'missing',
+  'only-b': 'added',
+};
 
 export interface ArtifactComparison {
   step: string;
@@ -71,10 +86,7 @@ export function compareRuns(
       return known;
     }
     const twin = after.get(k);
-    const own =
-      !twin ||
-      Object.entries(t.artifacts).some(([name, ref]) => twin.artifacts[name]?.sha256 !== ref.sha256) ||
-      Object.keys(twin.artifacts).some((name) => !(name in t.artifacts));
+    const own = !twin || !sameArtifacts(t.artifacts, twin.artifacts);
     differs.set(k, own);
     return own;
   };
@@ -103,17 +115,10 @@ export function compareRuns(
   for (const [position, task] of before) {
     count(task.step);
     const twin = after.get(position);
-    const names = new Set([...Object.keys(task.artifacts), ...Object.keys(twin?.artifacts ?? {})]);
-    for (const name of names) {
+    for (const name of artifactNames(task.artifacts, twin?.artifacts)) {
       const a = task.artifacts[name];
       const b = twin?.artifacts[name];
-      const verdict: Verdict = !a
-        ? 'added'
-        : !b
-          ? 'missing'
-          : a.sha256 === b.sha256
-            ? 'identical'
-            : 'different';
+      const verdict = VERDICT[artifactVerdict(a, b)];
       const pair: Pair = {
         step: task.step,
         artifact: name,
