@@ -14,6 +14,16 @@ import type {
   Parameter,
 } from '../src/core/model';
 import {
+  childForeachStack,
+  closesForeach,
+  foreachElementsRef,
+  foreachMoveOf,
+  foreachSelf,
+  inheritedParent,
+  innermostFrame,
+  startingArtifacts,
+} from '../src/core/step-semantics';
+import {
   bindMergeArtifacts,
   chosenCase,
   createJoinInput,
@@ -220,7 +230,7 @@ export class StepContext {
     }
 
     const shape = this.shape(cell, code);
-    const { isJoin, closesForeach } = shape;
+    const { isJoin } = shape;
     let parents = shape.parents;
     if (!isJoin && parents.length > 1) {
       // Several switch cases (or a loop's back edge) lead here; one runs: build on the one taken.
@@ -246,12 +256,17 @@ export class StepContext {
     const basedOn = Object.fromEntries(parentResults.map((r) => [r.step, r.seq]));
     const load = (ref: ArtifactIndex[string]) => this.store.load(ref);
 
-    let foreach: ForeachFrame[] = parentResults[0]?.foreach ?? [];
     const parent = parentResults[0];
+    const parentStack = parent?.foreach ?? [];
     const splitArtifact = parent && !isJoin ? this.foreachArtifactOf(parent) : undefined;
+    const move = foreachMoveOf({
+      parentIsForeach: !!splitArtifact,
+      closesForeach: isJoin && shape.closesForeach,
+    });
+    let foreach: ForeachFrame[];
     let joined = parentResults;
     let partial = parentResults.find((r) => r.partial)?.partial;
-    if (splitArtifact) {
+    if (move === 'enter') {
       const elements = this.foreachItems(parent) ?? [];
       const index = this.chosenItem ?? 0;
       this.chosenItem = undefined;
@@ -261,7 +276,12 @@ export class StepContext {
             `${elements.length} elements.`,
         );
       }
-      foreach = [...foreach, { split: parent.step, index, count: elements.length, splitSeq: parent.seq }];
+      foreach = childForeachStack(parentStack, move, {
+        split: parent.step,
+        index,
+        count: elements.length,
+        splitSeq: parent.seq,
+      });
       if (elements.length > 1) {
         this.notes.push(
           `foreach body '${step}' runs on element ${index + 1} of ${elements.length} of self.${splitArtifact} ` +
@@ -269,9 +289,9 @@ export class StepContext {
             `cellflow.useItem(i) before this cell runs another element; the join gathers every element run.`,
         );
       }
-    } else if (isJoin && closesForeach) {
-      const frame = foreach[foreach.length - 1];
-      foreach = foreach.slice(0, -1);
+    } else {
+      foreach = childForeachStack(parentStack, move);
+      const frame = move === 'leave' ? innermostFrame(parentStack) : undefined;
       if (frame) {
         joined = this.elementsOf(parents[0], frame);
         const ran = joined.map((r) => r.foreach[r.foreach.length - 1].index);
@@ -290,11 +310,12 @@ export class StepContext {
 
     const declared = this.declared.length ? this.declared : parameters;
     const current = this.parameterArtifacts(declared);
-    const inherited: ArtifactIndex = isJoin
-      ? { ...current }
-      : parent
-        ? this.withCurrentParameters(parent, current)
-        : { ...current };
+    const inheritFrom = inheritedParent(isJoin, parentResults);
+    const inherited = startingArtifacts({
+      isJoin,
+      parameters: current,
+      parent: inheritFrom && this.withCurrentParameters(inheritFrom, current),
+    });
     const params = Object.fromEntries(Object.entries(current).map(([name, ref]) => [name, ref.sha256]));
     const state = createSelf(
       inherited,
@@ -572,8 +593,11 @@ export class StepContext {
     const step = cell.step!;
     const node = cell.graph?.nodes[step];
     if (node) {
-      const closes = node.closes ? cell.graph!.nodes[node.closes] : undefined;
-      return { parents: node.parents, isJoin: node.isJoin, closesForeach: !!closes?.foreach };
+      return {
+        parents: node.parents,
+        isJoin: node.isJoin,
+        closesForeach: closesForeach(cell.graph!.nodes, step),
+      };
     }
     // Without the notebook: parents are the steps whose next: named this one, else the step run before.
     let parents = [...this.observed].filter(([, o]) => o.next?.includes(step)).map(([name]) => name);
@@ -588,8 +612,7 @@ export class StepContext {
     // comment or a string.
     const readsInputs = codeReadsInputs(code);
     const isJoin = parents.length >= 2 || (parents.length === 1 && readsInputs);
-    const closesForeach = isJoin && parents.length === 1;
-    return { parents, isJoin, closesForeach };
+    return { parents, isJoin, closesForeach: isJoin && parents.length === 1 };
   }
 
   private observe(cell: ResolvedCell): void {
@@ -622,7 +645,7 @@ export class StepContext {
   /** The elements a foreach step's result fans out over. */
   private foreachItems(split: StepResult): unknown[] | undefined {
     const artifact = this.foreachArtifactOf(split);
-    const ref = split.foreachValues ?? (artifact ? split.artifacts[artifact] : undefined);
+    const ref = foreachElementsRef(split, artifact);
     if (!artifact || !ref) {
       return undefined;
     }
@@ -643,8 +666,8 @@ export class StepContext {
   }
 
   private foreachValue(frames: ForeachFrame[]): { input: unknown; index: number } | undefined {
-    const frame = this.foreachFrames(frames.slice(-1))[0];
-    return frame ? { input: frame.input, index: frame.index } : undefined;
+    // Only the innermost element is read: `self.input` is its value.
+    return foreachSelf(this.foreachFrames(frames.slice(-1)));
   }
 
   private joinInputs(parents: (StepResult | undefined)[]): JoinInputs {

@@ -7,6 +7,7 @@
 // writes (so the manifest's size does not depend on the element count). Task ids are positional
 // (argo-task-ids.ts), so input paths are spelt from task ids, never read from other pods' outputs.
 import type { FlowGraph, FlowManifest, GraphNode, JsonValue, Parameter } from '../../core/model';
+import { childForeachStack, closesForeach, foreachClosedBy, foreachMove } from '../../core/step-semantics';
 import { UserInputError } from '../errors';
 import { killGraceMs } from '../execution/step-timeout';
 import { ARGO_OUTPUTS, ROOT_TASK_ID } from './argo-task-ids';
@@ -147,12 +148,7 @@ export function enclosingForeach(graph: FlowGraph): Record<string, string | unde
       if (stack[next]) {
         continue;
       }
-      const nextNode = graph.nodes[next];
-      let frames = node.foreach ? [...stack[step], step] : stack[step];
-      if (nextNode.closes && graph.nodes[nextNode.closes].foreach) {
-        frames = stack[nextNode.closes];
-      }
-      stack[next] = frames;
+      stack[next] = childForeachStack(stack[step], foreachMove(graph.nodes, step, next), step);
       queue.push(next);
     }
   }
@@ -292,13 +288,14 @@ class TemplateBuilder {
         },
       ];
     }
-    if (node.closes && this.graph.nodes[node.closes].foreach) {
+    const closedSplit = foreachClosedBy(this.graph.nodes, node.name);
+    if (closedSplit !== undefined) {
       // A foreach join: its inputs are derived from the split's task (--foreach-join).
       return [
         {
           name: argoName(node.name),
           ...base,
-          depends: `${foreachTemplateName(node.closes)}.Succeeded`,
+          depends: `${foreachTemplateName(closedSplit)}.Succeeded`,
           arguments: { parameters: [param('task', taskId)] },
         },
       ];
@@ -349,7 +346,7 @@ class TemplateBuilder {
   /** The DAG task names that run a step (several for a step after a switch's cases meet). */
   taskNames(step: string): string[] {
     const node = this.graph.nodes[step];
-    const foreachJoin = node.closes !== undefined && this.graph.nodes[node.closes].foreach;
+    const foreachJoin = closesForeach(this.graph.nodes, step);
     if (step === this.graph.entry || node.isJoin || node.parents.length <= 1 || foreachJoin) {
       return [argoName(step)];
     }
@@ -371,7 +368,7 @@ class TemplateBuilder {
   private stepTemplate(node: GraphNode): Json {
     const { options } = node;
     const run = this.run;
-    const foreachJoin = node.closes !== undefined && !!this.graph.nodes[node.closes].foreach;
+    const foreachJoin = closesForeach(this.graph.nodes, node.name);
     const firstInBody = node.parents.some((p) => this.graph.nodes[p].foreach);
     const takesInputs = node.name !== this.graph.entry && !foreachJoin;
     const args = ['step', run, node.name, '{{inputs.parameters.task}}'];

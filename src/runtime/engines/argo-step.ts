@@ -3,6 +3,7 @@
 // workflow reads its output parameters.
 import * as fs from 'fs';
 import * as path from 'path';
+import { foreachClosedBy } from '../../core/step-semantics';
 import { type Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { TaskRecord } from '../records';
@@ -14,9 +15,10 @@ import { ARGO_OUTPUTS, elementTaskId } from './argo-task-ids';
  */
 export function foreachJoinInputs(datastore: Datastore, run: string, step: string, taskId: string): string[] {
   const { flow, runId } = parseRunPathspec(run);
-  const node = datastore.readRun(flow, runId).graph.nodes[step];
-  const split = node?.closes;
-  if (!node || !split) {
+  const { nodes } = datastore.readRun(flow, runId).graph;
+  const node = nodes[step];
+  const split = foreachClosedBy(nodes, step);
+  if (!node || split === undefined) {
     throw new UserInputError(`step ${step}: --foreach-join is for a step that closes a foreach.`);
   }
   const count = datastore.readTask(flow, runId, split, taskId).foreachCount;

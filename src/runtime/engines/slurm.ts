@@ -10,6 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PassThrough } from 'stream';
 import type { FlowGraph } from '../../core/model';
+import { splitIndexOf } from '../../core/step-semantics';
 import { formatPathspec, parseTaskPathspec } from '../datastore/pathspec';
 import { UserInputError } from '../errors';
 import { makeDirs } from '../make-dirs';
@@ -251,14 +252,12 @@ export class SlurmEngine implements TaskProcessSource {
     const run = formatPathspec({ flow: first.flow, runId: first.runId });
     const prefix = `${run}/`;
     const tasks: SlurmTask[] = group.map(({ spec }) => {
-      const frame = spec!.foreachStack[spec!.foreachStack.length - 1];
       const parent = spec!.parents[0];
       const parentStep = parent === undefined ? undefined : parseTaskPathspec(parent).step;
       return {
         taskId: spec!.taskId,
         inputPaths: spec!.parents.map((p) => (p.startsWith(prefix) ? p.slice(prefix.length) : p)),
-        // --split-index only for the direct children of a foreach step.
-        splitIndex: frame && parentStep === frame.step ? frame.index : undefined,
+        splitIndex: splitIndexOf(spec!.foreachStack, parentStep),
         iteration: spec!.iteration,
       };
     });

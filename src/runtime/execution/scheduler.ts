@@ -8,6 +8,14 @@
 // which with the step and foreach position names it for resume. A step planned a --max-iterations'th
 // further time fails the run: a loop whose switch never leaves ends there, not never.
 import type { FlowGraph, GraphNode, Isolation, JsonValue } from '../../core/model';
+import {
+  childForeachStack,
+  closesForeach,
+  foreachMove,
+  inheritedParent,
+  innermostFrame,
+  startingArtifacts,
+} from '../../core/step-semantics';
 import type { Datastore } from '../datastore/datastore';
 import type { ArtifactIndex, AttemptRecord, ForeachFrame, TaskRecord } from '../records';
 import { pathspecOf, type TaskSpec } from './task-spec';
@@ -52,7 +60,7 @@ interface PlannedTask {
   taskId: string;
   step: string;
   parents: string[];
-  /** Parent records, kept only until the task starts: non-join tasks inherit their artifact map. */
+  /** The parent whose artifact map the task inherits (none for a join); a caught failure starts from it. */
   inheritFrom?: TaskRecord;
   foreachStack: ForeachFrame[];
   /** Visits of this step at this foreach position before this one (loops). */
@@ -165,7 +173,7 @@ export class Scheduler {
       taskId: String(this.nextTaskId++),
       step,
       parents: parents.map((p) => pathspecOf(p.flow, p.runId, p.step, p.taskId)),
-      inheritFrom: parents.length === 1 ? parents[0] : undefined,
+      inheritFrom: inheritedParent(this.options.graph.nodes[step].isJoin, parents),
       foreachStack,
       iteration,
       attempts: [],
@@ -400,9 +408,11 @@ export class Scheduler {
     // What the failed attempt had set when it threw (a killed process set nothing we can read).
     const inherited =
       last.artifacts ??
-      (node.isJoin
-        ? this.options.parameterArtifacts
-        : (task.inheritFrom?.artifacts ?? this.options.parameterArtifacts));
+      startingArtifacts({
+        isJoin: node.isJoin,
+        parameters: this.options.parameterArtifacts,
+        parent: task.inheritFrom?.artifacts,
+      });
     const errorValue = {
       type: last.error?.type ?? 'Error',
       message: last.error?.message ?? 'unknown error',
@@ -477,30 +487,31 @@ export class Scheduler {
     const node = graph.nodes[record.step];
     for (const next of this.successorsOf(record, node)) {
       const successor = graph.nodes[next];
-      if (node.foreach) {
+      const move = foreachMove(graph.nodes, node.name, next);
+      if (move === 'enter') {
         const count = record.foreachCount ?? 0;
         const splitTask = pathspecOf(record.flow, record.runId, record.step, record.taskId);
         for (let index = 0; index < count; index++) {
-          this.plan(next, [record], [...record.foreachStack, { step: node.name, index, count, splitTask }]);
+          const element = { step: node.name, index, count, splitTask };
+          this.plan(next, [record], childForeachStack(record.foreachStack, move, element));
         }
       } else if (successor.isJoin) {
         this.arriveAtJoin(successor, record);
       } else {
-        this.plan(next, [record], record.foreachStack);
+        this.plan(next, [record], childForeachStack(record.foreachStack, move));
       }
     }
   }
 
   /** A join starts once every branch of its split (or every element of its foreach) has arrived. */
   private arriveAtJoin(join: GraphNode, record: TaskRecord): void {
-    const closesForeach =
-      join.closes !== undefined && this.options.graph.nodes[join.closes]?.foreach !== undefined;
-    const stack = closesForeach ? record.foreachStack.slice(0, -1) : record.foreachStack;
+    const gathersElements = closesForeach(this.options.graph.nodes, join.name);
+    const stack = childForeachStack(record.foreachStack, gathersElements ? 'leave' : 'stay');
     const key = positionKey(join.name, stack);
     const bucket = this.joinBuckets.get(key) ?? new Map<string | number, TaskRecord>();
     this.joinBuckets.set(key, bucket);
-    if (closesForeach) {
-      const frame = record.foreachStack[record.foreachStack.length - 1];
+    if (gathersElements) {
+      const frame = innermostFrame(record.foreachStack)!;
       bucket.set(frame.index, record);
       if (bucket.size < frame.count) {
         return;

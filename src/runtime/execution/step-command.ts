@@ -3,6 +3,7 @@
 import { Datastore } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import type { GraphNode } from '../../core/model';
+import { childForeachStack, foreachMove } from '../../core/step-semantics';
 import type { ForeachFrame, TaskRecord } from '../records';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
 
@@ -81,8 +82,8 @@ function foreachStackFor(
   if (!first) {
     return [];
   }
-  const parentNode = nodes[first.step];
-  if (parentNode?.foreach) {
+  const move = foreachMove(nodes, first.step, args.step);
+  if (move === 'enter') {
     if (args.splitIndex === undefined) {
       throw new UserInputError(
         `step ${args.step}: --split-index is required after foreach step '${first.step}'.`,
@@ -94,18 +95,12 @@ function foreachStackFor(
         `--split-index ${args.splitIndex}: '${first.step}' fanned out ${count} tasks.`,
       );
     }
-    return [
-      ...first.foreachStack,
-      {
-        step: first.step,
-        index: args.splitIndex,
-        count,
-        splitTask: pathspecOf(first.flow, first.runId, first.step, first.taskId),
-      },
-    ];
+    return childForeachStack(first.foreachStack, move, {
+      step: first.step,
+      index: args.splitIndex,
+      count,
+      splitTask: pathspecOf(first.flow, first.runId, first.step, first.taskId),
+    });
   }
-  const node = nodes[args.step];
-  const closesForeach =
-    node?.isJoin && node.closes !== undefined && nodes[node.closes]?.foreach !== undefined;
-  return closesForeach ? first.foreachStack.slice(0, -1) : first.foreachStack;
+  return childForeachStack(first.foreachStack, move);
 }

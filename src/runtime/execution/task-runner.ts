@@ -3,6 +3,12 @@
 import * as path from 'path';
 import type { Current, CurrentForeachFrame, FlowModule, GraphNode } from '../../core/model';
 import {
+  foreachElementsRef,
+  foreachSelf,
+  inheritedParent,
+  startingArtifacts,
+} from '../../core/step-semantics';
+import {
   bindMergeArtifacts,
   createJoinInput,
   createSelf,
@@ -85,18 +91,13 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       count: frame.count,
       input: foreachElement(datastore, frame, module!, load),
     }));
-    const innermost = foreachStack[foreachStack.length - 1];
     const parameterNames = module.manifest.parameters.map((p) => p.name);
-    // A join starts from the parameters only; other steps start from their parent's artifacts.
-    const inherited: ArtifactIndex = node.isJoin
-      ? { ...spec.parameterArtifacts }
-      : { ...(parents[0]?.artifacts ?? spec.parameterArtifacts) };
-    state = createSelf(
-      inherited,
-      load,
-      innermost ? { input: innermost.input, index: innermost.index } : undefined,
-      new Set(parameterNames),
-    );
+    const inherited = startingArtifacts({
+      isJoin: node.isJoin,
+      parameters: spec.parameterArtifacts,
+      parent: inheritedParent(node.isJoin, parents)?.artifacts,
+    });
+    state = createSelf(inherited, load, foreachSelf(foreachStack), new Set(parameterNames));
     const inputs = joinInputList(
       node.isJoin
         ? parents.map((parent) =>
@@ -271,7 +272,7 @@ function foreachElement(
   const { flow, runId, step, taskId } = splitPathspec(frame.splitTask);
   const artifact = module.manifest.graph.nodes[frame.step]?.foreach;
   const split = datastore.readTask(flow, runId, step, taskId);
-  const ref = split.foreachValues ?? (artifact ? split.artifacts[artifact] : undefined);
+  const ref = foreachElementsRef(split, artifact);
   if (!artifact || !ref) {
     return undefined;
   }
