@@ -6,7 +6,7 @@ import * as path from 'path';
 import { Run } from '../src/client/run';
 import type { FlowGraph, GraphNode, JsonValue, Parameter } from '../src/core/model';
 import { defaultStepOptions } from '../src/core/tags';
-import { type ArtifactIndex, currentUser, Datastore, type RunRecord, type TaskRecord } from '../src/runtime';
+import { type ArtifactIndex, currentUser, Datastore, newTaskRecord, type RunRecord } from '../src/runtime';
 import { captureInputs, cellflowRoot, projectRootOf } from '../src/runtime/repro/capture';
 import type { InteractiveStore } from './interactive-store';
 import type { StepContext, StepResult } from './step-context';
@@ -91,14 +91,11 @@ export async function saveInteractive(
           modules: new Set(Object.keys(require.cache)),
         })
       : undefined;
-    const task: TaskRecord = {
+    const place = {
       flow,
       runId,
       step: result.step,
       taskId: taskIds.get(result.step)!,
-      status: 'succeeded',
-      attempts: [{ attempt: 0, status: 'succeeded', startedAt: result.ranAt, finishedAt: result.ranAt }],
-      artifacts: result.artifacts,
       parents: result.parents
         .filter((p) => taskIds.has(p))
         .map((p) => `${flow}/${runId}/${p}/${taskIds.get(p)}`),
@@ -108,12 +105,24 @@ export async function saveInteractive(
         count: f.count,
         splitTask: `${flow}/${runId}/${f.split}/${taskIds.get(f.split)}`,
       })),
-      ...(result.foreachCount !== undefined ? { foreachCount: result.foreachCount } : {}),
-      ...(read ? { inputs: read.inputs, sources: read.sources } : {}),
+    };
+    // One attempt, which ran when the step's latest cell did.
+    const attempt = {
+      attempt: 0,
+      status: 'succeeded' as const,
       startedAt: result.ranAt,
       finishedAt: result.ranAt,
     };
-    datastore.writeTask(task);
+    datastore.writeTask({
+      ...newTaskRecord(place, {
+        status: 'succeeded',
+        attempts: [attempt],
+        artifacts: result.artifacts,
+        finishedAt: result.ranAt,
+      }),
+      ...(result.foreachCount !== undefined ? { foreachCount: result.foreachCount } : {}),
+      ...(read ? { inputs: read.inputs, sources: read.sources } : {}),
+    });
   }
   record.status = 'succeeded';
   record.finishedAt = new Date().toISOString();

@@ -26,6 +26,9 @@ export {
   type RunSummary,
 } from './datastore/datastore';
 export type * from './records';
+// Task records are built in one place; the kernel's saveInteractive writes them too (through here, so
+// it does not load the scheduler with the execution entry point).
+export { newTaskRecord, type TaskPlace } from './execution/task-record';
 export { UserInputError } from './errors';
 export { makeDirs } from './make-dirs';
 export { currentUser } from './user';

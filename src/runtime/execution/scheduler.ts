@@ -22,6 +22,7 @@ import { pathspecOf, type TaskSpec } from './task-spec';
 import type { TaskExit, TaskProcess, TaskProcessSource } from './worker-pool';
 import { attachTaskOutput, type RunReporter } from './run-output';
 import { killGraceMs } from './step-timeout';
+import { newTaskRecord, reusedTaskRecord } from './task-record';
 
 export interface SchedulerOptions {
   datastore: Datastore;
@@ -189,16 +190,11 @@ export class Scheduler {
   /** Resume: the origin's task stands in for this one; its artifact map is copied, never its bytes. */
   private cloneReused(task: PlannedTask, origin: TaskRecord): void {
     const { flow, runId, datastore } = this.options;
-    const record: TaskRecord = {
-      ...origin,
-      flow,
-      runId,
-      taskId: task.taskId,
-      parents: task.parents,
-      foreachStack: task.foreachStack,
-      ...(task.iteration > 0 ? { iteration: task.iteration } : {}),
-      reusedFrom: pathspecOf(origin.flow, origin.runId, origin.step, origin.taskId),
-    };
+    const record = reusedTaskRecord(
+      origin,
+      { flow, runId, ...task },
+      pathspecOf(origin.flow, origin.runId, origin.step, origin.taskId),
+    );
     this.unsynced.push(datastore.writeTaskDeferringSync(record));
     this.options.reporter.taskReused(record);
     this.succeeded(record);
@@ -355,20 +351,14 @@ export class Scheduler {
               ...(timedOut ? { timeout: 'killed' as const } : {}),
             },
       };
-      record = {
-        flow,
-        runId,
-        step: task.step,
-        taskId: task.taskId,
-        status: cancelled ? 'cancelled' : 'failed',
-        attempts: [...task.attempts, failedAttempt],
-        artifacts: {},
-        parents: task.parents,
-        foreachStack: task.foreachStack,
-        ...(task.iteration > 0 ? { iteration: task.iteration } : {}),
-        startedAt: task.attempts[0]?.startedAt ?? startedAt,
-        finishedAt: failedAttempt.finishedAt,
-      };
+      record = newTaskRecord(
+        { flow, runId, ...task },
+        {
+          status: cancelled ? 'cancelled' : 'failed',
+          attempts: [...task.attempts, failedAttempt],
+          finishedAt: failedAttempt.finishedAt,
+        },
+      );
       datastore.writeTaskOver(record);
     }
     task.attempts = record.attempts;

@@ -28,6 +28,7 @@ import { StepTimeoutError, withStepTimeout } from './step-timeout';
 import { chosenCase } from '../scope/switch-case';
 import { startInputCapture } from '../repro/capture/task-inputs';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
+import { finishAttempt, newTaskRecord, withAttempt } from './task-record';
 
 export interface TaskOutcome {
   record: TaskRecord;
@@ -46,19 +47,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     ...(spec.isolation ? { isolation: spec.isolation.mode } : {}),
     ...(spec.isolation?.reason ? { isolationReason: spec.isolation.reason } : {}),
   };
-  const record: TaskRecord = {
-    flow: spec.flow,
-    runId: spec.runId,
-    step: spec.step,
-    taskId: spec.taskId,
-    status: 'running',
-    attempts: [...spec.previousAttempts, attempt],
-    artifacts: {},
-    parents: spec.parents,
-    foreachStack: spec.foreachStack,
-    ...(spec.iteration ? { iteration: spec.iteration } : {}),
-    startedAt: spec.previousAttempts[0]?.startedAt ?? startedAt,
-  };
+  const record = newTaskRecord(spec, { status: 'running', attempts: [...spec.previousAttempts, attempt] });
   Object.assign(process.env, spec.env);
 
   let module: FlowModule | undefined;
@@ -170,7 +159,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
     if (foreachValues) {
       record.foreachValues = await datastore.saveArtifact(node.foreach!, foreachValues);
     }
-    finish(record, attempt, 'succeeded');
+    finishAttempt(record, attempt, 'succeeded');
     datastore.writeTask(record);
     return { record, ok: true };
   } catch (error) {
@@ -205,7 +194,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       }
     }
     record.artifacts = {};
-    finish(record, attempt, 'failed');
+    finishAttempt(record, attempt, 'failed');
     try {
       datastore.writeTask(record);
     } catch (writeError) {
@@ -227,9 +216,8 @@ function lostRace(datastore: Datastore, spec: TaskSpec, error: PreconditionFaile
     startedAt: new Date().toISOString(),
     error: { message },
   };
-  const record =
-    winner ?? ({ ...spec, status: 'failed', attempts: [attempt], artifacts: {} } as unknown as TaskRecord);
-  return { record: { ...record, attempts: [...record.attempts, attempt] }, ok: false };
+  const record = winner ?? newTaskRecord(spec, { status: 'failed', attempts: spec.previousAttempts });
+  return { record: withAttempt(record, attempt), ok: false };
 }
 
 async function saveState(datastore: Datastore, state: SelfState): Promise<ArtifactIndex> {
@@ -249,14 +237,6 @@ function errorType(error: unknown): string {
     return 'null';
   }
   return typeof error === 'object' ? (error.constructor?.name ?? 'Object') : typeof error;
-}
-
-function finish(record: TaskRecord, attempt: AttemptRecord, status: 'succeeded' | 'failed'): void {
-  const now = new Date().toISOString();
-  attempt.status = status;
-  attempt.finishedAt = now;
-  record.status = status;
-  record.finishedAt = now;
 }
 
 /** The element a foreach frame stands for: from the split task's stored elements or its array. */
