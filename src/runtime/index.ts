@@ -20,6 +20,7 @@ export {
   parseRunPathspec,
   parseTaskPathspec,
   PathspecError,
+  resolveTaskPathspec,
   runPathspecOf,
   type IndexedRun,
   type Pathspec,

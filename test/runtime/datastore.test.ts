@@ -10,6 +10,7 @@ import {
   parseRunPathspec,
   parseTaskPathspec,
   PathspecError,
+  resolveTaskPathspec,
   runPathspecOf,
 } from '../../src/runtime/datastore/datastore';
 import { UserInputError } from '../../src/runtime/errors';
@@ -210,6 +211,14 @@ describe('Datastore', () => {
       expect(runPathspecOf('Hello/17/start/3')).toBe('Hello/17');
       expect(() => runPathspecOf('Hello')).toThrow(/expected a pathspec inside a run/);
       expect(() => runPathspecOf('Hello/../start/3')).toThrow(PathspecError);
+      const within = { flow: 'Hello', runId: '17' };
+      const task = { flow: 'Hello', runId: '17', step: 'start', taskId: '3' };
+      expect(resolveTaskPathspec('start/3', within)).toEqual(task);
+      expect(resolveTaskPathspec('Hello/17/start/3', within)).toEqual(task);
+      expect(resolveTaskPathspec('Other/9/a/1', within)).toMatchObject({ flow: 'Other', runId: '9' });
+      for (const notAnInput of ['start', 'Hello/17/start', 'start/..', '../3']) {
+        expect(() => resolveTaskPathspec(notAnInput, within)).toThrow(PathspecError);
+      }
     });
 
     it('validates every name it builds a path from', () => {

@@ -28,6 +28,7 @@ export {
   parseRunPathspec,
   parseTaskPathspec,
   PathspecError,
+  resolveTaskPathspec,
   runPathspecOf,
   type Pathspec,
 } from './pathspec';
@@ -343,7 +344,7 @@ export class Datastore {
    * not note the version read, so this object's next write of the task is not conditional on it (a
    * peek: listings, the scheduler looking at what a task process wrote).
    */
-  readTaskIfPresent(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
+  peekTask(flow: string, runId: string, step: string, taskId: string): TaskRecord | undefined {
     const key = layout.taskKey(flow, runId, step, taskId);
     const blob = this.backend.readSync(key);
     if (!blob) {
@@ -375,7 +376,7 @@ export class Datastore {
     const records: TaskRecord[] = [];
     for (const name of steps) {
       for (const taskId of this.listTaskIds(flow, runId, name)) {
-        const record = this.readTaskIfPresent(flow, runId, name, taskId);
+        const record = this.peekTask(flow, runId, name, taskId);
         if (record) {
           records.push(record);
         }

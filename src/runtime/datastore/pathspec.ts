@@ -75,6 +75,20 @@ export function parseTaskPathspec(spec: string): Required<Pathspec> {
   return { flow, runId, step, taskId };
 }
 
+/**
+ * A task's pathspec in full, or as Metaflow's `--input-paths` give it, `step/taskId` within the run
+ * `within`.
+ */
+export function resolveTaskPathspec(
+  spec: string,
+  within: { flow: string; runId: string },
+): Required<Pathspec> {
+  const parts = String(spec).split('/');
+  return parseTaskPathspec(
+    parts.length === 2 ? formatPathspec({ ...within, step: parts[0], taskId: parts[1] }) : spec,
+  );
+}
+
 /** `Flow/runId` of a run, step or task pathspec: the run it belongs to. */
 export function runPathspecOf(spec: string): string {
   const { flow, runId } = parsePathspec(spec);

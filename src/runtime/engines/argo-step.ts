@@ -27,7 +27,7 @@ export function foreachJoinInputs(datastore: Datastore, run: string, step: strin
   }
   return Array.from({ length: count }, (_, i) => {
     const element = elementTaskId(taskId, i);
-    const parent = node.parents.find((p) => datastore.readTaskIfPresent(flow, runId, p, element));
+    const parent = node.parents.find((p) => datastore.peekTask(flow, runId, p, element));
     if (!parent) {
       throw new UserInputError(
         `step ${step}: element ${i} of ${split}/${taskId} has no task ${element} of ${node.parents.join(' or ')}.`,

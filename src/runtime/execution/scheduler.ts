@@ -544,7 +544,7 @@ function readIfPresent(
   step: string,
   taskId: string,
 ): TaskRecord | undefined {
-  return datastore.readTaskIfPresent(flow, runId, step, taskId);
+  return datastore.peekTask(flow, runId, step, taskId);
 }
 
 function ordinal(n: number): string {

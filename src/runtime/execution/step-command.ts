@@ -1,11 +1,12 @@
 // `cellflow step`: the unit a distributed engine schedules. Given a run and the task's inputs (as
 // Metaflow's `step --input-paths --split-index`), it derives the full task spec from run.json.
 import { Datastore } from '../datastore/datastore';
+import { parseRunPathspec, resolveTaskPathspec } from '../datastore/pathspec';
 import { UserInputError } from '../errors';
 import type { GraphNode } from '../../core/model';
 import { childForeachStack, foreachMove } from '../../core/step-semantics';
 import type { ForeachFrame, TaskRecord } from '../records';
-import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
+import { pathspecOf, type TaskSpec } from './task-spec';
 
 export interface StepCommandArgs {
   run: string;
@@ -20,10 +21,7 @@ export interface StepCommandArgs {
 }
 
 export function taskSpecForStep(args: StepCommandArgs): TaskSpec {
-  const [flow, runId] = args.run.split('/');
-  if (!flow || !runId) {
-    throw new UserInputError(`${args.run}: expected a run pathspec Flow/runId.`);
-  }
+  const { flow, runId } = parseRunPathspec(args.run);
   const datastore = Datastore.open({ root: args.datastoreRoot });
   const run = datastore.readRun(flow, runId);
   const node = run.graph.nodes[args.step];
@@ -39,15 +37,14 @@ export function taskSpecForStep(args: StepCommandArgs): TaskSpec {
     );
   }
   const parents = args.inputPaths.map((p) => {
-    // Accepts full pathspecs or, as Metaflow's --input-paths, `step/taskId` within this run.
-    const parent = splitPathspec(p.split('/').length === 4 ? p : `${flow}/${runId}/${p}`);
+    const parent = resolveTaskPathspec(p, { flow, runId });
     return datastore.readTask(parent.flow, parent.runId, parent.step, parent.taskId);
   });
   const attempt = args.attempt ?? 0;
   // A retry in a fresh process (an engine resubmitting the task) carries the earlier attempts on.
   const previousAttempts =
     attempt > 0
-      ? (datastore.readTaskIfPresent(flow, runId, args.step, args.taskId)?.attempts ?? []).filter(
+      ? (datastore.peekTask(flow, runId, args.step, args.taskId)?.attempts ?? []).filter(
           (a) => a.attempt < attempt,
         )
       : [];
@@ -66,7 +63,7 @@ export function taskSpecForStep(args: StepCommandArgs): TaskSpec {
     parameterArtifacts: run.parameterArtifacts ?? {},
     params: run.params,
     seed: run.seed,
-    ...(run.origin?.kind === 'resume' ? { originRunId: run.origin.pathspec.split('/')[1] } : {}),
+    ...(run.origin?.kind === 'resume' ? { originRunId: parseRunPathspec(run.origin.pathspec).runId } : {}),
     user: run.user,
     tags: run.tags,
     env: node.options.env,

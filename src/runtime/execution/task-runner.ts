@@ -208,7 +208,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
 }
 
 function lostRace(datastore: Datastore, spec: TaskSpec, error: PreconditionFailedError): TaskOutcome {
-  const winner = datastore.readTaskIfPresent(spec.flow, spec.runId, spec.step, spec.taskId);
+  const winner = datastore.peekTask(spec.flow, spec.runId, spec.step, spec.taskId);
   const message = `another attempt recorded task ${pathspecOf(spec.flow, spec.runId, spec.step, spec.taskId)} first (${error.message}); this attempt's result was not stored`;
   const attempt: AttemptRecord = {
     attempt: spec.attempt,
