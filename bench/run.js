@@ -9,7 +9,7 @@ const { assertBuilt } = require('./lib/cellflow');
 const { ensurePeers } = require('./lib/peers');
 const { ensureDeno } = require('./lib/deno');
 const { machineFacts } = require('./lib/machine');
-const { renderResults, readRows } = require('./lib/report');
+const { renderResults, readRows, readPeer } = require('./lib/report');
 const bench = require('./lib/benchmarks');
 const { install } = require('./lib/install');
 const { s3Datastore } = require('./lib/s3');
@@ -133,6 +133,7 @@ async function main() {
   const report = renderResults({
     rows: [...rows, ...kept],
     updated: kept.length > 0,
+    keptPeer: kept.length > 0 ? readPeer(opts.out) : undefined,
     machine: machineFacts(peer),
     smoke: opts.smoke,
     peer,

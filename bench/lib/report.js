@@ -4,7 +4,9 @@
 /** Table cells may not contain a pipe or a newline. */
 const cell = (text) => String(text).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
+function renderResults({ rows, machine, smoke, peer, elapsedMs, updated, keptPeer }) {
+  // An --update that ran no peer keeps the peer the kept rows were measured against.
+  const peerName = peer ? `Metaflow ${machine.metaflow}` : (keptPeer ?? 'Metaflow not installed');
   // A benchmark may give more than one row (1 and 1b): `label` tells them apart, `id` selects them.
   const sorted = [...rows].sort((a, b) => a.id - b.id || String(labelOf(a)).localeCompare(labelOf(b)));
   const lines = [
@@ -13,8 +15,8 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
     smoke
       ? '**Smoke run** (small sizes; checks that the benchmarks still work; the figures mean nothing).'
       : updated
-        ? `Results of \`npm run bench\`, last updated ${machine.date} with \`--update\` (each note says when its row was measured). Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`
-        : `Full run of \`npm run bench\`, ${machine.date}. Peer: Metaflow ${machine.metaflow} (local runtime, local datastore).`,
+        ? `Results of \`npm run bench\`, last updated ${machine.date} with \`--update\` (each note says when its row was measured). Peer: ${peerName} (local runtime, local datastore).`
+        : `Full run of \`npm run bench\`, ${machine.date}. Peer: ${peerName} (local runtime, local datastore).`,
     '',
     'Ratio is cellflow ÷ peer for times (lower is better) and cellflow ÷ peer for throughput (higher is',
     'better). This machine has 2 cores shared with other work, so absolute times are noisy: each peer ran',
@@ -37,7 +39,9 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
     `- CPU: ${machine.cpu} × ${machine.cpuCount}`,
     `- memory: ${machine.memoryGiB} GiB`,
     `- OS: ${machine.os}; disk: ${machine.disk}`,
-    `- Node ${machine.node}; Python ${machine.python}; Metaflow ${machine.metaflow}; pandas ${machine.pandas}`,
+    peer
+      ? `- Node ${machine.node}; Python ${machine.python}; Metaflow ${machine.metaflow}; pandas ${machine.pandas}`
+      : `- Node ${machine.node}; no peer run by this invocation`,
     `- load average when the run ended: ${machine.loadAverage}`,
     `- this invocation of the runner took ${(elapsedMs / 60000).toFixed(1)} min${peer ? '' : ' (peers not run)'}`,
     '',
@@ -46,6 +50,16 @@ function renderResults({ rows, machine, smoke, peer, elapsedMs, updated }) {
 }
 
 const labelOf = (row) => row.label ?? String(row.id);
+
+/** The peer a results file names in its header (`Metaflow 2.19.39`), if any was installed. */
+function readPeer(file) {
+  try {
+    const match = /Peer: (Metaflow \d[^ ]*) \(/.exec(require('fs').readFileSync(file, 'utf8'));
+    return match?.[1];
+  } catch {
+    return undefined;
+  }
+}
 
 /** The rows of a results file written by renderResults (table cells and the numbered notes). */
 function readRows(file) {
@@ -85,4 +99,4 @@ function readRows(file) {
   return rows;
 }
 
-module.exports = { renderResults, readRows };
+module.exports = { renderResults, readRows, readPeer };
