@@ -5,7 +5,7 @@ import { UserInputError } from '../../src/runtime/errors';
 import { IntegrityError } from '../../src/runtime/datastore/objects';
 import { PreconditionFailedError, StorageConfigError } from '../../src/runtime/datastore/backend';
 import { NotFoundError } from '../../src/runtime/datastore/pathspec';
-import { reviveError, serializeError, type SerializedError } from '../../src/runtime/thread-errors';
+import { reviveError, serializeError, type SerializedError } from '../../src/runtime/datastore/thread-errors';
 
 function throughPort(error: unknown): Promise<Error> {
   const { port1, port2 } = new MessageChannel();

@@ -24,7 +24,7 @@ import {
   type S3Settings,
 } from './s3-location';
 import { cellflowRoot } from '../repro/capture/package-version';
-import type { SerializedError } from '../thread-errors';
+import type { SerializedError } from './thread-errors';
 import { compiledWorkerFile, WorkerBridge } from './sync-bridge';
 
 /** S3's minimum part is 5 MiB; 16 MiB parts keep a 320 MB artifact at 20 parts. */

@@ -15,7 +15,7 @@ import {
   type MessagePort,
   type Transferable,
 } from 'worker_threads';
-import { serializeError, type SerializedError } from '../thread-errors';
+import { serializeError, type SerializedError } from './thread-errors';
 
 interface Request {
   id: number;

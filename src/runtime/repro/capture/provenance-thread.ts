@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { Datastore } from '../../datastore/datastore';
-import { reviveError, type SerializedError } from '../../thread-errors';
+import { reviveError, type SerializedError } from '../../datastore/thread-errors';
 import type { CapturedProvenance, ProvenanceInput } from './provenance';
 
 export function startProvenanceCapture(

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { prepareFastGitLoad } from './git-loader';
 import type { ProvenanceInput } from './provenance';
-import { serializeError } from '../../thread-errors';
+import { serializeError } from '../../datastore/thread-errors';
 
 interface Job {
   datastoreRoot: string;

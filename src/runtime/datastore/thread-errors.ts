@@ -3,10 +3,10 @@
 // class, bad input found on another thread (a pathspec, the S3 configuration) would leave the CLI as
 // a failed run with exit 1 instead of a message and exit 2. So errors go over as data and come back
 // as instances of the same cellflow class, with their fields.
-import { IntegrityError, DatastoreFullError } from './datastore/objects';
-import { PreconditionFailedError, StorageConfigError, StorageError } from './datastore/backend';
-import { NotFoundError, PathspecError } from './datastore/pathspec';
-import { UserInputError } from './errors';
+import { IntegrityError, DatastoreFullError } from './objects';
+import { PreconditionFailedError, StorageConfigError, StorageError } from './backend';
+import { NotFoundError, PathspecError } from './pathspec';
+import { UserInputError } from '../errors';
 
 export interface SerializedError {
   name: string;
