@@ -1,6 +1,8 @@
 // `cellflow reproduce RUN`: re-execute a past run from its record and compare every artifact.
 import type { Command } from 'commander';
+import type { EngineChoice } from '../../runtime/execution';
 import { parseCount } from './options';
+import { engineChoice, parseEngine } from './run';
 import type { CliIO } from '../io';
 
 export function registerReproduce(program: Command, io: CliIO): void {
@@ -36,6 +38,12 @@ export function registerReproduce(program: Command, io: CliIO): void {
     )
     .option('--max-workers <n>', 'tasks run at once (default: CPU count)', parseCount)
     .option('--run-id-file <file>', "write the reproduction's pathspec to FILE")
+    .option(
+      '--engine <engine>',
+      "where the re-run's tasks run: local or slurm (default: where the original's ran)",
+      parseEngine,
+    )
+    .option('--partition <name>', 'Slurm: the partition the jobs go to')
     .action(
       async (
         run: string,
@@ -48,6 +56,8 @@ export function registerReproduce(program: Command, io: CliIO): void {
           reuse: boolean;
           maxWorkers?: number;
           runIdFile?: string;
+          engine?: EngineChoice['name'];
+          partition?: string;
         },
       ) => {
         // Loaded on use, like every repro module: they are heavy and no other command needs them.
@@ -63,6 +73,7 @@ export function registerReproduce(program: Command, io: CliIO): void {
           reuse: opts.reuse,
           maxWorkers: opts.maxWorkers,
           runIdFile: opts.runIdFile,
+          engine: engineChoice(opts.engine, opts.partition),
           write: (text) => io.stdout(text),
           warn: (text) => process.stderr.write(text),
         });

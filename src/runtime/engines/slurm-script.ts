@@ -51,6 +51,9 @@ export function slurmJob(request: SlurmJobRequest): SlurmJob {
   }
   const args = ['--parsable', `--job-name=cellflow-${run.replace('/', '-')}-${step}`];
   args.push('--output=/dev/null', '--error=/dev/null'); // each task's own log files are below
+  // The task sees the environment of the run that submitted it, as a local task does: the S3
+  // endpoint and credentials travel there, never in the script, whatever a site's SBATCH_EXPORT says.
+  args.push('--export=ALL');
   if (tasks.length > 1) {
     args.push(`--array=0-${tasks.length - 1}`);
   }

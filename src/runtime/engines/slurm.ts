@@ -38,14 +38,18 @@ export function cellflowCommand(): string[] {
   return [process.execPath, path.join(cellflowRoot(), 'bin', 'cellflow.js')];
 }
 
-/** Fails with a clear message when the Slurm commands are not here (exit 2). */
-export function checkSlurmClient(): void {
+/**
+ * Fails with a clear message when the Slurm commands are not here (exit 2). `why` says what asked
+ * for Slurm and `remedy` what to do instead, for callers other than `--engine slurm`.
+ */
+export function checkSlurmClient(
+  why = '--engine slurm',
+  remedy = 'install the Slurm client, or run where it is',
+): void {
   for (const command of ['sbatch', 'scontrol', 'scancel']) {
     const found = spawnSync(command, ['--version'], { encoding: 'utf8' });
     if (found.error) {
-      throw new UserInputError(
-        `--engine slurm: '${command}' is not on PATH (install the Slurm client, or run where it is).`,
-      );
+      throw new UserInputError(`${why}: '${command}' is not on PATH (${remedy}).`);
     }
   }
 }

@@ -35,6 +35,7 @@ test('tags become sbatch options: timeout → --time (minutes), resources → cp
     '--job-name=cellflow-Flow-1700000000000-00000000abcd-body',
     '--output=/dev/null',
     '--error=/dev/null',
+    '--export=ALL',
     '--partition=gpu',
     '--dependency=afterok:11:12',
     '--time=2',

@@ -4,7 +4,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { cellflow } from '../../helpers/cli';
-import { removeTempDir, tempDir, writeNotebook, type CellSpec } from '../../helpers/notebook';
+import { removeTempDir, tempDir, writeNotebook } from '../../helpers/notebook';
+import { artifactsByPosition, FANOUT, fanoutFailingWhile } from '../../helpers/slurm-flows';
 import { slurmUnavailableReason, startSlurmCluster, type SlurmCluster } from '../../helpers/slurm-cluster';
 import { Datastore } from '../../../src/runtime/datastore/datastore';
 import { taskKey } from '../../../src/runtime/execution/scheduler';
@@ -16,16 +17,6 @@ const describeSlurm = reason ? describe.skip : describe;
 if (reason) {
   console.warn(`skipping the Slurm engine tests: ${reason}`);
 }
-
-const FANOUT: CellSpec[] = [
-  { tags: ['step:start', 'foreach:items'], source: 'self.items = [1, 2, 3];' },
-  {
-    tags: ['step:body', 'resources:cpu=1', 'timeout:120'],
-    source: 'self.sq = self.input * self.input;\nconsole.log("sq", self.sq);',
-  },
-  { tags: ['step:gather'], source: 'self.all = inputs.map((i) => i.sq);' },
-  { tags: ['step:end'], source: 'self.total = self.all.reduce((a, b) => a + b, 0);' },
-];
 
 describeSlurm('cellflow run --engine slurm', () => {
   let cluster: SlurmCluster;
@@ -58,17 +49,6 @@ describeSlurm('cellflow run --engine slurm', () => {
     const [flow, runId] = pathspec.split('/');
     const datastore = Datastore.open({ root: home });
     return { run: datastore.readRun(flow, runId), tasks: datastore.listTasks(flow, runId) };
-  }
-
-  /** Every task's artifacts by step and foreach position: what must equal a local run's. */
-  function artifactsByPosition(tasks: TaskRecord[]) {
-    const out: Record<string, Record<string, string>> = {};
-    for (const t of tasks) {
-      out[taskKey(t.step, t.foreachStack)] = Object.fromEntries(
-        Object.entries(t.artifacts).map(([name, a]) => [name, a.sha256]),
-      );
-    }
-    return out;
   }
 
   test('a foreach runs as a job array and gives the artifacts a local run gives', async () => {
@@ -145,15 +125,7 @@ describeSlurm('cellflow run --engine slurm', () => {
   test('a failed Slurm run ends failed, and resume re-runs only the failed element on Slurm', async () => {
     const marker = path.join(work, 'fail-element-1');
     fs.writeFileSync(marker, '');
-    const nb = writeNotebook(work, 'resumable.ipynb', [
-      FANOUT[0],
-      {
-        tags: ['step:body'],
-        source: `if (self.index === 1 && require('fs').existsSync(${JSON.stringify(marker)})) throw new Error('element 1 fails');\nself.sq = self.input * self.input;`,
-      },
-      FANOUT[2],
-      FANOUT[3],
-    ]);
+    const nb = writeNotebook(work, 'resumable.ipynb', fanoutFailingWhile(marker));
     const home = path.join(work, 'ds-resume');
     const failed = await run(['run', nb, '--engine', 'slurm'], home);
     expect(failed.code).toBe(1);

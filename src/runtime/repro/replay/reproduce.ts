@@ -8,6 +8,8 @@ import * as path from 'path';
 import type { JsonValue } from '../../../core/model';
 import { Datastore, formatPathspec, parseRunPathspec } from '../../datastore/datastore';
 import { UserInputError } from '../../errors';
+import type { EngineChoice } from '../../execution/run';
+import { checkSlurmClient } from '../../engines/slurm';
 import type { ArtifactRef, ReproductionVerdict, RunRecord } from '../../records';
 import { compareRuns, type ArtifactComparison } from './compare';
 import { buildVerdict, valueRenderer } from './verdict';
@@ -42,6 +44,8 @@ export interface ReproduceOptions {
    */
   reuse?: boolean;
   maxWorkers?: number;
+  /** Where the re-run's tasks run (default: where the original's ran, as its record says). */
+  engine?: EngineChoice;
   datastoreRoot?: string;
   runIdFile?: string;
   /** Progress and the child run's output. */
@@ -81,6 +85,14 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   const spec = parseRunPathspec(options.pathspec);
   const datastore = Datastore.open({ root: options.datastoreRoot });
   const original = datastore.readRun(spec.flow, spec.runId);
+  const engine = options.engine ?? original.engine;
+  if (engine?.name === 'slurm') {
+    // Before anything is laid out or installed: the re-run could not start.
+    checkSlurmClient(
+      options.engine ? '--engine slurm' : `${options.pathspec} ran on Slurm and is reproduced there`,
+      'reproduce it where the Slurm client is, or here with --engine local',
+    );
+  }
   const warnings: string[] = [];
   const warn = (message: string, strictFails = false) => {
     if (strictFails && options.strict) {
@@ -161,7 +173,9 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   if (env && cellflow.version !== env.versions.cellflow) {
     warn(`cellflow ${cellflow.version} re-runs a run made with cellflow ${env.versions.cellflow}`);
   }
-  options.write(`running with cellflow ${cellflow.version} (${cellflow.why})\n`);
+  const where =
+    engine?.name === 'slurm' ? ` on Slurm${engine.partition ? ` (partition ${engine.partition})` : ''}` : '';
+  options.write(`running with cellflow ${cellflow.version} (${cellflow.why})${where}\n`);
 
   const recordedDrift = originalDrift(original);
   for (const line of recordedDrift) {
@@ -182,6 +196,9 @@ export async function reproduceRun(options: ReproduceOptions): Promise<Reproduce
   }
   if (options.maxWorkers) {
     args.push('--max-workers', String(options.maxWorkers));
+  }
+  if (engine?.name === 'slurm') {
+    args.push('--engine', 'slurm', ...(engine.partition ? ['--partition', engine.partition] : []));
   }
   const runExitCode = await spawnStreaming(process.execPath, args, {
     cwd: path.dirname(materialized.input),
