@@ -1,4 +1,4 @@
-// The TypeScript compiler API, loaded on first use: requiring it costs 0.2–0.8 s, which commands and
+// The TypeScript compiler API, loaded on first use: requiring it is slow, which commands and
 // code paths that never analyse cell code (the CLI's `runs`, the runtime's workers) must not pay.
 // In Node it is tslab's own build of TypeScript (`@tslab/typescript-for-tslab`, the version tslab
 // pins): the package then carries one compiler, not two (23 MB less to install), and the kernel, which

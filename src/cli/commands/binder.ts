@@ -19,7 +19,7 @@ export function registerBinder(program: Command, io: CliIO): void {
       'publish the records as recorded (absolute paths, user name, host); by default paths are relative to the project and user and host are left out',
     )
     .action(async (run: string, opts: { branch?: string; cellflowSpec?: string; keepIdentity?: boolean }) => {
-      // Loaded on use: isomorphic-git costs ~70 ms, which every other command would pay at start.
+      // Loaded on use: isomorphic-git is slow to load, which every other command would pay at start.
       const { exportBinder } = await import('../../runtime/repro/binder');
       const result = await exportBinder({
         pathspec: run,

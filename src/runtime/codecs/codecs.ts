@@ -91,7 +91,7 @@ export function isArrowTable(value: unknown): value is Table {
   );
 }
 
-/** apache-arrow takes ~0.1 s to load: only values that are Tables, and readers of them, pay for it. */
+/** apache-arrow is slow to load: only values that are Tables, and readers of them, pay for it. */
 function arrowCodec(): typeof import('./arrow-codec') {
   return require('./arrow-codec');
 }

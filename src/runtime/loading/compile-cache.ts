@@ -1,5 +1,5 @@
 // Remembers what a notebook compiled to, so that running or resuming an unchanged notebook does not
-// load the TypeScript compiler (0.3-2 s on a busy 2-core machine: most of a resume's time).
+// load the TypeScript compiler (on a busy machine, most of a resume's time).
 // Entries live in the datastore's cache folder (cache/compiled/<key>.json; a local folder for S3) and point at the module's sources,
 // which are content-addressed objects that every run stores anyway (and that are verified on read).
 import { createHash } from 'crypto';

@@ -73,7 +73,7 @@ export function loadFlowSource(inputPath: string): FlowSource {
 
 /** Type-stripping only: the flow is checked by lint, and workers must not pay for a type checker. */
 export function transpile(source: string, filename: string): string {
-  // Loaded lazily: the TypeScript compiler costs ~200 ms to require and only the scheduler needs it.
+  // Loaded lazily: the TypeScript compiler is slow to require and only the scheduler needs it.
   const ts = typescript();
   const out = ts.transpileModule(source, {
     fileName: filename,

@@ -2,7 +2,7 @@
 // TypeScript, so `.ts` files get a require hook that transpiles them with the TypeScript compiler
 // (CommonJS, the same target as the flow module). The output is kept under the datastore's cache by
 // the source's sha256, so only the first task that imports a given version pays for loading the
-// compiler (0.2-0.8 s); later tasks read the JavaScript.
+// compiler; later tasks read the JavaScript.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import Module = require('module');

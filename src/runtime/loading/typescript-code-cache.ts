@@ -1,7 +1,7 @@
 // A V8 code cache for the TypeScript compiler. Compiling typescript.js (9 MB) is most of what
-// `cellflow lint`/`export`, and `run` of a changed notebook, spend before doing any work: 0.2-0.9 s on
-// a 2-core machine. V8 can save the compiled code and take it back next time (Node 22 does this
-// with module.enableCompileCache; Node 20 does not), which cuts that by about two thirds.
+// `cellflow lint`/`export`, and `run` of a changed notebook, spend before doing any work. V8 can save
+// the compiled code and take it back next time (Node 22 does this with module.enableCompileCache;
+// Node 20 does not), which saves most of that.
 //
 // The cache is one file per TypeScript build, Node version and architecture, under the user's own
 // cache folder (never a shared temp folder: cached code is trusted input). V8 itself rejects data

@@ -1,9 +1,9 @@
 // Makes loading isomorphic-git cheap for the provenance thread, which does it on every run while the
 // run's tasks compete for the same (often two) cores. isomorphic-git hashes with sha.js, whose
-// dependency chain (to-buffer → typed-array-buffer → get-intrinsic and ~40 es-shim modules) takes
-// 0.1-0.15 s to load; node:crypto computes the same SHA-1 natively. And it deflates through
+// dependency chain (to-buffer → typed-array-buffer → get-intrinsic and dozens of es-shim modules)
+// is slow to load; node:crypto computes the same SHA-1 natively. And it deflates through
 // CompressionStream when that exists, whose web streams load Node's fetch implementation on first
-// use (~0.2 s), where its bundled pako is quicker for the few small objects a snapshot writes.
+// use, where its bundled pako is quicker for the few small objects a snapshot writes.
 // Both changes are confined to the worker thread that calls this (its own globals and module cache).
 import { createHash, type BinaryToTextEncoding, type Hash } from 'crypto';
 import Module = require('module');

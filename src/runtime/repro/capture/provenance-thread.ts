@@ -12,7 +12,7 @@ export function startProvenanceCapture(
   input: ProvenanceInput,
 ): Promise<CapturedProvenance> {
   const entry = path.join(__dirname, 'provenance-worker.js');
-  // Only the fallback loads the capture code here: it pulls in isomorphic-git (~80 ms), which the
+  // Only the fallback loads the capture code here: it pulls in isomorphic-git, which the
   // scheduler's thread must not pay, nor carry in its heap into every task process it forks.
   if (!fs.existsSync(entry)) {
     return import('./provenance').then(({ captureRunProvenance }) => captureRunProvenance(datastore, input));
