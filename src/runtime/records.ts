@@ -155,8 +155,24 @@ export interface RunRecord {
   environment?: EnvironmentRecord;
   /** Scheduler liveness: pid and last heartbeat, so a killed scheduler's run is seen as abandoned. */
   scheduler?: { pid: number; host: string; heartbeatAt: string };
-  /** Where the tasks ran when not on this machine's task processes (`--engine slurm`). */
-  engine?: { name: 'local' | 'slurm'; partition?: string };
+  /** Where the tasks ran when not on this machine's task processes (`--engine slurm`, Argo). */
+  engine?: RunEngine;
+}
+
+/**
+ * The engine of a run whose tasks are not this machine's task processes. Slurm's runs have a local
+ * scheduler (`scheduler` above); an Argo workflow has none: its pods refresh `heartbeatAt` as each
+ * task starts and ends (liveness.ts reads it with a staleness bound of its own).
+ */
+export interface RunEngine {
+  name: 'local' | 'slurm' | 'argo';
+  /** Slurm: the partition of the run's jobs. */
+  partition?: string;
+  /** Argo: the workflow (`{{workflow.name}}`) and its namespace, for `kubectl get workflow`. */
+  workflow?: string;
+  namespace?: string;
+  /** Argo: when a pod last started or finished a task (or the first pod wrote the record). */
+  heartbeatAt?: string;
 }
 
 // ---------------------------------------------------------------- the reproducibility record

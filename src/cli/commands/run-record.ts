@@ -13,10 +13,20 @@ export function registerStartRun(program: Command, io: CliIO): void {
     .argument('<run>', 'the new run, Flow/runId')
     .requiredOption('--from <run>', 'the deployed run whose code package and dependencies it reuses')
     .option('--param <name=value>', 'a parameter of the new run (repeatable)', collect, [])
-    .action(async (run: string, options: { from: string; param: string[] }) => {
-      const record = await startRunFrom(Datastore.open(), run, options.from, options.param);
-      io.stdout(`${record.flow}/${record.runId} started from ${options.from}\n`);
-    });
+    .option('--workflow <name>', 'the Argo workflow that runs it, recorded as its engine')
+    .option('--namespace <namespace>', "the workflow's Kubernetes namespace")
+    .action(
+      async (
+        run: string,
+        options: { from: string; param: string[]; workflow?: string; namespace?: string },
+      ) => {
+        const record = await startRunFrom(Datastore.open(), run, options.from, options.param, {
+          workflow: options.workflow,
+          namespace: options.namespace,
+        });
+        io.stdout(`${record.flow}/${record.runId} started from ${options.from}\n`);
+      },
+    );
 }
 
 export function registerFinishRun(program: Command, io: CliIO): void {

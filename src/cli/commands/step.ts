@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Datastore } from '../../runtime';
 import { runTask, runWorkdir, taskSpecForStep } from '../../runtime/execution';
 import { parseInteger } from './options';
-import { foreachJoinInputs, writeArgoOutputs } from '../../runtime/engines';
+import { beatArgoRun, foreachJoinInputs, writeArgoOutputs } from '../../runtime/engines';
 import type { CliIO } from '../io';
 
 export function registerStep(program: Command, io: CliIO): void {
@@ -53,13 +53,16 @@ export function registerStep(program: Command, io: CliIO): void {
           attempt: opts.attempt,
           iteration: opts.iteration,
         });
+        const datastore = Datastore.open();
+        // An Argo run's liveness is its pods' beats: as each task starts (before any install) and ends.
+        beat(datastore, spec.flow, spec.runId);
         // On a machine that never saw the project, the run's sources and locked dependencies come
         // from the datastore (laid out and installed once, in caches).
-        const datastore = Datastore.open();
         const workdir = await runWorkdir(datastore, datastore.readRun(spec.flow, spec.runId));
         spec.module.filename = workdir.moduleFilename;
         process.chdir(path.dirname(spec.module.filename));
         const outcome = await runTask(spec);
+        beat(datastore, spec.flow, spec.runId);
         const last = outcome.record.attempts[outcome.record.attempts.length - 1];
         if (!outcome.ok) {
           process.stderr.write(`step ${step} (task ${taskId}) failed: ${last.error?.message}\n`);
@@ -70,4 +73,15 @@ export function registerStep(program: Command, io: CliIO): void {
         io.exitCode = outcome.ok ? 0 : 1;
       },
     );
+}
+
+/** A heartbeat that could not be written is reported, never the task's failure. */
+function beat(datastore: Datastore, flow: string, runId: string): void {
+  try {
+    beatArgoRun(datastore, flow, runId);
+  } catch (error) {
+    process.stderr.write(
+      `warning: run ${flow}/${runId}: heartbeat not written (${(error as Error).message})\n`,
+    );
+  }
 }

@@ -207,7 +207,21 @@ class TemplateBuilder {
       ...this.credentials,
     });
     return [
-      { name: START_RUN, container: container([START_RUN, this.run, '--from', fromRun, ...params]) },
+      {
+        name: START_RUN,
+        container: container([
+          START_RUN,
+          this.run,
+          '--from',
+          fromRun,
+          ...params,
+          // Recorded as the run's engine, so a reader can find the workflow (kubectl get workflow).
+          '--workflow',
+          '{{workflow.name}}',
+          '--namespace',
+          '{{workflow.namespace}}',
+        ]),
+      },
       { name: FINISH_RUN, container: container([FINISH_RUN, this.run, '--status', '{{workflow.status}}']) },
     ];
   }

@@ -77,7 +77,7 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
   const origin = datastore.readRun(flow, runId);
   if (effectiveRunStatus(origin) === 'running') {
     throw new UserInputError(
-      `${options.pathspec} is still running (scheduler pid ${origin.scheduler?.pid} on ${origin.scheduler?.host}); resume it once it has finished or been abandoned.`,
+      `${options.pathspec} is still running (${runningWhere(origin)}); resume it once it has finished or been abandoned.`,
     );
   }
   if (!origin.input) {
@@ -120,11 +120,28 @@ export async function resumeRun(options: ResumeOptions): Promise<RunResult> {
     tags: options.tags ?? origin.tags,
     seed: options.seed ?? origin.seed,
     datastoreRoot: datastore.root,
-    engine: options.engine ?? origin.engine,
+    // A Slurm run resumes on Slurm; an Argo workflow's run resumes here (a resume is a local
+    // scheduler's run, which Argo's static DAG cannot be).
+    engine:
+      options.engine ?? (origin.engine?.name === 'slurm' ? { ...origin.engine, name: 'slurm' } : undefined),
     origin: { kind: 'resume', pathspec: options.pathspec, fromStep: from },
     reuse,
     reuseIfParentsReused,
   });
+}
+
+/** Who is running it: our scheduler's pid and host, or the engine's workflow. */
+function runningWhere(record: RunRecord): string {
+  if (record.scheduler) {
+    return `scheduler pid ${record.scheduler.pid} on ${record.scheduler.host}`;
+  }
+  const engine = record.engine;
+  if (engine?.name === 'argo') {
+    const workflow = engine.workflow ? ` ${engine.workflow}` : '';
+    const namespace = engine.namespace ? ` in namespace ${engine.namespace}` : '';
+    return `Argo workflow${workflow}${namespace}, last heartbeat ${engine.heartbeatAt ?? record.createdAt}`;
+  }
+  return 'no scheduler recorded';
 }
 
 interface ExecuteOptions extends RunOptions {

@@ -7,7 +7,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { compileNotebook } from '../../../src/core';
 import { argoManifests, OUTPUTS_DIR } from '../../../src/runtime/engines/argo-manifest';
-import { Datastore } from '../../../src/runtime/datastore/datastore';
+import { Run } from '../../../src/client';
+import { Datastore, effectiveRunStatus, HEARTBEAT_STALE_MS } from '../../../src/runtime/datastore/datastore';
+import { ENGINE_HEARTBEAT_STALE_MS } from '../../../src/runtime/datastore/liveness';
+import type { RunRecord } from '../../../src/runtime/records';
 import { cellflow } from '../../helpers/cli';
 import { notebookJson, removeTempDir, tempDir, type CellSpec } from '../../helpers/notebook';
 import { schemaErrors } from '../../helpers/run-schema';
@@ -44,6 +47,8 @@ afterAll(() => removeTempDir(dir));
 
 class Walker {
   pods: string[] = [];
+  /** Called after each pod succeeds, with its step/task (or its command: start-run, finish-run). */
+  afterPod?: (pod: string) => Promise<void>;
   constructor(
     private readonly templates: Map<string, Obj>,
     private readonly workflowName: string,
@@ -83,6 +88,7 @@ class Walker {
       text
         .replace(/\{\{inputs\.parameters\.([\w-]+)\}\}/g, (_, p) => inputs[p])
         .replace(/\{\{workflow\.name\}\}/g, this.workflowName)
+        .replace(/\{\{workflow\.namespace\}\}/g, 'argo')
         .replace(/\{\{workflow\.parameters\.([\w-]+)\}\}/g, (_, p) => this.parameters[p])
         .replace(/\{\{workflow\.status\}\}/g, 'Succeeded')
         .replace(/\{\{(item|retries)\}\}/g, (_, k) => extra[k] ?? '0');
@@ -110,6 +116,7 @@ class Walker {
       for (const o of template.outputs?.parameters ?? []) {
         values[o.name] = fs.readFileSync(o.valueFrom.path.replace(OUTPUTS_DIR, outputs), 'utf8');
       }
+      await this.afterPod?.(args[0] === 'step' ? args.slice(2, 4).join('/') : args[0]);
       return values;
     }
     // A DAG: tasks run once their `depends` can be decided; false → omitted.
@@ -164,7 +171,12 @@ async function runAndWalk(
   name: string,
   cells: CellSpec[],
   s3?: S3Server,
-  deployed?: { workflowName: string; parameters: Record<string, string> },
+  deployed?: {
+    workflowName: string;
+    parameters: Record<string, string>;
+    /** Between pods, as the workflow runs: what readers see (`env` reaches the datastore). */
+    afterPod?: (pod: string, env: NodeJS.ProcessEnv) => Promise<void>;
+  },
 ) {
   const notebook = path.join(dir, `${name}.ipynb`);
   fs.writeFileSync(notebook, notebookJson(cells, name));
@@ -195,6 +207,10 @@ async function runAndWalk(
   const walker = s3
     ? new Walker(templates, workflowName, {}, true, deployed?.parameters, { 'cellflow-s3': s3.env })
     : new Walker(templates, workflowName, env, false, deployed?.parameters);
+  const afterPod = deployed?.afterPod;
+  if (afterPod) {
+    walker.afterPod = (pod) => afterPod(pod, env);
+  }
   await walker.workflow(workflowTemplate.spec);
   return {
     flow,
@@ -243,6 +259,8 @@ test('on S3 (versitygw), deployed from a run: the first pod writes the run recor
     expect(pods).toHaveLength(7);
     const record = datastore.readRun(flow, runId);
     expect(record).toMatchObject({ status: 'succeeded', params: { scale: 1000 } });
+    expect(record.engine).toMatchObject({ name: 'argo', workflow: 'walks3-argo-1', namespace: 'argo' });
+    expect(record.scheduler).toBeUndefined();
     expect(record.module).toEqual(datastore.readRun(flow, localRunId).module);
     expect(schemaErrors('run', record)).toEqual([]);
     const gather = datastore.readTask(flow, runId, 'gather', 't');
@@ -257,4 +275,59 @@ test('on S3 (versitygw), deployed from a run: the first pod writes the run recor
     restore();
     await server.stop();
   }
+}, 180_000);
+
+test('an Argo run in progress reads running, not abandoned: its pods beat the record; a day without a beat is abandoned', async () => {
+  let midWalk: RunRecord | undefined;
+  const checks = async (pod: string, env: NodeJS.ProcessEnv) => {
+    if (pod !== 'start/t') {
+      return;
+    }
+    // The workflow is between pods: no scheduler of ours, only the pods' heartbeat.
+    const store = Datastore.open({ root: env.CELLFLOW_DATASTORE });
+    const record = store.readRun('Live', 'live-argo-1');
+    midWalk = record;
+    expect(record.status).toBe('running');
+    expect(record.scheduler).toBeUndefined();
+    expect(record.engine).toMatchObject({ name: 'argo', workflow: 'live-argo-1', namespace: 'argo' });
+    expect(Date.parse(record.engine!.heartbeatAt!)).toBeGreaterThanOrEqual(Date.parse(record.createdAt));
+    expect(schemaErrors('run', record)).toEqual([]);
+
+    const listed = await cellflow(['runs', 'Live', '--json'], { env, cwd: dir });
+    expect(listed.code).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Obj[];
+    expect(rows.find((r) => r.runId === 'live-argo-1')?.status).toBe('running');
+    expect(new Run('Live/live-argo-1', store).status).toBe('running');
+    // Past the local scheduler's 30 s bound it is still running; past the engine's it is abandoned.
+    const beat = Date.parse(record.engine!.heartbeatAt!);
+    expect(effectiveRunStatus(record, beat + 10 * HEARTBEAT_STALE_MS)).toBe('running');
+    expect(effectiveRunStatus(record, beat + ENGINE_HEARTBEAT_STALE_MS + 1)).toBe('abandoned');
+    // A step whose timeout allows longer than the bound keeps it running that long.
+    const longStep = structuredClone(record);
+    longStep.graph.nodes.body.options.timeoutSeconds = (2 * ENGINE_HEARTBEAT_STALE_MS) / 1000;
+    expect(effectiveRunStatus(longStep, beat + ENGINE_HEARTBEAT_STALE_MS + 1)).toBe('running');
+    const shortBound = await cellflow(['runs', 'Live', '--json'], {
+      env: { ...env, CELLFLOW_ENGINE_HEARTBEAT_STALE_MS: '1' },
+      cwd: dir,
+    });
+    expect((JSON.parse(shortBound.stdout) as Obj[]).find((r) => r.runId === 'live-argo-1')?.status).toBe(
+      'abandoned',
+    );
+
+    // Not resumable while the workflow may still run; the refusal names the workflow.
+    const resume = await cellflow(['resume', 'Live/live-argo-1'], { env, cwd: dir });
+    expect(resume.code).toBe(2);
+    expect(resume.stderr).toContain('still running (Argo workflow live-argo-1 in namespace argo');
+  };
+  const { flow, runId, datastore } = await runAndWalk('Live', CELLS, undefined, {
+    workflowName: 'live-argo-1',
+    parameters: { scale: '100' },
+    afterPod: checks,
+  });
+  expect(midWalk).toBeDefined();
+  const record = datastore.readRun(flow, runId);
+  expect(record.status).toBe('succeeded');
+  // The later pods beat it again; the exit handler's status stayed.
+  expect(Date.parse(record.engine!.heartbeatAt!)).toBeGreaterThan(Date.parse(midWalk!.engine!.heartbeatAt!));
+  expect(schemaErrors('run', record)).toEqual([]);
 }, 180_000);

@@ -275,6 +275,11 @@ describe('generated flows', () => {
       'rate={{workflow.parameters.rate}}',
       '--param',
       'label={{workflow.parameters.label}}',
+      // The run record names its engine: this workflow, in its namespace.
+      '--workflow',
+      '{{workflow.name}}',
+      '--namespace',
+      '{{workflow.namespace}}',
     ]);
     const finish = wt.spec.templates.find((t: Obj) => t.name === 'finish-run');
     expect(finish.container.args).toEqual([
