@@ -137,6 +137,12 @@ export function registerDeploy(program: Command, io: CliIO): void {
           ...(options.s3Secret ? { s3Secret: options.s3Secret } : {}),
           ...(options.serviceAccount ? { serviceAccount: options.serviceAccount } : {}),
         });
+        if (schedule && !options.fromRun) {
+          // Each scheduled workflow is a new run, Flow/<generated name>, whose record only start-run writes.
+          io.stderr(
+            `${file}: warning: the CronWorkflow's workflows will find no run record (each is a new run, ${compiled.manifest.flow}/<workflow name>); deploy with --from-run ${compiled.manifest.flow}/RUN so that their first pod writes it.\n`,
+          );
+        }
         const json = JSON.stringify(argoDocument(manifests), null, 2) + '\n';
         if (options.submit) {
           // Applied first: a cluster that refuses them leaves no file that looks deployed.

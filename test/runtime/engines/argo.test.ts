@@ -502,4 +502,19 @@ describe('cellflow deploy refuses what Argo cannot run', () => {
     document.items.forEach(checkManifest);
     expect(document.items[1].spec.schedule).toBe('30 2 * * *');
   });
+
+  test('a schedule without --from-run warns that its workflows will find no run record; with it, none', async () => {
+    const nb = path.join(dir, 'nightly-warn.ipynb');
+    fs.writeFileSync(nb, notebookJson([step('start', 'self.x = 1;'), step('end')], 'Nightly'));
+    const deploy = async (...extra: string[]) => {
+      const io = memoryIO();
+      const args = ['deploy', nb, '--engine', 'argo', '--datastore', 's3://b/p', '--schedule', '0 1 * * *'];
+      return { code: await runCli([...args, ...extra], io), io };
+    };
+    const bare = await deploy();
+    expect(bare.code).toBe(0);
+    expect(bare.io.err).toMatch(/warning: .*no run record.*--from-run Nightly\/RUN/);
+    const fromRun = await deploy('--from-run', 'Nightly/1-abc');
+    expect({ code: fromRun.code, err: fromRun.io.err }).toEqual({ code: 0, err: '' });
+  });
 });
