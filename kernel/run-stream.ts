@@ -7,7 +7,7 @@ import * as path from 'path';
 import type { Readable } from 'stream';
 import type { RequestOf, RunResult, StreamEvent, TaskStatusEvent } from '../src/core/protocol';
 import { parseRunEvent, type RunEvent } from '../src/core/run-events';
-import { Datastore, effectiveRunStatus, parseRunPathspec } from '../src/runtime';
+import { Datastore, effectiveRunStatus, parseRunPathspec, resolveDatastoreLocation } from '../src/runtime';
 import { packageRoot } from './package-root';
 
 /** The child's file descriptor for run events (0-2 are stdin, stdout, stderr). */
@@ -73,9 +73,13 @@ export async function streamCli(
   send: Send,
 ): Promise<RunResult> {
   const args = [path.join(packageRoot(), 'bin', 'cellflow.js'), ...cliArgs, '--events-fd', String(EVENTS_FD)];
+  // The request's datastore (the extension's setting) as CELLFLOW_DATASTORE: it outranks a
+  // CELLFLOW_DATASTORE the kernel inherited, and an s3:// location is passed as is, not as a path.
   const env = {
     ...process.env,
-    ...(options.datastore ? { CELLFLOW_HOME: path.resolve(options.cwd, options.datastore) } : {}),
+    ...(options.datastore
+      ? { CELLFLOW_DATASTORE: resolveDatastoreLocation(options.datastore, options.cwd) }
+      : {}),
   };
   const child = spawn(process.execPath, args, {
     cwd: options.cwd,
@@ -173,7 +177,7 @@ export async function streamCli(
   }
   // Killed before it could say how the run ended: the record says (abandoned when it stopped beating).
   const { flow, runId } = parseRunPathspec(pathspec);
-  const store = Datastore.open({ root: env.CELLFLOW_HOME, cwd: options.cwd });
+  const store = Datastore.open({ root: options.datastore, cwd: options.cwd });
   return { pathspec, status: effectiveRunStatus(store.readRun(flow, runId)) };
 }
 
