@@ -30,6 +30,21 @@ export function removeLocation(location: string): void {
   }
 }
 
+/** The text of a task attempt's log, or undefined when the stream printed nothing (no log). */
+export function readLog(
+  datastore: Datastore,
+  spec: [
+    flow: string,
+    runId: string,
+    step: string,
+    taskId: string,
+    attempt: number,
+    stream: 'stdout' | 'stderr',
+  ],
+): string | undefined {
+  return datastore.backend.readSync(layout.logKey(...spec))?.data.toString('utf8');
+}
+
 export function writeLog(
   datastore: Datastore,
   spec: [
@@ -59,4 +74,29 @@ export async function corruptObject(datastore: Datastore, sha256: string, bytes:
   } else {
     await datastore.backend.write(layout.objectKey(sha256), bytes);
   }
+}
+
+/**
+ * The local folder that holds a datastore's objects as files: its objects/ folder, or on the test S3
+ * server the folder versitygw keeps the prefix's objects in (an object written again is a new file).
+ */
+export function objectsFolder(location: string, server: S3Server | undefined): string {
+  if (!location.startsWith('s3://')) {
+    return path.join(location, 'objects');
+  }
+  if (!server) {
+    throw new Error('the S3 server is not started');
+  }
+  const [bucket, ...prefix] = location.slice('s3://'.length).split('/');
+  return path.join(server.dir, bucket, ...prefix, 'objects');
+}
+
+/** A local file with an object's bytes, for tools that read files (pyarrow): the object itself when local. */
+export function objectFile(datastore: Datastore, sha256: string, scratch: string): string {
+  if (datastore.isLocal) {
+    return datastore.objects.pathOf(sha256);
+  }
+  const file = path.join(scratch, sha256);
+  fs.writeFileSync(file, datastore.backend.readSync(layout.objectKey(sha256))!.data);
+  return file;
 }
