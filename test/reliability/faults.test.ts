@@ -8,6 +8,8 @@ import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { TaskRecord } from '../../src/runtime/records';
+import { BACKENDS, freshLocation } from '../helpers/backends';
+import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
 import {
   alive,
   killIfAlive,
@@ -19,16 +21,25 @@ import {
 } from './process-helpers';
 
 let work: string;
+let server: S3Server | undefined;
+let restoreEnv: (() => void) | undefined;
+/** The datastore of the block running now: a folder, or s3://BUCKET/PREFIX (set by each describe). */
 let home: string;
 const started: Background[] = [];
 const taskPids: number[] = [];
-const env = (extra: NodeJS.ProcessEnv = {}) => ({ CELLFLOW_HOME: home, ...extra });
-
-beforeAll(() => {
-  work = tempDir('cellflow-faults-');
-  home = path.join(work, 'store');
+const env = (extra: NodeJS.ProcessEnv = {}) => ({
+  ...(home.startsWith('s3://') ? { CELLFLOW_DATASTORE: home } : { CELLFLOW_HOME: home }),
+  ...extra,
 });
-afterAll(() => {
+
+beforeAll(async () => {
+  work = tempDir('cellflow-faults-');
+  server = await startS3Server();
+  restoreEnv = useS3Env(server);
+});
+afterAll(async () => {
+  restoreEnv?.();
+  await server?.stop();
   for (const run of started) {
     killIfAlive(run.child.pid);
   }
@@ -70,135 +81,145 @@ function expectWholeRecords(pathspec: string): TaskRecord[] {
   return tasks;
 }
 
-test('SIGKILL of one foreach task: its attempt fails, its siblings finish, the run fails, resume completes it', async () => {
-  const pidFile = path.join(work, 'victim.pid');
-  const fixed = path.join(work, 'victim.fixed');
-  const nb = writeNotebook(work, 'killtask.ipynb', [
-    { tags: ['step:start', 'foreach:items'], source: 'self.items = [0, 1, 2, 3, 4, 5];' },
-    {
-      tags: ['step:body'],
-      source: [
-        "const fs = require('fs');",
-        `if (self.input === 2 && !fs.existsSync(${JSON.stringify(fixed)})) {`,
-        `  fs.writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n');`,
-        '  await new Promise((resolve) => setTimeout(resolve, 60_000));',
-        '}',
-        'self.sq = self.input * self.input;',
-      ].join('\n'),
-    },
-    { tags: ['step:gather'], source: 'self.total = inputs.reduce((sum, i) => sum + i.sq, 0);' },
-    { tags: ['step:end'], source: 'console.log(self.total);' },
-  ]);
-  const idFile = path.join(work, 'killtask.id');
-  const run = background(['run', nb, '--max-workers', '2', '--run-id-file', idFile]);
-  const victim = await waitForPid(pidFile);
-  taskPids.push(victim);
-  // Let the sibling that shares the workers get going, so the kill lands with work in flight.
-  process.kill(victim, 'SIGKILL');
-  const result = await run.done;
-  expect(result.code).toBe(1);
-  expect(result.stdout).toMatch(/step body \(task \d+\) failed .*killed by SIGKILL/);
-  expect(result.stderr).not.toMatch(/\n\s+at /);
-
-  const pathspec = readRunIdFile(idFile);
-  const tasks = expectWholeRecords(pathspec);
-  expect(readAll(pathspec).run.status).toBe('failed');
-  const body = tasks.filter((t) => t.step === 'body');
-  const killed = body.find((t) => t.foreachStack[0].index === 2)!;
-  expect(killed.status).toBe('failed');
-  expect(killed.attempts).toHaveLength(1);
-  expect(killed.attempts[0].status).toBe('failed');
-  expect(killed.attempts[0].error!.message).toBe('the task process was killed by SIGKILL');
-  expect(killed.artifacts).toEqual({});
-  // Siblings that started finished normally; none is left half-recorded; the join never ran.
-  for (const sibling of body.filter((t) => t !== killed)) {
-    expect(sibling.status).toBe('succeeded');
-  }
-  expect(tasks.some((t) => t.step === 'gather')).toBe(false);
-  expect((await runsJson()).find((r) => r.pathspec === pathspec)?.status).toBe('failed');
-
-  fs.writeFileSync(fixed, '');
-  const resumeId = path.join(work, 'killtask-resume.id');
-  const resumed = await cellflow(['resume', pathspec, '--run-id-file', resumeId, '--max-workers', '2'], {
-    env: env(),
+// Both backends: on S3 the scheduler's heartbeat lives in run.json as it does in the folder.
+describe.each(BACKENDS)('%s datastore', (backend) => {
+  beforeAll(() => {
+    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', server, 'faults');
   });
-  expect(resumed.code).toBe(0);
-  const after = readAll(readRunIdFile(resumeId));
-  expect(after.run.status).toBe('succeeded');
-  expect(after.run.origin).toMatchObject({ kind: 'resume', pathspec, fromStep: 'body' });
-  const gather = after.tasks.find((t) => t.step === 'gather')!;
-  expect(after.ds.loadArtifactSync(gather.artifacts.total)).toBe(0 + 1 + 4 + 9 + 16 + 25);
-});
 
-test('SIGSTOP then SIGKILL of the scheduler: runs shows it abandoned (heartbeat), its task stops, resume completes it', async () => {
-  const pidFile = path.join(work, 'sched-task.pid');
-  const fixed = path.join(work, 'sched.fixed');
-  const nb = writeNotebook(work, 'killsched.ipynb', [
-    { tags: ['step:start'], source: 'self.x = 20;' },
-    {
-      tags: ['step:slow'],
-      source: [
-        "const fs = require('fs');",
-        `if (!fs.existsSync(${JSON.stringify(fixed)})) {`,
-        `  fs.writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n');`,
-        '  await new Promise((resolve) => setTimeout(resolve, 60_000));',
-        '}',
-        'self.y = self.x + 1;',
-      ].join('\n'),
-    },
-    { tags: ['step:end'], source: 'self.z = self.y * 2;' },
-  ]);
-  const idFile = path.join(work, 'killsched.id');
-  const fast = { CELLFLOW_HEARTBEAT_MS: '100', CELLFLOW_HEARTBEAT_STALE_MS: '1500' };
-  const run = background(['run', nb, '--max-workers', '1', '--run-id-file', idFile], fast);
-  const taskPid = await waitForPid(pidFile);
-  taskPids.push(taskPid);
-  const pathspec = readRunIdFile(idFile);
-  const scheduler = run.child.pid!;
-
-  expect((await runsJson(fast)).find((r) => r.pathspec === pathspec)?.status).toBe('running');
-  const early = await cellflow(['resume', pathspec], { env: env(fast) });
-  expect(early.code).toBe(2);
-  expect(early.stderr).toContain(`${pathspec} is still running`);
-
-  // A frozen scheduler (alive, but no heartbeat) reads as abandoned once the heartbeat is stale.
-  process.kill(scheduler, 'SIGSTOP');
-  try {
-    await waitFor(
-      'the run to read as abandoned',
-      () => {
-        const { run: record } = readAll(pathspec);
-        const beat = Date.parse(record.scheduler!.heartbeatAt);
-        return Date.now() - beat > 2000 ? true : undefined;
+  test('SIGKILL of one foreach task: its attempt fails, its siblings finish, the run fails, resume completes it', async () => {
+    const pidFile = path.join(work, `${backend}-victim.pid`);
+    const fixed = path.join(work, `${backend}-victim.fixed`);
+    const nb = writeNotebook(work, 'killtask.ipynb', [
+      { tags: ['step:start', 'foreach:items'], source: 'self.items = [0, 1, 2, 3, 4, 5];' },
+      {
+        tags: ['step:body'],
+        source: [
+          "const fs = require('fs');",
+          `if (self.input === 2 && !fs.existsSync(${JSON.stringify(fixed)})) {`,
+          `  fs.writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n');`,
+          '  await new Promise((resolve) => setTimeout(resolve, 60_000));',
+          '}',
+          'self.sq = self.input * self.input;',
+        ].join('\n'),
       },
-      15_000,
-    );
-    expect((await runsJson(fast)).find((r) => r.pathspec === pathspec)?.status).toBe('abandoned');
-  } finally {
-    process.kill(scheduler, 'SIGKILL');
-  }
-  const result = await run.done;
-  expect(result.signal).toBe('SIGKILL');
-  // With the default 30 s window the dead pid alone marks it abandoned.
-  expect((await runsJson()).find((r) => r.pathspec === pathspec)?.status).toBe('abandoned');
-  // The orphaned task notices its scheduler is gone and exits instead of running on.
-  await waitFor('the orphaned task to exit', () => (alive(taskPid) ? undefined : true), 10_000);
-  const { run: record } = readAll(pathspec);
-  expect(schemaErrors('run', record)).toEqual([]);
-  expect(record.status).toBe('running'); // nothing rewrote it: readers derive 'abandoned'
+      { tags: ['step:gather'], source: 'self.total = inputs.reduce((sum, i) => sum + i.sq, 0);' },
+      { tags: ['step:end'], source: 'console.log(self.total);' },
+    ]);
+    const idFile = path.join(work, `${backend}-killtask.id`);
+    const run = background(['run', nb, '--max-workers', '2', '--run-id-file', idFile]);
+    const victim = await waitForPid(pidFile);
+    taskPids.push(victim);
+    // Let the sibling that shares the workers get going, so the kill lands with work in flight.
+    process.kill(victim, 'SIGKILL');
+    const result = await run.done;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/step body \(task \d+\) failed .*killed by SIGKILL/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
 
-  fs.writeFileSync(fixed, '');
-  const resumeId = path.join(work, 'killsched-resume.id');
-  const resumed = await cellflow(['resume', pathspec, '--run-id-file', resumeId], { env: env() });
-  expect(resumed.code).toBe(0);
-  const after = readAll(readRunIdFile(resumeId));
-  expect(after.run.status).toBe('succeeded');
-  expect(after.run.origin).toMatchObject({ kind: 'resume', pathspec, fromStep: 'slow' });
-  expect(after.tasks.find((t) => t.step === 'start')!.reusedFrom).toMatch(new RegExp(`^${pathspec}/start/`));
-  const end = after.tasks.find((t) => t.step === 'end')!;
-  expect(after.ds.loadArtifactSync(end.artifacts.z)).toBe(42);
+    const pathspec = readRunIdFile(idFile);
+    const tasks = expectWholeRecords(pathspec);
+    expect(readAll(pathspec).run.status).toBe('failed');
+    const body = tasks.filter((t) => t.step === 'body');
+    const killed = body.find((t) => t.foreachStack[0].index === 2)!;
+    expect(killed.status).toBe('failed');
+    expect(killed.attempts).toHaveLength(1);
+    expect(killed.attempts[0].status).toBe('failed');
+    expect(killed.attempts[0].error!.message).toBe('the task process was killed by SIGKILL');
+    expect(killed.artifacts).toEqual({});
+    // Siblings that started finished normally; none is left half-recorded; the join never ran.
+    for (const sibling of body.filter((t) => t !== killed)) {
+      expect(sibling.status).toBe('succeeded');
+    }
+    expect(tasks.some((t) => t.step === 'gather')).toBe(false);
+    expect((await runsJson()).find((r) => r.pathspec === pathspec)?.status).toBe('failed');
+
+    fs.writeFileSync(fixed, '');
+    const resumeId = path.join(work, `${backend}-killtask-resume.id`);
+    const resumed = await cellflow(['resume', pathspec, '--run-id-file', resumeId, '--max-workers', '2'], {
+      env: env(),
+    });
+    expect(resumed.code).toBe(0);
+    const after = readAll(readRunIdFile(resumeId));
+    expect(after.run.status).toBe('succeeded');
+    expect(after.run.origin).toMatchObject({ kind: 'resume', pathspec, fromStep: 'body' });
+    const gather = after.tasks.find((t) => t.step === 'gather')!;
+    expect(after.ds.loadArtifactSync(gather.artifacts.total)).toBe(0 + 1 + 4 + 9 + 16 + 25);
+  });
+
+  test('SIGSTOP then SIGKILL of the scheduler: runs shows it abandoned (heartbeat), its task stops, resume completes it', async () => {
+    const pidFile = path.join(work, `${backend}-sched-task.pid`);
+    const fixed = path.join(work, `${backend}-sched.fixed`);
+    const nb = writeNotebook(work, 'killsched.ipynb', [
+      { tags: ['step:start'], source: 'self.x = 20;' },
+      {
+        tags: ['step:slow'],
+        source: [
+          "const fs = require('fs');",
+          `if (!fs.existsSync(${JSON.stringify(fixed)})) {`,
+          `  fs.writeFileSync(${JSON.stringify(pidFile)}, process.pid + '\\n');`,
+          '  await new Promise((resolve) => setTimeout(resolve, 60_000));',
+          '}',
+          'self.y = self.x + 1;',
+        ].join('\n'),
+      },
+      { tags: ['step:end'], source: 'self.z = self.y * 2;' },
+    ]);
+    const idFile = path.join(work, `${backend}-killsched.id`);
+    const fast = { CELLFLOW_HEARTBEAT_MS: '100', CELLFLOW_HEARTBEAT_STALE_MS: '1500' };
+    const run = background(['run', nb, '--max-workers', '1', '--run-id-file', idFile], fast);
+    const taskPid = await waitForPid(pidFile);
+    taskPids.push(taskPid);
+    const pathspec = readRunIdFile(idFile);
+    const scheduler = run.child.pid!;
+
+    expect((await runsJson(fast)).find((r) => r.pathspec === pathspec)?.status).toBe('running');
+    const early = await cellflow(['resume', pathspec], { env: env(fast) });
+    expect(early.code).toBe(2);
+    expect(early.stderr).toContain(`${pathspec} is still running`);
+
+    // A frozen scheduler (alive, but no heartbeat) reads as abandoned once the heartbeat is stale.
+    process.kill(scheduler, 'SIGSTOP');
+    try {
+      await waitFor(
+        'the run to read as abandoned',
+        () => {
+          const { run: record } = readAll(pathspec);
+          const beat = Date.parse(record.scheduler!.heartbeatAt);
+          return Date.now() - beat > 2000 ? true : undefined;
+        },
+        15_000,
+      );
+      expect((await runsJson(fast)).find((r) => r.pathspec === pathspec)?.status).toBe('abandoned');
+    } finally {
+      process.kill(scheduler, 'SIGKILL');
+    }
+    const result = await run.done;
+    expect(result.signal).toBe('SIGKILL');
+    // With the default 30 s window the dead pid alone marks it abandoned.
+    expect((await runsJson()).find((r) => r.pathspec === pathspec)?.status).toBe('abandoned');
+    // The orphaned task notices its scheduler is gone and exits instead of running on.
+    await waitFor('the orphaned task to exit', () => (alive(taskPid) ? undefined : true), 10_000);
+    const { run: record } = readAll(pathspec);
+    expect(schemaErrors('run', record)).toEqual([]);
+    expect(record.status).toBe('running'); // nothing rewrote it: readers derive 'abandoned'
+
+    fs.writeFileSync(fixed, '');
+    const resumeId = path.join(work, `${backend}-killsched-resume.id`);
+    const resumed = await cellflow(['resume', pathspec, '--run-id-file', resumeId], { env: env() });
+    expect(resumed.code).toBe(0);
+    const after = readAll(readRunIdFile(resumeId));
+    expect(after.run.status).toBe('succeeded');
+    expect(after.run.origin).toMatchObject({ kind: 'resume', pathspec, fromStep: 'slow' });
+    expect(after.tasks.find((t) => t.step === 'start')!.reusedFrom).toMatch(
+      new RegExp(`^${pathspec}/start/`),
+    );
+    const end = after.tasks.find((t) => t.step === 'end')!;
+    expect(after.ds.loadArtifactSync(end.artifacts.z)).toBe(42);
+  });
 });
 
+// The folder only: it watches the temp file of an object being written (objects/.tmp).
 test('a task killed while writing its artifacts leaves no partial object visible', async () => {
   // 40 distinct 4 MiB artifacts: each is written to objects/.tmp, fsynced and renamed, so most of the
   // write phase has a partial temp file open; the kill is sent the moment one is seen.
