@@ -100,3 +100,17 @@ export function objectFile(datastore: Datastore, sha256: string, scratch: string
   fs.writeFileSync(file, datastore.backend.readSync(layout.objectKey(sha256))!.data);
   return file;
 }
+
+/**
+ * A run with keys but no run.json yet (a copy under way: push/pull write run.json last): an empty run
+ * folder, or a log under the run's prefix. Returns what removes it.
+ */
+export function plantUnfinishedRun(datastore: Datastore, flow: string, runId: string): () => Promise<void> {
+  if (datastore.isLocal) {
+    const dir = datastore.runDir(flow, runId);
+    fs.mkdirSync(dir, { recursive: true });
+    return async () => fs.rmSync(dir, { recursive: true, force: true });
+  }
+  writeLog(datastore, [flow, runId, 'start', '1', 0, 'stdout'], 'copying\n');
+  return () => removeRun(datastore, flow, runId);
+}
