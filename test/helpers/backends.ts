@@ -68,7 +68,11 @@ export async function removeRun(datastore: Datastore, flow: string, runId: strin
 }
 
 /** Replaces an object's bytes behind the datastore's back (corruption at rest). */
-export async function corruptObject(datastore: Datastore, sha256: string, bytes: string): Promise<void> {
+export async function corruptObject(
+  datastore: Datastore,
+  sha256: string,
+  bytes: Uint8Array | string,
+): Promise<void> {
   if (datastore.isLocal) {
     fs.writeFileSync(datastore.objects.pathOf(sha256), bytes);
   } else {
@@ -113,4 +117,24 @@ export function plantUnfinishedRun(datastore: Datastore, flow: string, runId: st
   }
   writeLog(datastore, [flow, runId, 'start', '1', 0, 'stdout'], 'copying\n');
   return () => removeRun(datastore, flow, runId);
+}
+
+/** Deletes an object behind the datastore's back (lost at rest). */
+export async function removeObject(datastore: Datastore, sha256: string): Promise<void> {
+  await datastore.backend.delete(layout.objectKey(sha256));
+}
+
+/** Cuts a task record to its first `length` characters behind the datastore's back (a torn write). */
+export async function truncateTaskRecord(
+  datastore: Datastore,
+  spec: [flow: string, runId: string, step: string, taskId: string],
+  length: number,
+): Promise<void> {
+  const key = layout.taskKey(...spec);
+  const text = (await datastore.backend.read(key))!.data.toString('utf8');
+  if (datastore.isLocal) {
+    fs.writeFileSync(datastore.localPath(key), text.slice(0, length));
+  } else {
+    await datastore.backend.write(key, text.slice(0, length));
+  }
 }

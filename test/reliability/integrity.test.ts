@@ -8,29 +8,50 @@ import { cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
+import * as layout from '../../src/runtime/datastore/layout';
+import {
+  BACKENDS,
+  corruptObject,
+  freshLocation,
+  removeObject,
+  truncateTaskRecord,
+} from '../helpers/backends';
+import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
 
 let work: string;
-beforeAll(() => {
+let server: S3Server | undefined;
+let restoreEnv: (() => void) | undefined;
+beforeAll(async () => {
   work = tempDir('cellflow-integrity-');
+  server = await startS3Server();
+  restoreEnv = useS3Env(server);
 });
-afterAll(() => removeTempDir(work));
+afterAll(async () => {
+  restoreEnv?.();
+  await server?.stop();
+  removeTempDir(work);
+});
+
+/** The environment that points a command at `home`: a folder or s3://BUCKET/PREFIX. */
+const storeEnv = (home: string) =>
+  home.startsWith('s3://') ? { CELLFLOW_DATASTORE: home } : { CELLFLOW_HOME: home };
 
 async function runHello(home: string): Promise<string> {
   const idFile = path.join(work, `hello-${Date.now()}-${Math.random()}.id`);
   const result = await cellflow(
     ['run', path.join(REPO, 'examples', 'hello.ipynb'), '-q', '--run-id-file', idFile],
-    { env: { CELLFLOW_HOME: home } },
+    { env: storeEnv(home) },
   );
   expect(result.code).toBe(0);
   return fs.readFileSync(idFile, 'utf8').trim();
 }
 
-describe('damaged objects and records', () => {
+describe.each(BACKENDS)('damaged objects and records (%s datastore)', (backend) => {
   let home: string;
   let first: string;
   let second: string;
   beforeAll(async () => {
-    home = path.join(work, 'damaged');
+    home = backend === 'local' ? path.join(work, 'damaged') : freshLocation('s3', server, 'damaged');
     // Two runs of one flow share (deduplicate) most objects: damage to one object affects both runs.
     first = await runHello(home);
     second = await runHello(home);
@@ -53,18 +74,16 @@ describe('damaged objects and records', () => {
     const missing = aTask.artifacts[missingName].sha256;
 
     // One flipped byte in a shared object; one object deleted; one task record truncated.
-    const outFile = ds.objects.pathOf(out);
-    const bytes = fs.readFileSync(outFile);
+    const bytes = (await ds.backend.read(layout.objectKey(out)))!.data;
     bytes[0] ^= 0x01;
-    fs.writeFileSync(outFile, bytes);
-    fs.rmSync(ds.objects.pathOf(missing));
+    await corruptObject(ds, out, bytes);
+    await removeObject(ds, missing);
     const [secondFlow, secondRun] = second.split('/');
     const endTask = ds.listTasks(secondFlow, secondRun, 'end')[0];
-    const endFile = path.join(ds.taskDir(secondFlow, secondRun, 'end', endTask.taskId), 'task.json');
-    fs.writeFileSync(endFile, fs.readFileSync(endFile, 'utf8').slice(0, 40));
+    await truncateTaskRecord(ds, [secondFlow, secondRun, 'end', endTask.taskId], 40);
 
     const read = await cellflow(['inspect', `${first}/join/${join.taskId}`, '--artifact', 'out'], {
-      env: { CELLFLOW_HOME: home },
+      env: storeEnv(home),
     });
     expect(read.code).toBe(1);
     expect(read.stderr).toMatch(
@@ -113,12 +132,6 @@ describe('damaged objects and records', () => {
       `damage: 2 object(s), 1 record(s); affected runs: ${[first, second].sort().join(', ')}`,
     );
   });
-
-  test('fsck of a folder that is not a datastore is bad input (exit 2)', async () => {
-    const check = await cellflow(['fsck', '--datastore', path.join(work, 'nowhere')]);
-    expect(check.code).toBe(2);
-    expect(check.stderr).toBe(`error: no datastore at ${path.join(work, 'nowhere')}\n`);
-  });
 });
 
 /** Mounts a 2 MiB tmpfs, or says why it cannot (not root, no mount permission in this container). */
@@ -134,6 +147,12 @@ function mountSmallDisk(dir: string): string | undefined {
     return `mount -t tmpfs failed: ${(error as Error).message}`;
   }
 }
+
+test('fsck of a folder that is not a datastore is bad input (exit 2)', async () => {
+  const check = await cellflow(['fsck', '--datastore', path.join(work, 'nowhere')]);
+  expect(check.code).toBe(2);
+  expect(check.stderr).toBe(`error: no datastore at ${path.join(work, 'nowhere')}\n`);
+});
 
 describe('a full disk', () => {
   const disk = () => path.join(work, 'small-disk');
