@@ -7,17 +7,28 @@ import { cellflow } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
+import { BACKENDS, freshLocation } from '../helpers/backends';
+import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
 import { churnProject, git, gitState, mismatches, readRecords, tableRows } from './project';
 
 let work: string;
+let server: S3Server | undefined;
+let restoreEnv: (() => void) | undefined;
+/** The datastore of the tests running now: the folder, or s3://BUCKET/PREFIX for the first test's S3 case. */
 let home: string;
-beforeAll(() => {
+beforeAll(async () => {
   work = tempDir('cellflow-reproduce-');
   home = path.join(work, 'store');
+  server = await startS3Server();
+  restoreEnv = useS3Env(server);
 });
-afterAll(() => removeTempDir(work));
+afterAll(async () => {
+  restoreEnv?.();
+  await server?.stop();
+  removeTempDir(work);
+});
 
-const env = () => ({ CELLFLOW_HOME: home });
+const env = () => (home.startsWith('s3://') ? { CELLFLOW_DATASTORE: home } : { CELLFLOW_HOME: home });
 
 async function run(notebook: string, extra: string[] = []): Promise<string> {
   const idFile = path.join(work, `id-${Date.now()}-${Math.random()}`);
@@ -48,54 +59,64 @@ async function reproduce(
   return { ...result, reproduced };
 }
 
-test('churn in a git repository: run, then reproduce in a clean directory with npm ci; every artifact identical; the repository untouched', async () => {
-  const dir = path.join(work, 'churn');
-  fs.mkdirSync(dir);
-  const notebook = churnProject(dir, { dependency: true });
-  const before = gitState(dir);
-  const original = await run(notebook, ['--seed', '11', '--param', 'epochs=50', '--tag', 'baseline']);
-  expect(gitState(dir)).toEqual(before);
-
-  const into = path.join(work, 'churn-reproduced');
-  const result = await reproduce(original, into);
-  expect(result.stderr).toBe('');
-  expect(result.code).toBe(0);
-  expect(result.stdout).toMatch(/from code package [0-9a-f]{12}/);
-  expect(result.stdout).toContain('npm ci in');
-  expect(result.stdout).toMatch(/✓ reproduced: .* \((\d+) identical, 0 different, 0 missing, 0 added\)/);
-  expect(mismatches(result.stdout)).toEqual([]);
-  // npm ci installed exactly the locked dependency in the clean directory.
-  const installed = JSON.parse(
-    fs.readFileSync(path.join(into, 'node_modules', 'tiny-dep', 'package.json'), 'utf8'),
-  );
-  expect(installed.version).toBe('1.0.0');
-  expect(fs.readFileSync(path.join(into, 'data', 'churn.csv'))).toEqual(
-    fs.readFileSync(path.join(dir, 'data', 'churn.csv')),
-  );
-  expect(gitState(dir)).toEqual(before);
-
-  const { run: first, tasks: firstTasks } = readRecords(home, original);
-  const { run: second, tasks: secondTasks } = readRecords(home, result.reproduced!);
-  expect(second.origin).toMatchObject({
-    kind: 'reproduce',
-    pathspec: original,
-    verdict: { result: 'identical', different: 0, missing: 0, added: 0 },
+// The first case on both backends: reproduce from a run recorded on S3. The rest on the folder.
+describe.each(BACKENDS)('%s datastore', (backend) => {
+  beforeAll(() => {
+    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', server, 'reproduce');
   });
-  expect(second.seed).toBe(11);
-  expect(second.params).toEqual(first.params);
-  expect(second.params.epochs).toBe(50);
-  expect(second.tags).toEqual(['baseline']);
-  for (const record of [first, second, ...firstTasks, ...secondTasks]) {
-    expect(schemaErrors('any', record)).toEqual([]);
-  }
-  const artifacts = (tasks: typeof firstTasks) =>
-    Object.fromEntries(
-      tasks.map((t) => [
-        t.step,
-        Object.fromEntries(Object.entries(t.artifacts).map(([k, v]) => [k, v.sha256])),
-      ]),
+  afterAll(() => {
+    home = path.join(work, 'store');
+  });
+
+  test('churn in a git repository: run, then reproduce in a clean directory with npm ci; every artifact identical; the repository untouched', async () => {
+    const dir = path.join(work, `churn-${backend}`);
+    fs.mkdirSync(dir);
+    const notebook = churnProject(dir, { dependency: true });
+    const before = gitState(dir);
+    const original = await run(notebook, ['--seed', '11', '--param', 'epochs=50', '--tag', 'baseline']);
+    expect(gitState(dir)).toEqual(before);
+
+    const into = path.join(work, `churn-${backend}-reproduced`);
+    const result = await reproduce(original, into);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/from code package [0-9a-f]{12}/);
+    expect(result.stdout).toContain('npm ci in');
+    expect(result.stdout).toMatch(/✓ reproduced: .* \((\d+) identical, 0 different, 0 missing, 0 added\)/);
+    expect(mismatches(result.stdout)).toEqual([]);
+    // npm ci installed exactly the locked dependency in the clean directory.
+    const installed = JSON.parse(
+      fs.readFileSync(path.join(into, 'node_modules', 'tiny-dep', 'package.json'), 'utf8'),
     );
-  expect(artifacts(secondTasks)).toEqual(artifacts(firstTasks));
+    expect(installed.version).toBe('1.0.0');
+    expect(fs.readFileSync(path.join(into, 'data', 'churn.csv'))).toEqual(
+      fs.readFileSync(path.join(dir, 'data', 'churn.csv')),
+    );
+    expect(gitState(dir)).toEqual(before);
+
+    const { run: first, tasks: firstTasks } = readRecords(home, original);
+    const { run: second, tasks: secondTasks } = readRecords(home, result.reproduced!);
+    expect(second.origin).toMatchObject({
+      kind: 'reproduce',
+      pathspec: original,
+      verdict: { result: 'identical', different: 0, missing: 0, added: 0 },
+    });
+    expect(second.seed).toBe(11);
+    expect(second.params).toEqual(first.params);
+    expect(second.params.epochs).toBe(50);
+    expect(second.tags).toEqual(['baseline']);
+    for (const record of [first, second, ...firstTasks, ...secondTasks]) {
+      expect(schemaErrors('any', record)).toEqual([]);
+    }
+    const artifacts = (tasks: typeof firstTasks) =>
+      Object.fromEntries(
+        tasks.map((t) => [
+          t.step,
+          Object.fromEntries(Object.entries(t.artifacts).map(([k, v]) => [k, v.sha256])),
+        ]),
+      );
+    expect(artifacts(secondTasks)).toEqual(artifacts(firstTasks));
+  });
 });
 
 /**
