@@ -1,4 +1,4 @@
-// What comparing two runs' artifacts means, shared by the run browser's Compare (src/lab/run-compare.ts)
+// What comparing runs' artifacts means, shared by the run browser's Compare (src/lab/run-compare.ts)
 // and `cellflow reproduce` (src/runtime/repro/replay/compare.ts): an artifact's sha256 names its stored
 // bytes, so two values are equal exactly when their hashes are, and an artifact one side lacks is
 // reported as such rather than as different. Each caller pairs the tasks its own way. Pure.
@@ -43,4 +43,15 @@ export function artifactNames(...maps: (ArtifactMap | undefined)[]): string[] {
 /** Whether two tasks wrote the same artifact names with the same values. */
 export function sameArtifacts(a: ArtifactMap, b: ArtifactMap): boolean {
   return artifactNames(a, b).every((name) => artifactVerdict(a[name], b[name]) === 'equal');
+}
+
+/** How an artifact fares across several runs: every run holds it and they agree, they differ, or some lack it. */
+export type RunsVerdict = 'equal' | 'different' | 'missing';
+
+/** The verdict over one hash (or joined sequence of hashes) per run; undefined: that run has none. */
+export function runsVerdict(keys: readonly (string | undefined)[]): RunsVerdict {
+  if (keys.some((k) => k === undefined)) {
+    return 'missing';
+  }
+  return new Set(keys).size <= 1 ? 'equal' : 'different';
 }

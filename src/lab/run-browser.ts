@@ -1,6 +1,6 @@
 // The run browser (main area): past runs of one flow, newest first, with status, parameters, tags and
 // duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record);
-// ticking two and Compare shows them side by side (run-compare-view.ts).
+// ticking two or more and Compare shows them side by side (run-compare-view.ts).
 // Reads everything through the notebook kernel's cellflow comm.
 import { Panel, Widget } from '@lumino/widgets';
 import type { RequestBodyOf, ResultOf, RunView } from '../core/protocol';
@@ -69,7 +69,7 @@ export class RunBrowser extends Panel {
     this.compareButton = el('button', {
       className: 'jp-Button jp-mod-styled jp-mod-reject',
       text: 'Compare',
-      title: 'Tick two runs to compare them',
+      title: 'Tick two or more runs to compare them',
       dataset: { action: 'compare' },
       onClick: () => void this.compareTicked(),
     });
@@ -142,30 +142,29 @@ export class RunBrowser extends Panel {
     }
   }
 
-  /** Shows two runs side by side (the two ticked, or the given ones). */
-  async compare(a: string, b: string): Promise<void> {
+  /** Shows two or more runs side by side (the ticked ones, or the given ones), oldest first. */
+  async compare(pathspecs: string[]): Promise<void> {
     this.comparing = true;
     if (this.poll) {
       clearTimeout(this.poll);
     }
     try {
-      const [detailA, detailB] = await Promise.all(
-        [a, b].map((pathspec) => this.ask({ op: 'run-detail', pathspec })),
+      const details = await Promise.all(
+        pathspecs.map((pathspec) => this.ask({ op: 'run-detail', pathspec })),
       );
       if (!this.comparing || this.isDisposed) {
         return;
       }
       this.detail.hide();
-      this.compareView.showRuns(detailA, detailB);
+      this.compareView.showRuns(details);
       this.compareView.show();
     } catch (error) {
-      this.status.textContent = `Cannot compare ${a} and ${b}: ${messageOf(error)}`;
+      this.status.textContent = `Cannot compare ${pathspecs.join(', ')}: ${messageOf(error)}`;
     }
   }
 
   private compareTicked(): Promise<void> {
-    const [a, b] = this.ticked;
-    return a && b ? this.compare(a, b) : Promise.resolve();
+    return this.ticked.length >= 2 ? this.compare([...this.ticked]) : Promise.resolve();
   }
 
   private toggleTicked(pathspec: string, on: boolean): void {
@@ -176,10 +175,6 @@ export class RunBrowser extends Panel {
     if (!on && at >= 0) {
       this.ticked.splice(at, 1);
     }
-    // Two at most: ticking a third drops the oldest.
-    if (this.ticked.length > 2) {
-      this.ticked.shift();
-    }
     this.markTicked();
   }
 
@@ -187,7 +182,8 @@ export class RunBrowser extends Panel {
     for (const box of this.list.querySelectorAll<HTMLInputElement>('input[data-compare]')) {
       box.checked = this.ticked.includes(box.dataset.compare ?? '');
     }
-    this.compareButton.disabled = this.ticked.length !== 2;
+    this.compareButton.disabled = this.ticked.length < 2;
+    this.compareButton.textContent = this.ticked.length >= 2 ? `Compare ${this.ticked.length}` : 'Compare';
   }
 
   override dispose(): void {

@@ -1,51 +1,58 @@
-// Two runs side by side for the run browser: status and times, parameters, each step's tasks and
-// duration, and each artifact's hash (equal or different per step and name, as core's run-compare
-// decides). Pure: the view fetches the small differing values (`valuesToFetch`) and draws the rows.
+// Two or more runs side by side for the run browser, one column a run in start order: status and
+// times, parameters, each step's tasks and duration, and each artifact's hash (equal, different or
+// missing per step and name, as core's run-compare decides). Pure: the view fetches the small values
+// (`valuesToFetch`, `scalarCandidates`) and draws the rows.
 import type { JsonValue } from '../core/model';
 import type { RunDetailResult, TaskView } from '../core/protocol';
-import { artifactNames, hashVerdict, type ArtifactVerdict } from '../core/run-compare';
+import { artifactNames, runsVerdict, type RunsVerdict } from '../core/run-compare';
 import { durationBetween, formatBytes, formatTime } from './format';
 import { runPathspec, taskPathspec } from './run-facts';
 
-/** One compared line: what each run has (undefined: that run has none) and whether they agree. */
+/** One compared line: what each run has (undefined: that run has none) and whether they all agree. */
 export interface CompareRow {
   label: string;
-  a?: string;
-  b?: string;
+  values: (string | undefined)[];
   same: boolean;
 }
 
 export interface ArtifactRow {
   step: string;
   name: string;
-  verdict: ArtifactVerdict;
+  verdict: RunsVerdict;
   /** Size and a short hash per run; a foreach step's tasks in order, `n tasks`. */
-  a?: string;
-  b?: string;
-  /** The single task holding it in each run, when the step has one task (what a value preview needs). */
-  taskA?: string;
-  taskB?: string;
-  /** Largest byte size of the artifact across both runs' tasks. */
+  values: (string | undefined)[];
+  /** Per run, the hashes of the step's tasks joined (what decides the verdict). */
+  keys: (string | undefined)[];
+  /** Per run, the single task holding it, when the step has one task (what a value preview needs). */
+  tasks: (string | undefined)[];
+  /** Largest byte size of the artifact across the runs' tasks. */
   bytes: number;
+  /** Every run that holds it stored it as JSON (a number, string, object...), not a table or bytes. */
+  json: boolean;
 }
 
 export interface RunComparison {
-  a: string;
-  b: string;
+  /** The runs' pathspecs, oldest first: the columns' order. */
+  runs: string[];
+  /** When each run started and how long it took (ms; undefined while it is running). */
+  startedAt: string[];
+  durationsMs: (number | undefined)[];
   run: CompareRow[];
   params: CompareRow[];
+  /** Each run's parameters as they are (the numbers section reads the numeric ones). */
+  paramValues: Record<string, JsonValue | undefined>[];
   steps: CompareRow[];
   artifacts: ArtifactRow[];
 }
 
 const json = (value: JsonValue | undefined) => (value === undefined ? undefined : JSON.stringify(value));
 
-function row(label: string, a: string | undefined, b: string | undefined): CompareRow {
-  return { label, a, b, same: a === b };
+function row(label: string, values: (string | undefined)[]): CompareRow {
+  return { label, values, same: values.every((v) => v === values[0]) };
 }
 
-function union(a: Iterable<string>, b: Iterable<string>): string[] {
-  return [...new Set([...a, ...b])];
+function union(...lists: Iterable<string>[]): string[] {
+  return [...new Set(lists.flatMap((l) => [...l]))];
 }
 
 function tasksByStep(tasks: TaskView[]): Map<string, TaskView[]> {
@@ -53,7 +60,7 @@ function tasksByStep(tasks: TaskView[]): Map<string, TaskView[]> {
   for (const task of tasks) {
     byStep.set(task.step, [...(byStep.get(task.step) ?? []), task]);
   }
-  // Foreach tasks in element order, so the i-th task of one run meets the i-th of the other.
+  // Foreach tasks in element order, so the i-th task of one run meets the i-th of the others.
   const index = (t: TaskView) => t.foreachStack?.at(-1)?.index ?? 0;
   for (const list of byStep.values()) {
     list.sort((x, y) => index(x) - index(y) || x.taskId.localeCompare(y.taskId));
@@ -83,7 +90,7 @@ function stepSummary(tasks: TaskView[] | undefined): string | undefined {
 function artifactSide(
   tasks: TaskView[] | undefined,
   name: string,
-): { text: string; key: string; bytes: number } | undefined {
+): { text: string; key: string; bytes: number; json: boolean; task?: string } | undefined {
   const refs = (tasks ?? []).map((t) => t.artifacts[name]);
   if (!refs.length || refs.every((r) => r === undefined)) {
     return undefined;
@@ -91,79 +98,149 @@ function artifactSide(
   const bytes = Math.max(...refs.map((r) => r?.bytes ?? 0));
   // The hashes of every task, in order: a foreach's artifact is equal only when every element's is.
   const key = refs.map((r) => r?.sha256 ?? '-').join(',');
-  const text =
-    refs.length === 1
-      ? `${formatBytes(refs[0]!.bytes)} ${refs[0]!.sha256.slice(0, 12)}`
-      : `${refs.length} tasks, ${new Set(refs.map((r) => r?.sha256)).size} distinct`;
-  return { text, key, bytes };
+  const single = refs.length === 1 ? refs[0]! : undefined;
+  const text = single
+    ? `${formatBytes(single.bytes)} ${single.sha256.slice(0, 12)}`
+    : `${refs.length} tasks, ${new Set(refs.map((r) => r?.sha256)).size} distinct`;
+  return {
+    text,
+    key,
+    bytes,
+    json: refs.every((r) => r === undefined || r.codec === 'json'),
+    task: single ? taskPathspec(tasks![0]) : undefined,
+  };
 }
 
-export function compareRuns(a: RunDetailResult, b: RunDetailResult): RunComparison {
+function durationMs(run: RunDetailResult['run']): number | undefined {
+  if (!run.finishedAt) {
+    return undefined;
+  }
+  const ms = Date.parse(run.finishedAt) - Date.parse(run.createdAt);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Compares runs column by column, oldest first (whatever order they were picked in). */
+export function compareRuns(details: RunDetailResult[]): RunComparison {
+  const sorted = [...details].sort(
+    (x, y) => x.run.createdAt.localeCompare(y.run.createdAt) || x.run.runId.localeCompare(y.run.runId),
+  );
+  const runs = sorted.map((d) => d.run);
   const run: CompareRow[] = [
-    row('status', a.run.status, b.run.status),
-    row('started', formatTime(a.run.createdAt), formatTime(b.run.createdAt)),
+    row(
+      'status',
+      runs.map((r) => r.status),
+    ),
+    row(
+      'started',
+      runs.map((r) => formatTime(r.createdAt)),
+    ),
     row(
       'duration',
-      durationBetween(a.run.createdAt, a.run.finishedAt),
-      durationBetween(b.run.createdAt, b.run.finishedAt),
+      runs.map((r) => durationBetween(r.createdAt, r.finishedAt)),
     ),
-    row('tasks', String(a.tasks.length), String(b.tasks.length)),
-    row('tags', a.run.tags.join(', '), b.run.tags.join(', ')),
+    row(
+      'tasks',
+      sorted.map((d) => String(d.tasks.length)),
+    ),
+    row(
+      'tags',
+      runs.map((r) => r.tags.join(', ')),
+    ),
     row(
       'seed',
-      a.run.seed === undefined ? undefined : String(a.run.seed),
-      b.run.seed === undefined ? undefined : String(b.run.seed),
+      runs.map((r) => (r.seed === undefined ? undefined : String(r.seed))),
     ),
   ];
-  // Started and duration always differ between two runs: they are facts to read, not differences.
+  // Start and duration always differ between runs: they are facts to read, not differences.
   for (const r of run) {
     if (r.label === 'started' || r.label === 'duration') {
       r.same = true;
     }
   }
-  const params = union(Object.keys(a.run.params), Object.keys(b.run.params))
+  const params = union(...runs.map((r) => Object.keys(r.params)))
     .sort()
-    .map((name) => row(name, json(a.run.params[name]), json(b.run.params[name])));
-  const stepsA = tasksByStep(a.tasks);
-  const stepsB = tasksByStep(b.tasks);
-  const order = union(
-    union(a.run.graph?.order ?? [], b.run.graph?.order ?? []),
-    union(stepsA.keys(), stepsB.keys()),
-  );
+    .map((name) =>
+      row(
+        name,
+        runs.map((r) => json(r.params[name])),
+      ),
+    );
+  const byStep = sorted.map((d) => tasksByStep(d.tasks));
+  const order = union(...runs.map((r) => r.graph?.order ?? []), ...byStep.map((m) => m.keys()));
   const steps = order.map((step) => {
-    const r = row(step, stepSummary(stepsA.get(step)), stepSummary(stepsB.get(step)));
+    const r = row(
+      step,
+      byStep.map((m) => stepSummary(m.get(step))),
+    );
     // A step agrees when its task count and statuses agree; its duration is not a difference.
     const shape = (tasks?: TaskView[]) => (tasks ? tasks.map((t) => t.status).join(',') : undefined);
-    r.same = shape(stepsA.get(step)) === shape(stepsB.get(step));
+    const shapes = byStep.map((m) => shape(m.get(step)));
+    r.same = shapes.every((s) => s === shapes[0]);
     return r;
   });
   const artifacts: ArtifactRow[] = [];
   for (const step of order) {
-    const ta = stepsA.get(step);
-    const tb = stepsB.get(step);
-    const names = artifactNames(...[...(ta ?? []), ...(tb ?? [])].map((t) => t.artifacts)).sort();
+    const tasks = byStep.map((m) => m.get(step));
+    const names = artifactNames(...tasks.flatMap((list) => list ?? []).map((t) => t.artifacts)).sort();
     for (const name of names) {
-      const sa = artifactSide(ta, name);
-      const sb = artifactSide(tb, name);
-      const verdict = hashVerdict(sa?.key, sb?.key);
+      const sides = tasks.map((list) => artifactSide(list, name));
+      const keys = sides.map((s) => s?.key);
       artifacts.push({
         step,
         name,
-        verdict,
-        a: sa?.text,
-        b: sb?.text,
-        taskA: ta?.length === 1 && sa ? taskPathspec(ta[0]) : undefined,
-        taskB: tb?.length === 1 && sb ? taskPathspec(tb[0]) : undefined,
-        bytes: Math.max(sa?.bytes ?? 0, sb?.bytes ?? 0),
+        verdict: runsVerdict(keys),
+        values: sides.map((s) => s?.text),
+        keys,
+        tasks: sides.map((s) => s?.task),
+        bytes: Math.max(...sides.map((s) => s?.bytes ?? 0)),
+        json: sides.every((s) => s === undefined || s.json),
       });
     }
   }
-  return { a: runPathspec(a.run), b: runPathspec(b.run), run, params, steps, artifacts };
+  return {
+    runs: runs.map(runPathspec),
+    startedAt: runs.map((r) => r.createdAt),
+    durationsMs: runs.map(durationMs),
+    params,
+    paramValues: runs.map((r) => r.params),
+    run,
+    steps,
+    artifacts,
+  };
 }
 
-/** The differing artifacts small enough to show both values beside each other. */
+/** Whether every run holding the artifact holds it in one task (so its value can be previewed). */
+function previewable(row: ArtifactRow): boolean {
+  return row.keys.every((key, i) => key === undefined || row.tasks[i] !== undefined);
+}
+
+/** The differing artifacts small enough to show their values beside each other. */
 export function valuesToFetch(comparison: RunComparison, maxBytes: number): ArtifactRow[] {
   return comparison.artifacts.filter(
-    (r) => r.verdict === 'different' && r.taskA && r.taskB && r.bytes <= maxBytes,
+    (r) =>
+      r.verdict !== 'equal' &&
+      r.keys.filter((k) => k !== undefined).length >= 2 &&
+      previewable(r) &&
+      r.bytes <= maxBytes,
   );
+}
+
+/**
+ * The artifacts that may hold a number in each run (JSON small enough for one, one task a run), each
+ * value once: a task holds what its ancestors set, so a later step's copy with the same hashes in
+ * every run is the same scalar and is left out.
+ */
+export function scalarCandidates(comparison: RunComparison, maxBytes: number): ArtifactRow[] {
+  const seen = new Set<string>();
+  return comparison.artifacts.filter((r) => {
+    if (!r.json || r.bytes > maxBytes || !previewable(r)) {
+      return false;
+    }
+    const identity = `${r.name}\n${r.keys.join('\n')}`;
+    if (seen.has(identity)) {
+      return false;
+    }
+    seen.add(identity);
+    return true;
+  });
 }
