@@ -9,7 +9,10 @@ export interface NumericSeries {
   source: 'run' | 'parameter' | 'artifact';
   /** One a run, in the comparison's column order; undefined where that run has no number. */
   values: (number | undefined)[];
+  /** Whether the row is not a difference: all runs agree, or it is the duration (a fact to read). */
   same: boolean;
+  /** Not every run has the same value: worth a chart. */
+  varies: boolean;
 }
 
 /** Where a fetched preview is filed: the task's pathspec and the artifact's name. */
@@ -23,7 +26,9 @@ function series(label: string, source: NumericSeries['source'], raw: unknown[]):
     return undefined;
   }
   const values = raw as (number | undefined)[];
-  return { label, source, values, same: values.every((v) => v === values[0]) };
+  const varies = values.some((v) => v !== values[0]);
+  // Durations always differ between runs, as the run table's duration row does not count as a difference.
+  return { label, source, values, same: source === 'run' || !varies, varies };
 }
 
 /**

@@ -79,7 +79,7 @@ export class RunCompareView extends Widget {
         ...comparison.runs.map((pathspec, i) =>
           el('th', { className: 'cf-compare-run', title: pathspec, dataset: { run: pathspec } }, [
             el('span', { className: 'cf-run-number', text: String(i + 1) }),
-            pathspec.split('/')[1] ?? pathspec,
+            el('span', { className: 'cf-compare-run-id', text: pathspec.split('/')[1] ?? pathspec }),
           ]),
         ),
       ]),
@@ -217,7 +217,7 @@ export class RunCompareView extends Widget {
       'number',
       series.map((s) => ({ label: s.label, values: s.values.map(formatNumber), same: s.same })),
     );
-    const varying = series.filter((s) => !s.same);
+    const varying = series.filter((s) => s.varies);
     into.append(
       table,
       varying.length

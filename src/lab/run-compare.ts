@@ -227,20 +227,20 @@ export function valuesToFetch(comparison: RunComparison, maxBytes: number): Arti
 
 /**
  * The artifacts that may hold a number in each run (JSON small enough for one, one task a run), each
- * value once: a task holds what its ancestors set, so a later step's copy with the same hashes in
- * every run is the same scalar and is left out.
+ * value once: a task holds what its ancestors set, so a later step's copy holding, in every run that
+ * has it, the value an earlier step of that run has under the same name is left out.
  */
 export function scalarCandidates(comparison: RunComparison, maxBytes: number): ArtifactRow[] {
-  const seen = new Set<string>();
+  /** Per name, per run, the hashes seen so far. */
+  const seen = new Map<string, Set<string>[]>();
   return comparison.artifacts.filter((r) => {
     if (!r.json || r.bytes > maxBytes || !previewable(r)) {
       return false;
     }
-    const identity = `${r.name}\n${r.keys.join('\n')}`;
-    if (seen.has(identity)) {
-      return false;
-    }
-    seen.add(identity);
-    return true;
+    const perRun = seen.get(r.name) ?? r.keys.map(() => new Set<string>());
+    seen.set(r.name, perRun);
+    const copy = r.keys.every((key, i) => key === undefined || perRun[i].has(key));
+    r.keys.forEach((key, i) => key !== undefined && perRun[i].add(key));
+    return !copy;
   });
 }

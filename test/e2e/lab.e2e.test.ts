@@ -3,8 +3,8 @@
 // run all cells interactively (the join prints 3; re-running a branch leaves the join stale), make a
 // new cell a step through the step editor and see the DAG change, follow a lint problem to its cell,
 // hide the badges through the Settings Editor, export the flow byte for byte as `cellflow export` does,
-// run it as a flow with live task status and find it in the run browser with out = 3, and preview an
-// artifact holding markup as plain text.
+// run it as a flow with live task status and find it in the run browser with out = 3, preview an
+// artifact holding markup as plain text, and compare two, then three runs (numbers charted, both themes).
 // Screenshots of every stage: test-artifacts/e2e/*.png.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -263,6 +263,19 @@ test('export writes hello.flow.ts beside the notebook and opens it', async () =>
 
 /** Starts recording every state the panel's run line and DAG statuses go through. */
 /** The panel's Run button opens the "Run as Flow…" dialog; accept it as it opens. */
+/** Switches JupyterLab's theme from the Settings menu. */
+async function theme(name: string): Promise<void> {
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Settings$/ }).click();
+  await page
+    .locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ })
+    .first()
+    .hover();
+  await page
+    .locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${name}$`) })
+    .first()
+    .click();
+}
+
 async function runAsFlowWithDefaults(): Promise<void> {
   await panel().locator('button[data-command="cellflow:run-flow"]').click();
   await page.locator('.jp-Dialog .cf-run-flow-form').waitFor();
@@ -422,27 +435,126 @@ test('a failing step: the run fails in the panel and the run browser names its c
   expect(dialogs).toEqual([]);
 }, 150_000);
 
-test('run comparison: two ticked runs side by side, status and artifacts marked equal or not', async () => {
-  // The chosen datastore now holds the succeeded run of the settings test and the failed one.
+test('run comparison: two ticked runs side by side, then three, numbers charted, in both themes', async () => {
+  // The chosen datastore now holds the succeeded run of the settings test and the failed one; a third
+  // run of hello as the example has it (no report step) but with start setting x = 10 (so out = 13)
+  // comes from the CLI meanwhile.
+  const variant = path.join(lab.root, '..', 'variant');
+  fs.mkdirSync(variant, { recursive: true });
+  const notebook = JSON.parse(fs.readFileSync(path.join(REPO, 'examples', 'hello.ipynb'), 'utf8'));
+  const startCell = notebook.cells.find((c: { id: string }) => c.id === 'start');
+  startCell.source = ['self.x = 10;'];
+  fs.writeFileSync(path.join(variant, 'hello.ipynb'), JSON.stringify(notebook));
+  const variantFile = path.join(variant, 'run-id');
+  const variantRun = cellflow(
+    [
+      '--datastore',
+      path.join(lab.root, 'lab-runs'),
+      'run',
+      'hello.ipynb',
+      '-q',
+      '--tag',
+      'x10',
+      '--run-id-file',
+      variantFile,
+    ],
+    { cwd: variant, timeoutMs: 90_000 },
+  );
+
   const runs = page.locator('.cf-run-browser');
   const ok = (await runs.locator('tr[data-run][data-status="succeeded"]').getAttribute('data-run')) ?? '';
   const failed = (await runs.locator('tr[data-run][data-status="failed"]').getAttribute('data-run')) ?? '';
   await runs.locator(`input[data-compare="${ok}"]`).check();
   await runs.locator(`input[data-compare="${failed}"]`).check();
   await runs.locator('button[data-action="compare"]').click();
-  const compare = runs.locator(`.cf-run-compare[data-a="${ok}"][data-b="${failed}"]`);
+  const compare = runs.locator(`.cf-run-compare[data-runs="${ok} ${failed}"]`);
   await compare.waitFor({ timeout: 30_000 });
   const status = compare.locator('[data-section="run"] tr[data-row="status"]');
   expect(await status.getAttribute('data-same')).toBe('false');
   expect(await status.locator('td').allTextContents()).toEqual(['succeeded', 'failed']);
   expect(await compare.locator('tr[data-artifact="join.out"]').getAttribute('data-verdict')).toBe('equal');
   expect(await compare.locator('tr[data-artifact="report.html"]').getAttribute('data-verdict')).toBe(
-    'only-a',
+    'missing',
   );
   expect(
     await compare.locator('[data-section="steps"] tr[data-row="report"]').getAttribute('data-same'),
   ).toBe('false');
   await screenshot(page, '09b-run-comparison');
+
+  // Three runs, the newest ticked first: columns oldest first, a row marked where not all agree.
+  const done = await variantRun;
+  expect(done.code).toBe(0);
+  const third = fs.readFileSync(variantFile, 'utf8').trim();
+  await runs.locator('button[data-action="refresh"]').click();
+  await runs.locator(`input[data-compare="${third}"]`).check();
+  await expect(runs.locator('button[data-action="compare"]').textContent()).resolves.toBe('Compare 3');
+  await runs.locator('button[data-action="compare"]').click();
+  const three = runs.locator(`.cf-run-compare[data-runs="${ok} ${failed} ${third}"]`);
+  await three.waitFor({ timeout: 30_000 });
+  expect(
+    await three
+      .locator('[data-section="run"] thead th.cf-compare-run')
+      .evaluateAll((ths) => ths.map((th) => th.getAttribute('data-run'))),
+  ).toEqual([ok, failed, third]);
+  const statuses = three.locator('[data-section="run"] tr[data-row="status"]');
+  expect(await statuses.locator('td').allTextContents()).toEqual(['succeeded', 'failed', 'succeeded']);
+  expect(await three.locator('[data-section="run"] tr[data-row="tags"]').getAttribute('data-same')).toBe(
+    'false',
+  );
+  const out = three.locator('tr[data-artifact="join.out"]');
+  expect(await out.getAttribute('data-verdict')).toBe('different');
+  expect(await out.getAttribute('class')).toContain('cf-differs');
+  expect(await three.locator('tr[data-artifact="a.x"]').getAttribute('data-verdict')).toBe('different');
+  expect(await three.locator('tr[data-artifact="report.html"] .cf-verdict').textContent()).toBe('in 1 of 3');
+  // The numbers: out is 3, 3 and 13, in the table and as a chart with a mark per run.
+  const numbers = three.locator('.cf-compare-numbers[data-state="ready"]');
+  await numbers.waitFor({ timeout: 30_000 });
+  const outRow = numbers.locator('[data-section="numbers"] tr[data-row="join.out"]');
+  expect(await outRow.locator('td').allTextContents()).toEqual(['3', '3', '13']);
+  expect(await outRow.getAttribute('data-same')).toBe('false');
+  // The report step's copy of out is join's value again: one row, not two.
+  expect(await numbers.locator('tr[data-row="report.out"]').count()).toBe(0);
+  const chart = numbers.locator('figure[data-series="join.out"] svg.cf-compare-chart');
+  expect(
+    await chart
+      .locator('circle.cf-chart-mark')
+      .evaluateAll((marks) => marks.map((m) => m.getAttribute('data-run'))),
+  ).toEqual([ok, failed, third]);
+  // The highest value sits highest: 13 above the two 3s.
+  const heights = await chart
+    .locator('circle.cf-chart-mark')
+    .evaluateAll((marks) => marks.map((m) => Number(m.getAttribute('cy'))));
+  expect(heights[2]).toBeLessThan(heights[0]);
+  expect(heights[0]).toBe(heights[1]);
+  await three.locator('h2').scrollIntoViewIfNeeded();
+  await screenshot(page, '09d-run-comparison-three-light');
+  await numbers.scrollIntoViewIfNeeded();
+  await screenshot(page, '09e-run-comparison-numbers-light');
+
+  // Dark theme: the chart's line and marks take the theme's brand colour, the labels its text colour.
+  await theme('JupyterLab Dark');
+  await page.locator('body[data-jp-theme-light="false"]').waitFor({ state: 'attached', timeout: 30_000 });
+  await page.waitForTimeout(500);
+  const colours = await chart.evaluate((svg) => {
+    const style = (selector: string) => getComputedStyle(svg.querySelector(selector)!);
+    const root = getComputedStyle(document.body);
+    return {
+      mark: style('circle.cf-chart-mark').fill,
+      line: style('line.cf-chart-line').stroke,
+      label: style('text.cf-chart-label').fill,
+      brand: root.getPropertyValue('--jp-brand-color1').trim(),
+    };
+  });
+  expect(colours.mark).toBe(colours.line);
+  expect(colours.mark).not.toBe('rgb(0, 0, 0)');
+  expect(colours.label).not.toBe('rgb(0, 0, 0)');
+  expect(colours.brand).not.toBe('');
+  await numbers.scrollIntoViewIfNeeded();
+  await screenshot(page, '09f-run-comparison-numbers-dark');
+  await three.locator('h2').scrollIntoViewIfNeeded();
+  await screenshot(page, '09g-run-comparison-three-dark');
+  await theme('JupyterLab Light');
+  await page.locator('body[data-jp-theme-light="true"]').waitFor({ state: 'attached', timeout: 30_000 });
 
   // "Open in notebook" on the succeeded run's `out`: a skip cell loading it with the Client API.
   await runs.locator(`tr[data-run="${ok}"]`).click();
@@ -462,7 +574,7 @@ test('run comparison: two ticked runs side by side, status and artifacts marked 
   );
   await screenshot(page, '09c-artifact-in-notebook');
   expect(pageErrors).toEqual([]);
-}, 90_000);
+}, 180_000);
 
 test('a served run: the run browser lists its logged predictions and charts the drift cellflow monitor reports', async () => {
   // churn (it has a `predict` endpoint) beside hello, run and served from the datastore the

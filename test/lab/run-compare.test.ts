@@ -143,9 +143,16 @@ test('three runs, picked out of order: columns oldest first, a row differs unles
   const series = numericSeries(comparison, candidates, previews);
   const byLabel = Object.fromEntries(series.map((s) => [s.label, s]));
   expect(series[0].label).toBe('duration (s)');
+  // Durations always differ: charted, but not marked as a difference (as in the run table).
+  expect(series[0]).toMatchObject({ source: 'run', same: true });
   expect(byLabel.n).toMatchObject({ source: 'parameter', values: [2, 3, 3], same: false });
   // 1 + 4, then 1 + 4 + 9 twice.
-  expect(byLabel['total.total']).toMatchObject({ source: 'artifact', values: [5, 14, 14], same: false });
+  expect(byLabel['total.total']).toMatchObject({
+    source: 'artifact',
+    values: [5, 14, 14],
+    same: false,
+    varies: true,
+  });
   expect(byLabel['end.done']).toBeUndefined(); // a boolean is not a number
   expect(byLabel.label).toBeUndefined();
   expect(byLabel['start.n']).toBeUndefined(); // the parameter's own row stands for it
