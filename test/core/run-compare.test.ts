@@ -1,6 +1,12 @@
 // Core's artifact comparison, shared by the run browser's Compare and `cellflow reproduce`: equal by
 // sha256, a side without the artifact named as such, names in the order first seen.
-import { artifactNames, artifactVerdict, hashVerdict, sameArtifacts } from '../../src/core/run-compare';
+import {
+  artifactNames,
+  artifactVerdict,
+  hashVerdict,
+  runsVerdict,
+  sameArtifacts,
+} from '../../src/core/run-compare';
 
 const ref = (sha256: string) => ({ sha256, codec: 'json', bytes: 1 });
 
@@ -33,4 +39,11 @@ test('two tasks agree only with the same names and the same values', () => {
   expect(sameArtifacts({ x: ref('1') }, { x: ref('9') })).toBe(false);
   expect(sameArtifacts({ x: ref('1') }, { x: ref('1'), extra: ref('2') })).toBe(false);
   expect(sameArtifacts({ x: ref('1'), gone: ref('2') }, { x: ref('1') })).toBe(false);
+});
+
+test('across several runs: equal only when every run holds the same hash, missing when any lacks it', () => {
+  expect(runsVerdict(['aa', 'aa', 'aa'])).toBe('equal');
+  expect(runsVerdict(['aa', 'aa', 'bb'])).toBe('different');
+  expect(runsVerdict(['aa', undefined, 'aa'])).toBe('missing');
+  expect(runsVerdict(['aa', undefined, 'bb'])).toBe('missing');
 });
