@@ -1,10 +1,11 @@
 // The kernel against a datastore on S3 (a real versitygw server): with CELLFLOW_DATASTORE=s3://...
 // saveInteractive writes the interactive run to the bucket, the comm's `runs` and `run-detail` read
-// runs from it, and a run the comm starts records into the datastore the request names.
+// runs from it, and a run the comm starts records into the datastore the request names (its logs
+// read back through the comm).
 import * as fs from 'fs';
 import * as path from 'path';
 import { Datastore } from '../../src/runtime/datastore/datastore';
-import type { RunDetailResult, RunsResult } from '../../src/core/protocol';
+import type { LogsResult, RunDetailResult, RunsResult } from '../../src/core/protocol';
 import { freshLocation } from '../helpers/backends';
 import { JupyterClient } from '../helpers/jupyter-client';
 import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
@@ -92,5 +93,14 @@ test('a run the comm starts with an s3:// datastore records there, and the comm 
   expect(Datastore.open({ root: other }).readRun(flow, runId).status).toBe('succeeded');
   expect(Datastore.open({ root: location }).listRuns(flow)).not.toContain(runId);
   const detail = await client.commRequest(comm, { id: 'r2', op: 'run-detail', pathspec, datastore: other });
-  expect((detail.final.result as unknown as RunDetailResult).run.status).toBe('succeeded');
+  const result = detail.final.result as unknown as RunDetailResult;
+  expect(result.run.status).toBe('succeeded');
+  const end = result.tasks.find((t) => t.step === 'end')!;
+  const logs = await client.commRequest(comm, {
+    id: 'r3',
+    op: 'logs',
+    pathspec: `${pathspec}/end/${end.taskId}`,
+    datastore: other,
+  });
+  expect((logs.final.result as unknown as LogsResult).stdout).toContain('done: out = 3');
 });
