@@ -1,9 +1,10 @@
 // Task isolation (DESIGN "Task isolation"): each task in a fresh worker thread of a task host
 // process, one task at a time; isolation:process (or --isolation process) a fresh OS process per task.
 // Real `cellflow run` processes, real hosts and threads, a real native addon from npm.
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { cellflow, REPO } from '../helpers/cli';
+import { CLI, cellflow, REPO } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
@@ -202,6 +203,46 @@ test("each task's output lands in its own log, whole, even a megabyte or the lin
     expect((await log('stderr')).split('\n')[0]).toBe(`stderr of ${index}`);
   }
 });
+
+test('Ctrl-C while tasks run on several hosts records the run as cancelled, each time', async () => {
+  // The interrupt kills the hosts and tells each running task to stop: a message to a host that has
+  // just died fails with EPIPE, which once ended the scheduler before it could record the run.
+  const nb = writeNotebook(work, 'interrupt.ipynb', [
+    { tags: ['step:start', 'foreach:items'], source: 'self.items = [0, 1, 2, 3, 4, 5, 6, 7];' },
+    { tags: ['step:body'], source: 'await new Promise((r) => setTimeout(r, 60000));' },
+    { tags: ['step:join'], source: 'self.n = inputs.length;' },
+    { tags: ['step:end'], source: '' },
+  ]);
+  for (let round = 0; round < 4; round++) {
+    const idFile = path.join(work, `interrupt-${round}`);
+    const child = spawn(process.execPath, [CLI, 'run', nb, '--max-workers', '4', '--run-id-file', idFile], {
+      env: { ...process.env, CELLFLOW_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Interrupt once the start task is recorded and the body tasks have had a moment to start.
+    for (let i = 0; i < 600 && !fs.existsSync(idFile); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const pathspec = fs.readFileSync(idFile, 'utf8').trim();
+    const [flow, runId] = pathspec.split('/');
+    const ds = Datastore.open({ root: home });
+    for (let i = 0; i < 300 && ds.listTasks(flow, runId).length < 1; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300 + 100 * round));
+    child.kill('SIGINT');
+    expect({ round, code: await exited, output: /Error|EPIPE/.test(output) ? output : '' }).toEqual({
+      round,
+      code: 1,
+      output: '',
+    });
+    expect(ds.readRun(flow, runId).status).toBe('cancelled');
+  }
+}, 120_000);
 
 test('process.chdir in a thread fails pointing at isolation:process, which gives each task its own process', async () => {
   const nb = writeNotebook(work, 'chdir.ipynb', [

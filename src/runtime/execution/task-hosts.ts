@@ -8,7 +8,13 @@ import { StringDecoder } from 'string_decoder';
 import type { FromHost, ThreadOutcome, ToHost } from './task-host-main';
 import type { TaskSpec } from './task-spec';
 import { THREAD_OUTPUT_FDS, type OutputStream } from './thread-output';
-import { WorkerStartError, type TaskExit, type TaskProcess, type WarmUpInfo } from './worker-pool';
+import {
+  ignoreSendError,
+  WorkerStartError,
+  type TaskExit,
+  type TaskProcess,
+  type WarmUpInfo,
+} from './worker-pool';
 
 const HOST_ENTRY = path.join(__dirname, 'task-host-main.js');
 /** Hosts that may die while starting, in a row, before the pool gives up (a broken install). */
@@ -179,7 +185,7 @@ class Host {
 
   send(message: ToHost): void {
     if (this.alive && this.child.connected) {
-      this.child.send(message);
+      this.child.send(message, ignoreSendError);
     }
   }
 

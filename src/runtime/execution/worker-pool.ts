@@ -132,7 +132,7 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
       child,
       pid: child.pid,
       finished,
-      run: (spec) => child.send({ type: 'task', spec } satisfies SchedulerMessage),
+      run: (spec) => child.send({ type: 'task', spec } satisfies SchedulerMessage, ignoreSendError),
       kill: () => {
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGKILL');
@@ -141,6 +141,13 @@ function startProcess(warm: WarmUpInfo, execArgv: string[]): Started {
     },
   };
 }
+
+/**
+ * The callback of a message to a task process or host: one that has just died (killed by close(), a
+ * native crash) fails the write with EPIPE, which must not end the scheduler; its exit reports what
+ * happened to the task.
+ */
+export function ignoreSendError(): void {}
 
 export class WorkerPool {
   private warming = new Set<Promise<TaskProcess | undefined>>();
