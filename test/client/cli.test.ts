@@ -9,18 +9,10 @@ import { schemaErrors } from '../helpers/run-schema';
 import { populate, type SampleRuns } from '../helpers/sample-runs';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { BACKENDS, freshLocation, plantUnfinishedRun, removeLocation } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
-beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
-});
-afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
-});
+const s3 = s3ServerForFile();
+afterAll(async () => {});
 
 describe.each(BACKENDS)('%s datastore', (backend) => {
   let root: string;
@@ -30,7 +22,7 @@ describe.each(BACKENDS)('%s datastore', (backend) => {
     cellflow(args, { env: backend === 'local' ? { CELLFLOW_HOME: root } : { CELLFLOW_DATASTORE: root } });
 
   beforeAll(async () => {
-    root = freshLocation(backend, server, 'cli-read');
+    root = freshLocation(backend, s3.server, 'cli-read');
     const datastore = Datastore.open({ root });
     runs = await populate(datastore);
     // A run whose scheduler was killed 10 s in: still 'running' in run.json, its pid gone, no heartbeat since.

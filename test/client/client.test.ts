@@ -6,20 +6,12 @@ import { Datastore, NotFoundError, PathspecError } from '../../src/runtime/datas
 import { UserInputError } from '../../src/runtime/errors';
 import { runRecord } from '../helpers/records';
 import { BACKENDS, freshLocation, removeLocation, removeRun } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 import { populate } from '../helpers/sample-runs';
 import { schemaErrors } from '../helpers/run-schema';
 
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
-beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
-});
-afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
-});
+const s3 = s3ServerForFile();
+afterAll(async () => {});
 
 describe.each(BACKENDS)('Client API (%s datastore)', (backend) => {
   let root: string;
@@ -28,7 +20,7 @@ describe.each(BACKENDS)('Client API (%s datastore)', (backend) => {
   const savedUser = process.env.CELLFLOW_USER;
 
   beforeAll(async () => {
-    root = freshLocation(backend, server, 'client');
+    root = freshLocation(backend, s3.server, 'client');
     datastore = Datastore.open({ root });
     runs = await populate(datastore);
     process.env.CELLFLOW_USER = 'alice';

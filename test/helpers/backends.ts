@@ -30,21 +30,6 @@ export function removeLocation(location: string): void {
   }
 }
 
-/** The text of a task attempt's log, or undefined when the stream printed nothing (no log). */
-export function readLog(
-  datastore: Datastore,
-  spec: [
-    flow: string,
-    runId: string,
-    step: string,
-    taskId: string,
-    attempt: number,
-    stream: 'stdout' | 'stderr',
-  ],
-): string | undefined {
-  return datastore.backend.readSync(layout.logKey(...spec))?.data.toString('utf8');
-}
-
 export function writeLog(
   datastore: Datastore,
   spec: [

@@ -142,3 +142,29 @@ async function waitForPort(port: number, timeoutMs: number, child: ChildProcess)
   }
   throw new Error(`port ${port} did not open within ${timeoutMs} ms`);
 }
+
+/**
+ * The S3 server of a test file: started before the file's tests, its address and keys in this
+ * process's environment meanwhile (for the tests' own reads of the bucket), stopped after them.
+ * Call it at the top of the file, before any hook that uses the server.
+ */
+export function s3ServerForFile(): { readonly server: S3Server } {
+  let server: S3Server | undefined;
+  let restoreEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    server = await startS3Server();
+    restoreEnv = useS3Env(server);
+  });
+  afterAll(async () => {
+    restoreEnv?.();
+    await server?.stop();
+  });
+  return {
+    get server(): S3Server {
+      if (!server) {
+        throw new Error('the S3 server is not started: use it in a test or a hook, not while the file loads');
+      }
+      return server;
+    },
+  };
+}

@@ -8,13 +8,12 @@ import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { LogsResult, RunDetailResult, RunsResult } from '../../src/core/protocol';
 import { freshLocation } from '../helpers/backends';
 import { JupyterClient } from '../helpers/jupyter-client';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 import { copyExamples, installKernel, runAllCells, tempDir } from './kernel-helpers';
 
 jest.setTimeout(120_000);
 
-let server: S3Server;
-let restoreEnv: () => void;
+const s3 = s3ServerForFile();
 let prefix: string;
 let examples: string;
 let home: string;
@@ -22,16 +21,14 @@ let location: string;
 let client: JupyterClient;
 
 beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
   prefix = tempDir('cf-kernel-s3-prefix-');
   const kernelspec = await installKernel(prefix);
   examples = copyExamples();
   // A local folder the kernel must not write to: CELLFLOW_DATASTORE wins over it.
   home = tempDir('cf-kernel-s3-home-');
-  location = freshLocation('s3', server, 'kernel');
+  location = freshLocation('s3', s3.server, 'kernel');
   client = await JupyterClient.start(kernelspec, examples, {
-    ...server.env,
+    ...s3.server.env,
     CELLFLOW_HOME: home,
     CELLFLOW_DATASTORE: location,
     JPY_SESSION_NAME: 'hello.ipynb',
@@ -40,8 +37,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.close();
-  restoreEnv?.();
-  await server?.stop();
   for (const dir of [prefix, examples, home]) {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -80,7 +75,7 @@ test('saveInteractive writes the interactive run to S3; the comm lists it and se
 });
 
 test('a run the comm starts with an s3:// datastore records there, and the comm reads it back', async () => {
-  const other = freshLocation('s3', server, 'kernel-run');
+  const other = freshLocation('s3', s3.server, 'kernel-run');
   const comm = await client.openComm('cellflow');
   const run = await client.commRequest(
     comm,

@@ -9,7 +9,7 @@ import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { TaskRecord } from '../../src/runtime/records';
 import { BACKENDS, freshLocation } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 import {
   alive,
   killIfAlive,
@@ -21,8 +21,7 @@ import {
 } from './process-helpers';
 
 let work: string;
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
+const s3 = s3ServerForFile();
 /** The datastore of the block running now: a folder, or s3://BUCKET/PREFIX (set by each describe). */
 let home: string;
 const started: Background[] = [];
@@ -34,12 +33,8 @@ const env = (extra: NodeJS.ProcessEnv = {}) => ({
 
 beforeAll(async () => {
   work = tempDir('cellflow-faults-');
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
 });
 afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
   for (const run of started) {
     killIfAlive(run.child.pid);
   }
@@ -84,7 +79,7 @@ function expectWholeRecords(pathspec: string): TaskRecord[] {
 // Both backends: on S3 the scheduler's heartbeat lives in run.json as it does in the folder.
 describe.each(BACKENDS)('%s datastore', (backend) => {
   beforeAll(() => {
-    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', server, 'faults');
+    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', s3.server, 'faults');
   });
 
   test('SIGKILL of one foreach task: its attempt fails, its siblings finish, the run fails, resume completes it', async () => {

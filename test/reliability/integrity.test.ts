@@ -16,19 +16,14 @@ import {
   removeObject,
   truncateTaskRecord,
 } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 
 let work: string;
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
+const s3 = s3ServerForFile();
 beforeAll(async () => {
   work = tempDir('cellflow-integrity-');
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
 });
 afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
   removeTempDir(work);
 });
 
@@ -51,7 +46,7 @@ describe.each(BACKENDS)('damaged objects and records (%s datastore)', (backend) 
   let first: string;
   let second: string;
   beforeAll(async () => {
-    home = backend === 'local' ? path.join(work, 'damaged') : freshLocation('s3', server, 'damaged');
+    home = backend === 'local' ? path.join(work, 'damaged') : freshLocation('s3', s3.server, 'damaged');
     // Two runs of one flow share (deduplicate) most objects: damage to one object affects both runs.
     first = await runHello(home);
     second = await runHello(home);

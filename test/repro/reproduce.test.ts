@@ -8,23 +8,18 @@ import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
 import { schemaErrors } from '../helpers/run-schema';
 import { Datastore } from '../../src/runtime/datastore/datastore';
 import { BACKENDS, freshLocation } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 import { churnProject, git, gitState, mismatches, readRecords, tableRows } from './project';
 
 let work: string;
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
+const s3 = s3ServerForFile();
 /** The datastore of the tests running now: the folder, or s3://BUCKET/PREFIX for the first test's S3 case. */
 let home: string;
 beforeAll(async () => {
   work = tempDir('cellflow-reproduce-');
   home = path.join(work, 'store');
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
 });
 afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
   removeTempDir(work);
 });
 
@@ -62,7 +57,7 @@ async function reproduce(
 // The first case on both backends: reproduce from a run recorded on S3. The rest on the folder.
 describe.each(BACKENDS)('%s datastore', (backend) => {
   beforeAll(() => {
-    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', server, 'reproduce');
+    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', s3.server, 'reproduce');
   });
   afterAll(() => {
     home = path.join(work, 'store');

@@ -4,24 +4,16 @@ import { Datastore, PreconditionFailedError } from '../../src/runtime/datastore/
 import * as layout from '../../src/runtime/datastore/layout';
 import { BACKENDS, freshLocation, removeLocation } from '../helpers/backends';
 import { runRecord, taskRecord } from '../helpers/records';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
-beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
-});
-afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
-});
+const s3 = s3ServerForFile();
+afterAll(async () => {});
 
 describe.each(BACKENDS)('tryReadRun and tryReadTask (%s datastore)', (backend) => {
   let root: string;
   let datastore: Datastore;
   beforeAll(() => {
-    root = freshLocation(backend, server, 'try-read');
+    root = freshLocation(backend, s3.server, 'try-read');
     datastore = Datastore.open({ root });
   });
   afterAll(() => removeLocation(root));

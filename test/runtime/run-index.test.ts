@@ -9,19 +9,11 @@ import type { RunRecord } from '../../src/runtime/records';
 import { listRuns } from '../../src/cli/commands/runs';
 import { runRecord } from '../helpers/records';
 import { BACKENDS, freshLocation, removeLocation } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 import { REPO_ROOT, runTsChild } from '../helpers/ts-child';
 
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
-beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
-});
-afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
-});
+const s3 = s3ServerForFile();
+afterAll(async () => {});
 
 describe.each(BACKENDS)('run index (%s datastore)', (backend) => {
   let root: string;
@@ -52,7 +44,7 @@ describe.each(BACKENDS)('run index (%s datastore)', (backend) => {
   }
 
   beforeAll(() => {
-    root = freshLocation(backend, server, 'run-index');
+    root = freshLocation(backend, s3.server, 'run-index');
     datastore = Datastore.open({ root });
   });
   afterAll(() => removeLocation(root));

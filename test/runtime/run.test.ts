@@ -11,12 +11,11 @@ import { Datastore } from '../../src/runtime/datastore/datastore';
 import type { RunRecord, TaskRecord } from '../../src/runtime/records';
 import { schemaErrors } from '../helpers/run-schema';
 import { PYTHON } from '../helpers/python-peers';
-import { BACKENDS, freshLocation, objectFile, objectsFolder, readLog } from '../helpers/backends';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { BACKENDS, freshLocation, objectFile, objectsFolder } from '../helpers/backends';
+import { s3ServerForFile } from '../helpers/s3-server';
 
 let work: string;
-let server: S3Server | undefined;
-let restoreEnv: (() => void) | undefined;
+const s3 = s3ServerForFile();
 /** The datastore of the block running now: a folder, or s3://BUCKET/PREFIX (set by each describe). */
 let home: string;
 const env = () => ({
@@ -26,13 +25,9 @@ const env = () => ({
 
 beforeAll(async () => {
   work = tempDir();
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
 });
 afterAll(async () => {
   setDatastore();
-  restoreEnv?.();
-  await server?.stop();
   removeTempDir(work);
 });
 
@@ -69,7 +64,7 @@ const linear = (cells: CellSpec[]) => cells;
 
 describe.each(BACKENDS)('%s datastore', (backend) => {
   beforeAll(() => {
-    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', server, 'run');
+    home = backend === 'local' ? path.join(work, 'store') : freshLocation('s3', s3.server, 'run');
   });
 
   test('hello: branch and join give out === 3, with every task recorded', async () => {
@@ -128,7 +123,7 @@ describe.each(BACKENDS)('%s datastore', (backend) => {
     expect(failed.stdout).toContain('not yet');
     expect(records(failed.pathspec).run.status).toBe('failed');
 
-    const objectsDir = objectsFolder(home, server);
+    const objectsDir = objectsFolder(home, s3.server);
     const before = snapshotObjects(objectsDir);
     fs.writeFileSync(flag, '');
     const idFile = path.join(work, 'resume-id');
@@ -168,17 +163,10 @@ describe.each(BACKENDS)('%s datastore', (backend) => {
     expect(artifact(result.pathspec, 'start', 'attempt')).toBe(1);
     // Each attempt's log holds its own output; a stream that printed nothing has no log.
     const log = (attempt: number, stream: 'stdout' | 'stderr') =>
-      readLog(Datastore.open({ root: home }), [
-        start.flow,
-        start.runId,
-        'start',
-        start.taskId,
-        attempt,
-        stream,
-      ]);
-    expect(log(0, 'stdout')).toBe('attempt 0\n');
-    expect(log(1, 'stdout')).toBe('attempt 1\n');
-    expect(log(1, 'stderr')).toBeUndefined();
+      Datastore.open({ root: home }).readLog(start.flow, start.runId, 'start', start.taskId, attempt, stream);
+    expect(await log(0, 'stdout')).toBe('attempt 0\n');
+    expect(await log(1, 'stdout')).toBe('attempt 1\n');
+    expect(await log(1, 'stderr')).toBeUndefined();
   });
 
   test('catch stores the error as an artifact and the flow goes on', async () => {

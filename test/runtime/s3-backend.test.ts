@@ -6,28 +6,17 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Datastore, IntegrityError, PreconditionFailedError } from '../../src/runtime/datastore/datastore';
 import { cellflow, REPO } from '../helpers/cli';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 
-let server: S3Server;
-let restoreEnv: () => void;
-
-beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
-});
-
-afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
-});
+const s3 = s3ServerForFile();
 
 const sha = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** The file versitygw keeps an object in (a bucket is a folder of the server's). */
-const objectFile = (prefix: string, key: string) => path.join(server.dir, server.bucket, prefix, key);
+const objectFile = (prefix: string, key: string) => path.join(s3.server.dir, s3.server.bucket, prefix, key);
 
 test('records are conditional: create-only, and updates only of the version read', () => {
-  const ds = Datastore.open({ root: server.url('conditional') });
+  const ds = Datastore.open({ root: s3.server.url('conditional') });
   const backend = ds.backend;
   const first = backend.writeSync('flows/F/1/run.json', '{"a":1}', { ifAbsent: true });
   expect(() => backend.writeSync('flows/F/1/run.json', '{"a":2}', { ifAbsent: true })).toThrow(
@@ -44,7 +33,7 @@ test('records are conditional: create-only, and updates only of the version read
 });
 
 test('a large object goes up in parts, is read back verified, and is never written twice', async () => {
-  const ds = Datastore.open({ root: server.url('multipart') });
+  const ds = Datastore.open({ root: s3.server.url('multipart') });
   // 40 MiB in uneven chunks: three parts, chunk boundaries inside parts.
   const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc((1 << 20) + (i % 3) - 1, i));
   const whole = Buffer.concat(chunks);
@@ -59,7 +48,7 @@ test('a large object goes up in parts, is read back verified, and is never writt
 });
 
 test('a corrupted object is caught before its value is used', async () => {
-  const ds = Datastore.open({ root: server.url('corrupt') });
+  const ds = Datastore.open({ root: s3.server.url('corrupt') });
   const ref = await ds.saveArtifact('model', { weights: [1, 2, 3] });
   fs.writeFileSync(
     objectFile('corrupt', `objects/${ref.sha256.slice(0, 2)}/${ref.sha256}`),
@@ -70,7 +59,7 @@ test('a corrupted object is caught before its value is used', async () => {
 });
 
 test('an upload killed half way leaves no visible object', async () => {
-  const url = server.url('killed');
+  const url = s3.server.url('killed');
   const script = `
     const { Datastore } = require(${JSON.stringify(path.join(REPO, 'dist/src/runtime/datastore/datastore.js'))});
     const chunks = Array.from({ length: 160 }, (_, i) => Buffer.alloc(1 << 20, i));
@@ -82,7 +71,7 @@ test('an upload killed half way leaves no visible object', async () => {
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const staging = path.join(server.dir, server.bucket, '.sgwtmp', 'multipart');
+  const staging = path.join(s3.server.dir, s3.server.bucket, '.sgwtmp', 'multipart');
   const deadline = Date.now() + 30_000;
   // Half way: the server holds parts of the upload (and the upload has not completed).
   while (!hasFiles(staging)) {
@@ -101,7 +90,7 @@ test('an upload killed half way leaves no visible object', async () => {
 });
 
 test('bad credentials, an unknown bucket and an unreachable endpoint exit 2 naming which', async () => {
-  const env = { ...server.env, CELLFLOW_DATASTORE: server.url('errors') };
+  const env = { ...s3.server.env, CELLFLOW_DATASTORE: s3.server.url('errors') };
   const badCredentials = await cellflow(['runs'], { env: { ...env, AWS_SECRET_ACCESS_KEY: 'wrong-secret' } });
   expect(badCredentials.code).toBe(2);
   expect(badCredentials.stderr).toMatch(/^error: the S3 credentials were refused/);

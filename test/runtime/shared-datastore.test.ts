@@ -8,20 +8,13 @@ import { Datastore } from '../../src/runtime/datastore/datastore';
 import { BACKENDS, corruptObject, freshLocation, removeLocation } from '../helpers/backends';
 import { cellflow } from '../helpers/cli';
 import { removeTempDir, tempDir, writeNotebook } from '../helpers/notebook';
-import { startS3Server, useS3Env, type S3Server } from '../helpers/s3-server';
+import { s3ServerForFile } from '../helpers/s3-server';
 
-let server: S3Server;
-let restoreEnv: () => void;
+const s3 = s3ServerForFile();
 const dirs: string[] = [];
 const locations: string[] = [];
 
-beforeAll(async () => {
-  server = await startS3Server();
-  restoreEnv = useS3Env(server);
-});
 afterAll(async () => {
-  restoreEnv?.();
-  await server?.stop();
   for (const dir of dirs) {
     removeTempDir(dir);
   }
@@ -66,7 +59,7 @@ function teamProject(flag: string): { dir: string; notebook: string } {
 
 describe.each(BACKENDS)('%s datastore', (backend) => {
   test('a run fails, resumes reusing its successful tasks, and fsck finds corruption', async () => {
-    const location = freshLocation(backend, server, 'shared');
+    const location = freshLocation(backend, s3.server, 'shared');
     locations.push(location);
     const work = fresh('shared');
     const flag = path.join(work, 'fail');
@@ -101,7 +94,7 @@ describe.each(BACKENDS)('%s datastore', (backend) => {
 });
 
 test('alice runs from one directory; bob, elsewhere with a fresh HOME, reads, resumes and reproduces it through the bucket', async () => {
-  const location = server.url('team');
+  const location = s3.server.url('team');
   const aliceHome = fresh('alice-home');
   const flag = path.join(aliceHome, 'fail');
   fs.writeFileSync(flag, '');
@@ -181,7 +174,7 @@ test('alice runs from one directory; bob, elsewhere with a fresh HOME, reads, re
 });
 
 test('the tasks of one run execute on two bare machines (only node, cellflow and the bucket) and race for records', async () => {
-  const location = server.url('bare');
+  const location = s3.server.url('bare');
   const origin = fresh('origin');
   const project = teamProject(path.join(origin, 'never'));
   const local = fresh('local-store');
