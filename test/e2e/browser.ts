@@ -45,3 +45,16 @@ export async function eventually(assertion: () => Promise<void>, timeoutMs = 15_
     }
   }
 }
+
+/** Switches JupyterLab's theme from the Settings menu (`JupyterLab Light`, `JupyterLab Dark`). */
+export async function switchTheme(page: Page, name: string): Promise<void> {
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Settings$/ }).click();
+  await page
+    .locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ })
+    .first()
+    .hover();
+  await page
+    .locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${name}$`) })
+    .first()
+    .click();
+}

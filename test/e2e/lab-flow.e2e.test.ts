@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, launchChromium, screenshot } from './browser';
+import { eventually, launchChromium, screenshot, switchTheme } from './browser';
 import { ensureLabextensionBuilt, type LabServer, REPO, startLab } from './lab-server';
 
 let lab: LabServer;
@@ -273,20 +273,8 @@ test('foreach: the body names its element, the join is partial, on the DAG and t
   await screenshot(page, 'flow-09-foreach-partial-light');
 }, 150_000);
 
-async function theme(name: string): Promise<void> {
-  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Settings$/ }).click();
-  await page
-    .locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ })
-    .first()
-    .hover();
-  await page
-    .locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${name}$`) })
-    .first()
-    .click();
-}
-
 test('dark theme: the panel, DAG and badges use the theme colors', async () => {
-  await theme('JupyterLab Dark');
+  await switchTheme(page, 'JupyterLab Dark');
   await page.locator('body[data-jp-theme-light="false"]').waitFor({ state: 'attached', timeout: 30_000 });
   await page.waitForTimeout(500);
   // Node text stays light on a dark tint: the fill is darker than the name.
@@ -301,7 +289,7 @@ test('dark theme: the panel, DAG and badges use the theme colors', async () => {
   });
   expect(contrast.text - contrast.fill).toBeGreaterThan(100);
   await screenshot(page, 'flow-10-foreach-partial-dark');
-  await theme('JupyterLab Light');
+  await switchTheme(page, 'JupyterLab Light');
   await page.locator('body[data-jp-theme-light="true"]').waitFor({ state: 'attached', timeout: 30_000 });
 }, 60_000);
 

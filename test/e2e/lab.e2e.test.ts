@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
-import { eventually, launchChromium, SCREENSHOTS, screenshot } from './browser';
+import { eventually, launchChromium, SCREENSHOTS, screenshot, switchTheme } from './browser';
 import { CommandIds } from '../../src/lab/command-ids';
 import { cellflow } from '../helpers/cli';
 import { PYTHON } from '../helpers/python-peers';
@@ -261,21 +261,7 @@ test('export writes hello.flow.ts beside the notebook and opens it', async () =>
   expect(dialogs).toEqual([]);
 }, 60_000);
 
-/** Starts recording every state the panel's run line and DAG statuses go through. */
 /** The panel's Run button opens the "Run as Flow…" dialog; accept it as it opens. */
-/** Switches JupyterLab's theme from the Settings menu. */
-async function theme(name: string): Promise<void> {
-  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Settings$/ }).click();
-  await page
-    .locator('.lm-Menu-itemLabel', { hasText: /^Theme$/ })
-    .first()
-    .hover();
-  await page
-    .locator('.lm-Menu-itemLabel', { hasText: new RegExp(`^${name}$`) })
-    .first()
-    .click();
-}
-
 async function runAsFlowWithDefaults(): Promise<void> {
   await panel().locator('button[data-command="cellflow:run-flow"]').click();
   await page.locator('.jp-Dialog .cf-run-flow-form').waitFor();
@@ -283,6 +269,7 @@ async function runAsFlowWithDefaults(): Promise<void> {
   await page.locator('.jp-Dialog').waitFor({ state: 'detached' });
 }
 
+/** Starts recording every state the panel's run line and DAG statuses go through. */
 async function recordPanelStates(): Promise<void> {
   await page.evaluate(() => {
     const states: { line: string; nodes: Record<string, string> }[] = [];
@@ -532,7 +519,7 @@ test('run comparison: two ticked runs side by side, then three, numbers charted,
   await screenshot(page, '09e-run-comparison-numbers-light');
 
   // Dark theme: the chart's line and marks take the theme's brand colour, the labels its text colour.
-  await theme('JupyterLab Dark');
+  await switchTheme(page, 'JupyterLab Dark');
   await page.locator('body[data-jp-theme-light="false"]').waitFor({ state: 'attached', timeout: 30_000 });
   await page.waitForTimeout(500);
   const colours = await chart.evaluate((svg) => {
@@ -553,7 +540,7 @@ test('run comparison: two ticked runs side by side, then three, numbers charted,
   await screenshot(page, '09f-run-comparison-numbers-dark');
   await three.locator('h2').scrollIntoViewIfNeeded();
   await screenshot(page, '09g-run-comparison-three-dark');
-  await theme('JupyterLab Light');
+  await switchTheme(page, 'JupyterLab Light');
   await page.locator('body[data-jp-theme-light="true"]').waitFor({ state: 'attached', timeout: 30_000 });
 
   // "Open in notebook" on the succeeded run's `out`: a skip cell loading it with the Client API.
