@@ -173,6 +173,33 @@ export interface RunEngine {
   namespace?: string;
   /** Argo: when a pod last started or finished a task (or the first pod wrote the record). */
   heartbeatAt?: string;
+  /** Argo: the deployment (`cellflow deploy`) whose code the workflow ran. */
+  deployment?: string;
+}
+
+/**
+ * What `cellflow deploy --engine argo` publishes to the datastore, as Metaflow uploads its code
+ * package at deploy time: everything a run of the deployed flow needs that no pod can find on its own
+ * (the compiled module, the code package, the locked dependencies), so that every workflow the
+ * template starts, by hand or on a schedule, is a run of exactly this code. Stored create-only at
+ * `deployments/<Flow>/<deploymentId>.json`; the run records made from it name it in `engine.deployment`.
+ */
+export interface DeploymentRecord {
+  flow: string;
+  deploymentId: string;
+  /** Who deployed it: the user of the runs it starts (Metaflow's production namespace is the deployer's). */
+  user: string;
+  tags: string[];
+  deployedAt: string;
+  engine: 'argo';
+  graph: FlowGraph;
+  parameters: Parameter[];
+  input: string;
+  module: NonNullable<RunRecord['module']>;
+  source?: SourceRecord;
+  code?: CodePackageRecord;
+  lockfile?: LockfileRecord;
+  environment?: EnvironmentRecord;
 }
 
 // ---------------------------------------------------------------- the reproducibility record

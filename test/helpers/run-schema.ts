@@ -1,4 +1,4 @@
-// Validates run.json and task.json records against schema/run.schema.json with ajv (JSON Schema 2020-12).
+// Validates run.json, task.json and deployment records against schema/run.schema.json with ajv (JSON Schema 2020-12).
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import * as fs from 'fs';
@@ -16,13 +16,14 @@ function compile() {
     any: ajv.getSchema(id)!,
     run: ajv.getSchema(`${id}#/$defs/run`)!,
     task: ajv.getSchema(`${id}#/$defs/task`)!,
+    deployment: ajv.getSchema(`${id}#/$defs/deployment`)!,
   };
 }
 
 let validators: ReturnType<typeof compile> | undefined;
 
-/** The ajv errors for `record` as `kind` (run.json, task.json, or either), or [] when it is valid. */
-export function schemaErrors(kind: 'run' | 'task' | 'any', record: unknown): string[] {
+/** The ajv errors for `record` as `kind` (run.json, task.json, a deployment, or any), or [] when it is valid. */
+export function schemaErrors(kind: 'run' | 'task' | 'deployment' | 'any', record: unknown): string[] {
   validators ??= compile();
   const validate = validators[kind];
   if (validate(record)) {

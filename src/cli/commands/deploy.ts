@@ -1,5 +1,6 @@
-// `cellflow deploy NB --engine argo --datastore s3://...`: write the notebook's flow as Argo Workflows
-// manifests (a WorkflowTemplate, and a CronWorkflow with a schedule) for `kubectl apply -f`.
+// `cellflow deploy NB --engine argo --datastore s3://...`: publish the notebook's code to the datastore
+// as a deployment and write the flow as Argo Workflows manifests that run it (a WorkflowTemplate, and
+// a CronWorkflow with a schedule) for `kubectl apply -f`.
 // `cellflow deploy NB --engine slurm --schedule CRON`: install the flow's entry in the user's
 // scrontab (each firing a `cellflow run NB --engine slurm` batch job); `--remove` takes it away.
 import type { Command } from 'commander';
@@ -7,7 +8,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { compileNotebook, cronProblem, scheduleOf, type JsonValue } from '../../core';
-import { isS3Location, parseRunPathspec, resolveDatastoreLocation, UserInputError } from '../../runtime';
+import {
+  Datastore,
+  isS3Location,
+  parseRunPathspec,
+  resolveDatastoreLocation,
+  UserInputError,
+} from '../../runtime';
 import {
   argoDocument,
   argoManifests,
@@ -17,6 +24,9 @@ import {
   DEFAULT_S3_SECRET,
   flowBlock,
   kubectlApply,
+  kubectlContext,
+  newDeploymentId,
+  publishDeployment,
   readCrontab,
   withFlowBlock,
   writeCrontab,
@@ -66,7 +76,7 @@ export function registerDeploy(program: Command, io: CliIO): void {
     .option('--service-account <name>', "Argo: the pods' Kubernetes service account")
     .option(
       '--from-run <run>',
-      'Flow/RUN (on the same datastore) whose code and dependencies each workflow reuses: its first pod writes the run record',
+      "Argo: reuse the code and dependencies of Flow/RUN (on the same datastore) instead of publishing the notebook's",
     )
     .option('--submit', "also apply them with kubectl (its current context's cluster)")
     .option(
@@ -75,7 +85,7 @@ export function registerDeploy(program: Command, io: CliIO): void {
       '-',
     )
     .action(
-      (
+      async (
         file: string,
         options: {
           engine: string;
@@ -128,19 +138,28 @@ export function registerDeploy(program: Command, io: CliIO): void {
             );
           }
         }
+        // Made here so that the manifests naming it are built (and a flow Argo cannot run refused)
+        // before anything is written to the datastore.
+        const deployment = options.fromRun ? undefined : newDeploymentId();
         const manifests = argoManifests(compiled.manifest, {
           datastore,
           image: options.image,
           ...(schedule ? { schedule } : {}),
           ...(options.namespace ? { namespace: options.namespace } : {}),
-          ...(options.fromRun ? { fromRun: options.fromRun } : {}),
+          ...(deployment ? { deployment } : { fromRun: options.fromRun }),
           ...(options.s3Secret ? { s3Secret: options.s3Secret } : {}),
           ...(options.serviceAccount ? { serviceAccount: options.serviceAccount } : {}),
         });
-        if (schedule && !options.fromRun) {
-          // Each scheduled workflow is a new run, Flow/<generated name>, whose record only start-run writes.
+        if (options.submit) {
+          kubectlContext();
+        }
+        if (deployment) {
+          const published = await publishDeployment(Datastore.open(), file, deployment);
+          for (const warning of published.warnings) {
+            io.stderr(`${file}: warning: ${warning}\n`);
+          }
           io.stderr(
-            `${file}: warning: the CronWorkflow's workflows will find no run record (each is a new run, ${compiled.manifest.flow}/<workflow name>); deploy with --from-run ${compiled.manifest.flow}/RUN so that their first pod writes it.\n`,
+            `${file}: published flow ${compiled.manifest.flow} as deployment ${deployment} on ${datastore}\n`,
           );
         }
         const json = JSON.stringify(argoDocument(manifests), null, 2) + '\n';

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { decodeArtifact, encodeArtifact } from '../codecs/codecs';
-import type { ArtifactRef, RunRecord, TaskRecord } from '../records';
+import type { ArtifactRef, DeploymentRecord, RunRecord, TaskRecord } from '../records';
 import { PreconditionFailedError, type StorageBackend, type WriteOptions } from './backend';
 import * as layout from './layout';
 import { LocalBackend } from './local-backend';
@@ -257,6 +257,20 @@ export class Datastore {
       .reverse();
   }
 
+  // ---------------------------------------------------------------- deployments
+
+  /** Publishes a deployment, create-only: a deployment id names one code forever. */
+  writeDeployment(record: DeploymentRecord): void {
+    this.writeRecord(layout.deploymentKey(record.flow, record.deploymentId), record, { ifAbsent: true });
+  }
+
+  readDeployment(flow: string, deploymentId: string): DeploymentRecord {
+    return this.readRecord<DeploymentRecord>(
+      layout.deploymentKey(flow, deploymentId),
+      `deployment ${deploymentId} of flow ${flow}`,
+    );
+  }
+
   // ---------------------------------------------------------------- tasks
 
   /**
@@ -460,7 +474,11 @@ export class Datastore {
   }
 
   /** Atomic, conditional record write; a full disk becomes a DatastoreFullError naming the record. */
-  private writeRecord(key: string, record: RunRecord | TaskRecord, options: WriteOptions): void {
+  private writeRecord(
+    key: string,
+    record: RunRecord | TaskRecord | DeploymentRecord,
+    options: WriteOptions,
+  ): void {
     try {
       const version = this.backend.writeSync(key, JSON.stringify(record, null, 2) + '\n', options);
       if (!options.deferSync) {

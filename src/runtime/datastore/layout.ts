@@ -4,6 +4,7 @@ import { checkName, PathspecError } from './pathspec';
 
 export const FLOWS = 'flows';
 export const OBJECTS = 'objects';
+export const DEPLOYMENTS = 'deployments';
 
 export function objectKey(sha256: string): string {
   return `${OBJECTS}/${sha256.slice(0, 2)}/${sha256}`;
@@ -48,4 +49,9 @@ export function logKey(
     throw new PathspecError(`invalid log stream ${JSON.stringify(stream)}`);
   }
   return `${taskPrefix(flow, runId, step, taskId)}/${attempt}.${stream}`;
+}
+
+/** What `cellflow deploy` published for the flow: deployments/<Flow>/<deploymentId>.json. */
+export function deploymentKey(flow: string, deploymentId: string): string {
+  return `${DEPLOYMENTS}/${checkName('flow name', flow)}/${checkName('deployment id', deploymentId)}.json`;
 }

@@ -20,9 +20,12 @@ export interface ArgoOptions {
   /** Cron schedule: also emit a CronWorkflow that submits the template. */
   schedule?: string;
   namespace?: string;
-  /** Flow/RUN whose code package and dependencies every workflow reuses: its first pod writes the
-   * record of run Flow/<workflow name> from it, and its exit handler closes that record. Without
-   * it, the pods expect that record to exist. */
+  /** The deployment (published by `cellflow deploy`, argo-deployment.ts) whose code every workflow
+   * runs: its first pod writes the record of run Flow/<workflow name> from it, and its exit handler
+   * closes that record. */
+  deployment?: string;
+  /** Instead of a deployment, Flow/RUN: an earlier run whose code package and dependencies every
+   * workflow reuses. With neither, the pods expect run Flow/<workflow name> to exist already. */
   fromRun?: string;
   /** A Secret whose keys every pod gets as environment variables (envFrom): the S3 credentials
    * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, and AWS_REGION / AWS_ENDPOINT_URL_S3 if needed).
@@ -60,10 +63,15 @@ export function argoManifests(manifest: FlowManifest, options: ArgoOptions): Jso
   const template: Json = {
     apiVersion: ARGO_API_VERSION,
     kind: 'WorkflowTemplate',
-    metadata: { ...metadata, labels: { 'cellflow.dev/flow': name } },
+    metadata: {
+      ...metadata,
+      labels: { 'cellflow.dev/flow': name },
+      // Which code the template runs, for `kubectl get workflowtemplate -o yaml` readers.
+      ...(options.deployment ? { annotations: { 'cellflow.dev/deployment': options.deployment } } : {}),
+    },
     spec: {
       entrypoint: ENTRYPOINT,
-      ...(options.fromRun ? { onExit: FINISH_RUN } : {}),
+      ...(builder.writesRunRecord ? { onExit: FINISH_RUN } : {}),
       ...(options.serviceAccount ? { serviceAccountName: options.serviceAccount } : {}),
       arguments: { parameters: manifest.parameters.map(workflowParameter) },
       templates: builder.templates(),
@@ -77,7 +85,8 @@ export function argoManifests(manifest: FlowManifest, options: ArgoOptions): Jso
     kind: 'CronWorkflow',
     metadata,
     spec: {
-      schedule: options.schedule,
+      // `schedule` (one string) is deprecated since Argo 3.6.
+      schedules: [options.schedule],
       // One run at a time: a late run is not stacked on the next.
       concurrencyPolicy: 'Forbid',
       workflowSpec: { workflowTemplateRef: { name } },
@@ -189,12 +198,20 @@ class TemplateBuilder {
     return [
       ...regions.map((r) => this.dagTemplate(r)),
       ...this.graph.order.map((s) => this.stepTemplate(this.graph.nodes[s])),
-      ...(this.options.fromRun ? this.runRecordTemplates(this.options.fromRun) : []),
+      ...(this.writesRunRecord ? this.runRecordTemplates() : []),
     ];
   }
 
-  /** The run's first pod writes its record from the deployed run; the exit handler closes it. */
-  private runRecordTemplates(fromRun: string): Json[] {
+  /** Whether the workflow makes its own run: from a deployment, or from an earlier run. */
+  get writesRunRecord(): boolean {
+    return Boolean(this.options.deployment ?? this.options.fromRun);
+  }
+
+  /** The run's first pod writes its record from the deployment; the exit handler closes it. */
+  private runRecordTemplates(): Json[] {
+    const template = this.options.deployment
+      ? ['--deployment', this.options.deployment]
+      : ['--from', this.options.fromRun!];
     const params = this.manifest.parameters.flatMap((p) => [
       '--param',
       `${p.name}={{workflow.parameters.${p.name}}}`,
@@ -212,8 +229,7 @@ class TemplateBuilder {
         container: container([
           START_RUN,
           this.run,
-          '--from',
-          fromRun,
+          ...template,
           ...params,
           // Recorded as the run's engine, so a reader can find the workflow (kubectl get workflow).
           '--workflow',
@@ -243,7 +259,7 @@ class TemplateBuilder {
   private dagTemplate(region: Region): Json {
     const taskId = this.regionTaskId(region);
     const tasks: Json[] = [];
-    if (region.split === undefined && this.options.fromRun) {
+    if (region.split === undefined && this.writesRunRecord) {
       tasks.push({ name: START_RUN, template: START_RUN });
     }
     for (const step of region.steps) {
@@ -297,7 +313,7 @@ class TemplateBuilder {
         {
           name: argoName(node.name),
           ...base,
-          ...(this.options.fromRun ? { depends: `${START_RUN}.Succeeded` } : {}),
+          ...(this.writesRunRecord ? { depends: `${START_RUN}.Succeeded` } : {}),
           arguments: { parameters: [param('task', taskId)] },
         },
       ];

@@ -1,12 +1,14 @@
-// The run record of a workflow on Argo. `cellflow deploy --from-run Flow/RUN` names a run whose code
-// package and locked dependencies the workflow reuses: the workflow's first pod writes the record of
-// run `Flow/<workflow name>` from it (its own parameters), and the exit handler closes its status.
+// The run record of a workflow on Argo. The workflow's first pod writes the record of run
+// `Flow/<workflow name>` (with its own parameters) from what `cellflow deploy` named: a deployment it
+// published (argo-deployment.ts), or, with `--from-run Flow/RUN`, an earlier run whose code package
+// and locked dependencies the workflow reuses. The exit handler closes its status.
 // No scheduler of ours heartbeats such a run: each pod refreshes `engine.heartbeatAt` as its task
 // starts and ends (beatArgoRun), which readers judge with a bound of their own (liveness.ts).
 import { PreconditionFailedError } from '../datastore/backend';
 import { type Datastore, parseRunPathspec } from '../datastore/datastore';
 import { UserInputError } from '../errors';
 import { resolveParams } from '../execution/parameters';
+import { drawSeed } from '../execution/seed';
 import type { ArtifactIndex, RunRecord } from '../records';
 
 /** Where the workflow runs, as its pods are told (`{{workflow.name}}`, `{{workflow.namespace}}`). */
@@ -15,36 +17,31 @@ export interface ArgoWorkflowRef {
   namespace?: string;
 }
 
-/** Writes run RUN's record from the deployed run's; a retried pod finds it written and keeps it. */
-export async function startRunFrom(
+/** What a workflow's run is made from: a published deployment, or an earlier run (`--from-run`). */
+export type RunTemplate = { deployment: string } | { run: string };
+
+/** Writes run RUN's record from its template; a retried pod finds it written and keeps it. */
+export async function startRun(
   datastore: Datastore,
   run: string,
-  from: string,
+  from: RunTemplate,
   overrides: string[],
   where: ArgoWorkflowRef = {},
 ): Promise<RunRecord> {
   const { flow, runId } = parseRunPathspec(run);
-  if (datastore.hasRun(flow, runId)) {
-    return datastore.readRun(flow, runId);
+  const written = datastore.tryReadRun(flow, runId);
+  if (written) {
+    return written;
   }
-  const { flow: fromFlow, runId: fromRunId } = parseRunPathspec(from);
-  if (fromFlow !== flow) {
-    throw new UserInputError(`--from ${from}: not a run of flow ${flow}.`);
-  }
-  const template = datastore.readRun(fromFlow, fromRunId);
-  if (!template.module) {
-    throw new UserInputError(`--from ${from}: the run record holds no compiled module.`);
-  }
-  const params = resolveParams(template.parameters, overrides, from);
+  const { kept, what, deployment } =
+    'deployment' in from
+      ? fromDeployment(datastore, flow, from.deployment)
+      : fromRun(datastore, flow, from.run);
+  const params = resolveParams(kept.parameters, overrides, what);
   const parameterArtifacts: ArtifactIndex = {};
   for (const [name, value] of Object.entries(params)) {
     parameterArtifacts[name] = await datastore.saveArtifact(name, value);
   }
-  // The deployed run's code, dependencies and seed; nothing of its outcome.
-  const kept: RunRecord = { ...template };
-  delete kept.finishedAt;
-  delete kept.scheduler;
-  delete kept.origin;
   const now = new Date().toISOString();
   const record: RunRecord = {
     ...kept,
@@ -58,16 +55,76 @@ export async function startRunFrom(
       ...(where.workflow ? { workflow: where.workflow } : {}),
       ...(where.namespace ? { namespace: where.namespace } : {}),
       heartbeatAt: now,
+      ...(deployment ? { deployment } : {}),
     },
   };
-  datastore.writeRun(record);
+  try {
+    datastore.writeRun(record);
+  } catch (error) {
+    // Two tries of the first pod raced (Argo retried one it thought lost): the first record stays.
+    if (error instanceof PreconditionFailedError) {
+      return datastore.readRun(flow, runId);
+    }
+    throw error;
+  }
   return record;
 }
 
-/** Closes the run with the workflow's status (`{{workflow.status}}`: Succeeded, Failed, Error). */
-export function finishRun(datastore: Datastore, run: string, workflowStatus: string): RunRecord {
+type Template = {
+  kept: Omit<RunRecord, 'runId' | 'params' | 'status' | 'createdAt'>;
+  what: string;
+  deployment?: string;
+};
+
+/** A deployment's code, user and tags, with a seed of its own (each scheduled run is a new run). */
+function fromDeployment(datastore: Datastore, flow: string, deploymentId: string): Template {
+  const deployment = datastore.readDeployment(flow, deploymentId);
+  const { deploymentId: _id, deployedAt: _at, engine: _engine, ...code } = deployment;
+  return {
+    kept: { ...code, seed: drawSeed() },
+    what: `deployment ${deploymentId}`,
+    deployment: deploymentId,
+  };
+}
+
+/** The deployed run's code, dependencies and seed; nothing of its outcome. */
+function fromRun(datastore: Datastore, flow: string, from: string): Template {
+  const { flow: fromFlow, runId: fromRunId } = parseRunPathspec(from);
+  if (fromFlow !== flow) {
+    throw new UserInputError(`--from ${from}: not a run of flow ${flow}.`);
+  }
+  const template = datastore.readRun(fromFlow, fromRunId);
+  if (!template.module) {
+    throw new UserInputError(`--from ${from}: the run record holds no compiled module.`);
+  }
+  const kept: Partial<RunRecord> = { ...template };
+  for (const field of [
+    'runId',
+    'params',
+    'status',
+    'createdAt',
+    'finishedAt',
+    'scheduler',
+    'origin',
+    'engine',
+    'parameterArtifacts',
+  ] as const) {
+    delete kept[field];
+  }
+  return { kept: kept as Template['kept'], what: from };
+}
+
+/**
+ * Closes the run with the workflow's status (`{{workflow.status}}`: Succeeded, Failed, Error). A
+ * workflow whose first pod failed before writing the record has none to close: undefined, and the
+ * exit handler says so rather than failing a second time.
+ */
+export function finishRun(datastore: Datastore, run: string, workflowStatus: string): RunRecord | undefined {
   const { flow, runId } = parseRunPathspec(run);
-  const record = datastore.readRun(flow, runId);
+  const record = datastore.tryReadRun(flow, runId);
+  if (!record) {
+    return undefined;
+  }
   record.status = workflowStatus === 'Succeeded' ? 'succeeded' : 'failed';
   record.finishedAt = new Date().toISOString();
   datastore.writeRun(record);

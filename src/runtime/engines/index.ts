@@ -2,9 +2,10 @@
 // pods run, and scheduled Slurm runs in the user's scrontab (a Slurm run itself is chosen through
 // `runFlow`'s engine option, in ../execution).
 export { argoDocument, argoManifests, DEFAULT_S3_SECRET, type ArgoOptions } from './argo-manifest';
-export { beatArgoRun, finishRun, startRunFrom } from './argo-run';
+export { beatArgoRun, finishRun, startRun, type RunTemplate } from './argo-run';
+export { newDeploymentId, publishDeployment } from './argo-deployment';
 export { foreachJoinInputs, writeArgoOutputs } from './argo-step';
-export { kubectlApply } from './kubectl';
+export { kubectlApply, kubectlContext } from './kubectl';
 export { cellflowCommand } from './slurm';
 export {
   cronBlock,

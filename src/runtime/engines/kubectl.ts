@@ -7,8 +7,8 @@ function kubectl(args: string[], input?: string) {
   return spawnSync('kubectl', args, { input, encoding: 'utf8', timeout: 60_000 });
 }
 
-/** `kubectl apply -f -` of the document; returns kubectl's own report (`... created`). */
-export function kubectlApply(document: string, namespace?: string): string {
+/** kubectl's current context; none (or no kubectl) is bad input, said before anything is written. */
+export function kubectlContext(): string {
   const context = kubectl(['config', 'current-context']);
   if (context.error && (context.error as NodeJS.ErrnoException).code === 'ENOENT') {
     throw new UserInputError(
@@ -20,10 +20,16 @@ export function kubectlApply(document: string, namespace?: string): string {
       `--submit: kubectl has no current context (${context.stderr.trim() || 'kubectl config current-context failed'}); choose one with kubectl config use-context, or set KUBECONFIG.`,
     );
   }
+  return context.stdout.trim();
+}
+
+/** `kubectl apply -f -` of the document; returns kubectl's own report (`... created`). */
+export function kubectlApply(document: string, namespace?: string): string {
+  const context = kubectlContext();
   const applied = kubectl(['apply', ...(namespace ? ['--namespace', namespace] : []), '-f', '-'], document);
   if (applied.status !== 0) {
     throw new UserInputError(
-      `--submit: kubectl apply (context ${context.stdout.trim()}) failed: ${(applied.stderr || String(applied.error ?? '')).trim()}`,
+      `--submit: kubectl apply (context ${context}) failed: ${(applied.stderr || String(applied.error ?? '')).trim()}`,
     );
   }
   return applied.stdout;

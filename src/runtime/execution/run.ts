@@ -1,6 +1,5 @@
 // One flow run from start to end: load and store the code, record the run, schedule the tasks in warm
 // task processes, and close the record. `resume` is the same with some tasks reused from an origin run.
-import { randomInt } from 'crypto';
 import * as os from 'os';
 import * as path from 'path';
 import * as fs from 'fs';
@@ -17,6 +16,7 @@ import { pathspecOf } from './task-spec';
 import { LocalTaskSource } from './local-tasks';
 import { runWorkdir } from './run-workdir';
 import { currentUser } from '../user';
+import { drawSeed } from './seed';
 import { startProvenanceCapture } from '../repro/capture/provenance-thread';
 import { checkSlurmClient, SlurmEngine } from '../engines/slurm';
 import type { TaskProcessSource } from './worker-pool';
@@ -344,10 +344,6 @@ function firstIsolation(graph: FlowGraph): Isolation {
 }
 
 /** A fresh run seed: a non-negative 31-bit integer, so `--seed N` can always give it back. */
-function drawSeed(): number {
-  return randomInt(0, 2 ** 31);
-}
-
 /** The step to resume from by default: the earliest failed step in graph order. */
 function firstFailedStep(datastore: Datastore, run: RunRecord): string | undefined {
   const failed = new Set(

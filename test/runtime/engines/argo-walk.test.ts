@@ -277,6 +277,91 @@ test('on S3 (versitygw), deployed from a run: the first pod writes the run recor
   }
 }, 180_000);
 
+test('deployed with no run before it: deploy publishes the code to S3, and each workflow of the template (as its CronWorkflow fires) makes its own run on bare pods', async () => {
+  const server = await startS3Server();
+  const restore = useS3Env(server);
+  try {
+    const project = fs.mkdtempSync(path.join(dir, 'project-'));
+    const notebook = path.join(project, 'deployed.ipynb');
+    fs.writeFileSync(notebook, notebookJson(CELLS, 'Deployed'));
+    const store = server.url('deployed');
+    const out = path.join(project, 'argo.json');
+    const deploy = await cellflow(
+      ['--datastore', store, 'deploy', notebook, '--engine', 'argo', '--schedule', '0 * * * *', '-o', out],
+      { env: { ...server.env, HOME: project, CELLFLOW_USER: 'alice' }, cwd: project, timeoutMs: 120_000 },
+    );
+    expect({ code: deploy.code, stderr: deploy.stderr }).toMatchObject({
+      code: 0,
+      stderr: expect.stringMatching(/published flow Deployed as deployment \S+ on s3:\/\//),
+    });
+    const [template, cron] = JSON.parse(fs.readFileSync(out, 'utf8')).items as Obj[];
+    expect(cron.spec).toMatchObject({
+      schedules: ['0 * * * *'],
+      workflowSpec: { workflowTemplateRef: { name: 'deployed' } },
+    });
+    expect(cron.spec.schedule).toBeUndefined();
+    const deploymentId: string = template.metadata.annotations['cellflow.dev/deployment'];
+    const datastore = Datastore.open({ root: store });
+    const deployment = datastore.readDeployment('Deployed', deploymentId);
+    expect(schemaErrors('deployment', deployment)).toEqual([]);
+    expect(deployment).toMatchObject({ user: 'alice', engine: 'argo', input: notebook });
+    const templates = new Map<string, Obj>(template.spec.templates.map((t: Obj) => [t.name, t]));
+    expect(templates.get('start-run')!.container.args).toEqual(
+      expect.arrayContaining(['--deployment', deploymentId]),
+    );
+
+    // Two firings of the schedule, with different arguments: nothing of the project, no HOME of
+    // alice's, only the bucket (through the Secret) and what the manifest says.
+    for (const [workflow, scale] of [
+      ['deployed-cron-1', '1000'],
+      ['deployed-cron-2', '100'],
+    ]) {
+      const walker = new Walker(templates, workflow, {}, true, { scale }, { 'cellflow-s3': server.env });
+      await walker.workflow(template.spec);
+      expect(walker.pods).toHaveLength(7);
+      const record = datastore.readRun('Deployed', workflow);
+      expect(schemaErrors('run', record)).toEqual([]);
+      expect(record).toMatchObject({ status: 'succeeded', user: 'alice', params: { scale: Number(scale) } });
+      expect(record.engine).toMatchObject({ name: 'argo', workflow, deployment: deploymentId });
+      expect(record.module).toEqual(deployment.module);
+      expect(record.code).toEqual(deployment.code);
+      expect(record.lockfile).toEqual(deployment.lockfile);
+      expect(Number.isInteger(record.seed)).toBe(true);
+      const gather = datastore.readTask('Deployed', workflow, 'gather', 't');
+      expect(datastore.loadArtifactSync(gather.artifacts.vs)).toEqual([1, 2 * Number(scale)]);
+    }
+    // A colleague (another directory, another HOME) sees both runs through the bucket alone.
+    const elsewhere = fs.mkdtempSync(path.join(dir, 'bob-'));
+    const listed = await cellflow(['--datastore', store, 'runs', 'Deployed', '--json'], {
+      env: { ...server.env, HOME: elsewhere, CELLFLOW_USER: 'bob' },
+      cwd: elsewhere,
+    });
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Obj[]).map((r) => [r.runId, r.status]).sort()).toEqual([
+      ['deployed-cron-1', 'succeeded'],
+      ['deployed-cron-2', 'succeeded'],
+    ]);
+
+    // A workflow whose first pod failed before writing the record: the exit handler says there is
+    // nothing to close, and does not fail a second time.
+    const finish = await cellflow(
+      ['--datastore', store, 'finish-run', 'Deployed/never-started', '--status', 'Failed'],
+      {
+        env: { ...server.env, HOME: elsewhere },
+        cwd: elsewhere,
+      },
+    );
+    expect({ code: finish.code, stdout: finish.stdout }).toEqual({
+      code: 0,
+      stdout: expect.stringContaining('Deployed/never-started: no run record to close'),
+    });
+    expect(datastore.tryReadRun('Deployed', 'never-started')).toBeUndefined();
+  } finally {
+    restore();
+    await server.stop();
+  }
+}, 240_000);
+
 test('an Argo run in progress reads running, not abandoned: its pods beat the record; a day without a beat is abandoned', async () => {
   let midWalk: RunRecord | undefined;
   const checks = async (pod: string, env: NodeJS.ProcessEnv) => {

@@ -11,7 +11,10 @@ import type { JsonValue } from '../../../src/core/model';
 import { memoryIO } from '../../../src/cli/io';
 import { runCli } from '../../../src/cli/main';
 import { argoManifests, type ArgoOptions } from '../../../src/runtime/engines/argo-manifest';
+import { Datastore } from '../../../src/runtime/datastore/datastore';
 import { cellflow } from '../../helpers/cli';
+import { schemaErrors } from '../../helpers/run-schema';
+import { s3ServerForFile } from '../../helpers/s3-server';
 import { notebookJson, removeTempDir, tempDir, type CellSpec } from '../../helpers/notebook';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -295,7 +298,7 @@ describe('generated flows', () => {
     expect(manifests.map((m) => m.kind)).toEqual(['WorkflowTemplate', 'CronWorkflow']);
     manifests.forEach(checkManifest);
     expect(manifests[1].spec).toMatchObject({
-      schedule: '0 3 * * *',
+      schedules: ['0 3 * * *'],
       workflowSpec: { workflowTemplateRef: { name: 'gen' } },
     });
   });
@@ -330,7 +333,18 @@ describe('generated flows', () => {
   });
 });
 
+// Deploy publishes a flow's code to the datastore: a real S3 server (versitygw).
+const s3 = s3ServerForFile();
+
 describe('examples', () => {
+  // The examples are copied out of this repository first, so that their git snapshots are not
+  // taken in cellflow's own.
+  let copies: string;
+  beforeAll(() => {
+    copies = tempDir('cellflow-argo-examples-');
+    fs.cpSync(path.join(REPO, 'examples'), copies, { recursive: true });
+  });
+  afterAll(() => removeTempDir(copies));
   const examples = fs
     .readdirSync(path.join(REPO, 'examples'))
     .filter((f) => f.endsWith('.ipynb'))
@@ -338,29 +352,40 @@ describe('examples', () => {
     .filter((name) => name !== 'loop');
 
   test.each(examples)(
-    '%s: cellflow deploy --engine argo matches its golden file and the schema',
+    '%s: cellflow deploy --engine argo matches its golden file and the schema, and publishes its deployment',
     async (name) => {
       const io = memoryIO();
+      const store = s3.server.url('examples');
       const code = await runCli(
         [
           'deploy',
-          `examples/${name}.ipynb`,
+          path.join(copies, `${name}.ipynb`),
           '--engine',
           'argo',
           '--datastore',
-          OPTIONS.datastore,
+          store,
           '--image',
           OPTIONS.image,
         ],
         io,
       );
-      expect({ code, err: io.err }).toEqual({ code: 0, err: '' });
+      expect({ code, err: io.err }).toEqual({
+        code: 0,
+        err: expect.stringMatching(/: published flow \S+ as deployment \S+ on s3:\/\//),
+      });
+      const deploymentId = /as deployment (\S+) on/.exec(io.err)![1];
+      // The golden files hold the manifests with the one part that differs per deploy, the id, named.
+      const manifest = io.out.split(deploymentId).join('DEPLOYMENT_ID').split(store).join(OPTIONS.datastore);
       const golden = path.join(REPO, 'test', 'golden', 'argo', `${name}.json`);
       if (UPDATE) {
-        fs.writeFileSync(golden, io.out);
+        fs.writeFileSync(golden, manifest);
       }
-      expect(io.out).toBe(fs.readFileSync(golden, 'utf8'));
+      expect(manifest).toBe(fs.readFileSync(golden, 'utf8'));
       checkManifest(JSON.parse(io.out));
+      const flow = compileNotebook(fs.readFileSync(path.join(copies, `${name}.ipynb`), 'utf8'), name).manifest
+        .flow;
+      const deployment = Datastore.open({ root: store }).readDeployment(flow, deploymentId);
+      expect(schemaErrors('deployment', deployment)).toEqual([]);
     },
   );
 });
@@ -493,28 +518,51 @@ describe('cellflow deploy refuses what Argo cannot run', () => {
     fs.writeFileSync(nb, JSON.stringify(json));
     const out = path.join(dir, 'nightly.json');
     const io = memoryIO();
-    expect(await runCli(['deploy', nb, '--engine', 'argo', '--datastore', 's3://b/p', '-o', out], io)).toBe(
-      0,
-    );
+    const args = ['deploy', nb, '--engine', 'argo', '--datastore', s3.server.url('nightly'), '-o', out];
+    expect(await runCli(args, io)).toBe(0);
     expect(io.out).toContain('WorkflowTemplate and CronWorkflow');
     const document = JSON.parse(fs.readFileSync(out, 'utf8'));
     expect(document.kind).toBe('List');
     document.items.forEach(checkManifest);
-    expect(document.items[1].spec.schedule).toBe('30 2 * * *');
+    // `schedules`: the one-string `schedule` is deprecated since Argo 3.6.
+    expect(document.items[1].spec).toMatchObject({ schedules: ['30 2 * * *'] });
+    expect(document.items[1].spec.schedule).toBeUndefined();
   });
 
-  test('a schedule without --from-run warns that its workflows will find no run record; with it, none', async () => {
-    const nb = path.join(dir, 'nightly-warn.ipynb');
+  test('a schedule needs no earlier run: deploy publishes the code; --from-run publishes nothing and names the run', async () => {
+    const nb = path.join(dir, 'nightly-bare.ipynb');
     fs.writeFileSync(nb, notebookJson([step('start', 'self.x = 1;'), step('end')], 'Nightly'));
+    const store = s3.server.url('bare');
     const deploy = async (...extra: string[]) => {
       const io = memoryIO();
-      const args = ['deploy', nb, '--engine', 'argo', '--datastore', 's3://b/p', '--schedule', '0 1 * * *'];
+      const args = ['deploy', nb, '--engine', 'argo', '--datastore', store, '--schedule', '0 1 * * *'];
       return { code: await runCli([...args, ...extra], io), io };
     };
-    const bare = await deploy();
-    expect(bare.code).toBe(0);
-    expect(bare.io.err).toMatch(/warning: .*no run record.*--from-run Nightly\/RUN/);
+    const startRunArgs = (out: string) =>
+      (JSON.parse(out).items[0].spec.templates as Obj[]).find((t) => t.name === 'start-run')!.container.args;
+    const published = await deploy();
+    expect(published.code).toBe(0);
+    expect(published.io.err).not.toMatch(/warning/);
+    const id = /as deployment (\S+) on/.exec(published.io.err)![1];
+    expect(startRunArgs(published.io.out)).toEqual(expect.arrayContaining(['--deployment', id]));
+    expect(Datastore.open({ root: store }).readDeployment('Nightly', id).flow).toBe('Nightly');
+
     const fromRun = await deploy('--from-run', 'Nightly/1-abc');
     expect({ code: fromRun.code, err: fromRun.io.err }).toEqual({ code: 0, err: '' });
+    expect(startRunArgs(fromRun.io.out)).toEqual(expect.arrayContaining(['--from', 'Nightly/1-abc']));
+  });
+
+  test('a bucket deploy cannot reach: exit 2 naming it, and no manifests written', async () => {
+    const nb = path.join(dir, 'unreachable.ipynb');
+    fs.writeFileSync(nb, notebookJson([step('start'), step('end')], 'Unreachable'));
+    const out = path.join(dir, 'unreachable.json');
+    const result = await cellflow(
+      ['deploy', nb, '--engine', 'argo', '--datastore', 's3://no-such-bucket/flows', '-o', out],
+      { env: s3.server.env },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/no-such-bucket/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });
