@@ -7,7 +7,6 @@ import type { Datastore } from '../datastore/datastore';
 import { newRunId } from '../datastore/run-ids';
 import { loadFlowSource } from '../loading/flow-source';
 import type { DeploymentRecord } from '../records';
-import { captureRunProvenance } from '../repro/capture/provenance';
 import { currentUser } from '../user';
 
 export interface PublishedDeployment {
@@ -31,6 +30,9 @@ export async function publishDeployment(
   deploymentId: string,
   tags: string[] = [],
 ): Promise<PublishedDeployment> {
+  // Loaded here, not with this module: `cellflow step` imports the engines, and the capture code
+  // (isomorphic-git) would cost every task process its load time and heap.
+  const { captureRunProvenance } = await import('../repro/capture/provenance');
   const source = loadFlowSource(inputPath);
   const flow = source.manifest.flow;
   const [typescript, javascript, captured] = await Promise.all([
