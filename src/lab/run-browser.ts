@@ -217,6 +217,7 @@ export class RunBrowser extends Panel {
           el('td', {}, [this.tickBox(runPathspec(run))]),
           el('td', { className: 'cf-run-id', text: run.runId }),
           el('td', {}, [el('span', { className: `cf-badge cf-status-${run.status}`, text: run.status })]),
+          el('td', { className: 'cf-run-user', text: run.user }),
           el('td', { text: formatTime(run.createdAt) }),
           el('td', { text: durationBetween(run.createdAt, run.finishedAt) }),
           el('td', { text: formatParams(run.params) }),
@@ -230,7 +231,7 @@ export class RunBrowser extends Panel {
           el(
             'tr',
             {},
-            ['', 'run', 'status', 'started', 'duration', 'parameters', 'tags'].map((h) =>
+            ['', 'run', 'status', 'user', 'started', 'duration', 'parameters', 'tags'].map((h) =>
               el('th', { text: h }),
             ),
           ),

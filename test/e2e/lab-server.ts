@@ -30,6 +30,8 @@ export interface LabOptions {
   kernel: boolean;
   /** Make the root a git repository with the files committed, so runs record a commit. */
   git?: boolean;
+  /** More environment for the server and the kernels it starts (e.g. an S3 endpoint and a user). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
     JUPYTER_PATH: share,
     JUPYTER_PLATFORM_DIRS: '1',
     CELLFLOW_HOME: datastore,
+    ...options.env,
   };
   if (options.kernel) {
     const install = spawnSync(
