@@ -27,6 +27,7 @@ const COMMANDS: Record<string, () => Register> = {
   logs: () => require('./commands/logs').registerLogs,
   tag: () => require('./commands/tag').registerTag,
   card: () => require('./commands/card').registerCard,
+  notebook: () => require('./commands/notebook').registerNotebook,
   fsck: () => require('./commands/fsck').registerFsck,
   gc: () => require('./commands/gc').registerGc,
   push: () => require('./commands/transfer').registerPush,

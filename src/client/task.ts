@@ -1,4 +1,5 @@
 // A task of a run: its status, attempts, artifacts and logs.
+import { isNotebookOutputList, type NotebookOutput } from '../core/notebook-outputs';
 import {
   type ArtifactRef,
   type AttemptRecord,
@@ -140,6 +141,22 @@ export class Task {
 
   get stderr(): Promise<string> {
     return this.log('stderr');
+  }
+
+  /**
+   * What the step printed and displayed, as the notebook outputs of its cell (nbformat 4): [] when it
+   * showed nothing or ran before cellflow kept outputs. Only the recorded attempt's are kept.
+   */
+  async outputs(): Promise<NotebookOutput[]> {
+    const ref = this.record.outputs;
+    if (!ref) {
+      return [];
+    }
+    const value = await this.datastore.loadArtifact(ref, `outputs of ${this.pathspec}`);
+    if (!isNotebookOutputList(value)) {
+      throw new Error(`the outputs of ${this.pathspec} are not a list of notebook outputs`);
+    }
+    return value;
   }
 
   /** One attempt's output (default: the latest); '' when it printed nothing. */

@@ -74,6 +74,8 @@ export interface TaskRecord {
   sources?: string[];
   /** For a foreach over a non-array iterable: its elements, materialised once, as one artifact object. */
   foreachValues?: ArtifactRef;
+  /** What the step printed and displayed, as nbformat outputs (core/notebook-outputs.ts), one object. */
+  outputs?: ArtifactRef;
   /** Set when this task was reused by `resume`: the pathspec of the original task. */
   reusedFrom?: string;
   startedAt?: string;

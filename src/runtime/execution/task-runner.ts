@@ -27,6 +27,8 @@ import { taskRandom } from '../scope/seeded-random';
 import { StepTimeoutError, withStepTimeout } from './step-timeout';
 import { chosenCase } from '../scope/switch-case';
 import { startInputCapture } from '../repro/capture/task-inputs';
+import { errorOutput, type NotebookOutput } from '../../core/notebook-outputs';
+import { captureTaskOutputs, userStack } from './task-outputs';
 import { pathspecOf, splitPathspec, type TaskSpec } from './task-spec';
 import { finishAttempt, newTaskRecord, withAttempt } from './task-record';
 
@@ -53,6 +55,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
   let module: FlowModule | undefined;
   let node: GraphNode | undefined;
   let state: SelfState | undefined;
+  let outputs: NotebookOutput[] = [];
   try {
     javascript ??= datastore.objects.getSync(spec.module.javascriptSha256).toString('utf8');
     module = loadFlowModule(javascript, spec.module.filename, {
@@ -119,6 +122,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
 
     // The files the step reads are its data inputs (task.json `inputs`), whether it succeeds or not.
     const endCapture = startInputCapture(datastore, spec.module.filename);
+    const outputCapture = captureTaskOutputs();
     try {
       await withStepTimeout(
         () =>
@@ -132,6 +136,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
         node.options.timeoutSeconds,
       );
     } finally {
+      outputs = outputCapture.finish();
       Object.assign(record, await endCapture());
     }
 
@@ -156,6 +161,7 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       state.self[node.options.catch] = null;
     }
     record.artifacts = await saveState(datastore, state);
+    await saveOutputs(datastore, record, outputs);
     if (foreachValues) {
       record.foreachValues = await datastore.saveArtifact(node.foreach!, foreachValues);
     }
@@ -194,6 +200,15 @@ export async function runTask(spec: TaskSpec, javascript?: string): Promise<Task
       }
     }
     record.artifacts = {};
+    // The failed task's outputs end with its error, as the cell's would in the notebook.
+    try {
+      await saveOutputs(datastore, record, [
+        ...outputs,
+        errorOutput(attempt.error.type ?? 'Error', attempt.error.message, userStack(stack)),
+      ]);
+    } catch {
+      // Best effort: outputs that cannot be stored must not hide the step's own error.
+    }
     finishAttempt(record, attempt, 'failed');
     try {
       datastore.writeTask(record);
@@ -218,6 +233,17 @@ function lostRace(datastore: Datastore, spec: TaskSpec, error: PreconditionFaile
   };
   const record = winner ?? newTaskRecord(spec, { status: 'failed', attempts: spec.previousAttempts });
   return { record: withAttempt(record, attempt), ok: false };
+}
+
+/** A task that showed anything keeps it as one object (`task.json` `outputs`). */
+async function saveOutputs(
+  datastore: Datastore,
+  record: TaskRecord,
+  outputs: NotebookOutput[],
+): Promise<void> {
+  if (outputs.length > 0) {
+    record.outputs = await datastore.saveArtifact('outputs', outputs);
+  }
 }
 
 async function saveState(datastore: Datastore, state: SelfState): Promise<ArtifactIndex> {
