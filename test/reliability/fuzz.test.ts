@@ -448,6 +448,13 @@ function argumentCases(known: { run: string; task: string }, notebook: string, w
     () => ['step', known.run, 'start', pick(['../1', '', 'a/b'])],
     () => ['step', known.run, 'end', '9', '--split-index', badInt()],
     () => ['card', traversal()],
+    () => ['notebook', pick([traversal(), `${known.run}/start`])],
+    () => [
+      'notebook',
+      known.run,
+      '-o',
+      pick(['/proc/nope/x.ipynb', path.join(work, 'no', 'dir', 'x.ipynb'), work]),
+    ],
     () => ['card', known.run, '--rows', badInt()],
     () => [
       'card',

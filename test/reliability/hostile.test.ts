@@ -120,6 +120,7 @@ describe('path traversal', () => {
       { args: ['inspect', `${pathspec}/../start`], message: /invalid/ },
       { args: ['logs', `${pathspec}/start/../../x`], message: /invalid/ },
       { args: ['card', '/etc/passwd'], message: /invalid/ },
+      { args: ['notebook', '../../etc/passwd'], message: /invalid/ },
       { args: ['step', pathspec, '../start', '1'], message: /invalid step name|no step/ },
       { args: ['step', pathspec, 'start', '../1', '--input-paths', ''], message: /invalid task id/ },
       { args: ['resume', `${pathspec.split('/')[0]}/..`], message: /invalid run id|expected/ },
