@@ -2,6 +2,7 @@
 // the real CLI in a child process whose progress is streamed as `started`/`task`/`log` events.
 import * as fs from 'fs';
 import * as path from 'path';
+import { executedNotebookName, writeExecutedNotebook } from '../src/client/executed-notebook';
 import { Flow } from '../src/client/flow';
 import { Run } from '../src/client/run';
 import { Task } from '../src/client/task';
@@ -89,6 +90,14 @@ const HANDLERS: Handlers = {
     const attempt = request.attempt ?? task.currentAttempt ?? 0;
     const [stdout, stderr] = await Promise.all([task.log('stdout', attempt), task.log('stderr', attempt)]);
     return { attempt, stdout, stderr };
+  },
+  outputs: async (request, _send, context) =>
+    onTheWire({ outputs: await Task.get(request.pathspec, datastoreOf(request, context)).outputs() }),
+  'executed-notebook': async (request, _send, context) => {
+    const run = Run.get(request.pathspec, datastoreOf(request, context));
+    const file = executedNotebookName(run);
+    await writeExecutedNotebook(run, path.join(context.cwd, file));
+    return { file };
   },
   'interactive-state': (_request, _send, context) => onTheWire({ steps: context.steps.state() }),
   predictions: async (request, _send, context) =>

@@ -80,6 +80,8 @@ export async function executedNotebook(run: Run): Promise<NotebookJson> {
   notebook.metadata = {
     ...notebook.metadata,
     cellflow: {
+      // The same flow under another file name: its panel and run browser are the run's flow's.
+      flow: run.flow,
       ...asObject(notebook.metadata.cellflow),
       execution: {
         run: run.pathspec,

@@ -4,6 +4,7 @@
 // same Node code the CLI uses, with nothing to install on the Jupyter server.
 import type { FeatureDrift } from './drift';
 import type { CellRef, FlowGraph, JsonValue } from './model';
+import type { NotebookOutput } from './notebook-outputs';
 
 export const COMM_TARGET = 'cellflow';
 
@@ -52,6 +53,13 @@ export interface CellflowOps {
     request: { pathspec: string; name: string; maxRows?: number; datastore?: string };
     result: ArtifactPreview;
   };
+  /** What a task printed and displayed during the run, as its cell's notebook outputs. */
+  outputs: { request: { pathspec: string; datastore?: string }; result: { outputs: NotebookOutput[] } };
+  /**
+   * Writes the run as an executed notebook (its notebook with every step's outputs) into the kernel's
+   * working directory, the notebook's folder; answers the file's name there.
+   */
+  'executed-notebook': { request: { pathspec: string; datastore?: string }; result: { file: string } };
   /** A task attempt's stdout and stderr. */
   logs: { request: { pathspec: string; attempt?: number; datastore?: string }; result: LogsResult };
   /** Which steps have interactive results in this kernel and which are stale. */

@@ -349,6 +349,16 @@ async function openRuns(deps: CommandDeps, session: FlowSession | null, select?:
       client: () => session.client(),
       settings: deps.settings,
       insertCell: (source, tags) => insertCellBelowActive(deps, session, source, tags),
+      rendermime: () => (session.panel.isDisposed ? null : session.panel.content.rendermime),
+      ...(deps.docManager
+        ? {
+            openNotebook: async (file: string) => {
+              // The kernel wrote it in its working directory: the notebook's folder.
+              const folder = PathExt.dirname(session.path);
+              deps.docManager!.openOrReveal(folder ? PathExt.join(folder, file) : file);
+            },
+          }
+        : {}),
     });
     const widget = new MainAreaWidget({ content });
     widget.id = `cellflow-runs-${flow}`;

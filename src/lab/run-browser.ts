@@ -2,6 +2,7 @@
 // duration; selecting one shows its detail (DAG by task status, artifacts, logs, reproducibility record);
 // ticking two or more and Compare shows them side by side (run-compare-view.ts).
 // Reads everything through the notebook kernel's cellflow comm.
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { Panel, Widget } from '@lumino/widgets';
 import type { RequestBodyOf, ResultOf, RunView } from '../core/protocol';
 import { clear, el } from './dom';
@@ -24,6 +25,10 @@ export interface RunBrowserOptions {
   settings: SettingsModel;
   /** Adds a code cell to the notebook the runs belong to ("Open in notebook" on an artifact). */
   insertCell?: (source: string, tags: string[]) => void;
+  /** The notebook's renderers, for the tasks' outputs. */
+  rendermime?: () => IRenderMimeRegistry | null;
+  /** Opens a file the kernel wrote in the notebook's folder (an executed notebook). */
+  openNotebook?: (file: string) => Promise<void>;
 }
 
 // A Lumino Panel, so the detail view is a child widget: attaching it by hand to a node that is not yet
@@ -53,6 +58,16 @@ export class RunBrowser extends Panel {
       logs: (pathspec, attempt) =>
         this.ask({ op: 'logs', pathspec, ...(attempt === undefined ? {} : { attempt }) }),
       predictions: (pathspec) => this.ask({ op: 'predictions', pathspec }),
+      outputs: async (pathspec) => (await this.ask({ op: 'outputs', pathspec })).outputs,
+      rendermime: () => options.rendermime?.() ?? null,
+      ...(options.openNotebook
+        ? {
+            openExecutedNotebook: async (pathspec: string) => {
+              const { file } = await this.ask({ op: 'executed-notebook', pathspec });
+              await options.openNotebook!(file);
+            },
+          }
+        : {}),
       ...(options.insertCell
         ? {
             openInNotebook: (pathspec: string, name: string) =>
@@ -194,9 +209,9 @@ export class RunBrowser extends Panel {
   }
 
   /** A request with the datastore from the settings; its result is the op's (core/protocol.ts). */
-  private ask<O extends 'artifact' | 'logs' | 'predictions' | 'runs' | 'run-detail'>(
-    body: RequestBodyOf<O>,
-  ): Promise<ResultOf<O>> {
+  private ask<
+    O extends 'artifact' | 'logs' | 'predictions' | 'runs' | 'run-detail' | 'outputs' | 'executed-notebook',
+  >(body: RequestBodyOf<O>): Promise<ResultOf<O>> {
     return this.options.client().request<O>({ ...body, ...datastoreOption(this.options.settings.current) });
   }
 

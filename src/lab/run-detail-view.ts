@@ -1,8 +1,11 @@
 // One run in detail: its facts, DAG colored by task status, tasks, artifact previews, logs and the
 // reproducibility record. Used by the run browser (with a kernel to fetch previews and logs) and by the
 // rich display of a Run in a notebook (without one).
+import type { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import type { JsonValue } from '../core/model';
+import type { NotebookOutput } from '../core/notebook-outputs';
 import type {
   ArtifactPreview,
   LogsResult,
@@ -10,6 +13,7 @@ import type {
   RunDetailResult,
   TaskView,
 } from '../core/protocol';
+import { renderOutputs } from './outputs-view';
 import { renderPredictions } from './predictions-view';
 import { layoutDag } from './dag-layout';
 import { DagView } from './dag-view';
@@ -36,6 +40,12 @@ export interface RunDataSource {
   predictions?(runPathspec: string): Promise<PredictionsResult>;
   /** Adds a cell that loads this artifact to the run's notebook ("Open in notebook"). */
   openInNotebook?(taskPathspec: string, name: string): void;
+  /** What a task printed and displayed (the kernel's `outputs` op). */
+  outputs?(taskPathspec: string): Promise<NotebookOutput[]>;
+  /** Writes the run as an executed notebook and opens it ("Open as executed notebook"). */
+  openExecutedNotebook?(runPathspec: string): Promise<void>;
+  /** The notebook's renderers, to show outputs as the notebook would. */
+  rendermime?(): IRenderMimeRegistry | null;
 }
 
 export class RunDetailView extends Widget {
@@ -47,6 +57,8 @@ export class RunDetailView extends Widget {
   private readonly taskPane = el('div', { className: 'cf-run-task' });
   private readonly repro = el('div', { className: 'cf-run-repro' });
   private readonly predictions = el('div', { className: 'cf-run-predictions' });
+  /** Renderers of the selected task's outputs, disposed when another task is shown. */
+  private outputRenderers: IRenderMime.IRenderer[] = [];
 
   constructor(source?: RunDataSource) {
     super();
@@ -76,7 +88,7 @@ export class RunDetailView extends Widget {
     this.renderTasks(detail.tasks, detail.run.graph?.order);
     this.renderRepro(detail.run);
     void this.renderPredictions(detail);
-    clear(this.taskPane);
+    this.clearTaskPane();
     this.node.dataset.run = runPathspec(detail.run);
     this.node.dataset.status = detail.run.status;
     const layout = detail.run.graph ? await layoutDag(detail.run.graph) : null;
@@ -99,7 +111,7 @@ export class RunDetailView extends Widget {
     for (const row of this.tasks.querySelectorAll('tr[data-task]')) {
       row.classList.toggle('cf-selected', (row as HTMLElement).dataset.task === taskPathspec(task));
     }
-    clear(this.taskPane);
+    this.clearTaskPane();
     const pathspec = taskPathspec(task);
     this.taskPane.dataset.task = pathspec;
     const preview = el('div', { className: 'cf-artifact-preview' });
@@ -148,6 +160,11 @@ export class RunDetailView extends Widget {
         : el('div', { className: 'cf-muted', text: 'No artifacts.' }),
       preview,
     ]);
+    if (this.source?.outputs) {
+      const outputs = el('div', { className: 'cf-task-outputs jp-OutputArea' });
+      this.taskPane.append(el('h4', { text: 'Outputs' }), outputs);
+      void this.showOutputs(pathspec, outputs);
+    }
     if (this.source) {
       const logs = el('div', { className: 'cf-logs' });
       this.taskPane.append(el('h4', { text: 'Logs' }), logs);
@@ -181,6 +198,28 @@ export class RunDetailView extends Widget {
     }
   }
 
+  private async showOutputs(pathspec: string, target: HTMLElement): Promise<void> {
+    target.append(el('div', { className: 'cf-muted', text: 'Loading outputs…' }));
+    try {
+      const outputs = await this.source!.outputs!(pathspec);
+      if (this.taskPane.dataset.task !== pathspec) {
+        return;
+      } // another task was selected meanwhile
+      clear(target);
+      this.outputRenderers.push(...renderOutputs(target, outputs, this.source?.rendermime?.()));
+    } catch (error) {
+      clear(target);
+      target.append(el('div', { className: 'cf-error', text: `Cannot read outputs: ${messageOf(error)}` }));
+    }
+  }
+
+  private clearTaskPane(): void {
+    for (const renderer of this.outputRenderers.splice(0)) {
+      renderer.dispose();
+    }
+    clear(this.taskPane);
+  }
+
   private async showLogs(pathspec: string, target: HTMLElement): Promise<void> {
     target.append(el('div', { className: 'cf-muted', text: 'Loading logs…' }));
     try {
@@ -201,14 +240,41 @@ export class RunDetailView extends Widget {
 
   private renderHeader(detail: RunDetailResult): void {
     clear(this.header);
-    this.header.append(
+    const pathspec = runPathspec(detail.run);
+    // A finished run (or a failed one: its error shows in its cell) opens as an executed notebook.
+    const open =
+      this.source?.openExecutedNotebook && detail.run.status !== 'running'
+        ? el('button', {
+            className: 'jp-Button jp-mod-styled jp-mod-reject cf-open-executed',
+            text: 'Open as executed notebook',
+            title: "The run's notebook with every step's outputs from this run",
+            dataset: { action: 'open-executed-notebook' },
+            onClick: () => void this.openExecuted(pathspec),
+          })
+        : null;
+    append(this.header, [
       el('h2', {}, [
-        el('span', { text: runPathspec(detail.run) }),
+        el('span', { text: pathspec }),
         ' ',
         el('span', { className: `cf-badge cf-status-${detail.run.status}`, text: detail.run.status }),
       ]),
+      open ? el('div', { className: 'cf-run-actions' }, [open]) : null,
       factsTable(runFacts(detail.run)),
-    );
+    ]);
+  }
+
+  private async openExecuted(pathspec: string): Promise<void> {
+    this.header.querySelector('.cf-error')?.remove();
+    try {
+      await this.source!.openExecutedNotebook!(pathspec);
+    } catch (error) {
+      this.header.append(
+        el('div', {
+          className: 'cf-error',
+          text: `Cannot open ${pathspec} as a notebook: ${messageOf(error)}`,
+        }),
+      );
+    }
   }
 
   private renderTasks(unordered: TaskView[], order?: string[]): void {
