@@ -14,10 +14,11 @@ const bench = require('./lib/benchmarks');
 const { install } = require('./lib/install');
 const { s3Datastore } = require('./lib/s3');
 const { reproduce } = require('./lib/reproduce');
+const { labFirstLoad } = require('./lib/lab-load');
 
 const USAGE = `usage: npm run bench -- [--smoke] [--only 1,2,...] [--no-peers] [--peers] [--out FILE] [--keep] [--update]
   --smoke     small sizes, no peer unless --peers (Deno if already installed); checks that every benchmark still runs
-  --only      run only these benchmarks (1 task overhead, 2 artifacts, 3 resume, 4 scale, 5 kernel, 6 compile, 7 install, 8 serve, 9 S3 datastore, 10 reproduce)
+  --only      run only these benchmarks (1 task overhead, 2 artifacts, 3 resume, 4 scale, 5 kernel, 6 compile, 7 install, 8 serve, 9 S3 datastore, 10 reproduce, 11 JupyterLab first load)
   --no-peers  do not install or run Metaflow or Deno
   --out       where to write the results (default bench/RESULTS.md; bench/out/RESULTS.smoke.md with --smoke)
   --keep      keep the datastores under bench/out/work-* for inspection
@@ -38,8 +39,8 @@ function options(argv) {
     },
   });
   const only = values.only ? new Set(values.only.split(',').map(Number)) : undefined;
-  if (only && [...only].some((n) => !(n >= 1 && n <= 10))) {
-    throw new Error(`--only takes numbers 1-10\n${USAGE}`);
+  if (only && [...only].some((n) => !(n >= 1 && n <= 11))) {
+    throw new Error(`--only takes numbers 1-11\n${USAGE}`);
   }
   return {
     smoke: values.smoke,
@@ -119,6 +120,7 @@ async function main() {
     await attempt([8], ['Serve'], () => bench.serve(ctx));
     await attempt([9], ['S3 datastore'], () => s3Datastore(ctx, bench.sizes(ctx.smoke)));
     await attempt([10], ['Reproduce'], () => reproduce(ctx));
+    await attempt([11], ['Lab first load'], () => labFirstLoad(ctx));
   } finally {
     if (!opts.keep) {
       fs.rmSync(work, { recursive: true, force: true });

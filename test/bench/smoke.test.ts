@@ -55,6 +55,7 @@ describe('bench --smoke', () => {
       '9',
       '9',
       '10',
+      '11',
     ]);
     const figure = (id: number) => rows[id - 1].split('|')[3].trim();
     expect(figure(1)).toMatch(/^\d+(\.\d)? ms$/); // wall per task
@@ -73,6 +74,17 @@ describe('bench --smoke', () => {
       expect.stringMatching(/^\d+ ms$/),
     ]);
     expect(rows[13].split('|')[3].trim()).toMatch(/^\d+\.\d\d s$/); // reproduce of churn
+    // JupyterLab's first load: the DAG drawn with the extension beside JupyterLab alone.
+    expect(
+      rows[14]
+        .split('|')
+        .slice(3, 6)
+        .map((cell) => cell.trim()),
+    ).toEqual([
+      expect.stringMatching(/^DAG drawn \d+\.\d\d s$/),
+      expect.stringMatching(/^notebook shown \d+\.\d\d s \(JupyterLab alone\)$/),
+      expect.stringMatching(/^\+-?\d+\.\d\d s$/),
+    ]);
     expect(report).toMatch(/- CPU: .+ × \d+/);
   }, 420000);
 
@@ -91,13 +103,13 @@ describe('bench --smoke', () => {
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     const after = fs.readFileSync(out, 'utf8');
     const row = (text: string, id: number) => text.split('\n').find((line) => line.startsWith(`| ${id} |`));
-    for (const id of [1, 2, 3, 4, 5, 7, 8, 9, 10]) {
+    for (const id of [1, 2, 3, 4, 5, 7, 8, 9, 10, 11]) {
       expect(row(after, id)).toBe(row(before, id));
     }
     expect(row(after, 6)).toMatch(/^\| 6 \| Compile: .* \| \d+(\.\d)? ms \|/);
-    // Every row keeps its own stamp: the 14 numbered rows and row 1b.
+    // Every row keeps its own stamp: the 15 numbered rows and row 1b.
     const tableRows = after.split('\n').filter((line) => /^\| \d+b? \|/.test(line));
-    expect(tableRows).toHaveLength(15);
+    expect(tableRows).toHaveLength(16);
     expect(after.match(/\(measured \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/g)).toHaveLength(tableRows.length);
   });
 
@@ -122,8 +134,8 @@ describe('bench --smoke', () => {
   });
 
   test('bad options are refused with usage and exit 1', async () => {
-    const { code, output } = await runBench(['--only', '11']);
+    const { code, output } = await runBench(['--only', '12']);
     expect(code).toBe(1);
-    expect(output).toContain('--only takes numbers 1-10');
+    expect(output).toContain('--only takes numbers 1-11');
   });
 });

@@ -30,6 +30,8 @@ export interface LabOptions {
   kernel: boolean;
   /** Make the root a git repository with the files committed, so runs record a commit. */
   git?: boolean;
+  /** Load the cellflow labextension (default true; false measures JupyterLab on its own). */
+  extension?: boolean;
   /** More environment for the server and the kernels it starts (e.g. an S3 endpoint and a user). */
   env?: Record<string, string>;
 }
@@ -126,7 +128,9 @@ export async function startLab(options: LabOptions): Promise<LabServer> {
     commitAll(root);
   }
   // The extension exactly as `jupyter labextension build` left it, found through JUPYTER_PATH.
-  fs.symlinkSync(LABEXTENSION, path.join(share, 'labextensions', 'cellflow'));
+  if (options.extension !== false) {
+    fs.symlinkSync(LABEXTENSION, path.join(share, 'labextensions', 'cellflow'));
+  }
   // No news prompt or update check from a machine without internet: they only add toasts to screenshots.
   fs.writeFileSync(
     path.join(configDir, 'labconfig', 'page_config.json'),
