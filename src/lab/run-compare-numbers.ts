@@ -70,7 +70,8 @@ export function numericSeries(
     if (values.every((v, i) => v === param[i])) {
       continue;
     }
-    out.push(series(`${row.step}.${row.name}`, 'artifact', values));
+    const where = row.element === undefined ? row.step : `${row.step}[${row.element + 1}]`;
+    out.push(series(`${where}.${row.name}`, 'artifact', values));
   }
   return out.filter((s): s is NumericSeries => s !== undefined);
 }

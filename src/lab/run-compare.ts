@@ -29,6 +29,8 @@ export interface ArtifactRow {
   bytes: number;
   /** Every run that holds it stored it as JSON (a number, string, object...), not a table or bytes. */
   json: boolean;
+  /** For one element of a foreach step (`elements`): its 0-based position, the same in every run. */
+  element?: number;
 }
 
 export interface RunComparison {
@@ -43,7 +45,15 @@ export interface RunComparison {
   paramValues: Record<string, JsonValue | undefined>[];
   steps: CompareRow[];
   artifacts: ArtifactRow[];
+  /**
+   * A foreach step's artifacts element by element (the i-th task of each run), for the numbers
+   * across runs: `body[2].score`. Only for steps of at most MAX_ELEMENT_ROWS tasks a run.
+   */
+  elements: ArtifactRow[];
 }
+
+/** Above this many tasks a run, a foreach step's elements are not compared one by one. */
+export const MAX_ELEMENT_ROWS = 20;
 
 const json = (value: JsonValue | undefined) => (value === undefined ? undefined : JSON.stringify(value));
 
@@ -197,6 +207,33 @@ export function compareRuns(details: RunDetailResult[]): RunComparison {
       });
     }
   }
+  const elements: ArtifactRow[] = [];
+  for (const step of order) {
+    const tasks = byStep.map((m) => m.get(step) ?? []);
+    const most = Math.max(...tasks.map((list) => list.length));
+    if (most < 2 || most > MAX_ELEMENT_ROWS) {
+      continue;
+    }
+    const names = artifactNames(...tasks.flat().map((t) => t.artifacts)).sort();
+    for (let element = 0; element < most; element++) {
+      const at = tasks.map((list) => (list[element] ? [list[element]] : undefined));
+      for (const name of names) {
+        const sides = at.map((list) => artifactSide(list, name));
+        const keys = sides.map((side) => side?.key);
+        elements.push({
+          step,
+          name,
+          element,
+          verdict: runsVerdict(keys),
+          values: sides.map((side) => side?.text),
+          keys,
+          tasks: sides.map((side) => side?.task),
+          bytes: Math.max(...sides.map((side) => side?.bytes ?? 0)),
+          json: sides.every((side) => side === undefined || side.json),
+        });
+      }
+    }
+  }
   return {
     runs: runs.map(runPathspec),
     startedAt: runs.map((r) => r.createdAt),
@@ -206,6 +243,7 @@ export function compareRuns(details: RunDetailResult[]): RunComparison {
     run,
     steps,
     artifacts,
+    elements,
   };
 }
 
@@ -226,14 +264,16 @@ export function valuesToFetch(comparison: RunComparison, maxBytes: number): Arti
 }
 
 /**
- * The artifacts that may hold a number in each run (JSON small enough for one, one task a run), each
+ * The artifacts that may hold a number in each run (JSON small enough for one, one task a run, or one
+ * foreach element a run), each
  * value once: a task holds what its ancestors set, so a later step's copy holding, in every run that
  * has it, the value an earlier step of that run has under the same name is left out.
  */
 export function scalarCandidates(comparison: RunComparison, maxBytes: number): ArtifactRow[] {
   /** Per name, per run, the hashes seen so far. */
   const seen = new Map<string, Set<string>[]>();
-  return comparison.artifacts.filter((r) => {
+  // Whole steps first, then foreach elements one by one (a body's own numbers, element by element).
+  return [...comparison.artifacts, ...comparison.elements].filter((r) => {
     if (!r.json || r.bytes > maxBytes || !previewable(r)) {
       return false;
     }

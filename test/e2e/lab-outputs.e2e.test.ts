@@ -2,7 +2,8 @@
 // display (tslab's display.html and display.png) runs as a flow from the panel; the run browser shows
 // each task's outputs through JupyterLab's own renderers, in both themes; "Open as executed notebook"
 // writes the run as a notebook beside it, which opens with every step's outputs and which nbformat
-// validates. Screenshots: test-artifacts/e2e/outputs-*.png.
+// validates. Two runs compared show the foreach body's numbers element by element.
+// Screenshots: test-artifacts/e2e/outputs-*.png.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -10,6 +11,7 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import type { Browser, Page } from 'playwright-core';
 import { eventually, launchChromium, screenshot, switchTheme } from './browser';
+import { cellflow } from '../helpers/cli';
 import { notebookJson } from '../helpers/notebook';
 import { PYTHON } from '../helpers/python-peers';
 import { ensureLabextensionBuilt, type LabServer, REPO, startLab } from './lab-server';
@@ -52,6 +54,7 @@ beforeAll(async () => {
     path.join(project, 'shows.ipynb'),
     notebookJson([
       { markdown: true, source: '# What the steps show' },
+      { tags: ['parameters'], source: 'const scale = 1;' },
       {
         tags: ['step:start', 'next:body', 'foreach:colors'],
         source: [
@@ -67,6 +70,7 @@ beforeAll(async () => {
           `const pngs: Record<string, string> = { orange: '${solidPng([230, 120, 20])}', teal: '${solidPng([0, 128, 128])}' };`,
           'console.log(`a ${self.input} square`);',
           "display.png(Buffer.from(pngs[self.input], 'base64'));",
+          'self.area = self.scale * self.input.length;',
         ].join('\n'),
       },
       { tags: ['step:join', 'next:end'], source: 'self.n = inputs.length;' },
@@ -209,5 +213,32 @@ test('the run browser shows what each task printed and displayed; the run opens 
   await eventually(async () =>
     expect(await panel().locator('.cf-panel-title .cf-flow-name').textContent()).toBe('shows'),
   );
+
+  // A second run with another scale, compared with the first: the foreach body's numbers element by
+  // element, in the numbers table and as charts.
+  const idFile = path.join(lab.root, 'second-run');
+  const second = await cellflow(['run', 'shows.ipynb', '-q', '--param', 'scale=2', '--run-id-file', idFile], {
+    cwd: lab.root,
+    env: { CELLFLOW_HOME: lab.datastore },
+    timeoutMs: 120_000,
+  });
+  expect(second.code).toBe(0);
+  const secondRun = fs.readFileSync(idFile, 'utf8').trim();
+  await page.locator('.lm-TabBar-tab', { hasText: 'Runs: shows' }).click();
+  await runs().locator('button[data-action="refresh"]').click();
+  await runs().locator(`input[data-compare="${pathspec}"]`).check();
+  await runs().locator(`input[data-compare="${secondRun}"]`).check();
+  await runs().locator('button[data-action="compare"]').click();
+  const numbers = runs().locator(
+    `.cf-run-compare[data-runs="${pathspec} ${secondRun}"] .cf-compare-numbers[data-state="ready"]`,
+  );
+  await numbers.waitFor({ timeout: 30_000 });
+  const cells = (row: string) =>
+    numbers.locator(`[data-section="numbers"] tr[data-row="${row}"] td`).allTextContents();
+  expect(await cells('body[1].area')).toEqual(['6', '12']); // orange
+  expect(await cells('body[2].area')).toEqual(['4', '8']); // teal
+  expect(await numbers.locator('figure[data-series="body[1].area"] circle.cf-chart-mark').count()).toBe(2);
+  await numbers.scrollIntoViewIfNeeded();
+  await screenshot(page, 'outputs-compare-foreach-numbers');
   expect(pageErrors).toEqual([]);
 }, 300_000);

@@ -128,10 +128,18 @@ test('three runs, picked out of order: columns oldest first, a row differs unles
 
   // The scalars worth reading for numbers: each value once (end's copy of `total` is total's).
   const candidates = scalarCandidates(comparison, 32);
-  const labels = candidates.map((r) => `${r.step}.${r.name}`);
+  const labels = candidates.map(
+    (r) => `${r.step}${r.element === undefined ? '' : `[${r.element + 1}]`}.${r.name}`,
+  );
   expect(labels).toContain('total.total');
   expect(labels).not.toContain('end.total');
   expect(labels).not.toContain('square.sq');
+  // The foreach body's numbers element by element: the i-th task of each run.
+  expect(labels.filter((l) => l.startsWith('square['))).toEqual([
+    'square[1].sq',
+    'square[2].sq',
+    'square[3].sq',
+  ]);
   const previews = new Map<string, ArtifactPreview>();
   for (const row of candidates) {
     for (const task of row.tasks) {
@@ -153,6 +161,9 @@ test('three runs, picked out of order: columns oldest first, a row differs unles
     same: false,
     varies: true,
   });
+  // Element 3 exists only where n=3 (a difference); elements 1 and 2 square the same numbers in every run.
+  expect(byLabel['square[3].sq']).toMatchObject({ values: [undefined, 9, 9], same: false, varies: true });
+  expect(byLabel['square[2].sq']).toMatchObject({ values: [4, 4, 4], same: true, varies: false });
   expect(byLabel['end.done']).toBeUndefined(); // a boolean is not a number
   expect(byLabel.label).toBeUndefined();
   expect(byLabel['start.n']).toBeUndefined(); // the parameter's own row stands for it
