@@ -11,6 +11,7 @@ import { clear, el } from './dom';
 import type { FlowSession } from './flow-session';
 import { CommandIds } from './command-ids';
 import { interactiveNotes } from './interactive-notes';
+import { withNotebookCellNumbers } from './format';
 
 export class FlowPanel extends Widget {
   private readonly commands: CommandRegistry;
@@ -172,7 +173,9 @@ export class FlowPanel extends Widget {
       this.runLine.append(' ', button('Resume…', CommandIds.resumeFlow, 'Resume this run from a step'));
     }
     if (live.error) {
-      this.runLine.append(el('pre', { className: 'cf-run-error', text: live.error }));
+      this.runLine.append(
+        el('pre', { className: 'cf-run-error', text: withNotebookCellNumbers(live.error) }),
+      );
     }
     const failure = live.failure;
     if (failure) {
@@ -239,8 +242,8 @@ export class FlowPanel extends Widget {
       const item = el('li', { className: `cf-problem cf-${d.severity}`, dataset: { rule: d.rule } }, [
         el('span', { className: 'cf-problem-severity', text: d.severity }),
         ' ',
-        el('span', { className: 'cf-problem-message', text: d.message }),
-        d.hint ? el('div', { className: 'cf-problem-hint', text: d.hint }) : null,
+        el('span', { className: 'cf-problem-message', text: withNotebookCellNumbers(d.message) }),
+        d.hint ? el('div', { className: 'cf-problem-hint', text: withNotebookCellNumbers(d.hint) }) : null,
       ]);
       if (d.cell) {
         const cell = d.cell;

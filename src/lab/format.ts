@@ -78,3 +78,15 @@ export function formatParams(params: Record<string, JsonValue>): string {
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`)
     .join(', ');
 }
+
+/**
+ * A message from the linter or the CLI as JupyterLab's reader expects it: core names a cell by its
+ * 0-based index and nbformat id (`cell 0 (id c0)`, `cell 0, id c0`), as DESIGN asks of the CLI; in
+ * JupyterLab, which numbers cells from 1 and never shows their ids, that is `cell 1`.
+ */
+export function withNotebookCellNumbers(message: string): string {
+  return message.replace(
+    /\bcell (\d+)(?: \(id [A-Za-z0-9_-]+\)|, id [A-Za-z0-9_-]+)/g,
+    (_match, index: string) => `cell ${Number(index) + 1}`,
+  );
+}

@@ -249,6 +249,9 @@ test('a run that cannot start shows the CLI message, not an exit code', async ()
   expect(message).toContain('broken.ipynb');
   expect(message).toContain('nowhere');
   expect(message).not.toMatch(/exited with code/);
+  // Its one cell is cell 1, as JupyterLab numbers cells, with no nbformat id.
+  expect(message).toContain('broken.ipynb: cell 1,');
+  expect(message).not.toMatch(/\bid start\b/);
   await screenshot(page, 'flow-08-cannot-start');
 }, 90_000);
 
