@@ -6,6 +6,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const { REPO } = require('./cellflow');
+const { packLabextension } = require('../../scripts/pack-labextension');
 const { measure, check } = require('./proc');
 
 function duMb(dir) {
@@ -14,6 +15,8 @@ function duMb(dir) {
 
 /** `npm pack` without the prepare build (`npm run build` first). */
 function pack(work) {
+  // The prebuilt JupyterLab extension goes in as its archive when it has been built.
+  packLabextension();
   const out = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], {
     cwd: REPO,
     encoding: 'utf8',

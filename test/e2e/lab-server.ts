@@ -7,6 +7,9 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { peerBin, peerEnv } from '../helpers/python-peers';
+const { packLabextension } = require('../../scripts/pack-labextension.js') as {
+  packLabextension(): string | undefined;
+};
 
 export const REPO = path.resolve(__dirname, '..', '..');
 export const LABEXTENSION = path.join(REPO, 'cellflow_lab', 'labextension');
@@ -52,6 +55,7 @@ function buildIfStale(): void {
     fs.existsSync(built) &&
     newestMtime(sources.map((s) => path.join(REPO, s))) <= fs.statSync(built).mtimeMs
   ) {
+    packLabextension(); // the npm package's archive of it, when missing or older
     return;
   }
   const result = spawnSync(peerBin('jupyter'), ['labextension', 'build', '.'], {
@@ -62,6 +66,7 @@ function buildIfStale(): void {
   if (result.status !== 0) {
     throw new Error(`jupyter labextension build failed:\n${result.stdout}\n${result.stderr}`);
   }
+  packLabextension();
 }
 
 const BUILD_LOCK = path.join(REPO, 'test-artifacts', '.labextension-build.lock');

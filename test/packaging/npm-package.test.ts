@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { JupyterClient, streamText } from '../helpers/jupyter-client';
 import { REPO } from '../helpers/fresh-checkout';
+import { ensureLabextensionBuilt } from '../e2e/lab-server';
 
 jest.setTimeout(10 * 60_000);
 
@@ -40,7 +41,9 @@ beforeAll(() => {
     npm_config_update_notifier: 'false',
   };
   delete env.CELLFLOW_HOME; // the project's own .cellflow/, as for a user
-  // Built by `npm test`'s build; --ignore-scripts so packing does not build a second time.
+  // Built by `npm test`'s build; --ignore-scripts so packing does not build a second time. The
+  // prebuilt JupyterLab extension (for Binder) goes in as its archive.
+  ensureLabextensionBuilt();
   fs.mkdirSync(RELEASE, { recursive: true });
   const packed = spawnSync('npm', ['pack', '--ignore-scripts', '--pack-destination', RELEASE, '--silent'], {
     cwd: REPO,
@@ -65,6 +68,9 @@ test('npm pack writes release/cellflow-VERSION.tgz holding the built package and
   ]) {
     expect(listing).toContain(`package/${file}`);
   }
+  // The extension as one archive, not its 11 MB of loose chunks.
+  expect(listing).toContain('package/cellflow_lab/labextension.tar.gz');
+  expect(listing.filter((f) => f.startsWith('package/cellflow_lab/labextension/'))).toEqual([]);
   expect(listing.filter((f) => /^package\/(test|src|bench)\//.test(f) || f.endsWith('.tsbuildinfo'))).toEqual(
     [],
   );

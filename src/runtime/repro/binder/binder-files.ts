@@ -99,11 +99,12 @@ export function postBuild(t: BinderTemplate): string {
           `(cd ${quote(t.projectDir)} && npm run build:labextension && python -m pip install --no-cache-dir .)`,
         ]
       : [
-          `LAB=${installed}/cellflow_lab/labextension`,
-          'if [ -f "$LAB/package.json" ]; then',
+          // The npm package ships it as one archive (scripts/pack-labextension.js).
+          `LAB=${installed}/cellflow_lab/labextension.tar.gz`,
+          'if [ -f "$LAB" ]; then',
           '  DEST="$(python -c \'import sys; print(sys.prefix)\')/share/jupyter/labextensions/cellflow"',
           '  mkdir -p "$DEST"',
-          '  cp -R "$LAB/." "$DEST/"',
+          '  tar -xzf "$LAB" -C "$DEST"',
           'fi',
         ]),
     '',
