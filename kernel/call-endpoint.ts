@@ -2,7 +2,7 @@
 // the way `cellflow serve` would (JSON in, JSON out, the same request checks and status rules), with
 // the latest interactive artifacts of the flow's end step in place of a run's.
 import type { EndpointManifest } from '../src/core/model';
-import { ArtifactValues, invokeEndpoint } from '../src/runtime/serve';
+import type * as Serve from '../src/runtime/serve';
 import type { InteractiveStore } from './interactive-store';
 import type { NotebookIndex } from './notebook-index';
 import type { StepContext } from './step-context';
@@ -47,6 +47,8 @@ export async function callEndpoint(
     );
   }
   const manifest = endpointManifest(parts.notebooks, graph.end, name);
+  // Loaded on the first call: the serving code (its HTTP server among it) is not every kernel's start-up.
+  const { ArtifactValues, invokeEndpoint } = require('../src/runtime/serve') as typeof Serve;
   const artifacts = new ArtifactValues(end.artifacts, (ref) => parts.store.load(ref));
   // As the server: the request arrives as JSON text.
   const json = JSON.stringify(request);

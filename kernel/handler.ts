@@ -44,18 +44,6 @@ export type ExecuteReply =
   | { status: 'aborted'; execution_count: number };
 
 /** The names the kernel declares once, then rebinds for every cell. */
-const DECLARATIONS = [
-  'declare let self: any;',
-  'declare let inputs: ReadonlyArray<Readonly<Record<string, any>> & { readonly step: string }> & { readonly [step: string]: any };',
-  'declare let current: { flowName: string; runId: string; originRunId: string | null; stepName: string; taskId: string;',
-  '  attempt: number; isInteractive: boolean; pathspec: string; user: string; namespace: string; tags: string[];',
-  '  parameterNames: string[]; foreachStack: { step: string; index: number; count: number; input: any }[];',
-  '  seed?: number; random(): number };',
-  'declare let mergeArtifacts: (inputs: ReadonlyArray<any>, options?: { include?: string[]; exclude?: string[] }) => void;',
-  'declare let cellflow: { useItem(index: number): void; saveInteractive(options?: { tags?: string[] }): Promise<any>;',
-  '  interactiveState(): { step: string; stale: boolean; ranAt?: string }[];',
-  '  callEndpoint(name: string, request: unknown): Promise<any> };',
-].join('\n');
 
 interface Failure {
   ename: string;
@@ -98,11 +86,8 @@ export class CellflowHandler extends JupyterHandlerImpl {
   }
 
   /** Declares the step names for the type checker; run once before the first cell. */
-  async declareGlobals(): Promise<void> {
-    const ok = await this.cellExecutor.execute(DECLARATIONS);
-    if (!ok) {
-      throw new Error('the kernel could not declare its step variables');
-    }
+  /** Binds the step variables' guards for cells outside any step (their types: step-globals.ts). */
+  bindGlobals(): void {
     this.bind(undefined, { kind: 'plain', source: 'none' });
   }
 

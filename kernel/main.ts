@@ -12,6 +12,7 @@ import { installRequireResolution, installTypeResolution } from './package-resol
 import { saveInteractive, type SaveOptions } from './save-interactive';
 import { CellflowServer, logToTerminal } from './server';
 import { StepContext } from './step-context';
+import { withStepGlobals } from './step-globals';
 
 export function startKernel(configPath: string, cwd = process.cwd()): CellflowServer {
   installTypeResolution(cwd, require('@tslab/typescript-for-tslab'));
@@ -49,7 +50,11 @@ export function startKernel(configPath: string, cwd = process.cwd()): CellflowSe
   const server = new CellflowServer(handler, configPath, {
     interrupt: () => executor.interrupt(),
     comm: { cwd, steps, notebooks },
-    warmUp: () => handler.declareGlobals(),
+    // After the kernel_info reply: the compiler loads while the client gets ready.
+    warmUp: async () => {
+      convs.warm();
+      handler.bindGlobals();
+    },
   });
   // A blocking cell is stopped by SIGINT through vm's breakOnSigint; an awaiting one by interrupt().
   process.on('SIGINT', () => executor.interrupt());
@@ -62,20 +67,21 @@ export function startKernel(configPath: string, cwd = process.cwd()): CellflowSe
 }
 
 /** tslab's converter, with every transpiled cell named after its execution so stacks can be mapped. */
-function converterSet(create: () => Converter, sources: CellSources): ConverterSet {
+function converterSet(create: () => Converter, sources: CellSources): ConverterSet & { warm(): void } {
   let node: Converter | undefined;
+  // Every cell is compiled after the step globals' declarations (step-globals.ts).
   const wrap = (inner: Converter): Converter => ({
     ...inner,
     convert(prevDecl, src) {
-      const result = inner.convert(prevDecl, src);
+      const result = inner.convert(withStepGlobals(prevDecl), src);
       return result.output ? { ...result, output: sources.register(result.output) } : result;
     },
-    inspect: (prevDecl, src, position) => inner.inspect(prevDecl, src, position),
-    complete: (prevDecl, src, position) => inner.complete(prevDecl, src, position),
+    inspect: (prevDecl, src, position) => inner.inspect(withStepGlobals(prevDecl), src, position),
+    complete: (prevDecl, src, position) => inner.complete(withStepGlobals(prevDecl), src, position),
     addModule: (name, content, meta) => inner.addModule(name, content, meta),
     close: () => inner.close(),
   });
-  return {
+  const set = {
     get node() {
       node ??= wrap(create());
       return node;
@@ -86,7 +92,12 @@ function converterSet(create: () => Converter, sources: CellSources): ConverterS
     close() {
       node?.close();
     },
+    /** Loads the compiler and builds its program with the step globals, before any cell needs it. */
+    warm() {
+      set.node.convert('', '');
+    },
   };
+  return set;
 }
 
 if (require.main === module) {

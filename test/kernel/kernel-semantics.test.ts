@@ -84,6 +84,21 @@ afterAll(async () => {
 
 const printed = (outcome: Outcome): any => JSON.parse(streamText(outcome).trim().split('\n').pop()!); // eslint-disable-line @typescript-eslint/no-explicit-any
 
+test('the step variables are typed from the first cell on, before any cell has declared them', async () => {
+  // The kernel's very first cells: `current` and `cellflow` have their types, so a typo is a compile error.
+  const problem = (outcome: Outcome) =>
+    streamText(outcome, 'stderr') + JSON.stringify(errorOf(outcome)?.content ?? {});
+  const typo = await client!.execute('const field = current.noSuchField;', { cellId: 'scratch-1' });
+  expect(typo.reply.content.status).toBe('error');
+  expect(problem(typo)).toMatch(/noSuchField/);
+  const wrong = await client!.execute("cellflow.useItem('first');", { cellId: 'scratch-2' });
+  expect(wrong.reply.content.status).toBe('error');
+  expect(problem(wrong)).toMatch(/not assignable to parameter of type 'number'/);
+  // Types only: outside a step, reading `current` itself is an error that names the step to run.
+  const typed = await client!.execute('const attempt: typeof current.attempt = 1;', { cellId: 'scratch-3' });
+  expect(typed.reply.content.status).toBe('ok');
+});
+
 test('current, read-only parameters, mergeArtifacts and inputs.STEP in the kernel', async () => {
   const outcomes = await runAllCells(client!, path.join(dir, 'sem.ipynb'));
   for (const outcome of outcomes) {
