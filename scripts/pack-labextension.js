@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// Packs the built JupyterLab extension (cellflow_lab/labextension/) into one gzipped tarball,
+// `npm pack`'s prepack (the tests and benchmarks call it before they pack with --ignore-scripts):
+// packs the built JupyterLab extension (cellflow_lab/labextension/) into one gzipped tarball,
 // cellflow_lab/labextension.tar.gz, which the npm package ships instead of the folder: its lazily
 // loaded chunks (the TypeScript compiler, elkjs) are 11 MB of JavaScript that compress to a fraction,
 // and only Binder's postBuild uses them (it unpacks them with `tar`; JupyterLab users get the
@@ -59,11 +60,14 @@ function newestMtime(dir) {
 
 module.exports = { packLabextension, ARCHIVE };
 
+// As npm's prepack: a package packed before the extension is built goes without it (as Binder's
+// postBuild expects when there is none), with a note saying so.
 if (require.main === module) {
   const archive = packLabextension();
   if (!archive) {
-    console.error(`pack-labextension: ${FOLDER} is not built (run \`jupyter labextension build .\`)`);
-    process.exitCode = 2;
+    console.error(
+      `pack-labextension: ${FOLDER} is not built, so the package has no prebuilt extension (run \`npm run build:labextension\` first)`,
+    );
   } else {
     console.log(`${path.relative(process.cwd(), archive)}: ${fs.statSync(archive).size} bytes`);
   }
