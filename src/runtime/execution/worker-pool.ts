@@ -9,7 +9,7 @@ import type { TaskSpec } from './task-spec';
 import { deferExtraCaCerts } from './deferred-ca';
 import type { Isolation } from '../../core/model';
 
-const WORKER_ENTRY = path.join(__dirname, 'worker-main.js');
+const WORKER_ENTRY = path.join(__dirname, 'worker-entry.js');
 
 export interface WarmUpInfo {
   datastoreRoot: string;
