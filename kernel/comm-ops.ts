@@ -16,7 +16,7 @@ import type {
   ResultOf,
   RunResult,
 } from '../src/core/protocol';
-import { checkName, Datastore, parsePathspec } from '../src/runtime';
+import { checkName, Datastore, parsePathspec, UserInputError } from '../src/runtime';
 import { artifactPreview, DEFAULT_PREVIEW_ROWS, runDetail, runView } from '../src/client/views';
 import { onTheWire } from './json';
 import { resumeArgs, runArgs, stopRun, streamCli } from './run-stream';
@@ -139,6 +139,7 @@ async function runPredictions(
   const { runDrift } = await import('../src/runtime/serve');
   const records = (await readPredictions(logStorageOf(datastore), flow)).filter((r) => r.run === pathspec);
   const drift: PredictionsResult['drift'] = [];
+  const noDrift: NonNullable<PredictionsResult['noDrift']> = [];
   for (const endpoint of [...new Set(records.map((r) => r.endpoint))].sort()) {
     const requests = records.filter((r) => r.endpoint === endpoint && r.status === 200).map((r) => r.request);
     if (requests.length === 0) {
@@ -146,8 +147,13 @@ async function runPredictions(
     }
     try {
       drift.push(runDrift(datastore, pathspec, endpoint, requests));
-    } catch {
-      // No reference data named for this run: its predictions are shown without drift.
+    } catch (error) {
+      // No reference data named for this run: its predictions are shown without drift, saying why.
+      // Any other failure is the panel's error, not a chart that silently stays away.
+      if (!(error instanceof UserInputError)) {
+        throw error;
+      }
+      noDrift.push({ endpoint, reason: error.message });
     }
   }
   const newest = records.slice(-Math.max(1, Math.min(limit, 1000))).reverse();
@@ -163,5 +169,6 @@ async function runPredictions(
       response: r.response as JsonValue,
     })),
     drift,
+    ...(noDrift.length > 0 ? { noDrift } : {}),
   };
 }

@@ -262,7 +262,8 @@ function handOverMs(output, who) {
   return Number(t1[1]) - Number(t0[1]);
 }
 
-/** 4: a foreach over 10,000 tasks completes; the scheduler's own peak RSS. */
+/** 4: a foreach over 10,000 tasks completes within 2 minutes; the scheduler's own peak RSS. */
+const SCALE_TARGET_MS = 120_000;
 async function scale(ctx) {
   const { scaleTasks } = sizes(ctx.smoke);
   ctx.log(`scale: cellflow foreach over ${scaleTasks} tasks`);
@@ -275,13 +276,15 @@ async function scale(ctx) {
     throw new Error(`the ${scaleTasks}-task run did not succeed:\n${run.stdout}`);
   }
   const peakMb = (run.peakRssKb ?? 0) / 1024;
+  // The time target is for the full size only; the smoke run checks that the row still runs.
+  const timeTarget = ctx.smoke ? Infinity : SCALE_TARGET_MS;
   return row({
     id: 4,
-    name: `Scale: foreach over ${scaleTasks.toLocaleString('en-US')} tasks completes; scheduler peak RSS`,
-    cellflow: peakMb,
-    format: (v) => `${v.toFixed(0)} MB`,
-    target: '< 300 MB',
-    met: run.peakRssKb !== undefined && peakMb < 300,
+    name: `Scale: foreach over ${scaleTasks.toLocaleString('en-US')} tasks completes (wall); scheduler peak RSS`,
+    cellflow: `${seconds(run.wallMs)}, ${peakMb.toFixed(0)} MB`,
+    format: (v) => v,
+    target: `≤ ${SCALE_TARGET_MS / 1000} s and < 300 MB`,
+    met: run.peakRssKb !== undefined && peakMb < 300 && run.wallMs <= timeTarget,
     notes: `completed in ${seconds(run.wallMs)} (${ms(run.wallMs / scaleTasks)} per task); VmHWM of the scheduler process; Metaflow not run at this size (at its benchmark-1 rate it would take far longer)`,
   });
 }

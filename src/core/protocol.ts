@@ -210,6 +210,8 @@ export interface PredictionsResult {
     response: JsonValue;
   }[];
   drift: { endpoint: string; reference: string; requests: number; features: FeatureDrift[] }[];
+  /** Endpoints whose drift cannot be computed, and why (e.g. the run names no reference data). */
+  noDrift?: { endpoint: string; reason: string }[];
 }
 
 /** Result of `run-detail`. */

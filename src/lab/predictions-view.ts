@@ -48,6 +48,15 @@ export function renderPredictions(result: PredictionsResult): HTMLElement {
   for (const endpoint of result.drift) {
     root.append(driftChart(endpoint));
   }
+  for (const { endpoint, reason } of result.noDrift ?? []) {
+    root.append(
+      el('p', {
+        className: 'cf-empty',
+        dataset: { noDrift: endpoint },
+        text: `No drift for /${endpoint}: ${reason}`,
+      }),
+    );
+  }
   return root;
 }
 
