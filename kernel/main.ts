@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import type { Converter } from 'tslab/dist/converter';
 import type { ConsoleInterface, ConverterSet } from 'tslab/dist/executor';
 import { callEndpoint } from './call-endpoint';
+import { cacheTypeScriptCode } from '../src/runtime/loading';
 import { CellSources } from './cell-sources';
 import { CellflowHandler } from './handler';
 import { InteractiveStore } from './interactive-store';
@@ -15,6 +16,9 @@ import { StepContext } from './step-context';
 import { withStepGlobals } from './step-globals';
 
 export function startKernel(configPath: string, cwd = process.cwd()): CellflowServer {
+  // The compiler (tslab's and cellflow's one) is the biggest script the kernel loads before it can
+  // answer: from V8's code cache, the kernel binds its sockets that much sooner.
+  cacheTypeScriptCode();
   installTypeResolution(cwd, require('@tslab/typescript-for-tslab'));
   // Loaded after the type-resolution hook, since tslab reads the compiler's `sys` when it starts.
   const { createConverter } = require('tslab/dist/converter') as typeof import('tslab/dist/converter');

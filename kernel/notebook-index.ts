@@ -27,6 +27,13 @@ export interface LocatedCell {
   source?: string;
 }
 
+/** A notebook's code cell sources as saved, read without analysing it. */
+interface RawSources {
+  mtimeMs: number;
+  size: number;
+  sources: Set<string>;
+}
+
 interface Indexed {
   mtimeMs: number;
   size: number;
@@ -39,6 +46,7 @@ const MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024;
 
 export class NotebookIndex {
   private readonly cache = new Map<string, Indexed>();
+  private readonly rawSources = new Map<string, RawSources>();
   /**
    * Notebooks as JupyterLab holds them (sent through the comm before each execution): unsaved cells,
    * moves and tag edits included. They win over the file on disk, which is older while one is open.
@@ -133,7 +141,10 @@ export class NotebookIndex {
     if (key) {
       const hits: LocatedCell[] = [];
       for (const file of notebooks) {
-        hits.push(...(this.load(file)?.bySource.get(key) ?? []));
+        // Analysing a notebook costs far more than reading it: only those holding the code are.
+        if (this.live.has(file) || this.holdsSource(file, key)) {
+          hits.push(...(this.load(file)?.bySource.get(key) ?? []));
+        }
       }
       // The same code in two places is usable when both places mean the same thing (papermill writes
       // its output notebook, a copy, beside the input while it runs).
@@ -184,6 +195,22 @@ export class NotebookIndex {
     }
     const beside = path.join(this.cwd, path.basename(this.sessionNotebook));
     return fs.existsSync(beside) ? beside : undefined;
+  }
+
+  /** Whether the saved notebook `file` has a code cell whose normalised source is `key`. */
+  private holdsSource(file: string, key: string): boolean {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      return false;
+    }
+    let raw = this.rawSources.get(file);
+    if (!raw || raw.mtimeMs !== stat.mtimeMs || raw.size !== stat.size) {
+      raw = { mtimeMs: stat.mtimeMs, size: stat.size, sources: codeSourcesOf(file, stat) };
+      this.rawSources.set(file, raw);
+    }
+    return raw.sources.has(key);
   }
 
   private load(file: string): Indexed | undefined {
@@ -271,6 +298,28 @@ function indexNotebook(
     }
   }
   return indexed;
+}
+
+/** The normalised sources of a saved notebook's code cells; none when it cannot be read as one. */
+function codeSourcesOf(file: string, stat: fs.Stats): Set<string> {
+  const sources = new Set<string>();
+  if (!stat.isFile() || stat.size > MAX_NOTEBOOK_BYTES) {
+    return sources;
+  }
+  try {
+    const notebook = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      cells?: { cell_type?: string; source?: string | string[] }[];
+    };
+    for (const cell of Array.isArray(notebook.cells) ? notebook.cells : []) {
+      if (cell?.cell_type === 'code') {
+        const source = Array.isArray(cell.source) ? cell.source.join('') : (cell.source ?? '');
+        sources.add(normaliseSource(typeof source === 'string' ? source : ''));
+      }
+    }
+  } catch {
+    // not JSON: analysis would find no cells in it either
+  }
+  return sources;
 }
 
 /** Sources compare without trailing whitespace and line-ending differences (papermill strips none). */
