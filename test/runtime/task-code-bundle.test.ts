@@ -78,6 +78,32 @@ test.each([
   120000,
 );
 
+test('a new cache file retires the oldest builds of the same script, keeping four', async () => {
+  const cache = path.join(work, 'cache-prune');
+  const dir = path.join(cache, 'cellflow', 'v8');
+  fs.mkdirSync(dir, { recursive: true });
+  const old = (n: number) =>
+    path.join(dir, `task-thread-main.bundle-1000-${n}-${process.version}-${process.arch}.bin`);
+  const other = path.join(dir, `typescript-1000-1-${process.version}-${process.arch}.bin`);
+  for (let n = 1; n <= 5; n++) {
+    fs.writeFileSync(old(n), 'an older build');
+    fs.utimesSync(old(n), n * 1000, n * 1000);
+  }
+  fs.writeFileSync(other, 'another script');
+  fs.utimesSync(other, 1, 1);
+  const result = await runIn(cache);
+  expect(result.stdout).toContain('total 91');
+  const kept = cacheFiles(cache, 'task-thread-main').map((file) => path.basename(file));
+  expect(kept).toHaveLength(4);
+  expect(
+    kept.filter((name) => fs.readFileSync(path.join(dir, name), 'utf8') !== 'an older build'),
+  ).toHaveLength(1);
+  expect(kept).toEqual(
+    expect.arrayContaining([path.basename(old(5)), path.basename(old(4)), path.basename(old(3))]),
+  );
+  expect(fs.existsSync(other)).toBe(true);
+}, 60000);
+
 test('CELLFLOW_NO_CACHE=code runs the same tasks from the bundle without a cache', async () => {
   const cache = path.join(work, 'cache-off');
   const result = await runIn(cache, [], { CELLFLOW_NO_CACHE: 'code' });

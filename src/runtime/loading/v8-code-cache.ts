@@ -47,7 +47,28 @@ function saveCache(script: vm.Script, cacheFile: string): void {
     const temp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
     fs.renameSync(temp, cacheFile);
+    pruneOlderBuilds(cacheFile);
   } catch {
     // A cache that cannot be written only costs the next process the compile.
+  }
+}
+
+/** `typescript` of `typescript-<size>-<mtime>-<node>-<arch>.bin` (codeCacheFile's names). */
+const scriptOf = (name: string) => name.replace(/-\d+-\d+-v[^-]+-[^-]+\.bin$/, '');
+
+/** How many builds of one script keep their cache (a few installs side by side each keep theirs). */
+const KEPT_BUILDS = 4;
+
+/** Every rebuild or reinstall of a script gives a new cache file: the oldest ones go. */
+function pruneOlderBuilds(cacheFile: string): void {
+  const dir = path.dirname(cacheFile);
+  const script = scriptOf(path.basename(cacheFile));
+  const builds = fs
+    .readdirSync(dir)
+    .filter((name) => name.endsWith('.bin') && scriptOf(name) === script)
+    .map((name) => ({ file: path.join(dir, name), mtimeMs: fs.statSync(path.join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of builds.slice(KEPT_BUILDS)) {
+    fs.rmSync(old.file, { force: true });
   }
 }
