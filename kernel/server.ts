@@ -1,5 +1,6 @@
-// The kernel's ZeroMQ side. tslab's ZmqServer binds the five sockets, runs the heartbeat and feeds
-// every shell and control message to handleShellMessage, which this class overrides: it verifies the
+// The kernel's ZeroMQ side, on the five sockets main.ts bound before the kernel loaded (sockets.ts).
+// As tslab's ZmqServer, whose messaging this class keeps, it runs the heartbeat and feeds every shell
+// and control message to handleShellMessage, which this class overrides: it verifies the
 // HMAC (a message with a bad signature is dropped unexecuted), keeps the request's metadata (the
 // cell's tags), serves the `cellflow` comm, and answers in the order messages arrived.
 import type * as zmq from 'zeromq';
@@ -9,6 +10,7 @@ import { COMM_TARGET } from '../src/core/protocol';
 import { handleRequest, type CommContext } from './comm-ops';
 import type { HistoryRequest } from './history';
 import type { CellflowHandler, ExecuteIO, ExecuteRequest } from './handler';
+import type { KernelSockets } from './sockets';
 import { encodeMessage, parseMessage, WireError, type Message } from './wire';
 
 /** The process's real stderr, kept before the handler redirects process.stderr to the notebook. */
@@ -42,10 +44,33 @@ export class CellflowServer extends ZmqServer {
 
   constructor(
     private readonly kernel: CellflowHandler,
-    configPath: string,
+    private readonly sockets: KernelSockets,
     private readonly hooks: ServerHooks,
   ) {
-    super(kernel, configPath);
+    super(kernel, '');
+  }
+
+  /** Serves the bound sockets (tslab's init would read the connection file and bind them itself). */
+  override async init(): Promise<void> {
+    Object.assign(this, this.sockets);
+    void this.serve(this.shell, (frames) => this.handleShellMessage(this.shell, ...frames));
+    void this.serve(this.control, (frames) => this.handleShellMessage(this.control, ...frames));
+    // The heartbeat echoes whatever it gets.
+    void this.serve(this.hb, (frames) => this.hb.send(frames));
+  }
+
+  /** Hands each message of `socket` to `handle` as it arrives, until the socket is closed. */
+  private async serve(socket: zmq.Router | zmq.Reply, handle: (frames: Buffer[]) => unknown): Promise<void> {
+    try {
+      for await (const frames of socket) {
+        void handle(frames);
+      }
+    } catch (error) {
+      // Closing the sockets at shutdown ends a pending receive; anything else is worth a line.
+      if (!socket.closed) {
+        logToTerminal(`a socket stopped: ${String(error)}`);
+      }
+    }
   }
 
   private ready(): Promise<void> {
