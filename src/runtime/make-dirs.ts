@@ -25,8 +25,9 @@ export function makeDirs(dir: string, mode?: fs.Mode): string | undefined {
   for (const folder of missing.reverse()) {
     mkdirOnce(folder, mode);
   }
-  // Nothing was missing: `absolute` exists but is not a folder; let mkdir say so (EEXIST).
-  if (missing.length === 0) {
+  // Nothing was missing: another process made the folder since the first check (the scheduler and a
+  // task thread race for a task's folder), or `absolute` is not a folder, which mkdir says (EEXIST).
+  if (missing.length === 0 && !fs.statSync(absolute, { throwIfNoEntry: false })?.isDirectory()) {
     fs.mkdirSync(absolute, { mode });
   }
   return missing[0];

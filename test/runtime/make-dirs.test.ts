@@ -25,3 +25,29 @@ const procfs = fs.existsSync('/proc/self') ? test : test.skip;
 procfs('a filesystem that refuses new folders (procfs) fails at once instead of hanging', () => {
   expect(() => makeDirs('/proc/cellflow-nope/x')).toThrow(/ENOENT/);
 });
+
+test('processes racing to make the same folders all succeed (one makes each, the others find it)', async () => {
+  // Four real processes make the same 1,500 fresh folders in the same order, so that one often
+  // creates a folder between another's checks (the scheduler and a task thread do so for a task's
+  // folder). Each process reports how many makeDirs calls threw.
+  const script = `
+    const { makeDirs } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'dist', 'src', 'runtime', 'make-dirs.js'))});
+    let failures = 0;
+    for (let i = 0; i < 1500; i++) {
+      try { makeDirs(require('path').join(process.argv[1], 'race', String(i), 'task')); } catch (e) { failures++; }
+    }
+    process.stdout.write(String(failures));`;
+  const { spawn } = await import('child_process');
+  const runs = Array.from(
+    { length: 4 },
+    () =>
+      new Promise<string>((resolve) => {
+        const child = spawn(process.execPath, ['-e', script, work], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('close', () => resolve(out));
+      }),
+  );
+  expect(await Promise.all(runs)).toEqual(['0', '0', '0', '0']);
+  expect(fs.readdirSync(path.join(work, 'race'))).toHaveLength(1500);
+}, 60000);
