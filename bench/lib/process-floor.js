@@ -6,6 +6,7 @@ const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { Worker } = require('worker_threads');
 
 const CHILD = `process.once('message', () => process.send('done', () => process.exit(0)));
 process.send('ready');\n`;
@@ -41,4 +42,29 @@ async function processFloorMs(tasks, maxWorkers) {
   return Number(process.hrtime.bigint() - started) / 1e6 / tasks;
 }
 
-module.exports = { processFloorMs };
+/**
+ * The floor under the default isolation: a fresh worker thread per task (a bare Worker that posts one
+ * message and exits), `maxWorkers` at a time. Wall milliseconds per task.
+ */
+async function threadFloorMs(tasks, maxWorkers) {
+  const one = () =>
+    new Promise((resolve, reject) => {
+      const worker = new Worker("require('worker_threads').parentPort.postMessage('done')", { eval: true });
+      worker.once('error', reject);
+      worker.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`floor thread exited ${code}`)),
+      );
+    });
+  const started = process.hrtime.bigint();
+  let next = 0;
+  const slot = async () => {
+    while (next < tasks) {
+      next++;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: maxWorkers }, slot));
+  return Number(process.hrtime.bigint() - started) / 1e6 / tasks;
+}
+
+module.exports = { processFloorMs, threadFloorMs };
