@@ -72,39 +72,18 @@ async function taskOverheadAndResume(ctx) {
   const threadFloors = [];
   const cfResumes = [];
   const project = userProject(FOREACH_NB);
+  const foreachRun = (...extra) =>
+    cellflow(
+      ['run', project.notebook, '--param', `tasks=${tasks}`, '--max-workers', MAX_WORKERS, '-q', ...extra],
+      home,
+    );
   try {
     for (let i = 0; i < repeats; i++) {
       ctx.log(`task overhead: cellflow foreach over ${tasks} tasks (${i + 1}/${repeats})`);
-      const run = await cellflow(
-        [
-          'run',
-          project.notebook,
-          '--param',
-          `tasks=${tasks}`,
-          '--max-workers',
-          MAX_WORKERS,
-          '-q',
-          '--run-id-file',
-          runIdFile,
-        ],
-        home,
-      );
+      const run = await foreachRun('--run-id-file', runIdFile);
       cfWalls.push(run.wallMs);
       ctx.log(`task overhead: cellflow --isolation process, ${tasks} tasks (${i + 1}/${repeats})`);
-      const processRun = await cellflow(
-        [
-          'run',
-          project.notebook,
-          '--param',
-          `tasks=${tasks}`,
-          '--max-workers',
-          MAX_WORKERS,
-          '--isolation',
-          'process',
-          '-q',
-        ],
-        home,
-      );
+      const processRun = await foreachRun('--isolation', 'process');
       processWalls.push(processRun.wallMs);
       ctx.log(`task overhead: floor, ${tasks} bare Node processes (${i + 1}/${repeats})`);
       floors.push(await processFloorMs(tasks, Number(MAX_WORKERS)));

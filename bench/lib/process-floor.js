@@ -26,20 +26,11 @@ async function processFloorMs(tasks, maxWorkers) {
       proc.once('error', reject);
       proc.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`floor child exited ${code}`))));
     });
-  const started = process.hrtime.bigint();
-  let next = 0;
-  const slot = async () => {
-    while (next < tasks) {
-      next++;
-      await one();
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: maxWorkers }, slot));
+    return await msPerTask(one, tasks, maxWorkers);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  return Number(process.hrtime.bigint() - started) / 1e6 / tasks;
 }
 
 /**
@@ -55,6 +46,11 @@ async function threadFloorMs(tasks, maxWorkers) {
         code === 0 ? resolve() : reject(new Error(`floor thread exited ${code}`)),
       );
     });
+  return msPerTask(one, tasks, maxWorkers);
+}
+
+/** Runs `one` `tasks` times, `maxWorkers` at a time; wall milliseconds per run. */
+async function msPerTask(one, tasks, maxWorkers) {
   const started = process.hrtime.bigint();
   let next = 0;
   const slot = async () => {
