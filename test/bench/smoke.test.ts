@@ -61,7 +61,7 @@ describe('bench --smoke', () => {
     expect(figure(1)).toMatch(/^\d+(\.\d)? ms$/); // wall per task
     expect(figure(2)).toMatch(/^\d+ MB\/s$/); // artifact hand-over throughput
     expect(figure(3)).toMatch(/^\d+(\.\d)? ms$/); // resume
-    expect(figure(4)).toMatch(/^[1-9]\d* MB$/); // scheduler peak RSS was sampled
+    expect(figure(4)).toMatch(/^\d+\.\d\d s, [1-9]\d* MB$/); // wall, and the scheduler peak RSS was sampled
     expect(figure(6)).toMatch(/^\d+(\.\d)? ms$/); // export
     expect(figure(7)).toMatch(/^\d+ kB packed$/); // smoke packs the tarball only
     expect(figure(8)).toMatch(/^\d+ req\/s$/); // predictions answered with the log on
