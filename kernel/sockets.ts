@@ -3,32 +3,13 @@
 // ZeroMQ's reconnect interval. Bound first, they listen while the compiler and tslab load, and the
 // first kernel_info request is waiting when the kernel is ready to answer it.
 import * as fs from 'fs';
-import type * as zmq from 'zeromq';
+import type { ZmqServer } from 'tslab/dist/jupyter';
 
-/** A Jupyter connection file (https://jupyter-client.readthedocs.io/en/latest/kernels.html). */
-export interface ConnectionInfo {
-  transport: string;
-  ip: string;
-  key: string;
-  signature_scheme: string;
-  shell_port: number;
-  iopub_port: number;
-  control_port: number;
-  stdin_port: number;
-  hb_port: number;
-}
-
-export interface KernelSockets {
-  connInfo: ConnectionInfo;
-  iopub: zmq.Publisher;
-  shell: zmq.Router;
-  control: zmq.Router;
-  stdin: zmq.Router;
-  hb: zmq.Reply;
-}
+/** The connection file and the sockets, as tslab's server holds them (CellflowServer adopts them). */
+export type KernelSockets = Pick<ZmqServer, 'connInfo' | 'iopub' | 'shell' | 'control' | 'stdin' | 'hb'>;
 
 export async function bindKernelSockets(configPath: string): Promise<KernelSockets> {
-  const connInfo = JSON.parse(fs.readFileSync(configPath, 'utf8')) as ConnectionInfo;
+  const connInfo = JSON.parse(fs.readFileSync(configPath, 'utf8')) as KernelSockets['connInfo'];
   const { Publisher, Router, Reply } = await import('zeromq');
   const sockets: KernelSockets = {
     connInfo,

@@ -9,14 +9,9 @@ import * as path from 'path';
 import { cacheEnabled } from '../caches';
 import { compileWithCodeCache } from '../loading/v8-code-cache';
 
-/** The bundle of entry `name` (e.g. task-thread-main) that the build writes beside it. */
-export function bundleOf(name: string): string {
-  return path.join(__dirname, `${name}.bundle.js`);
-}
-
 /** Runs entry module `name` of this folder: its bundle when the build made one, else the module. */
 export function runBundledEntry(name: string): void {
-  const bundle = bundleOf(name);
+  const bundle = path.join(__dirname, `${name}.bundle.js`);
   if (!fs.existsSync(bundle)) {
     require(path.join(__dirname, `${name}.js`));
     return;

@@ -1,8 +1,9 @@
 // Entry point of a task host: a process apart from the scheduler that runs one task at a time, each
 // in a fresh worker thread (task-thread-main.ts, started by task-thread-entry.ts). The next task's
-// thread is started while the current one runs, so a task finds its isolate warm. Whatever a thread does (process.exit, an uncaught
-// exception, running out of heap, an endless loop the scheduler has it terminated for) ends that
-// thread and fails its task only; the host reports it and goes on with the next task.
+// thread is started while the current one runs, so a task finds its isolate warm. Whatever a thread
+// does (process.exit, an uncaught exception, running out of heap, an endless loop the scheduler has
+// it terminated for) ends that thread and fails its task only; the host reports it and goes on with
+// the next task.
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { TaskSpec } from './task-spec';
