@@ -1,7 +1,8 @@
 'use strict';
-// The floor under benchmark 1 on this machine: one bare Node process per task, started with fork,
-// one IPC message each way, then exit, `maxWorkers` at a time. Task isolation in a process of its
-// own cannot cost less; a task runner's overhead is what it adds on top.
+// The floors under benchmark 1 on this machine: one bare Node process per task, started with fork,
+// one IPC message each way, then exit, `maxWorkers` at a time; and one bare worker thread per task.
+// Task isolation in a process (or a fresh thread) of its own cannot cost less; a task runner's
+// overhead is what it adds on top.
 const { fork } = require('child_process');
 const fs = require('fs');
 const os = require('os');
